@@ -1,0 +1,18 @@
+// Public API of webgpu-cnn.
+export { init, engine, useDevice, onEngine, Engine, type DeviceLostInfo } from './runtime/engine.js';
+export { NoAdapterError, type AdapterSummary, type InitOptions } from './runtime/device.js';
+export type { MemoryStats } from './runtime/pool.js';
+export { Tensor, tensor, empty, sizeOf, type DType, type Shape } from './tensor/tensor.js';
+export { scope, keep, startScope, endScope } from './tensor/scope.js';
+export { full, zeros, ones, add, scale } from './ops/elementwise.js';
+export { shaderNames, rawShader } from './runtime/shaders.js';
+
+import { engine } from './runtime/engine.js';
+/** Memory stats of the current engine: bytes allocated, in use, pooled; live tensors. */
+export function memory() {
+  return engine().memory();
+}
+/** Submit all recorded GPU work now. */
+export function flush(): void {
+  engine().flush();
+}

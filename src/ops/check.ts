@@ -1,0 +1,33 @@
+// Argument checks shared by ops: every error names the op, the argument, what was expected
+// and what was given.
+
+import { Tensor, shapeStr, type DType } from '../tensor/tensor.js';
+
+export function checkTensor(op: string, arg: string, t: unknown, dtype?: DType, rank?: number): Tensor {
+  if (!(t instanceof Tensor)) throw new TypeError(`webgpu-cnn: ${op}: argument '${arg}' must be a Tensor, got ${describe(t)}`);
+  if (t.disposed) throw new Error(`webgpu-cnn: ${op}: argument '${arg}' ${shapeStr(t.shape)} was already disposed`);
+  t.engine.checkAlive(op);
+  if (dtype && t.dtype !== dtype) throw new TypeError(`webgpu-cnn: ${op}: argument '${arg}' must be ${dtype}, got ${t.dtype}`);
+  if (rank !== undefined && t.rank !== rank)
+    throw new RangeError(`webgpu-cnn: ${op}: argument '${arg}' must have rank ${rank}, got shape ${shapeStr(t.shape)}`);
+  return t;
+}
+
+export function checkSameShape(op: string, a: Tensor, b: Tensor, an = 'a', bn = 'b'): void {
+  if (a.shape.length !== b.shape.length || a.shape.some((d, i) => d !== b.shape[i]))
+    throw new RangeError(`webgpu-cnn: ${op}: '${an}' ${shapeStr(a.shape)} and '${bn}' ${shapeStr(b.shape)} must have the same shape`);
+}
+
+export function checkNumber(op: string, arg: string, v: unknown, opts: { int?: boolean; min?: number } = {}): number {
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new TypeError(`webgpu-cnn: ${op}: '${arg}' must be a finite number, got ${describe(v)}`);
+  if (opts.int && !Number.isInteger(v)) throw new TypeError(`webgpu-cnn: ${op}: '${arg}' must be an integer, got ${v}`);
+  if (opts.min !== undefined && v < opts.min) throw new RangeError(`webgpu-cnn: ${op}: '${arg}' must be >= ${opts.min}, got ${v}`);
+  return v;
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return `an array of length ${v.length}`;
+  if (typeof v === 'object') return (v as object).constructor?.name ?? 'an object';
+  return `${typeof v} ${String(v)}`;
+}

@@ -1,0 +1,117 @@
+// The engine: the small backend contract everything else uses. It is the device, the buffer
+// pool and the queue, and nothing more. `init()` makes the current engine; ops use
+// `engine()` to reach it.
+//
+// Device loss: when the device is lost the engine is marked lost, 'devicelost' listeners are
+// called, and every later op throws. Calling `init()` again makes a fresh engine; tensors of
+// the lost one are dead (restore weights from a checkpoint).
+
+import { acquireDevice, type AdapterSummary, type InitOptions } from './device.js';
+import { BufferPool, type MemoryStats } from './pool.js';
+import { Queue } from './queue.js';
+
+export interface DeviceLostInfo {
+  reason: string;
+  message: string;
+}
+
+export class Engine {
+  readonly pool: BufferPool;
+  readonly queue: Queue;
+  /** live tensors (count), maintained by Tensor */
+  liveTensors = 0;
+  lost: DeviceLostInfo | null = null;
+  private lostListeners = new Set<(info: DeviceLostInfo) => void>();
+
+  /**
+   * The GPU and adapter objects are kept referenced for the engine's lifetime: in Node, when
+   * Dawn's GPU object (from `create([])`) is garbage-collected, its native instance is freed
+   * under the live device and SwiftShader crashes (futex / mutex aborts) at a random later GC.
+   */
+  keepAlive: unknown[] = [];
+
+  constructor(
+    readonly device: GPUDevice,
+    readonly info: AdapterSummary,
+    readonly features: Set<string>,
+  ) {
+    this.pool = new BufferPool(device, device.limits.maxBufferSize);
+    this.queue = new Queue(device, this.pool);
+    device.lost.then((l) => {
+      this.lost = { reason: l.reason ?? 'unknown', message: l.message };
+      for (const f of this.lostListeners) f(this.lost);
+    });
+  }
+
+  get maxBindingBytes(): number {
+    return this.device.limits.maxStorageBufferBindingSize;
+  }
+
+  memory(): MemoryStats & { liveTensors: number } {
+    return { ...this.pool.memory(), liveTensors: this.liveTensors };
+  }
+
+  onDeviceLost(f: (info: DeviceLostInfo) => void): () => void {
+    this.lostListeners.add(f);
+    return () => this.lostListeners.delete(f);
+  }
+
+  checkAlive(op: string): void {
+    if (this.lost)
+      throw new Error(`webgpu-cnn: ${op}: the GPU device was lost (${this.lost.reason}: ${this.lost.message}); call init() again`);
+  }
+
+  /** Submit recorded work. */
+  flush(): void {
+    this.queue.flush();
+  }
+
+  /** Wait for all submitted work. */
+  sync(): Promise<void> {
+    return this.queue.sync();
+  }
+
+  destroy(): void {
+    this.queue.flush();
+    this.device.destroy();
+  }
+}
+
+let current: Engine | null = null;
+const engineListeners = new Set<(e: Engine) => void>();
+
+/** Acquire a device and make it the current engine. Safe to call again after device loss. */
+export async function init(opts: InitOptions = {}): Promise<Engine> {
+  const ctx = await acquireDevice(opts);
+  current = new Engine(ctx.device, ctx.info, ctx.features);
+  current.keepAlive.push(ctx.gpu, ctx.adapter);
+  for (const f of engineListeners) f(current);
+  return current;
+}
+
+/** The current engine; throws if `init()` was not called. */
+export function engine(): Engine {
+  if (!current) throw new Error('webgpu-cnn: call `await init()` before using tensors or ops');
+  return current;
+}
+
+export function hasEngine(): boolean {
+  return current !== null;
+}
+
+/** Use an existing device (e.g. one the application already owns). */
+export function useDevice(device: GPUDevice, info?: Partial<AdapterSummary>): Engine {
+  const summary: AdapterSummary = {
+    vendor: '', architecture: '', device: '', description: '', features: [...device.features].sort(),
+    limits: {}, runtime: typeof window === 'undefined' ? 'node' : 'browser', ...info,
+  };
+  current = new Engine(device, summary, new Set(device.features as unknown as Iterable<string>));
+  for (const f of engineListeners) f(current);
+  return current;
+}
+
+/** Called whenever a new engine becomes current (after init or re-init). */
+export function onEngine(f: (e: Engine) => void): () => void {
+  engineListeners.add(f);
+  return () => engineListeners.delete(f);
+}

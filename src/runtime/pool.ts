@@ -1,0 +1,118 @@
+// Size-bucketed GPU buffer pool.
+//
+// Ownership: a buffer handed out by `acquire` belongs to exactly one owner (a Tensor, or a
+// captured step plan) until that owner calls `release`. A released buffer goes to `pending`,
+// not to the free lists: the command encoder that is still being recorded may use it. It
+// becomes reusable only when the queue submits that encoder (`onSubmit`), so GPU work that
+// used it is always ordered before any later host write (queue.writeBuffer) into it.
+//
+// Sizes are rounded up to buckets of 1/4 of a power of two (at most 25% waste), at least 256
+// bytes, so the same training step finds the same buffers again.
+
+export const BUFFER_USAGE = GPUBufferUsageFlags();
+
+function GPUBufferUsageFlags(): number {
+  // GPUBufferUsage is a global in browsers and after Object.assign(globalThis, globals) in Node;
+  // the numeric values are fixed by the spec.
+  return 0x0080 /* STORAGE */ | 0x0004 /* COPY_SRC */ | 0x0008; /* COPY_DST */
+}
+
+let nextId = 1;
+
+export interface PooledBuffer {
+  readonly id: number;
+  readonly buffer: GPUBuffer;
+  /** allocated size in bytes (the bucket) */
+  readonly size: number;
+}
+
+export interface MemoryStats {
+  /** bytes of GPU buffers the pool has created and not destroyed */
+  bytesAllocated: number;
+  /** bytes in buffers currently owned (tensors, plans) */
+  bytesInUse: number;
+  /** bytes in free buffers, ready for reuse (includes pending-until-submit) */
+  bytesPooled: number;
+  buffersAllocated: number;
+  /** cumulative number of createBuffer calls */
+  createCount: number;
+  /** cumulative number of acquisitions served from the free lists */
+  reuseCount: number;
+}
+
+export function bucketSize(bytes: number): number {
+  const b = Math.max(256, Math.ceil(bytes));
+  const p = 2 ** Math.floor(Math.log2(b));
+  const step = Math.max(p / 4, 256);
+  return Math.ceil(b / step) * step;
+}
+
+export class BufferPool {
+  private free = new Map<number, PooledBuffer[]>();
+  private pending: PooledBuffer[] = [];
+  private inUse = new Set<PooledBuffer>();
+  private stats = { bytesAllocated: 0, bytesPooled: 0, buffersAllocated: 0, createCount: 0, reuseCount: 0 };
+  /** called when a buffer is destroyed, so caches keyed by buffer id can drop entries */
+  onDestroy?: (b: PooledBuffer) => void;
+
+  constructor(private device: GPUDevice, private maxBufferSize: number) {}
+
+  acquire(bytes: number, label?: string): PooledBuffer {
+    const size = bucketSize(bytes);
+    const list = this.free.get(size);
+    const hit = list?.pop();
+    if (hit) {
+      this.stats.reuseCount++;
+      this.stats.bytesPooled -= size;
+      this.inUse.add(hit);
+      return hit;
+    }
+    if (size > this.maxBufferSize)
+      throw new RangeError(
+        `webgpu-cnn: a buffer of ${bytes} bytes exceeds this device's maxBufferSize (${this.maxBufferSize})`,
+      );
+    const buffer = this.device.createBuffer({ size, usage: BUFFER_USAGE, label });
+    const pb: PooledBuffer = { id: nextId++, buffer, size };
+    this.stats.bytesAllocated += size;
+    this.stats.buffersAllocated++;
+    this.stats.createCount++;
+    this.inUse.add(pb);
+    return pb;
+  }
+
+  /** Give a buffer back. It is reusable after the next submit (see the rule at the top). */
+  release(b: PooledBuffer): void {
+    if (!this.inUse.delete(b)) throw new Error(`webgpu-cnn: buffer ${b.id} released twice`);
+    this.pending.push(b);
+    this.stats.bytesPooled += b.size;
+  }
+
+  /** The queue calls this right after it submits: pending buffers become reusable. */
+  onSubmit(): void {
+    for (const b of this.pending) {
+      let list = this.free.get(b.size);
+      if (!list) this.free.set(b.size, (list = []));
+      list.push(b);
+    }
+    this.pending.length = 0;
+  }
+
+  /** Destroy all free buffers (after a submit), returning their memory to the device. */
+  trim(): void {
+    for (const list of this.free.values())
+      for (const b of list) {
+        b.buffer.destroy();
+        this.stats.bytesAllocated -= b.size;
+        this.stats.bytesPooled -= b.size;
+        this.stats.buffersAllocated--;
+        this.onDestroy?.(b);
+      }
+    this.free.clear();
+  }
+
+  memory(): MemoryStats {
+    let bytesInUse = 0;
+    for (const b of this.inUse) bytesInUse += b.size;
+    return { ...this.stats, bytesInUse };
+  }
+}

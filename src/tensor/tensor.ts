@@ -1,0 +1,146 @@
+// GPU-resident tensors. A Tensor owns one pooled GPU buffer until `dispose()`; its data never
+// leaves the GPU except through `await t.read()`. Tensors are immutable from the API's point of
+// view: ops write only into tensors they create (the optimizer's in-place updates are the one
+// documented exception, see src/optim).
+//
+// Not here: the ops (src/ops) and autograd (src/autograd). The fields `requiresGrad`, `grad`
+// and `node` are only carried here for the autograd tape.
+
+import { engine, type Engine } from '../runtime/engine.js';
+import type { PooledBuffer } from '../runtime/pool.js';
+import { track } from './scope.js';
+
+/** Element types. f16 is planned: it would add 'f16' here and a storage path in the kernels. */
+export type DType = 'f32' | 'i32' | 'u32';
+export type Shape = readonly number[];
+export type TypedArrayFor<D extends DType> = D extends 'f32' ? Float32Array : D extends 'i32' ? Int32Array : Uint32Array;
+
+export const BYTES_PER_ELEMENT: Record<DType, number> = { f32: 4, i32: 4, u32: 4 };
+
+export function sizeOf(shape: Shape): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+export function shapeStr(shape: Shape): string {
+  return `[${shape.join(',')}]`;
+}
+
+export function checkShape(shape: Shape, where: string): void {
+  if (!Array.isArray(shape) && !(shape as unknown as { length: number }).length && shape.length !== 0)
+    throw new TypeError(`webgpu-cnn: ${where}: shape must be an array of integers`);
+  for (const d of shape)
+    if (!Number.isInteger(d) || d < 0) throw new TypeError(`webgpu-cnn: ${where}: bad shape ${shapeStr(shape)} (dimensions must be integers >= 0)`);
+}
+
+let nextTensorId = 1;
+
+export class Tensor {
+  readonly id = nextTensorId++;
+  readonly size: number;
+  readonly engine: Engine;
+  private _buf: PooledBuffer | null;
+  /** autograd: gradients flow to this tensor */
+  requiresGrad = false;
+  /** autograd: accumulated gradient (owned by this tensor) */
+  grad: Tensor | null = null;
+  /** autograd: the tape node that produced this tensor, if any */
+  node: unknown = null;
+  /** a name for errors and debug output (parameters get theirs from their layer) */
+  name?: string;
+
+  /** Allocates an *uninitialised* tensor (ops fill it). Use the factory functions instead. */
+  constructor(
+    readonly shape: Shape,
+    readonly dtype: DType = 'f32',
+    eng: Engine = engine(),
+  ) {
+    checkShape(shape, 'Tensor');
+    eng.checkAlive('Tensor');
+    this.shape = [...shape];
+    this.size = sizeOf(shape);
+    const bytes = this.size * BYTES_PER_ELEMENT[dtype];
+    if (bytes > eng.maxBindingBytes)
+      throw new RangeError(
+        `webgpu-cnn: tensor ${shapeStr(shape)} ${dtype} needs ${bytes} bytes, more than this device's ` +
+          `maxStorageBufferBindingSize (${eng.maxBindingBytes}); use a smaller batch`,
+      );
+    this.engine = eng;
+    this._buf = eng.pool.acquire(Math.max(bytes, 4));
+    eng.liveTensors++;
+    track(this);
+  }
+
+  get byteLength(): number {
+    return this.size * BYTES_PER_ELEMENT[this.dtype];
+  }
+
+  get rank(): number {
+    return this.shape.length;
+  }
+
+  get disposed(): boolean {
+    return this._buf === null;
+  }
+
+  /** The GPU buffer (throws if disposed). Ops use this; applications rarely need it. */
+  get buffer(): PooledBuffer {
+    if (!this._buf) throw new Error(`webgpu-cnn: tensor ${this.name ?? this.id} ${shapeStr(this.shape)} was used after dispose()`);
+    return this._buf;
+  }
+
+  /** Copy the data back to the host. The only readback; it submits pending GPU work. */
+  async read(): Promise<TypedArrayFor<this['dtype']>> {
+    const buf = this.buffer;
+    this.engine.checkAlive('read');
+    const ab = await this.engine.queue.read(buf, this.byteLength);
+    const C = this.dtype === 'f32' ? Float32Array : this.dtype === 'i32' ? Int32Array : Uint32Array;
+    return new C(ab) as TypedArrayFor<this['dtype']>;
+  }
+
+  /** Overwrite the contents from the host (flushes recorded work that may read this tensor). */
+  write(data: ArrayLike<number>): void {
+    if (data.length !== this.size)
+      throw new RangeError(`webgpu-cnn: write: tensor ${shapeStr(this.shape)} has ${this.size} elements, data has ${data.length}`);
+    this.engine.queue.write(this.buffer, toTyped(data, this.dtype));
+  }
+
+  /** Free the GPU buffer (returned to the pool; reusable after the next submit). Idempotent. */
+  dispose(): void {
+    if (!this._buf) return;
+    this.engine.pool.release(this._buf);
+    this._buf = null;
+    this.engine.liveTensors--;
+    if (this.grad) {
+      this.grad.dispose();
+      this.grad = null;
+    }
+    this.node = null;
+  }
+
+  toString(): string {
+    return `Tensor(${shapeStr(this.shape)}, ${this.dtype}${this.name ? `, ${this.name}` : ''})`;
+  }
+}
+
+export function toTyped(data: ArrayLike<number>, dtype: DType): Float32Array | Int32Array | Uint32Array {
+  if (dtype === 'f32') return data instanceof Float32Array ? data : Float32Array.from(data);
+  if (dtype === 'i32') return data instanceof Int32Array ? data : Int32Array.from(data);
+  return data instanceof Uint32Array ? data : Uint32Array.from(data);
+}
+
+/** A tensor holding a copy of `data` (host write into a fresh buffer: no flush needed). */
+export function tensor(data: ArrayLike<number>, shape: Shape = [data.length], dtype: DType = 'f32'): Tensor {
+  checkShape(shape, 'tensor');
+  if (sizeOf(shape) !== data.length)
+    throw new RangeError(`webgpu-cnn: tensor: shape ${shapeStr(shape)} holds ${sizeOf(shape)} elements, data has ${data.length}`);
+  const t = new Tensor(shape, dtype);
+  if (t.size > 0) t.engine.queue.writeFresh(t.buffer, toTyped(data, dtype));
+  return t;
+}
+
+/** An uninitialised tensor, for op outputs that a kernel fully overwrites. */
+export function empty(shape: Shape, dtype: DType = 'f32'): Tensor {
+  return new Tensor(shape, dtype);
+}

@@ -1,0 +1,54 @@
+// Runs every browser-enabled case of test/suites in headless Chromium (WebGPU on SwiftShader)
+// and reports each as its own test here. The page is test/browser/index.html.
+import { after, before, describe, it } from 'node:test';
+import type { Browser } from 'playwright-core';
+import type { ViteDevServer } from 'vite';
+import { caseId, registry } from '../harness/define.js';
+import { launchChromium, startVite, watchPage } from '../harness/chromium.js';
+
+import.meta.glob('../suites/*.suite.ts', { eager: true });
+
+interface Result { ok: boolean; error?: string; ms: number; log: string[] }
+let results: Record<string, Result> = {};
+let fatal: string | undefined;
+let browser: Browser | undefined;
+let server: ViteDevServer | undefined;
+const pageLog: string[] = [];
+const only = process.env.TEST_ONLY;
+const cases = registry.filter((c) => c.envs.includes('browser') && (!only || caseId(c).includes(only)));
+
+describe('[chromium/swiftshader]', () => {
+  before(async () => {
+    const v = await startVite();
+    server = v.server;
+    browser = await launchChromium();
+    const page = await browser.newPage();
+    watchPage(page, pageLog);
+    await page.goto(`${v.url}/test/browser/index.html${only ? `?only=${encodeURIComponent(only)}` : ''}`);
+    const total = cases.reduce((s, c) => s + c.timeoutMs, 0);
+    await page.waitForFunction(() => (window as unknown as { __done: boolean }).__done === true, null, { timeout: total + 60_000, polling: 500 });
+    results = await page.evaluate(() => (window as unknown as { __results: Record<string, Result> }).__results);
+    fatal = await page.evaluate(() => (window as unknown as { __fatal?: string }).__fatal);
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  const suites = new Map<string, typeof cases>();
+  for (const c of cases) {
+    if (!suites.has(c.suite)) suites.set(c.suite, []);
+    suites.get(c.suite)!.push(c);
+  }
+  for (const [name, cs] of suites)
+    describe(name, () => {
+      for (const c of cs)
+        it(c.name, () => {
+          if (fatal) throw new Error(`browser could not start WebGPU: ${fatal}\n${pageLog.slice(-20).join('\n')}`);
+          const r = results[caseId(c)];
+          if (!r) throw new Error(`no result for ${caseId(c)} from the page\n${pageLog.slice(-20).join('\n')}`);
+          for (const l of r.log) console.log(l);
+          if (!r.ok) throw new Error(r.error);
+        });
+    });
+});
