@@ -27,7 +27,8 @@ export default defineConfig({
   ssr: { noExternal: true, external: ['webgpu', 'playwright-core', 'vite'] },
   build: {
     ssr: true,
-    outDir: 'dist-node',
+    // NODE_BUILD_DIR lets parallel builds (several worktrees, bench beside tests) not clobber each other.
+    outDir: process.env.NODE_BUILD_DIR ?? 'dist-node',
     emptyOutDir: true,
     target: 'node20',
     minify: false,
