@@ -9,7 +9,8 @@
 //
 // max: padded cells count as -inf (they are skipped, so they never win); ties keep the first
 //   cell in (kh, kw) scan order (strict >). `argmax` stores the winner as a flat index into x
-//   (((n*H + h)*W + w)*C + c), so the backward needs no recompute.
+//   (((n*H + h)*W + w)*C + c), so the backward needs no recompute. NaN is not propagated
+//   (a NaN wins only as the first cell; WGSL lets compilers assume no NaNs anyway).
 // avg: the mean over the cells inside the input only (count_include_pad = false).
 //
 // Backward kernels run one thread per INPUT element and GATHER: the thread visits every output
