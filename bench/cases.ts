@@ -4,10 +4,12 @@
 // float64 validator. Cases marked `large` are too slow for SwiftShader and run only on request.
 
 import { elementwiseCases } from './cases-elementwise.js';
+import { optimCases } from './cases-optim.js';
+import { poolCases } from './cases-pool.js';
 import type { BenchCase } from './types.js';
 
 export function allCases(): BenchCase[] {
-  return [...elementwiseCases()];
+  return [...poolCases(), ...optimCases(), ...elementwiseCases()];
 }
 
 /** `filter`: a substring of the case id, or /regex/ (flags allowed). Several: comma-separated, any matches. */

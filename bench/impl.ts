@@ -6,16 +6,20 @@ import type { TF } from './peer-tfjs.js';
 import type { Impl } from './types.js';
 
 /**
- * Our Impl around an op call `fn` on already-uploaded inputs. The previous output is disposed on
- * the next run (its buffer returns to the pool after the next submit), so N runs recorded back
- * to back use a bounded amount of memory.
+ * Our Impl around an op call `fn` on already-uploaded inputs. `fn` returns the output to
+ * validate, or [output, ...other tensors the run made] (e.g. saved indices). The previous run's
+ * tensors are disposed on the next run (buffers return to the pool after the next submit), so
+ * N runs recorded back to back use a bounded amount of memory.
  */
-export function oursImpl(fn: () => Tensor, inputs: Tensor[]): Impl {
+export function oursImpl(fn: () => Tensor | [Tensor, ...Tensor[]], inputs: Tensor[]): Impl {
   let y: Tensor | null = null;
+  let made: Tensor[] = [];
   return {
     run() {
-      y?.dispose();
-      y = fn();
+      for (const t of made) t.dispose();
+      const r = fn();
+      made = Array.isArray(r) ? r : [r];
+      y = made[0];
     },
     submit() {
       engine().flush();
@@ -26,7 +30,8 @@ export function oursImpl(fn: () => Tensor, inputs: Tensor[]): Impl {
       return data instanceof Float32Array ? data : Float32Array.from(data);
     },
     dispose() {
-      y?.dispose();
+      for (const t of made) t.dispose();
+      made = [];
       y = null;
       for (const t of inputs) t.dispose();
     },
