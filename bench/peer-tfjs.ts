@@ -10,6 +10,8 @@
 // that; it only saves tfjs submit overhead). The run's `submit()` flushes tfjs's queue.
 
 import * as tf from '@tensorflow/tfjs-core';
+// tfjs-core alone registers no gradients (the @tensorflow/tfjs umbrella package does this import).
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { engine } from '../src/runtime/engine.js';
 import type { Impl } from './types.js';
