@@ -6,7 +6,7 @@
 // parseIdx works on bytes (browser and Node); src/io/node-fs.ts reads files (and .gz) in Node.
 // Strict: the data must be exactly prod(dims) * size bytes; no allocation is larger than that.
 
-import { allocation, asBytes, FormatError } from './errors.js';
+import { allocation, asBytes, brief, FormatError } from './errors.js';
 import { checkDataset, type ImageDataset } from '../data/dataset.js';
 
 export type IdxDType = 'u8' | 'i8' | 'i16' | 'i32' | 'f32' | 'f64';
@@ -40,20 +40,17 @@ export function parseIdx(input: ArrayBuffer | ArrayBufferView): IdxArray {
   const headerBytes = 4 + 4 * rank;
   if (len < headerBytes) fail(`rank ${rank} needs a ${headerBytes}-byte header, the file has ${len} bytes (truncated?)`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, len);
-  const shape: number[] = [];
+  const shape = Array.from({ length: rank }, (_, i) => view.getUint32(4 + 4 * i, false));
   const size = SIZE[dtype];
   const dataBytes = len - headerBytes;
-  let count = 1;
-  for (let i = 0; i < rank; i++) {
-    const d = view.getUint32(4 + 4 * i, false);
-    shape.push(d);
+  let count = shape.includes(0) ? 0 : 1;
+  for (const d of shape) {
     count *= d;
     // Stop as soon as the element count cannot fit: no overflow, no huge numbers later.
-    if (count * size > dataBytes)
-      fail(`dimensions [${shape.join(',')}${i + 1 < rank ? ',...' : ''}] need more than the ${dataBytes} data bytes present (truncated file or bad header)`);
+    if (count * size > dataBytes) fail(`dimensions ${brief(shape)} need more than the ${dataBytes} data bytes present (truncated file or bad header)`);
   }
   const want = count * size;
-  if (want !== dataBytes) fail(`dimensions [${shape.join(',')}] of ${dtype} need ${want} data bytes, the file has ${dataBytes} (${dataBytes - want} trailing bytes)`);
+  if (want !== dataBytes) fail(`dimensions ${brief(shape)} of ${dtype} need ${want} data bytes, the file has ${dataBytes} (${dataBytes - want} trailing bytes)`);
   allocation('idx', want, len);
   let data: IdxData;
   if (size === 1) data = dtype === 'u8' ? bytes.slice(headerBytes) : new Int8Array(bytes.slice(headerBytes).buffer);

@@ -79,12 +79,14 @@ export function parseModelSpec(json: unknown): ModelSpec {
   if (o.version !== 1) fail(`'version' must be 1, got ${show(o.version)}`);
   if (!Array.isArray(o.layers) || o.layers.length === 0 || o.layers.length > MAX_LAYERS)
     fail(`'layers' must be an array of 1..${MAX_LAYERS} layer specs`);
-  const spec: ModelSpec = { version: 1, layers: (o.layers as unknown[]).map(parseLayer) };
+  let input: ModelSpec['input'];
   if (o.input !== undefined) {
     if (!Array.isArray(o.input) || o.input.length !== 3) fail(`'input' must be [H, W, C], got ${show(o.input)}`);
-    spec.input = (o.input as unknown[]).map((d, i) => int(1)(d, `input[${i}]`)) as [number, number, number];
-    modelShapes(spec);
+    input = (o.input as unknown[]).map((d, i) => int(1)(d, `input[${i}]`)) as [number, number, number];
   }
+  const layers = (o.layers as unknown[]).map(parseLayer);
+  const spec: ModelSpec = input ? { version: 1, input, layers } : { version: 1, layers };
+  if (input) modelShapes(spec); // shapes must chain
   return spec;
 }
 

@@ -85,9 +85,10 @@ export function readSafetensors(input: ArrayBuffer | ArrayBufferView, opts: { ma
     if (!Object.hasOwn(DTYPE_SIZE, dtype)) fail(`${where}: unknown dtype ${brief(dtype)} (known: ${Object.keys(DTYPE_SIZE).join(', ')})`);
     const size = DTYPE_SIZE[dtype as SafeDType];
     if (!Array.isArray(e.shape)) return fail(`${where}: 'shape' must be an array`);
-    let count = 1;
-    for (const d of e.shape) {
+    for (const d of e.shape)
       if (typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0) fail(`${where}: shape entries must be integers >= 0, got ${brief(d)}`);
+    let count = e.shape.includes(0) ? 0 : 1;
+    for (const d of e.shape as number[]) {
       count *= d;
       if (count * size > dataLen) fail(`${where}: shape ${brief(e.shape)} needs more bytes than the ${dataLen} data bytes in the file`);
     }
