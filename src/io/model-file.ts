@@ -49,7 +49,13 @@ export function encodeModel(spec: ModelSpec | null, params: Map<string, HostTens
 export function decodeModel(bytes: ArrayBuffer | ArrayBufferView): ModelFile {
   const f = readSafetensors(bytes);
   const arch = f.metadata[ARCH_METADATA_KEY];
-  const spec = arch === undefined ? null : parseModelSpec(arch);
+  let spec: ModelSpec | null = null;
+  try {
+    if (arch !== undefined) spec = parseModelSpec(arch);
+  } catch (e) {
+    if (!(e instanceof FormatError)) throw e;
+    throw new FormatError('model file', `metadata ${brief(ARCH_METADATA_KEY)}: ${e.message.replace(/^webgpu-cnn: /, '')}`);
+  }
   if (spec) checkAgainstSpec(spec, new Map([...f.tensors].map(([k, t]) => [k, t.shape])), 'model file');
   const params = new Map<string, HostTensor>();
   for (const [k, t] of f.tensors) params.set(k, { shape: t.shape, data: toFloat32(t) });
