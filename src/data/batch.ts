@@ -11,7 +11,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { checkTensor } from '../ops/check.js';
 import { checkDataset, type ImageDataset } from './dataset.js';
 import { checkSeed, createRng, mixSeed, permutation, STREAM } from './rng.js';
-import { augmentBatchCpu, type AugmentOptions } from './augment.js';
+import { augmentBatchCpu, checkAugmentOptions, type AugmentOptions } from './augment.js';
 
 export const MNIST_MEAN = 0.1307;
 export const MNIST_STD = 0.3081;
@@ -67,8 +67,8 @@ export function batchCount(n: number, batchSize: number, dropLast = false): numb
   return dropLast ? Math.floor(n / batchSize) : Math.ceil(n / batchSize);
 }
 
-/** Iterate over one epoch of `ds` in mini-batches. */
-export function* batches(ds: ImageDataset, opts: BatchOptions): Generator<Batch> {
+/** Iterate over one epoch of `ds` in mini-batches (arguments are checked at the call, not at the first next()). */
+export function batches(ds: ImageDataset, opts: BatchOptions): Generator<Batch> {
   checkDataset('batches', ds);
   const B = opts.batchSize;
   if (!Number.isInteger(B) || B < 1) throw new RangeError(`webgpu-cnn: batches: 'batchSize' must be an integer >= 1, got ${B}`);
@@ -77,6 +77,11 @@ export function* batches(ds: ImageDataset, opts: BatchOptions): Generator<Batch>
   if (!Number.isInteger(epoch) || epoch < 0) throw new RangeError(`webgpu-cnn: batches: 'epoch' must be an integer >= 0, got ${epoch}`);
   const norm = opts.normalize === undefined ? MNIST_NORMALIZATION : opts.normalize;
   if (norm) checkNormalization(norm);
+  if (opts.augment) checkAugmentOptions('batches', opts.augment);
+  return generate(ds, opts, B, seed, epoch, norm);
+}
+
+function* generate(ds: ImageDataset, opts: BatchOptions, B: number, seed: number, epoch: number, norm: Normalization | false): Generator<Batch> {
   const px = ds.height * ds.width * ds.channels;
   const order = epochOrder(ds.count, seed, epoch, opts.shuffle ?? true);
   const nb = batchCount(ds.count, B, opts.dropLast ?? false);

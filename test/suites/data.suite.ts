@@ -97,7 +97,8 @@ suite('data', (test) => {
     // reuse: full batches share one pair of arrays.
     const r = [...batches(ds, { batchSize: 5, reuse: true, normalize: false })];
     assert(r[0].images === r[1].images && r[3].images !== r[4].images, 'reuse shares full-batch arrays only');
-    for (const bad of [0, 2.5]) await assertThrows(() => run({ batchSize: bad }), /'batchSize' must be an integer >= 1/);
+    for (const bad of [0, 2.5]) await assertThrows(() => batches(ds, { batchSize: bad }), /'batchSize' must be an integer >= 1/);
+    await assertThrows(() => batches(ds, { batchSize: 2, augment: { rotate: 400 } }), /batches: 'rotate' must be in \[0, 180\] degrees/);
   });
 
   test('batches with CPU augmentation are seeded per (seed, epoch, batch)', () => {
