@@ -34,8 +34,36 @@ export {
 // --- optimizers ---
 
 // --- data ---
+export { type ImageDataset, checkDataset, subset, classCounts } from './data/dataset.js';
+export { loadMnist, loadMnistRaw, stratifiedSplit, MNIST_SIZE, type MnistOptions, type MnistSplit, type MnistRaw } from './data/mnist.js';
+export { createRng, mixSeed, permutation, type Rng } from './data/rng.js';
+export {
+  batches, batchCount, epochOrder, normalizeInPlace, uploadBatch, MNIST_MEAN, MNIST_STD, MNIST_NORMALIZATION,
+  type Batch, type BatchOptions, type Normalization,
+} from './data/batch.js';
+export {
+  randomAffines, affineMatrix, augmentCpu, augmentRef, warpAffine, IDENTITY_AFFINE,
+  type AugmentOptions, type AffineParams, type ImageDims,
+} from './data/augment.js';
+export { augment } from './data/augment-gpu.js';
 
 // --- io (safetensors) ---
+export { FormatError } from './io/errors.js';
+export { parseIdx, writeIdx, idxImageDataset, type IdxArray, type IdxDType } from './io/idx.js';
+export {
+  readSafetensors, writeSafetensors, toFloat32, MAX_HEADER_BYTES,
+  type SafeDType, type SafeTensor, type SafetensorsFile, type TensorToWrite,
+} from './io/safetensors.js';
+export {
+  parseModelSpec, modelShapes, modelParams, ARCH_METADATA_KEY,
+  type ModelSpec, type LayerSpec, type ParamSpec,
+} from './io/model-spec.js';
+export {
+  pytorchToHwio, hwioToPytorch, linearOutInToInOut, linearInOutToOutIn, linearAfterFlattenFromPytorch,
+  importPytorchStateDict, type ImportOptions,
+} from './io/pytorch.js';
+export { encodeModel, decodeModel, saveModel, loadModel, type HostTensor, type ModelFile } from './io/model-file.js';
+export { readIdxFile, readSafetensorsFile, writeBytesFile } from './io/node-fs.js';
 
 // --- training ---
 
