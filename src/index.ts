@@ -14,6 +14,11 @@ export { scope, keep, startScope, endScope } from './tensor/scope.js';
 export { full, zeros, ones, add, scale } from './ops/elementwise.js';
 
 // --- ops: conv2d ---
+export {
+  conv2d, conv2dNaive, conv2dBackwardInput, conv2dBackwardWeight, conv2dBackwardWeightBias,
+  conv2dOutputShape, oihwToHwio, hwioToOihw,
+  type Conv2dOptions, type Conv2dBackwardOptions,
+} from './ops/conv2d.js';
 
 // --- ops: matmul, activations, reductions, loss ---
 
