@@ -11,7 +11,7 @@ export { Tensor, tensor, empty, sizeOf, type DType, type Shape } from './tensor/
 export { scope, keep, startScope, endScope } from './tensor/scope.js';
 
 // --- ops: elementwise ---
-export { full, zeros, ones, add, scale } from './ops/elementwise.js';
+export { full, zeros, ones, add, sub, mul, scale, addScalar, scaleBy } from './ops/elementwise.js';
 
 // --- ops: conv2d ---
 export {
@@ -21,6 +21,11 @@ export {
 } from './ops/conv2d.js';
 
 // --- ops: matmul, activations, reductions, loss ---
+export { matmul, bmm, matmulNaive, type MatmulOptions } from './ops/matmul.js';
+export { relu, reluBackward, leakyRelu, leakyReluBackward, sigmoid, sigmoidBackward, tanh, tanhBackward } from './ops/activations.js';
+export { sum, mean, biasGrad, sumTo, broadcastTo } from './ops/reduce.js';
+export { reshape, flatten, broadcastShapes } from './ops/shape.js';
+export { softmaxCrossEntropy, softmax, softmaxBackward, argmax, accuracy } from './ops/loss.js';
 
 // --- ops: pooling, optimizer kernels ---
 export {
