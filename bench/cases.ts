@@ -3,13 +3,16 @@
 // FLOP and byte counts, setup of our op and the tfjs peer on the same seeded inputs, and the
 // float64 validator. Cases marked `large` are too slow for SwiftShader and run only on request.
 
+import { convCases } from './cases-conv.js';
+import { denseCases } from './cases-dense.js';
 import { elementwiseCases } from './cases-elementwise.js';
+import { matmulCases } from './cases-matmul.js';
 import { optimCases } from './cases-optim.js';
 import { poolCases } from './cases-pool.js';
 import type { BenchCase } from './types.js';
 
 export function allCases(): BenchCase[] {
-  return [...poolCases(), ...optimCases(), ...elementwiseCases()];
+  return [...convCases(), ...matmulCases(), ...poolCases(), ...denseCases(), ...optimCases(), ...elementwiseCases()];
 }
 
 /** `filter`: a substring of the case id, or /regex/ (flags allowed). Several: comma-separated, any matches. */

@@ -102,8 +102,11 @@ async function timestamps(device: GPUDevice, t: Timed, n: number): Promise<numbe
 
 /** Warm up, pick N from the time budget, time N runs; the median is the result. */
 export async function measure(device: GPUDevice, t: Timed, o: TimeOptions): Promise<Timing> {
+  // Warmup: up to o.warmup runs, but stop after half the budget (slow adapters: at least one).
   const warm: number[] = [];
-  for (let i = 0; i < Math.max(1, o.warmup); i++) warm.push(await wallOnce(device, t));
+  const t0 = performance.now();
+  do warm.push(await wallOnce(device, t));
+  while (warm.length < o.warmup && performance.now() - t0 < o.budgetMs / 2);
   const estimate = Math.max(median(warm), 1e-3);
   const n = Math.max(3, Math.min(o.iters, Math.floor(o.budgetMs / estimate)));
   if (o.method === 'timestamp') {

@@ -1,0 +1,102 @@
+// matmul cases (compute-bound): naive, tiled (the op's own tile choice) and tuned tile shapes,
+// on the LeNet dense layers (forward, and the two backward products as the autograd rule
+// computes them: dX = dy . W^T, dW = X^T . dy, via transpose flags) and square sizes 256..4096.
+// Reference: float64 dot product per output element (sampled above CHECK_BUDGET).
+// Peer: tf.matMul with the same transpose flags.
+
+import { matmul, matmulNaive } from '../src/ops/matmul.js';
+import { oursImpl, upload } from './impl.js';
+import { tfImpl } from './peer-tfjs.js';
+import { checkOutput, randomData, type ElementRef } from './reference.js';
+import type { BenchCase } from './types.js';
+
+interface Shape {
+  /** op(a) is M x K, op(b) is K x N */
+  M: number; K: number; N: number;
+  ta: boolean; tb: boolean;
+  note: string;
+  large: boolean;
+  naive: boolean;
+}
+
+const lenet = (B: number, large: boolean): Shape[] => [
+  { M: B, K: 3136, N: 128, ta: false, tb: false, note: `LeNet dense1 fwd b${B}`, large, naive: true },
+  { M: B, K: 128, N: 3136, ta: false, tb: true, note: `LeNet dense1 dX b${B}`, large, naive: false },
+  { M: 3136, K: B, N: 128, ta: true, tb: false, note: `LeNet dense1 dW b${B}`, large, naive: false },
+  { M: B, K: 128, N: 10, ta: false, tb: false, note: `LeNet dense2 fwd b${B}`, large, naive: false },
+];
+
+const square = (n: number, large: boolean, naive: boolean): Shape => ({ M: n, K: n, N: n, ta: false, tb: false, note: 'square', large, naive });
+
+const SHAPES: Shape[] = [
+  ...lenet(64, false),
+  ...lenet(512, true),
+  square(256, false, true),
+  square(512, false, true),
+  square(1024, true, true),
+  square(2048, true, false),
+  square(4096, true, false),
+];
+
+/** Tile shapes timed besides the op's choice; workgroups over 256 threads are GPU-only. */
+const TUNED = [
+  { name: 'tiled-8x8x16', tiles: { wgX: 8, wgY: 8, bk: 16 }, gpuOnly: false },
+  { name: 'tiled-16x16x32', tiles: { wgX: 16, wgY: 16, bk: 32 }, gpuOnly: false },
+  { name: 'tiled-32x16x16', tiles: { wgX: 32, wgY: 16, bk: 16 }, gpuOnly: true },
+];
+
+function label(s: Shape): string {
+  return `${s.M}x${s.K}x${s.N}${s.ta ? ' tA' : ''}${s.tb ? ' tB' : ''}`;
+}
+
+/** c[m, n] = sum_k op(a)[m, k] * op(b)[k, n]; a stored [M,K] or [K,M] (ta), b [K,N] or [N,K] (tb). */
+function matmulRef(s: Shape, a: Float32Array, b: Float32Array): ElementRef {
+  return (i) => {
+    const m = Math.floor(i / s.N), n = i % s.N;
+    let sum = 0, abs = 0;
+    for (let k = 0; k < s.K; k++) {
+      const t = (s.ta ? a[k * s.M + m] : a[m * s.K + k]) * (s.tb ? b[n * s.K + k] : b[k * s.N + n]);
+      sum += t;
+      abs += Math.abs(t);
+    }
+    return [sum, abs];
+  };
+}
+
+function matmulCase(s: Shape, variant: string, tiles: { wgX: number; wgY: number; bk: number } | null, large: boolean): BenchCase {
+  const aShape = s.ta ? [s.K, s.M] : [s.M, s.K], bShape = s.tb ? [s.N, s.K] : [s.K, s.N];
+  return {
+    id: `matmul/${variant}/${label(s).replace(/ /g, '')}`,
+    kernel: 'matmul',
+    variant,
+    shape: `${label(s)} (${s.note})`,
+    large,
+    flops: 2 * s.M * s.N * s.K,
+    bytes: 4 * (s.M * s.K + s.K * s.N + s.M * s.N),
+    peer: `tf.matMul(a, b, ${s.ta}, ${s.tb})`,
+    setup({ tf }) {
+      const a = randomData(s.M * s.K, 41), b = randomData(s.K * s.N, 42);
+      const ta = upload(tf, a, aShape), tb = upload(tf, b, bShape);
+      const opts = { transA: s.ta, transB: s.tb };
+      const run = variant === 'naive' ? () => matmulNaive(ta.ours, tb.ours, opts)
+        : () => matmul(ta.ours, tb.ours, tiles ? { ...opts, tiles } : opts);
+      return {
+        ours: oursImpl(run, [ta.ours, tb.ours]),
+        peer: tf ? tfImpl(() => tf.matMul(ta.peer as never, tb.peer as never, s.ta, s.tb), [ta.peer!, tb.peer!]) : undefined,
+        validate: (out) => checkOutput(out, s.M * s.N, matmulRef(s, a, b), s.K),
+        dispose() {},
+      };
+    },
+  };
+}
+
+export function matmulCases(): BenchCase[] {
+  const cases: BenchCase[] = [];
+  for (const s of SHAPES) {
+    if (s.naive) cases.push(matmulCase(s, 'naive', null, s.large));
+    cases.push(matmulCase(s, 'tiled', null, s.large));
+    if (s.ta || s.tb || s.N < 64) continue; // tuned tiles on the plain, wide shapes only
+    for (const t of TUNED) cases.push(matmulCase(s, t.name, t.tiles, s.large || t.gpuOnly));
+  }
+  return cases;
+}
