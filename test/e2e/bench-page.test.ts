@@ -10,8 +10,14 @@ import { launchChromium, startVite, watchPage } from '../harness/chromium.js';
 import type { CaseResult, Report } from '../../bench/types.js';
 import { formatTable } from '../../bench/report.js';
 
-// One case per kernel family that exists, each at a LeNet-sized shape.
-const FILTER = ['maxpool/op/64x14x14x64', 'sgd-momentum/op/401408', 'scale/op/64x28x28x32'].join(',');
+// One case per kernel family, each at a LeNet-sized shape (the cheap ones: SwiftShader is a CPU).
+const FILTER = [
+  'conv2d/tiled-32x32/64x28x28x1-32',
+  'matmul/tiled/64x128x10',
+  'maxpool/op/64x14x14x64',
+  'relu/op/64x28x28x32',
+  'sgd-momentum/op/401408',
+].join(',');
 
 describe('benchmark page (/bench/)', () => {
   let server: ViteDevServer | undefined;
