@@ -71,8 +71,8 @@ function gemm(a: Mat, b: Mat, ta: boolean, tb: boolean, outShape: Shape, opts: M
   const tiles = pickTiles(opts.tiles, op);
   engine().queue.dispatch({
     shader: 'matmul', entry: 'matmul', op,
-    // specialised per transpose / alignment case (vec4 loads when the contiguous dimension of a
-    // source is a multiple of 4): no branches on them at run time
+    // transposes are override constants (a pipeline each, no run-time branch on them); vec4
+    // loads when the contiguous dimension of a source is a multiple of 4 (uniform flags)
     constants: { ...tiles, TA: +ta, TB: +tb },
     uniforms: { ...common, va: +((ta ? M : K) % 4 === 0), vb: +((tb ? K : N) % 4 === 0) },
     buffers,
