@@ -5,12 +5,12 @@
 import { initNodeGPU } from '../test/harness/node-gpu.js';
 import { engine } from '../src/runtime/engine.js';
 import { tensor, type Tensor } from '../src/tensor/tensor.js';
-import { conv2dNaive, conv2dForwardGeom, convGeometry, ref, CONV2D_DEFAULT_TILES } from '../src/ops/conv2d.js';
+import { conv2dNaive, conv2dForwardGeom, convGeometry, ref, conv2dTiles } from '../src/ops/conv2d.js';
 import { backwardInputGeom, backwardWeightGeom } from '../src/ops/conv2d_backward.js';
 import { randomArray, assertClose } from '../test/harness/assert.js';
 
 const reps = Number(process.argv[2] ?? 10);
-const tiles = process.argv[5] ? { TM: +process.argv[3], TN: +process.argv[4], TK: +process.argv[5] } : CONV2D_DEFAULT_TILES;
+const tiles = process.argv[5] ? { TM: +process.argv[3], TN: +process.argv[4], TK: +process.argv[5] } : conv2dTiles(64);
 const only = process.env.ONLY;
 const xs = [64, 14, 14, 32] as const, ws = [3, 3, 32, 64] as const;
 const opts = { padding: 'same' as const };
@@ -18,17 +18,22 @@ const opts = { padding: 'same' as const };
 async function time(label: string, flops: number, f: () => Tensor | Tensor[]): Promise<void> {
   for (let i = 0; i < 2; i++) [f()].flat().forEach((t) => t.dispose()); // compile + warm up
   await engine().sync();
-  const ms: number[] = [];
+  const ms: number[] = [], cpu: number[] = [];
   for (let i = 0; i < reps; i++) {
-    const t0 = performance.now();
+    const t0 = performance.now(), c0 = process.cpuUsage();
     const out = [f()].flat();
     await engine().sync();
     ms.push(performance.now() - t0);
+    const c = process.cpuUsage(c0);
+    cpu.push((c.user + c.system) / 1000);
     out.forEach((t) => t.dispose());
   }
-  ms.sort((a, b) => a - b);
-  const med = ms[Math.floor(ms.length / 2)];
-  console.log(`${label.padEnd(34)} median ${med.toFixed(1)} ms  min ${ms[0].toFixed(1)} ms  ${(flops / med / 1e6).toFixed(2)} GFLOP/s`);
+  const med = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
+  // CPU time (all threads of this process) is less sensitive than wall time to other load on the machine.
+  console.log(
+    `${label.padEnd(34)} wall median ${med(ms).toFixed(1)} ms (min ${Math.min(...ms).toFixed(1)}), ` +
+      `cpu median ${med(cpu).toFixed(1)} ms; ${(flops / med(ms) / 1e6).toFixed(2)} GFLOP/s`,
+  );
 }
 
 async function main() {
@@ -42,9 +47,16 @@ async function main() {
   const tol = (k: number) => ({ atol: 2 * k * 2 ** -24, rtol: 2 * k * 2 ** -24 });
   // validate first
   const yRef = ref.forward(xd, wd, g);
-  for (const [name, y] of [['tiled', conv2dForwardGeom(x, w, g, undefined, false, tiles)], ['naive', conv2dNaive(x, w, opts)]] as const) {
+  const fwds = [['tiled', conv2dForwardGeom(x, w, g, undefined, false, tiles)]] as [string, Tensor][];
+  if (only !== 'fwd') fwds.push(['naive', conv2dNaive(x, w, opts)]);
+  for (const [name, y] of fwds) {
     assertClose(`${name} forward`, await y.read(), yRef, tol(K));
     y.dispose();
+  }
+  const flops = 2 * P * g.O * K;
+  if (only === 'fwd') {
+    await time('forward tiled', flops, () => conv2dForwardGeom(x, w, g, undefined, false, tiles));
+    return e.destroy();
   }
   const dx = backwardInputGeom(dy, w, g, undefined, tiles);
   assertClose('backward input', await dx.read(), ref.backwardInput(dyd, wd, g), tol(g.KH * g.KW * g.O));
@@ -52,9 +64,7 @@ async function main() {
   assertClose('backward weight', await r.dw.read(), ref.backwardWeight(xd, dyd, g), tol(P));
   [dx, r.dw, r.db!].forEach((t) => t.dispose());
 
-  const flops = 2 * P * g.O * K;
   await time('forward tiled', flops, () => conv2dForwardGeom(x, w, g, undefined, false, tiles));
-  if (only === 'fwd') return e.destroy();
   await time('forward naive', flops, () => conv2dNaive(x, w, opts));
   await time('backward input (tiled)', flops, () => backwardInputGeom(dy, w, g, undefined, tiles));
   await time('backward weight+bias (split-K)', flops, () => {
