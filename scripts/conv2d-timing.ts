@@ -1,16 +1,18 @@
 // Quick timing of the conv2d kernels on one shape (default: LeNet conv2, batch 64,
 // 14x14x32 -> 64, 3x3 same). Every kernel is validated against the float64 reference before
 // it is timed. Not a test and not the benchmark page: a napkin-math check for kernel work.
-//   node dist-node/conv2d-timing.mjs [reps] [TM TN TK]
+//   node dist-node/conv2d-timing.mjs [reps] [TM TN TK]   (default: the tiles each op picks)
+//   ONLY=fwd: time the tiled forward only. Reports wall time and process CPU time (all
+//   SwiftShader threads), which is less sensitive than wall time to other load on the machine.
 import { initNodeGPU } from '../test/harness/node-gpu.js';
 import { engine } from '../src/runtime/engine.js';
 import { tensor, type Tensor } from '../src/tensor/tensor.js';
-import { conv2dNaive, conv2dForwardGeom, convGeometry, ref, conv2dTiles } from '../src/ops/conv2d.js';
+import { conv2dNaive, conv2dForwardGeom, convGeometry, ref } from '../src/ops/conv2d.js';
 import { backwardInputGeom, backwardWeightGeom } from '../src/ops/conv2d_backward.js';
 import { randomArray, assertClose } from '../test/harness/assert.js';
 
 const reps = Number(process.argv[2] ?? 10);
-const tiles = process.argv[5] ? { TM: +process.argv[3], TN: +process.argv[4], TK: +process.argv[5] } : conv2dTiles(64);
+const tiles = process.argv[5] ? { TM: +process.argv[3], TN: +process.argv[4], TK: +process.argv[5] } : undefined;
 const only = process.env.ONLY;
 const xs = [64, 14, 14, 32] as const, ws = [3, 3, 32, 64] as const;
 const opts = { padding: 'same' as const };
@@ -29,7 +31,6 @@ async function time(label: string, flops: number, f: () => Tensor | Tensor[]): P
     out.forEach((t) => t.dispose());
   }
   const med = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
-  // CPU time (all threads of this process) is less sensitive than wall time to other load on the machine.
   console.log(
     `${label.padEnd(34)} wall median ${med(ms).toFixed(1)} ms (min ${Math.min(...ms).toFixed(1)}), ` +
       `cpu median ${med(cpu).toFixed(1)} ms; ${(flops / med(ms) / 1e6).toFixed(2)} GFLOP/s`,
@@ -38,7 +39,7 @@ async function time(label: string, flops: number, f: () => Tensor | Tensor[]): P
 
 async function main() {
   const e = await initNodeGPU();
-  console.log(`adapter: ${e.info.vendor} ${e.info.description}; tiles ${JSON.stringify(tiles)}; ${reps} reps`);
+  console.log(`adapter: ${e.info.vendor} ${e.info.description}; tiles ${tiles ? JSON.stringify(tiles) : 'picked per op'}; ${reps} reps`);
   const g = convGeometry('timing', xs, ws, opts);
   const xd = randomArray(xs.reduce((a, b) => a * b), 1), wd = randomArray(ws.reduce((a, b) => a * b), 2);
   const dyd = randomArray(g.N * g.OH * g.OW * g.O, 3);
