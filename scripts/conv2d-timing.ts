@@ -41,7 +41,7 @@ async function main() {
   const e = await initNodeGPU();
   console.log(`adapter: ${e.info.vendor} ${e.info.description}; tiles ${tiles ? JSON.stringify(tiles) : 'picked per op'}; ${reps} reps`);
   const g = convGeometry('timing', xs, ws, opts);
-  const xd = randomArray(xs.reduce((a, b) => a * b), 1), wd = randomArray(ws.reduce((a, b) => a * b), 2);
+  const xd = randomArray(xs.reduce((a: number, b: number) => a * b, 1), 1), wd = randomArray(ws.reduce((a: number, b: number) => a * b, 1), 2);
   const dyd = randomArray(g.N * g.OH * g.OW * g.O, 3);
   const x = tensor(xd, xs), w = tensor(wd, ws), dy = tensor(dyd, [g.N, g.OH, g.OW, g.O]);
   const K = g.KH * g.KW * g.C, P = g.N * g.OH * g.OW;
