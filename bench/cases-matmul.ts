@@ -38,11 +38,14 @@ const SHAPES: Shape[] = [
   square(4096, true, false),
 ];
 
-/** Tile shapes timed besides the op's choice; workgroups over 256 threads are GPU-only. */
+/**
+ * Tile shapes timed besides the op's default (64x64 tile, K step 16): each thread computes 8x8
+ * outputs, so a tile edge is 8 x threads. Names give the tile (M x N) and the K step.
+ */
 const TUNED = [
-  { name: 'tiled-8x8x16', tiles: { wgX: 8, wgY: 8, bk: 16 }, gpuOnly: false },
-  { name: 'tiled-16x16x32', tiles: { wgX: 16, wgY: 16, bk: 32 }, gpuOnly: false },
-  { name: 'tiled-32x16x16', tiles: { wgX: 32, wgY: 16, bk: 16 }, gpuOnly: true },
+  { name: 'tiled-32x32x16', tiles: { wgX: 4, wgY: 4, bk: 16 }, gpuOnly: false },
+  { name: 'tiled-64x64x32', tiles: { wgX: 8, wgY: 8, bk: 32 }, gpuOnly: false },
+  { name: 'tiled-128x128x8', tiles: { wgX: 16, wgY: 16, bk: 8 }, gpuOnly: false },
 ];
 
 function label(s: Shape): string {

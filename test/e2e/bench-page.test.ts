@@ -12,7 +12,7 @@ import { formatTable } from '../../bench/report.js';
 
 // One case per kernel family, each at a LeNet-sized shape (the cheap ones: SwiftShader is a CPU).
 const FILTER = [
-  'conv2d/tiled-32x32/64x28x28x1-32',
+  'conv2d/tiled/64x28x28x1-32',
   'matmul/tiled/64x128x10',
   'maxpool/op/64x14x14x64',
   'relu/op/64x28x28x32',
