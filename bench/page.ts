@@ -5,7 +5,7 @@
 
 import { init } from '../src/runtime/engine.js';
 import { ratioChart } from './chart.js';
-import { adapterLine, COLUMNS, rooflineLine, statusText } from './report.js';
+import { adapterLine, COLUMNS, rooflineLine, statusText, timingText } from './report.js';
 import { DEFAULTS, runBench } from './runner.js';
 import type { CaseResult, Report } from './types.js';
 
@@ -79,7 +79,7 @@ async function run(): Promise<void> {
       },
     );
     state.report = report;
-    $('roofline').textContent = `${rooflineLine(report)}; timing: ${report.method}`;
+    $('roofline').textContent = `${rooflineLine(report)}; timing: ${timingText(report)}`;
     const bad = report.results.filter((r) => r.ours.status !== 'ok' || (r.peer && r.peer.status !== 'ok')).length;
     status.textContent = `done: ${report.results.length} cases${bad ? `, ${bad} not validated (hover the red rows)` : ', all validated'}`;
     download.disabled = false;

@@ -72,6 +72,15 @@ export function rooflineLine(rep: Report): string {
   return `roofline: FMA peak ${fmt(r.gflops)} GFLOP/s, copy ${fmt(r.gbps)} GB/s (${r.method})`;
 }
 
+/** How cases were timed, with a warning when the adapter's timestamps are coarsely quantized. */
+export function timingText(rep: Report): string {
+  if (rep.method === 'wall') return 'wall clock: record + submit + onSubmittedWorkDone (median)';
+  let q = 0;
+  for (const r of rep.results) for (const x of [r.ours, r.peer]) q = Math.max(q, x?.timing?.quantumNs ?? 0);
+  const warn = q >= 4096 ? ` [timestamps quantized to ${(q / 1000).toFixed(1)} us: sub-ms kernels are imprecise]` : '';
+  return `GPU timestamp queries (median; training steps: wall clock)${warn}`;
+}
+
 /** Plain-text table with a header (adapter, roofline, timing method), then failures in full. */
 export function formatTable(rep: Report): string {
   const rows = rep.results.map((r) => COLUMNS.map((c) => c.cell(r)));
@@ -80,7 +89,7 @@ export function formatTable(rep: Report): string {
   const out = [
     `adapter: ${adapterLine(rep)}`,
     rooflineLine(rep),
-    `timing: ${rep.method === 'timestamp' ? 'GPU timestamp queries (median)' : 'wall clock: record + submit + onSubmittedWorkDone (median)'}; ` +
+    `timing: ${timingText(rep)}; ` +
       `peer: ${rep.peer ? `TensorFlow.js ${rep.peer.name} ${rep.peer.version}${rep.peer.sharedDevice ? ', same GPUDevice' : ''}` : 'off'}`,
     '',
     line(COLUMNS.map((c) => c.title)),

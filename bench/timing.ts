@@ -69,7 +69,14 @@ function mark(device: GPUDevice, querySet: GPUQuerySet, index: number, begin: bo
   device.queue.submit([enc.finish()]);
 }
 
-async function timestamps(device: GPUDevice, t: Timed, n: number): Promise<number[] | null> {
+/** Largest power of two (up to 2^20 ns) dividing every timestamp: 1 unless they are quantized. */
+function quantum(ts: BigUint64Array): number {
+  let q = 1n << 20n;
+  for (const v of ts) while (q > 1n && v % q !== 0n) q >>= 1n;
+  return Number(q);
+}
+
+async function timestamps(device: GPUDevice, t: Timed, n: number): Promise<{ ms: number[]; quantumNs: number } | null> {
   const querySet = device.createQuerySet({ type: 'timestamp', count: 2 * n });
   const resolved = device.createBuffer({ size: 16 * n, usage: QUERY_RESOLVE | COPY_SRC });
   const staging = device.createBuffer({ size: 16 * n, usage: MAP_READ | COPY_DST });
@@ -91,8 +98,9 @@ async function timestamps(device: GPUDevice, t: Timed, n: number): Promise<numbe
     if (escaped > 0) return null;
     const ms: number[] = [];
     for (let i = 0; i < n; i++) ms.push(Number(ts[2 * i + 1] - ts[2 * i]) / 1e6);
-    // A zero or negative interval means the timestamps are not usable on this adapter.
-    return ms.every((x) => x > 0) ? ms : null;
+    // A zero or negative interval means the timestamps are not usable on this adapter (or are
+    // quantized more coarsely than the run: browsers round them, see docs/bench.md).
+    return ms.every((x) => x > 0) ? { ms, quantumNs: quantum(ts) } : null;
   } finally {
     querySet.destroy();
     resolved.destroy();
@@ -110,8 +118,8 @@ export async function measure(device: GPUDevice, t: Timed, o: TimeOptions): Prom
   const estimate = Math.max(median(warm), 1e-3);
   const n = Math.max(3, Math.min(o.iters, Math.floor(o.budgetMs / estimate)));
   if (o.method === 'timestamp') {
-    const samples = await timestamps(device, t, n);
-    if (samples) return { method: 'timestamp', ms: median(samples), samples, warmup: warm.length };
+    const r = await timestamps(device, t, n);
+    if (r) return { method: 'timestamp', ms: median(r.ms), samples: r.ms, warmup: warm.length, quantumNs: r.quantumNs };
   }
   const samples: number[] = [];
   for (let i = 0; i < n; i++) samples.push(await wallOnce(device, t));

@@ -73,6 +73,8 @@ export interface Timing {
   /** milliseconds per run, every timed iteration */
   samples: number[];
   warmup: number;
+  /** timestamps only: their granularity in ns (largest power of two dividing all of them, up to 2^20) */
+  quantumNs?: number;
 }
 
 export interface ImplResult {

@@ -4,13 +4,14 @@
 //   node dist-node/bench.mjs [--filter s[,s2|/re/]] [--large] [--iters N] [--warmup N]
 //                            [--budget MS] [--no-peers] [--wall] [--json [path]] [--list]
 //
-// On a machine without a GPU Dawn runs on SwiftShader (set up by initNodeGPU); on a GPU machine
-// set VK_DRIVER_FILES / VK_ICD_FILENAMES (docs/bench.md) and it uses the real driver.
+// On a machine without a GPU Dawn runs on SwiftShader; on a GPU machine set VK_DRIVER_FILES /
+// VK_ICD_FILENAMES (docs/bench.md) and it uses the real driver.
 
 import '../bench/node-require.js'; // before tfjs-core loads (see that file)
 import { writeFileSync } from 'node:fs';
-import { initNodeGPU } from '../test/harness/node-gpu.js';
-import { engine } from '../src/runtime/engine.js';
+import { existsSync } from 'node:fs';
+import { SWIFTSHADER_ICD } from '../test/harness/node-gpu.js';
+import { engine, init } from '../src/runtime/engine.js';
 import { allCases, selectCases } from '../bench/cases.js';
 import { DEFAULTS, runBench } from '../bench/runner.js';
 import { formatTable, statusText } from '../bench/report.js';
@@ -55,6 +56,23 @@ function parse(argv: string[]): { opts: BenchOptions; json: string | null | unde
   return { opts, json, list };
 }
 
+/**
+ * Dawn, like test/harness/node-gpu.ts (SwiftShader unless a Vulkan driver is configured), but
+ * with Dawn's timestamp quantization off: by default Dawn rounds GPU timestamps down to
+ * multiples of 65.536 us (a fingerprinting defence for browsers), which would swamp the
+ * timing of small kernels.
+ */
+async function initDawn(): Promise<void> {
+  process.env.XDG_RUNTIME_DIR ??= '/tmp';
+  if (!process.env.VK_ICD_FILENAMES && !process.env.VK_DRIVER_FILES && !process.env.WEBGPU_CNN_SYSTEM_VULKAN)
+    process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
+  const icd = process.env.VK_ICD_FILENAMES ?? process.env.VK_DRIVER_FILES;
+  if (icd && !existsSync(icd)) throw new Error(`bench: Vulkan driver manifest ${icd} does not exist (SwiftShader: apt-get install -y chromium)`);
+  const webgpu = await import('webgpu');
+  Object.assign(globalThis, webgpu.globals);
+  await init({ gpu: webgpu.create(['disable-dawn-features=timestamp_quantization']) });
+}
+
 async function main(): Promise<void> {
   const { opts, json, list } = parse(process.argv.slice(2));
   if (list) {
@@ -63,7 +81,7 @@ async function main(): Promise<void> {
   }
   // With JSON on stdout, everything human-readable goes to stderr.
   const say = json === null ? (s: string) => process.stderr.write(s + '\n') : (s: string) => console.log(s);
-  await initNodeGPU();
+  await initDawn();
   const t0 = performance.now();
   const report = await runBench(opts, {
     onStatus: (m) => process.stderr.write(`# ${m}\n`),
