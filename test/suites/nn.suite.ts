@@ -1,0 +1,145 @@
+// nn: layers' kernels and modules. BatchNorm and Dropout kernels vs float64 references (the
+// BatchNorm backward reference checked by finite differences), initialisers, parameter names,
+// train/eval mode.
+import { suite } from '../harness/define.js';
+import { assert, assertClose, assertEqual, randomArray } from '../harness/assert.js';
+import { dot, numericGrad } from '../harness/fd.js';
+import { tensor, type Tensor } from '../../src/tensor/tensor.js';
+import { scope } from '../../src/tensor/scope.js';
+import { beginTape, endTape, type TapeNode } from '../../src/autograd/tape.js';
+import { full } from '../../src/ops/elementwise.js';
+import { batchNorm, BatchNorm2d, ref as bnRef } from '../../src/nn/batchnorm.js';
+import { dropout, Dropout, ref as dropRef } from '../../src/nn/dropout.js';
+import { Rng, initValues, fans } from '../../src/nn/init.js';
+import { Sequential } from '../../src/nn/module.js';
+
+suite('nn', (test) => {
+  test('batchNorm backward reference matches finite differences', () => {
+    const C = 3, xs = Float64Array.from(randomArray(5 * C, 11, -2, 2)), w = randomArray(5 * C, 12);
+    const gamma = randomArray(C, 13, 0.5, 1.5), eps = 1e-3;
+    const { dx, dgamma } = bnRef.batchNormBackward(xs, w, C, gamma, eps);
+    const fdx = numericGrad((x) => dot(bnRef.batchNorm(x, C, gamma, new Float64Array(C), eps).y, w), xs);
+    const fdg = numericGrad((g) => dot(bnRef.batchNorm(xs, C, g, new Float64Array(C), eps).y, w), gamma);
+    // float64 central differences with h = 1e-6: truncation ~h^2, rounding ~1e-16/h ≈ 1e-10.
+    assertClose('ref dx vs FD', dx, fdx, { atol: 1e-7, rtol: 1e-6 });
+    assertClose('ref dgamma vs FD', dgamma, fdg, { atol: 1e-7, rtol: 1e-6 });
+  });
+
+  test('batchNorm forward/backward match the reference ([1,3,3,5], [2,5,7,17], [65,33]) and update running stats', async () => {
+    for (const shape of [[1, 3, 3, 5], [2, 5, 7, 17], [65, 33]]) {
+      const C = shape[shape.length - 1], n = shape.reduce((a, b) => a * b, 1), M = n / C;
+      const xs = randomArray(n, n, -3, 3), dys = randomArray(n, n + 1);
+      const gs = randomArray(C, 7, 0.5, 1.5), bs = randomArray(C, 8);
+      const x = tensor(xs, shape), g = tensor(gs), b = tensor(bs), rm = full([C], 0.5), rv = full([C], 2);
+      const dyT = tensor(dys, shape);
+      const eps = 1e-5, momentum = 0.1;
+      const { y: value, grads } = vjp(() => batchNorm(x, g, b, rm, rv, { training: true, eps, momentum }), [x, g, b], dyT);
+      const want = bnRef.batchNorm(xs, C, gs, bs, eps);
+      const wb = bnRef.batchNormBackward(xs, dys, C, gs, eps);
+      // Sums over M <= 105 rows in f32: relative error ~M·2^-24 ≈ 1e-5 on mean and variance;
+      // normalised values are O(1) so atol ~1e-4 covers it, gradients scale with sum |dy|.
+      assertClose(`y ${shape}`, await value.read(), want.y, { atol: 1e-4, rtol: 1e-4 });
+      assertClose(`dx ${shape}`, await grads[0]!.read(), wb.dx, { atol: 2e-4, rtol: 1e-3 });
+      assertClose(`dgamma ${shape}`, await grads[1]!.read(), wb.dgamma, { atol: 2e-4, rtol: 1e-4 });
+      assertClose(`dbeta ${shape}`, await grads[2]!.read(), wb.dbeta, { atol: 2e-4, rtol: 1e-4 });
+      const wantRm = Float64Array.from(want.mean, (m) => 0.9 * 0.5 + 0.1 * m);
+      const wantRv = Float64Array.from(want.variance, (v) => 0.9 * 2 + 0.1 * v * M / (M - 1));
+      assertClose(`running_mean ${shape}`, await rm.read(), wantRm, { atol: 1e-5, rtol: 1e-5 });
+      assertClose(`running_var ${shape}`, await rv.read(), wantRv, { atol: 1e-5, rtol: 1e-5 });
+      for (const t of [x, g, b, rm, rv, dyT, value, ...grads]) t?.dispose();
+    }
+  });
+
+  test('BatchNorm2d in eval mode uses the running statistics and leaves them unchanged', async () => {
+    const bn = new BatchNorm2d(4).eval();
+    bn.runningMean.write([1, 2, 3, 4]);
+    bn.runningVar.write([1, 4, 9, 16]);
+    const x = tensor([2, 4, 6, 8, 0, 0, 0, 0], [2, 1, 1, 4]);
+    const y = bn.forward(x);
+    const s = (v: number) => 1 / Math.sqrt(v + 1e-5);
+    assertClose('eval y', await y.read(), [1 * s(1), 2 * s(4), 3 * s(9), 4 * s(16), -1 * s(1), -2 * s(4), -3 * s(9), -4 * s(16)], { atol: 1e-6, rtol: 1e-6 });
+    assertClose('running mean unchanged', await bn.runningMean.read(), [1, 2, 3, 4], { atol: 0, rtol: 0 });
+    assertEqual(bn.namedBuffers().map(([n]) => n), ['running_mean', 'running_var'], 'buffer names');
+    for (const t of [x, y]) t.dispose();
+    bn.dispose();
+  });
+
+  test('dropout mask matches the hash reference, changes per forward, and backward applies it', async () => {
+    const n = 1000, rate = 0.3, seed = 77;
+    const xs = randomArray(n, 3);
+    const x = tensor(xs), state = tensor([seed, 0], [2], 'u32'), dy = tensor(randomArray(n, 4));
+    const { y: value, grads } = vjp(() => dropout(x, rate, state), [x], dy);
+    const m0 = dropRef.mask(seed, 0, n, rate);
+    const dys = await dy.read();
+    // exact: one f32 multiply by 1/(1-rate), rounded the same way on both sides up to 1 ulp
+    assertClose('y = x * mask', await value.read(), Float64Array.from(xs, (v, i) => v * m0[i]), { atol: 1e-6, rtol: 1e-6 });
+    assertClose('dx = dy * mask', await grads[0]!.read(), Float64Array.from(dys, (v, i) => v * m0[i]), { atol: 1e-6, rtol: 1e-6 });
+    const kept = m0.filter((v) => v > 0).length / n;
+    assert(Math.abs(kept - (1 - rate)) < 0.05, `keep fraction ${kept} ≈ ${1 - rate}`);
+    assertEqual(Array.from(await state.read()), [seed, 1], 'counter advanced on the GPU');
+    const y2 = dropout(x, rate, state);
+    const m1 = dropRef.mask(seed, 1, n, rate);
+    assertClose('second forward uses mask k=1', await y2.read(), Float64Array.from(xs, (v, i) => v * m1[i]), { atol: 1e-6, rtol: 1e-6 });
+    assert(m0.some((v, i) => v !== m1[i]), 'masks differ between forwards');
+    for (const t of [x, state, dy, value, y2, ...grads]) t?.dispose();
+  });
+
+  test('Dropout is the identity in eval mode', async () => {
+    const d = new Dropout(0.5, { seed: 1 }).eval();
+    const x = tensor([1, 2, 3]);
+    assert(d.forward(x) === x, 'eval forward returns its input');
+    x.dispose();
+    d.dispose();
+  });
+
+  test('initialisers: seeded, reproducible, with the He / Glorot variance', () => {
+    const shape = [3, 3, 32, 64];
+    const { fanIn, fanOut } = fans(shape);
+    assertEqual([fanIn, fanOut], [288, 576], 'HWIO fans');
+    assertEqual(fans([3136, 128]), { fanIn: 3136, fanOut: 128 }, 'Linear fans');
+    const a = initValues('he-normal', shape, new Rng(5)), b = initValues('he-normal', shape, new Rng(5));
+    assertEqual(Array.from(a.slice(0, 8)), Array.from(b.slice(0, 8)), 'same seed, same weights');
+    const variance = (v: Float32Array) => v.reduce((s, x) => s + x * x, 0) / v.length;
+    // 18,432 samples: the sample variance is within ~3·sqrt(2/n) ≈ 3% of the true one.
+    assertClose('he-normal variance', [variance(a)], [2 / fanIn], { atol: 0, rtol: 0.04 });
+    assertClose('he-uniform variance', [variance(initValues('he-uniform', shape, new Rng(6)))], [2 / fanIn], { atol: 0, rtol: 0.04 });
+    assertClose('glorot-uniform variance', [variance(initValues('glorot-uniform', shape, new Rng(7)))], [2 / (fanIn + fanOut)], { atol: 0, rtol: 0.04 });
+  });
+
+  test('Sequential names parameters and buffers by position; train/eval propagate', () => {
+    const m = new Sequential([new BatchNorm2d(2), new Dropout(0.1), new BatchNorm2d(3)]);
+    assertEqual(m.namedParameters().map(([n]) => n), ['0.weight', '0.bias', '2.weight', '2.bias'], 'parameter names');
+    assertEqual([...m.stateDict().keys()].slice(4), ['0.running_mean', '0.running_var', '2.running_mean', '2.running_var'], 'buffer names');
+    assertEqual(m.parameterCount(), 10, 'parameter count');
+    assertEqual(m.parameters()[2].name, '2.weight', 'tensors carry their names');
+    m.eval();
+    assert(m.layers.every((l) => !l.training), 'eval propagates');
+    m.train();
+    assert(m.layers.every((l) => l.training), 'train propagates');
+    m.dispose();
+  });
+});
+
+/**
+ * Vector-Jacobian product of a single op: run `fn` on a tape, then call the recorded backward
+ * rule with the given output gradient (checks a rule against a reference for arbitrary dy).
+ */
+function vjp(fn: () => Tensor, inputs: Tensor[], dy: Tensor): { y: Tensor; grads: (Tensor | null)[] } {
+  return scope(() => vjpUnscoped(fn, inputs, dy)); // frees what the rule saved
+}
+
+function vjpUnscoped(fn: () => Tensor, inputs: Tensor[], dy: Tensor): { y: Tensor; grads: (Tensor | null)[] } {
+  for (const t of inputs) t.requiresGrad = true;
+  const prev = beginTape();
+  let y: Tensor;
+  try {
+    y = fn();
+  } finally {
+    endTape(prev);
+  }
+  const node = y.node as TapeNode;
+  const grads = node.backward([dy]);
+  y.node = null;
+  for (const t of [...inputs, y]) t.requiresGrad = false;
+  return { y, grads };
+}
