@@ -18,6 +18,14 @@ export { full, zeros, ones, add, scale } from './ops/elementwise.js';
 // --- ops: matmul, activations, reductions, loss ---
 
 // --- ops: pooling, optimizer kernels ---
+export {
+  maxPool2d, maxPool2dWithIndices, maxPool2dBackward, avgPool2d, avgPool2dBackward, globalAvgPool,
+  globalAvgPoolBackward, pool2dOutputShape, type Pool2dOptions,
+} from './ops/pool2d.js';
+export {
+  sgdStep, adamStep, sgdStepFlat, adamStepFlat, globalNormSq, clipScale, clipByGlobalNorm, makeHyper,
+  writeHyper, hyperArray, HYPER, HYPER_SIZE, type HyperParams, type SgdOptions, type FlatOptions,
+} from './ops/optim.js';
 
 // --- autograd ---
 
