@@ -28,16 +28,26 @@ export {
 } from './ops/optim.js';
 
 // --- autograd ---
+export { valueAndGrad, computeGradients, type ValueAndGrad, type ComputeGradientsOptions } from './autograd/grad.js';
+export { capture, CapturedPlan, type CaptureOptions } from './autograd/capture.js';
 
 // --- nn layers ---
+export { Module, Sequential } from './nn/module.js';
+export { Rng, initValues, initTensor, fans, type InitKind } from './nn/init.js';
+export { batchNorm, BatchNorm2d, type BatchNormOptions } from './nn/batchnorm.js';
+export { dropout, Dropout } from './nn/dropout.js';
+export { MaxPool2d, AvgPool2d, GlobalAvgPool } from './nn/pooling.js';
 
 // --- optimizers ---
+export { Optimizer, SGD, Adam, AdamW, type OptimizerOptions, type SgdOptimizerOptions, type AdamOptimizerOptions } from './optim/optimizers.js';
+export { constantLr, stepLr, cosineLr, type Schedule } from './optim/schedule.js';
 
 // --- data ---
 
 // --- io (safetensors) ---
 
 // --- training ---
+export { TrainStep, type TrainStepOptions, type LossFn } from './train/step.js';
 
 // --- reliability ---
 

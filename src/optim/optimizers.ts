@@ -92,7 +92,7 @@ export abstract class Optimizer {
   }
 }
 
-export interface SgdOptions extends OptimizerOptions {
+export interface SgdOptimizerOptions extends OptimizerOptions {
   momentum?: number;
   nesterov?: boolean;
   /** decay the weights directly (p *= 1 - lr*wd) instead of adding wd*p to the gradient */
@@ -103,7 +103,7 @@ export interface SgdOptions extends OptimizerOptions {
 export class SGD extends Optimizer {
   private velocity: (Tensor | null)[];
 
-  constructor(params: readonly Tensor[], readonly sgdOpts: SgdOptions) {
+  constructor(params: readonly Tensor[], readonly sgdOpts: SgdOptimizerOptions) {
     super(params, sgdOpts);
     if (sgdOpts.nesterov && !sgdOpts.momentum) throw new RangeError('webgpu-cnn: SGD: Nesterov needs momentum > 0');
     this.velocity = params.map((p) => (sgdOpts.momentum ? this.addState(p) : null));
@@ -119,7 +119,7 @@ export class SGD extends Optimizer {
   }
 }
 
-export interface AdamOptions extends OptimizerOptions {
+export interface AdamOptimizerOptions extends OptimizerOptions {
   beta1?: number;
   beta2?: number;
   eps?: number;
@@ -130,7 +130,7 @@ export class Adam extends Optimizer {
   private m: Tensor[];
   private v: Tensor[];
 
-  constructor(params: readonly Tensor[], readonly adamOpts: AdamOptions) {
+  constructor(params: readonly Tensor[], readonly adamOpts: AdamOptimizerOptions) {
     super(params, adamOpts);
     this.m = params.map((p) => this.addState(p));
     this.v = params.map((p) => this.addState(p));
