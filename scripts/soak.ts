@@ -13,7 +13,7 @@ import { MaxPool2d, GlobalAvgPool } from '../src/nn/pooling.js';
 import { Adam } from '../src/optim/optimizers.js';
 import { cosineLr } from '../src/optim/schedule.js';
 import { TrainStep } from '../src/train/step.js';
-import { Rng } from '../src/nn/init.js';
+import { InitRng } from '../src/nn/init.js';
 
 const { values } = parseArgs({
   options: { steps: { type: 'string', default: '10000' }, every: { type: 'string', default: '1000' }, batch: { type: 'string', default: '8' } },
@@ -26,7 +26,7 @@ const model = new Sequential([new BatchNorm2d(C), new MaxPool2d(2), new Dropout(
 const optimizer = new Adam(model.parameters(), { lr: cosineLr(1e-3, { totalSteps: steps }), clipNorm: 1 });
 const step = new TrainStep({ model, optimizer, loss: (out) => out, inputShape: [B, H, H, C] });
 
-const rng = new Rng(1);
+const rng = new InitRng(1);
 const x = Float32Array.from({ length: B * H * H * C }, () => rng.normal());
 const y = new Uint32Array(B);
 

@@ -33,7 +33,7 @@ export { capture, CapturedPlan, type CaptureOptions } from './autograd/capture.j
 
 // --- nn layers ---
 export { Module, Sequential } from './nn/module.js';
-export { Rng, initValues, initTensor, fans, type InitKind } from './nn/init.js';
+export { InitRng, initValues, initTensor, fans, type InitKind } from './nn/init.js';
 export { batchNorm, BatchNorm2d, type BatchNormOptions } from './nn/batchnorm.js';
 export { dropout, Dropout } from './nn/dropout.js';
 export { MaxPool2d, AvgPool2d, GlobalAvgPool } from './nn/pooling.js';

@@ -9,7 +9,7 @@ import { needsGrad, record } from '../autograd/tape.js';
 import { checkNumber, checkTensor } from '../ops/check.js';
 import { grid1d } from '../ops/grid.js';
 import { Module } from './module.js';
-import type { Rng } from './init.js';
+import type { InitRng } from './init.js';
 import { keep } from '../tensor/scope.js';
 
 const WG = 256;
@@ -52,7 +52,7 @@ export class Dropout extends Module {
   /** [seed, forward counter] on the GPU; not a checkpoint buffer (inference does not need it) */
   readonly state: Tensor;
 
-  constructor(readonly rate = 0.5, opts: { seed?: number; rng?: Rng } = {}) {
+  constructor(readonly rate = 0.5, opts: { seed?: number; rng?: InitRng } = {}) {
     super();
     checkNumber('Dropout', 'rate', rate, { min: 0 });
     if (rate >= 1) throw new RangeError(`webgpu-cnn: Dropout: 'rate' must be in [0, 1), got ${rate}`);

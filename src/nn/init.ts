@@ -10,7 +10,7 @@
 import { tensor, type Shape, type Tensor } from '../tensor/tensor.js';
 
 /** Seeded generator: mulberry32 for uniforms, Box-Muller for normals. */
-export class Rng {
+export class InitRng {
   private s: number;
   private spare: number | null = null;
 
@@ -62,7 +62,7 @@ export function fans(shape: Shape): { fanIn: number; fanOut: number } {
 }
 
 /** Host values for an initialiser (float64 math, stored as f32). */
-export function initValues(kind: InitKind, shape: Shape, rng: Rng): Float32Array {
+export function initValues(kind: InitKind, shape: Shape, rng: InitRng): Float32Array {
   const n = shape.reduce((a, b) => a * b, 1);
   const out = new Float32Array(n);
   if (kind === 'zeros') return out;
@@ -79,6 +79,6 @@ export function initValues(kind: InitKind, shape: Shape, rng: Rng): Float32Array
 }
 
 /** A new tensor initialised with `kind`. */
-export function initTensor(kind: InitKind, shape: Shape, rng: Rng): Tensor {
+export function initTensor(kind: InitKind, shape: Shape, rng: InitRng): Tensor {
   return tensor(initValues(kind, shape, rng), shape);
 }

@@ -10,7 +10,7 @@ import { beginTape, endTape, type TapeNode } from '../../src/autograd/tape.js';
 import { full } from '../../src/ops/elementwise.js';
 import { batchNorm, BatchNorm2d, ref as bnRef } from '../../src/nn/batchnorm.js';
 import { dropout, Dropout, ref as dropRef } from '../../src/nn/dropout.js';
-import { Rng, initValues, fans } from '../../src/nn/init.js';
+import { InitRng, initValues, fans } from '../../src/nn/init.js';
 import { Sequential } from '../../src/nn/module.js';
 
 suite('nn', (test) => {
@@ -97,13 +97,13 @@ suite('nn', (test) => {
     const { fanIn, fanOut } = fans(shape);
     assertEqual([fanIn, fanOut], [288, 576], 'HWIO fans');
     assertEqual(fans([3136, 128]), { fanIn: 3136, fanOut: 128 }, 'Linear fans');
-    const a = initValues('he-normal', shape, new Rng(5)), b = initValues('he-normal', shape, new Rng(5));
+    const a = initValues('he-normal', shape, new InitRng(5)), b = initValues('he-normal', shape, new InitRng(5));
     assertEqual(Array.from(a.slice(0, 8)), Array.from(b.slice(0, 8)), 'same seed, same weights');
     const variance = (v: Float32Array) => v.reduce((s, x) => s + x * x, 0) / v.length;
     // 18,432 samples: the sample variance is within ~3·sqrt(2/n) ≈ 3% of the true one.
     assertClose('he-normal variance', [variance(a)], [2 / fanIn], { atol: 0, rtol: 0.04 });
-    assertClose('he-uniform variance', [variance(initValues('he-uniform', shape, new Rng(6)))], [2 / fanIn], { atol: 0, rtol: 0.04 });
-    assertClose('glorot-uniform variance', [variance(initValues('glorot-uniform', shape, new Rng(7)))], [2 / (fanIn + fanOut)], { atol: 0, rtol: 0.04 });
+    assertClose('he-uniform variance', [variance(initValues('he-uniform', shape, new InitRng(6)))], [2 / fanIn], { atol: 0, rtol: 0.04 });
+    assertClose('glorot-uniform variance', [variance(initValues('glorot-uniform', shape, new InitRng(7)))], [2 / (fanIn + fanOut)], { atol: 0, rtol: 0.04 });
   });
 
   test('Sequential names parameters and buffers by position; train/eval propagate', () => {
