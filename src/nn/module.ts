@@ -10,6 +10,12 @@
 import { shapeStr, type Shape, type Tensor } from '../tensor/tensor.js';
 import { keep } from '../tensor/scope.js';
 
+/** A tensor's worth of host data (what a decoded model file holds). */
+export interface HostArray {
+  shape: readonly number[];
+  data: ArrayLike<number>;
+}
+
 export abstract class Module {
   /** training mode: Dropout drops, BatchNorm uses batch statistics */
   training = true;
@@ -65,6 +71,23 @@ export abstract class Module {
   /** Parameters and buffers by name: what a checkpoint stores. */
   stateDict(): Map<string, Tensor> {
     return new Map([...this.namedParameters(), ...this.namedBuffers()]);
+  }
+
+  /**
+   * Overwrite parameters and buffers from host data by name (e.g. a decoded model file).
+   * Strict: every name must be present with the same shape, and no unknown names are allowed.
+   */
+  loadStateDict(state: Map<string, HostArray> | Record<string, HostArray>): void {
+    const src = state instanceof Map ? state : new Map(Object.entries(state));
+    const own = this.stateDict();
+    for (const k of src.keys()) if (!own.has(k)) throw new Error(`webgpu-cnn: loadStateDict: unknown tensor '${k}' (model has: ${[...own.keys()].join(', ')})`);
+    for (const [k, t] of own) {
+      const h = src.get(k);
+      if (!h) throw new Error(`webgpu-cnn: loadStateDict: '${k}' ${shapeStr(t.shape)} is missing`);
+      if (h.shape.length !== t.shape.length || h.shape.some((d, i) => d !== t.shape[i]))
+        throw new RangeError(`webgpu-cnn: loadStateDict: '${k}' has shape ${shapeStr(h.shape)}, the model needs ${shapeStr(t.shape)}`);
+    }
+    for (const [k, t] of own) t.write(src.get(k)!.data);
   }
 
   /** Set training mode (default) or evaluation mode, recursively. */

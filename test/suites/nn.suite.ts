@@ -2,7 +2,7 @@
 // BatchNorm backward reference checked by finite differences), initialisers, parameter names,
 // train/eval mode.
 import { suite } from '../harness/define.js';
-import { assert, assertClose, assertEqual, randomArray } from '../harness/assert.js';
+import { assert, assertClose, assertEqual, assertThrows, randomArray } from '../harness/assert.js';
 import { dot, numericGrad } from '../harness/fd.js';
 import { tensor, type Tensor } from '../../src/tensor/tensor.js';
 import { scope } from '../../src/tensor/scope.js';
@@ -106,12 +106,19 @@ suite('nn', (test) => {
     assertClose('glorot-uniform variance', [variance(initValues('glorot-uniform', shape, new InitRng(7)))], [2 / (fanIn + fanOut)], { atol: 0, rtol: 0.04 });
   });
 
-  test('Sequential names parameters and buffers by position; train/eval propagate', () => {
+  test('Sequential names parameters and buffers by position; loadStateDict; train/eval propagate', async () => {
     const m = new Sequential([new BatchNorm2d(2), new Dropout(0.1), new BatchNorm2d(3)]);
     assertEqual(m.namedParameters().map(([n]) => n), ['0.weight', '0.bias', '2.weight', '2.bias'], 'parameter names');
     assertEqual([...m.stateDict().keys()].slice(4), ['0.running_mean', '0.running_var', '2.running_mean', '2.running_var'], 'buffer names');
     assertEqual(m.parameterCount(), 10, 'parameter count');
     assertEqual(m.parameters()[2].name, '2.weight', 'tensors carry their names');
+    const state = new Map([...m.stateDict()].map(([k, t]) => [k, { shape: t.shape, data: new Float32Array(t.size).fill(k.length) }]));
+    m.loadStateDict(state);
+    assertClose('loaded 2.running_var', await m.stateDict().get('2.running_var')!.read(), [13, 13, 13], { atol: 0, rtol: 0 }); // filled with the name's length
+    state.set('0.weight', { shape: [3], data: new Float32Array(3) });
+    await assertThrows(() => m.loadStateDict(state), /'0.weight' has shape \[3\], the model needs \[2\]/);
+    state.delete('0.weight');
+    await assertThrows(() => m.loadStateDict(state), /'0.weight' \[2\] is missing/);
     m.eval();
     assert(m.layers.every((l) => !l.training), 'eval propagates');
     m.train();
