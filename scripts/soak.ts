@@ -6,7 +6,7 @@
 
 import { parseArgs } from 'node:util';
 import { initNodeGPU } from '../test/harness/node-gpu.js';
-import { Sequential } from '../src/nn/module.js';
+import { Sequential } from '../src/nn/sequential.js';
 import { BatchNorm2d } from '../src/nn/batchnorm.js';
 import { Dropout } from '../src/nn/dropout.js';
 import { MaxPool2d, GlobalAvgPool } from '../src/nn/pooling.js';

@@ -42,7 +42,12 @@ export { valueAndGrad, computeGradients, type ValueAndGrad, type ComputeGradient
 export { capture, CapturedPlan, type CaptureOptions } from './autograd/capture.js';
 
 // --- nn layers ---
-export { Module, Sequential } from './nn/module.js';
+export { Module, type HostArray } from './nn/module.js';
+export { Sequential, type FromSpecOptions } from './nn/sequential.js';
+export { Conv2d, type Conv2dLayerOptions } from './nn/conv.js';
+export { Linear, Flatten, type LinearOptions } from './nn/linear.js';
+export { ReLU, LeakyReLU, Sigmoid, Tanh } from './nn/activations.js';
+export { lenet } from './nn/presets.js';
 export { InitRng, initValues, initTensor, fans, type InitKind } from './nn/init.js';
 export { batchNorm, BatchNorm2d, type BatchNormOptions } from './nn/batchnorm.js';
 export { dropout, Dropout } from './nn/dropout.js';
@@ -86,6 +91,8 @@ export { readIdxFile, readSafetensorsFile, writeBytesFile } from './io/node-fs.j
 
 // --- training ---
 export { TrainStep, type TrainStepOptions, type LossFn } from './train/step.js';
+export { Evaluator, type EvalResult, type EvaluatorOptions } from './train/evaluate.js';
+export { fit, type FitOptions, type StepInfo, type EpochInfo } from './train/fit.js';
 
 // --- reliability ---
 

@@ -9,6 +9,7 @@
 
 import { shapeStr, type Shape, type Tensor } from '../tensor/tensor.js';
 import { keep } from '../tensor/scope.js';
+import type { LayerSpec, ModelSpec } from '../io/model-spec.js';
 
 /** A tensor's worth of host data (what a decoded model file holds). */
 export interface HostArray {
@@ -31,6 +32,11 @@ export abstract class Module {
 
   /** A short description, e.g. "Conv2d(1→32, 3x3, same)". */
   abstract toString(): string;
+
+  /** This layer as a ModelSpec layer (src/io/model-spec.ts); layers it cannot describe throw. */
+  toSpec(): LayerSpec | ModelSpec {
+    throw new Error(`${this} has no ModelSpec layer type`);
+  }
 
   protected addParameter(name: string, t: Tensor): Tensor {
     t.requiresGrad = true;
@@ -111,40 +117,5 @@ export abstract class Module {
     for (const t of this.params.values()) t.dispose();
     for (const t of this.buffers.values()) t.dispose();
     for (const c of this.children.values()) c.dispose();
-  }
-}
-
-/** Layers applied in order; children are named "0", "1", ... */
-export class Sequential extends Module {
-  readonly layers: Module[];
-
-  constructor(layers: Module[]) {
-    super();
-    this.layers = layers;
-    layers.forEach((m, i) => this.addChild(String(i), m));
-    // Name parameters after their path so errors and checkpoints say which tensor is meant.
-    for (const [n, t] of [...this.namedParameters(), ...this.namedBuffers()]) t.name = n;
-  }
-
-  forward(x: Tensor): Tensor {
-    let y = x;
-    for (const m of this.layers) y = m.forward(y);
-    return y;
-  }
-
-  outputShape(shape: Shape): Shape {
-    let s = shape;
-    for (const [i, m] of this.layers.entries()) {
-      try {
-        s = m.outputShape(s);
-      } catch (e) {
-        throw new Error(`webgpu-cnn: Sequential layer ${i} (${m}) with input ${shapeStr(s)}: ${(e as Error).message}`);
-      }
-    }
-    return s;
-  }
-
-  toString(): string {
-    return `Sequential(\n${this.layers.map((m, i) => `  (${i}) ${m}`).join('\n')}\n)`;
   }
 }

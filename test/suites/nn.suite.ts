@@ -11,7 +11,7 @@ import { full } from '../../src/ops/elementwise.js';
 import { batchNorm, BatchNorm2d, ref as bnRef } from '../../src/nn/batchnorm.js';
 import { dropout, Dropout, ref as dropRef } from '../../src/nn/dropout.js';
 import { InitRng, initValues, fans } from '../../src/nn/init.js';
-import { Sequential } from '../../src/nn/module.js';
+import { Sequential } from '../../src/nn/sequential.js';
 
 suite('nn', (test) => {
   test('batchNorm backward reference matches finite differences', () => {
