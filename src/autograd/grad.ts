@@ -84,23 +84,27 @@ function backprop(tape: TapeNode[], value: Tensor, params: readonly Tensor[]): T
     if (gxs.length !== node.inputs.length)
       throw new Error(`webgpu-cnn: backward of '${node.op}' returned ${gxs.length} gradients for ${node.inputs.length} inputs`);
     // A rule may hand back one of its incoming gradients (identity) or the same tensor for two
-    // inputs; give every input its own tensor so ownership stays single.
-    const seen = new Set<Tensor>(gys.filter((g): g is Tensor => g !== null));
+    // inputs. The first use takes the tensor over; further uses get a copy, so every gradient
+    // has a single owner. Copies are made before any accumulation can dispose the original.
+    const taken = new Set<Tensor>();
+    const assign: [Tensor, Tensor][] = [];
     node.inputs.forEach((x, i) => {
-      let g = gxs[i];
-      if (!g || !x.requiresGrad) {
-        if (g && !seen.has(g)) g.dispose();
-        return;
+      const g = gxs[i];
+      if (!g || !x.requiresGrad) return;
+      if (taken.has(g)) assign.push([x, scale(g, 1)]);
+      else {
+        taken.add(g);
+        assign.push([x, g]);
       }
-      if (seen.has(g)) g = scale(g, 1);
-      seen.add(g);
-      accumulate(x, g, node.op);
     });
-    // The outputs' gradients are consumed: free them unless an output is itself a parameter.
+    const incoming = new Set(gys.filter((g): g is Tensor => g !== null));
+    for (const g of new Set(gxs)) if (g && !taken.has(g) && !incoming.has(g)) g.dispose(); // unused
+    for (const [x, g] of assign) accumulate(x, g, node.op);
+    // The outputs' gradients are consumed: free them unless handed on above.
     for (const o of node.outputs) {
       const g = grads.get(o);
       if (g && !isParam.has(o)) {
-        g.dispose();
+        if (!taken.has(g)) g.dispose();
         grads.delete(o);
       }
     }

@@ -8,6 +8,7 @@ import { empty, tensor, type Shape, type Tensor } from '../tensor/tensor.js';
 import { needsGrad, record } from '../autograd/tape.js';
 import { checkNumber, checkTensor } from '../ops/check.js';
 import { grid1d } from '../ops/grid.js';
+import type { LayerSpec } from '../io/model-spec.js';
 import { Module } from './module.js';
 import type { InitRng } from './init.js';
 import { keep } from '../tensor/scope.js';
@@ -71,6 +72,10 @@ export class Dropout extends Module {
 
   outputShape(s: Shape): Shape {
     return s;
+  }
+
+  override toSpec(): LayerSpec {
+    return { type: 'dropout', p: this.rate };
   }
 
   toString(): string {

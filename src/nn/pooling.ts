@@ -2,7 +2,19 @@
 
 import { shapeStr, type Shape, type Tensor } from '../tensor/tensor.js';
 import { avgPool2d, globalAvgPool, maxPool2d, pool2dOutputShape, type Pool2dOptions } from '../ops/pool2d.js';
+import type { LayerSpec } from '../io/model-spec.js';
 import { Module } from './module.js';
+
+/** ModelSpec form of a pooling layer ('same' padding has no ModelSpec form). */
+function poolSpec(type: 'maxpool2d' | 'avgpool2d', o: Pool2dOptions): LayerSpec {
+  if (o.padding === 'same') throw new Error(`'same' pooling padding has no ModelSpec form (use a number)`);
+  const pad = o.padding === 'valid' ? undefined : o.padding;
+  return {
+    type, kernel: o.kernel,
+    ...(o.stride !== undefined && { stride: o.stride }),
+    ...(pad !== undefined && { padding: pad }),
+  };
+}
 
 function describe(o: Pool2dOptions): string {
   const k = typeof o.kernel === 'number' ? o.kernel : o.kernel.join('x');
@@ -28,6 +40,10 @@ export class MaxPool2d extends Module {
     return pool2dOutputShape(s, this.opts);
   }
 
+  override toSpec(): LayerSpec {
+    return poolSpec('maxpool2d', this.opts);
+  }
+
   toString(): string {
     return `MaxPool2d(${describe(this.opts)})`;
   }
@@ -50,6 +66,10 @@ export class AvgPool2d extends Module {
     return pool2dOutputShape(s, this.opts);
   }
 
+  override toSpec(): LayerSpec {
+    return poolSpec('avgpool2d', this.opts);
+  }
+
   toString(): string {
     return `AvgPool2d(${describe(this.opts)})`;
   }
@@ -64,6 +84,10 @@ export class GlobalAvgPool extends Module {
   outputShape(s: Shape): Shape {
     if (s.length !== 4) throw new RangeError(`GlobalAvgPool needs [N,H,W,C] input, got ${shapeStr(s)}`);
     return [s[0], s[3]];
+  }
+
+  override toSpec(): LayerSpec {
+    return { type: 'globalavgpool' };
   }
 
   toString(): string {

@@ -6,7 +6,11 @@ import { assert, assertClose, assertEqual, randomArray } from '../harness/assert
 import { numericGrad } from '../harness/fd.js';
 import { engine } from '../../src/runtime/engine.js';
 import { tensor, type Tensor } from '../../src/tensor/tensor.js';
-import { add, full, scale } from '../../src/ops/elementwise.js';
+import { add, full, mul, scale } from '../../src/ops/elementwise.js';
+import { matmul } from '../../src/ops/matmul.js';
+import { leakyRelu, sigmoid, tanh } from '../../src/ops/activations.js';
+import { mean } from '../../src/ops/reduce.js';
+import { softmaxCrossEntropy, ref as lossRef } from '../../src/ops/loss.js';
 import { valueAndGrad, computeGradients } from '../../src/autograd/grad.js';
 import { batchNorm, ref as bnRef } from '../../src/nn/batchnorm.js';
 import { dropout, ref as dropRef } from '../../src/nn/dropout.js';
@@ -57,6 +61,39 @@ suite('autograd', (test) => {
     for (const v of yv) s += v;
     assertClose('sum(y)', [s], [f(want)], { atol: 1e-3, rtol: 1e-4 });
     for (const t of [x, ...ps, ...rm, state, value, ...grads]) t.dispose();
+  });
+
+  test('composite graph (matmul, broadcast add, leakyRelu, sigmoid, tanh, mul, mean, softmax CE) matches float64 finite differences', async () => {
+    const N = 3, D = 4, K = 5;
+    const xs = randomArray(N * D, 21, -2, 2), ws = randomArray(D * K, 22), bs = randomArray(K, 23), labels = [4, 0, 2];
+    // float64 model of the graph below
+    const f = (x: ArrayLike<number>, w: ArrayLike<number>, b: ArrayLike<number>) => {
+      const lx = Array.from(x, (v) => (v > 0 ? v : 0.1 * v));
+      const logits = new Float64Array(N * K);
+      for (let n = 0; n < N; n++) for (let k = 0; k < K; k++) {
+        let s = b[k];
+        for (let d = 0; d < D; d++) s += lx[n * D + d] * w[d * K + k];
+        logits[n * K + k] = s;
+      }
+      const z = logits.map((v) => (1 / (1 + Math.exp(-v))) * Math.tanh(v)); // logits used twice
+      return lossRef.softmaxCrossEntropy(z, labels, K) + z.reduce((a, v) => a + v * v, 0) / z.length;
+    };
+    const x = tensor(xs, [N, D]), w = tensor(ws, [D, K]), b = tensor(bs, [K]), lab = tensor(labels, [N], 'u32');
+    const { value, grads } = valueAndGrad(() => {
+      const logits = add(matmul(leakyRelu(x, 0.1), w), b);
+      const z = mul(sigmoid(logits), tanh(logits));
+      return add(softmaxCrossEntropy(z, lab), mean(mul(z, z)));
+    }, [x, w, b]);
+    assertClose('value', await value.read(), [f(xs, ws, bs)], { atol: 1e-6, rtol: 1e-5 });
+    const args = [xs, ws, bs];
+    const names = ['x', 'w', 'b'];
+    for (let i = 0; i < 3; i++) {
+      const fd = numericGrad((v) => f(i === 0 ? v : xs, i === 1 ? v : ws, i === 2 ? v : bs), args[i]);
+      // f32 through ~10 ops on O(1) values with sums of <= 5 terms: ~1e-6 relative; FD in
+      // float64 (h = 1e-6) is good to ~1e-9, except at leakyRelu's kink (no input is near 0).
+      assertClose(`d/d${names[i]}`, await grads[i].read(), fd, { atol: 1e-5, rtol: 1e-4 });
+    }
+    for (const t of [x, w, b, lab, value, ...grads]) t.dispose();
   });
 
   test('gradients add for a tensor used several times, including twice by one op', async () => {

@@ -12,6 +12,15 @@ import { batchNorm, BatchNorm2d, ref as bnRef } from '../../src/nn/batchnorm.js'
 import { dropout, Dropout, ref as dropRef } from '../../src/nn/dropout.js';
 import { InitRng, initValues, fans } from '../../src/nn/init.js';
 import { Sequential } from '../../src/nn/sequential.js';
+import { Conv2d } from '../../src/nn/conv.js';
+import { Flatten, Linear } from '../../src/nn/linear.js';
+import { LeakyReLU, ReLU, Sigmoid, Tanh } from '../../src/nn/activations.js';
+import { AvgPool2d, GlobalAvgPool, MaxPool2d } from '../../src/nn/pooling.js';
+import { lenet } from '../../src/nn/presets.js';
+import { Module } from '../../src/nn/module.js';
+import { ref as actRef } from '../../src/ops/activations.js';
+import { modelParams, parseModelSpec } from '../../src/io/model-spec.js';
+import { decodeModel, saveModel } from '../../src/io/model-file.js';
 
 suite('nn', (test) => {
   test('batchNorm backward reference matches finite differences', () => {
@@ -124,6 +133,83 @@ suite('nn', (test) => {
     m.train();
     assert(m.layers.every((l) => l.training), 'train propagates');
     m.dispose();
+  });
+
+  test('layer output shapes: forward matches outputShape (batch 1 and 3, stride 2, valid/same, odd sizes)', async () => {
+    const cases: [Module, number[]][] = [
+      [new Conv2d(3, 5, 3, { stride: 2 }), [3, 9, 7, 3]],
+      [new Conv2d(3, 5, [3, 1], { padding: 'same', relu: true }), [1, 5, 4, 3]],
+      [new Conv2d(2, 4, 5, { padding: 2, bias: false }), [3, 6, 6, 2]],
+      [new Linear(17, 3, { relu: true }), [3, 17]],
+      [new Flatten(), [3, 4, 5, 2]],
+      [new MaxPool2d(2), [1, 7, 5, 3]],
+      [new AvgPool2d({ kernel: 3, stride: 2, padding: 1 }), [3, 7, 7, 2]],
+      [new GlobalAvgPool(), [3, 4, 4, 6]],
+      [new ReLU(), [3, 5]], [new LeakyReLU(0.1), [3, 5]], [new Sigmoid(), [1, 5]], [new Tanh(), [1, 5]],
+    ];
+    for (const [m, shape] of cases) {
+      const x = tensor(randomArray(shape.reduce((a, b) => a * b, 1), shape.length), shape);
+      const y = m.forward(x);
+      assertEqual(y.shape, m.outputShape(shape), `${m} on [${shape}]`);
+      for (const t of [x, y]) t.dispose();
+      m.dispose();
+    }
+    const net = lenet();
+    for (const B of [1, 3]) {
+      const x = tensor(randomArray(B * 784, B), [B, 28, 28, 1]);
+      const y = net.forward(x);
+      assertEqual(y.shape, [B, 10], `lenet output, batch ${B}`);
+      assertEqual(net.outputShape([B, 28, 28, 1]), [B, 10], 'lenet outputShape');
+      assert((await y.read()).every(Number.isFinite), 'finite logits');
+      x.dispose();
+      y.dispose();
+    }
+    net.dispose();
+  });
+
+  test('activation layers match the float64 references', async () => {
+    const xs = randomArray(33, 5, -3, 3);
+    const x = tensor(xs);
+    const cases: [Module, Float64Array][] = [
+      [new ReLU(), actRef.relu(xs)], [new LeakyReLU(0.2), actRef.leakyRelu(xs, 0.2)],
+      [new Sigmoid(), actRef.sigmoid(xs)], [new Tanh(), actRef.tanh(xs)],
+    ];
+    // one f32 transcendental per element: a few ulps
+    for (const [m, want] of cases) {
+      const y = m.forward(x);
+      assertClose(String(m), await y.read(), want, { atol: 1e-6, rtol: 1e-5 });
+      y.dispose();
+    }
+    x.dispose();
+  });
+
+  test('lenet: 421,642 parameters named like its ModelSpec; spec and model-file round trips give the same outputs', async () => {
+    const a = lenet({ seed: 3 });
+    assertEqual(a.parameterCount(), 421_642, 'parameter count');
+    const spec = a.toSpec();
+    assertEqual(modelParams(spec).map((p) => `${p.name}:${p.shape}`), a.namedParameters().map(([n, t]) => `${n}:${t.shape}`), 'names and shapes = modelParams(spec)');
+    assertEqual(spec.layers.map((l) => l.type), ['conv2d', 'maxpool2d', 'conv2d', 'maxpool2d', 'flatten', 'linear', 'linear'], 'layer types');
+    assertEqual(spec.input, [28, 28, 1], 'input shape');
+    // A fresh model from the (re-parsed) spec, with the weights loaded from a model file.
+    const file = decodeModel(await saveModel(spec, a.stateDict()));
+    const b = Sequential.fromSpec(parseModelSpec(JSON.stringify(file.spec)), { seed: 99 });
+    assertEqual(b.toSpec(), spec, 'spec round trip');
+    b.loadStateDict(file.params);
+    const x = tensor(randomArray(2 * 784, 8), [2, 28, 28, 1]);
+    const ya = a.forward(x), yb = b.forward(x);
+    assertClose('same logits', await yb.read(), await ya.read(), { atol: 0, rtol: 0 });
+    const bn = new Sequential([new BatchNorm2d(2)]);
+    await assertThrows(() => bn.toSpec(), /layer 0 \(BatchNorm2d\(2\)\): .*no ModelSpec layer type/);
+    for (const t of [x, ya, yb]) t.dispose();
+    for (const m of [a, b, bn]) m.dispose();
+  });
+
+  test('initialisation is reproducible: same seed, same weights; different seed, different weights', async () => {
+    const [a, b, c] = [lenet({ seed: 1 }), lenet({ seed: 1 }), lenet({ seed: 2 })];
+    const wa = await a.parameters()[4].read(), wb = await b.parameters()[4].read(), wc = await c.parameters()[4].read();
+    assertClose('same seed', wb, wa, { atol: 0, rtol: 0, log: false });
+    assert(wa.some((v, i) => v !== wc[i]), 'different seeds differ');
+    for (const m of [a, b, c]) m.dispose();
   });
 });
 
