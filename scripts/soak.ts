@@ -9,7 +9,10 @@ import { initNodeGPU } from '../test/harness/node-gpu.js';
 import { Sequential } from '../src/nn/sequential.js';
 import { BatchNorm2d } from '../src/nn/batchnorm.js';
 import { Dropout } from '../src/nn/dropout.js';
-import { MaxPool2d, GlobalAvgPool } from '../src/nn/pooling.js';
+import { MaxPool2d } from '../src/nn/pooling.js';
+import { Conv2d } from '../src/nn/conv.js';
+import { Flatten, Linear } from '../src/nn/linear.js';
+import { softmaxCrossEntropy } from '../src/ops/loss.js';
 import { Adam } from '../src/optim/optimizers.js';
 import { cosineLr } from '../src/optim/schedule.js';
 import { TrainStep } from '../src/train/step.js';
@@ -21,14 +24,19 @@ const { values } = parseArgs({
 const steps = Number(values.steps), every = Number(values.every), B = Number(values.batch);
 
 const e = await initNodeGPU();
-const H = 12, C = 4;
-const model = new Sequential([new BatchNorm2d(C), new MaxPool2d(2), new Dropout(0.1), new BatchNorm2d(C), new GlobalAvgPool()]);
-const optimizer = new Adam(model.parameters(), { lr: cosineLr(1e-3, { totalSteps: steps }), clipNorm: 1 });
-const step = new TrainStep({ model, optimizer, loss: (out) => out, inputShape: [B, H, H, C] });
-
+// A small CNN with every kind of layer state: conv (fused ReLU), BatchNorm running stats,
+// dropout's GPU counter, Adam moments, clipping.
+const H = 12, C = 8, K = 10;
 const rng = new InitRng(1);
-const x = Float32Array.from({ length: B * H * H * C }, () => rng.normal());
-const y = new Uint32Array(B);
+const model = new Sequential([
+  new Conv2d(1, C, 3, { padding: 'same', relu: true, rng }), new BatchNorm2d(C), new MaxPool2d(2), new Dropout(0.1),
+  new Flatten(), new Linear((H / 2) ** 2 * C, K, { rng }),
+]);
+const optimizer = new Adam(model.parameters(), { lr: cosineLr(1e-3, { totalSteps: steps }), clipNorm: 1 });
+const step = new TrainStep({ model, optimizer, loss: softmaxCrossEntropy, inputShape: [B, H, H, 1] });
+
+const x = Float32Array.from({ length: B * H * H }, () => rng.normal());
+const y = Uint32Array.from({ length: B }, (_, i) => i % K);
 
 function stats(k: number, t0: number) {
   const m = e.memory();
