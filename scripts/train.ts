@@ -57,7 +57,11 @@ const optimizer: Optimizer =
 console.log(`${model}\n${model.parameterCount().toLocaleString()} parameters; train ${train.count}, test ${test.count}; ` +
   `${epochs} epochs x ${stepsPerEpoch} steps of ${B}; ${kind} lr ${lr} (cosine); augment ${a.augment ? 'on' : 'off'}`);
 
-const bar = new SingleBar({ format: 'epoch {epoch} |{bar}| {value}/{total} steps | loss {loss} | {ips} img/s | eta {eta}s', hideCursor: true }, Presets.shades_classic);
+// Without a terminal (logs, CI) the bar prints a plain line every 30 s instead of redrawing.
+const bar = new SingleBar(
+  { format: 'epoch {epoch} |{bar}| {value}/{total} steps | loss {loss} | {ips} img/s | eta {eta}s', hideCursor: true, noTTYOutput: true, notTTYSchedule: 30_000 },
+  Presets.shades_classic,
+);
 let shownLoss = 'n/a';
 const t0 = performance.now();
 const history = await fit({
