@@ -1,10 +1,11 @@
-// Training steps: a captured TrainStep (forward, loss, backward, optimizer update) replays
+// Training: a captured TrainStep (forward, loss, backward, optimizer update) replays
 // bit-identically to the same step run uncaptured, allocates nothing across replays, and keeps
-// memory flat over 1,000 steps.
+// memory flat over 1,000 steps; a small CNN's loss trajectory matches a float64
+// re-implementation and pinned values (llm.c expected_losses); fit() with evaluation.
 import { suite } from '../harness/define.js';
 import { assert, assertClose, assertEqual, randomArray } from '../harness/assert.js';
 import { engine } from '../../src/runtime/engine.js';
-import type { Tensor } from '../../src/tensor/tensor.js';
+import { tensor, type Tensor } from '../../src/tensor/tensor.js';
 import { Sequential } from '../../src/nn/sequential.js';
 import { BatchNorm2d } from '../../src/nn/batchnorm.js';
 import { Dropout } from '../../src/nn/dropout.js';
@@ -12,6 +13,7 @@ import { MaxPool2d, GlobalAvgPool } from '../../src/nn/pooling.js';
 import { Adam, SGD, type Optimizer } from '../../src/optim/optimizers.js';
 import { cosineLr } from '../../src/optim/schedule.js';
 import { TrainStep } from '../../src/train/step.js';
+import { fit } from '../../src/train/fit.js';
 import { Conv2d } from '../../src/nn/conv.js';
 import { Flatten, Linear } from '../../src/nn/linear.js';
 import { InitRng } from '../../src/nn/init.js';
@@ -101,7 +103,7 @@ suite('train', (test) => {
   }, { timeoutMs: 180_000 });
 
   test('end to end: a small CNN, first 8 Adam steps match a float64 re-implementation and the pinned losses', async () => {
-    const { x, y } = e2eData();
+    const { x, y } = e2eBatches();
     const model = e2eModel();
     const params = model.parameters();
     const host = await Promise.all(params.map(async (p) => Float64Array.from(await p.read())));
@@ -124,6 +126,37 @@ suite('train', (test) => {
     optimizer.dispose();
     model.dispose();
   });
+  test('fit: epochs of captured steps with per-epoch evaluation (full and partial eval batches) that agrees with a direct forward', async () => {
+    const make = (count: number, seed: number) => {
+      const d = e2eData(count, seed);
+      return { images: d.x, labels: Uint8Array.from(d.y), count, height: E2E.H, width: E2E.H, channels: 1 };
+    };
+    const train = make(24, 1), test = make(13, 2); // 13 = 2 eval batches of 5 + a partial one of 3
+    const model = e2eModel();
+    const optimizer = new Adam(model.parameters(), { lr: 0.01 });
+    const seen: number[] = [];
+    const history = await fit({
+      model, optimizer, train, test, epochs: 3, batchSize: 6, evalBatchSize: 5, lossEvery: 2, normalize: false,
+      onStep: (s) => void (s.loss !== undefined && seen.push(s.loss)),
+    });
+    assertEqual(history.length, 3, 'one record per epoch');
+    assertEqual(seen.length, 3 * 2, 'loss read every 2 of 4 steps');
+    assert(history[2].trainLoss < history[0].trainLoss, `training loss falls (${history.map((h) => h.trainLoss.toFixed(3))})`);
+    assert(model.training, 'model back in training mode after evaluation');
+    // the last evaluation vs an uncaptured forward over the whole test set
+    const x = tensor(test.images, [13, E2E.H, E2E.H, 1]);
+    const logits = model.eval().forward(x);
+    const l = await logits.read();
+    const acc = lossRef.accuracy(l, test.labels, E2E.K), loss = lossRef.softmaxCrossEntropy(l, test.labels, E2E.K);
+    const last = history[2].test!;
+    assertEqual(last.count, 13, 'evaluated every test sample');
+    assertClose('accuracy', [last.accuracy], [acc], { atol: 1e-6, rtol: 0 });
+    // per-batch means recombined: f32 sums of <= 5 terms
+    assertClose('loss', [last.loss], [loss], { atol: 1e-5, rtol: 1e-5 });
+    for (const t of [x, logits]) t.dispose();
+    optimizer.dispose();
+    model.dispose();
+  });
 });
 
 // ---- end-to-end fixture: conv3x3 1→4 (same, ReLU) → maxpool 2 → flatten → linear 64→3 ----
@@ -141,8 +174,22 @@ function e2eModel(): Sequential {
   ]);
 }
 
-/** Two fixed batches of 8x8 images: class k has a bright bar in row band k, plus noise. */
-function e2eData(): { x: Float32Array[]; y: Uint32Array[] } {
+/** `count` 8x8 images: class k has a bright bar in row band k, plus noise. */
+function e2eData(count: number, seed: number, shift = 0): { x: Float32Array; y: Uint32Array } {
+  const rng = new InitRng(seed);
+  const x = new Float32Array(count * E2E.H * E2E.H), y = new Uint32Array(count);
+  for (let n = 0; n < count; n++) {
+    y[n] = (n + shift) % E2E.K;
+    for (let i = 0; i < E2E.H * E2E.H; i++) {
+      const row = Math.floor(i / E2E.H);
+      x[n * E2E.H * E2E.H + i] = 0.3 * rng.normal() + (Math.floor(row / 3) === y[n] ? 1 : 0);
+    }
+  }
+  return { x, y };
+}
+
+/** The two fixed batches of the trajectory test (one generator, batch 1 shifts the classes). */
+function e2eBatches(): { x: Float32Array[]; y: Uint32Array[] } {
   const rng = new InitRng(7);
   const xs: Float32Array[] = [], ys: Uint32Array[] = [];
   for (let b = 0; b < 2; b++) {
