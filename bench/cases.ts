@@ -6,13 +6,14 @@
 import { convCases } from './cases-conv.js';
 import { denseCases } from './cases-dense.js';
 import { elementwiseCases } from './cases-elementwise.js';
+import { lenetCases } from './cases-lenet.js';
 import { matmulCases } from './cases-matmul.js';
 import { optimCases } from './cases-optim.js';
 import { poolCases } from './cases-pool.js';
 import type { BenchCase } from './types.js';
 
 export function allCases(): BenchCase[] {
-  return [...convCases(), ...matmulCases(), ...poolCases(), ...denseCases(), ...optimCases(), ...elementwiseCases()];
+  return [...convCases(), ...matmulCases(), ...poolCases(), ...denseCases(), ...optimCases(), ...elementwiseCases(), ...lenetCases()];
 }
 
 /** `filter`: a substring of the case id, or /regex/ (flags allowed). Several: comma-separated, any matches. */
