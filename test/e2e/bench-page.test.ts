@@ -11,13 +11,19 @@ import type { CaseResult, Report } from '../../bench/types.js';
 import { formatTable } from '../../bench/report.js';
 
 // One case per kernel family, each at a LeNet-sized shape (the cheap ones: SwiftShader is a CPU).
-const FILTER = [
-  'conv2d/tiled/64x28x28x1-32',
+// BENCH_PAGE_FILTER=... overrides the sweep (manual runs: the test then prints a bigger table).
+const OVERRIDE = process.env.BENCH_PAGE_FILTER;
+const DEFAULT_FILTER = [
+  'conv2d-dW/tiled/64x28x28x1-32', // (tfjs's forward conv with C=1 takes seconds on SwiftShader)
   'matmul/tiled/64x128x10',
   'maxpool/op/64x14x14x64',
   'relu/op/64x28x28x32',
+  'softmax-ce/op/64x10',
   'sgd-momentum/op/401408',
 ].join(',');
+const FILTER = OVERRIDE ?? DEFAULT_FILTER;
+/** cases the default sweep selects (an override may select any number) */
+const EXPECTED = OVERRIDE ? undefined : DEFAULT_FILTER.split(',').length;
 
 describe('benchmark page (/bench/)', () => {
   let server: ViteDevServer | undefined;
@@ -31,9 +37,9 @@ describe('benchmark page (/bench/)', () => {
     browser = await launchChromium();
     page = await browser.newPage();
     watchPage(page, log);
-    await page.goto(`${v.url}/bench/?filter=${encodeURIComponent(FILTER)}&iters=5&budget=400&autorun=1`);
+    await page.goto(`${v.url}/bench/?filter=${encodeURIComponent(FILTER)}&iters=${OVERRIDE ? 10 : 5}&budget=${OVERRIDE ? 1500 : 400}&autorun=1`);
     await page.waitForFunction(() => (window as unknown as { __bench?: { done: boolean } }).__bench?.done === true, null, {
-      timeout: 90_000,
+      timeout: OVERRIDE ? 3_600_000 : 90_000,
       polling: 250,
     });
   });
@@ -48,8 +54,10 @@ describe('benchmark page (/bench/)', () => {
       return { error: b.error, results: b.results };
     });
     assert.equal(s.error, undefined, `page error: ${s.error}\n${log.slice(-20).join('\n')}`);
-    assert.equal(s.results.length, FILTER.split(',').length, 'one result per selected case');
+    if (EXPECTED) assert.equal(s.results.length, EXPECTED, 'one result per selected case');
+    assert.ok(s.results.length > 0, 'no results');
     for (const r of s.results) {
+      if (!r.peer && OVERRIDE) continue; // a case without a tfjs equivalent (only in override sweeps)
       for (const [side, x] of [['ours', r.ours], ['tfjs', r.peer]] as const) {
         assert.ok(x, `${r.id}: no ${side} result`);
         assert.equal(x.status, 'ok', `${r.id} ${side}: ${x.status} ${x.error ?? JSON.stringify(x.check)}`);
@@ -70,13 +78,14 @@ describe('benchmark page (/bench/)', () => {
         ms: tr.querySelector('[data-col="ms"]')?.textContent ?? '',
       })),
     );
-    assert.equal(rows.length, FILTER.split(',').length);
+    if (EXPECTED) assert.equal(rows.length, EXPECTED);
     for (const r of rows) {
+      if (OVERRIDE && !r.ratio) continue;
       assert.match(r.ratio, /^[\d.]+x$/, 'ratio cell');
       assert.match(r.valid, /^ok.* \/ ok/, 'validated cell (ours / tfjs)');
       assert.ok(Number(r.ms) > 0, `ms cell '${r.ms}'`);
     }
-    assert.equal(await page.locator('#chart svg rect').count(), rows.length, 'one bar per case');
+    assert.equal(await page.locator('#chart svg rect').count(), rows.filter((r) => r.ratio).length, 'one bar per case with a ratio');
     assert.match((await page.textContent('#adapter')) ?? '', /adapter: .*browser/);
     assert.match((await page.textContent('#roofline')) ?? '', /FMA peak [\d.]+ GFLOP\/s, copy [\d.]+ GB\/s/);
     assert.equal(await page.isEnabled('#download'), true, 'JSON download enabled');
