@@ -80,7 +80,7 @@ export function shuffled(n: number, seed: number): Uint32Array {
 }
 
 /** Image `i` of a split as floats in [0, 1]. */
-export function imageOf(s: Split, i: number, out = new Float32Array(PIXELS), offset = 0): Float32Array {
+export function imageOf(s: Split, i: number, out: Float32Array = new Float32Array(PIXELS), offset = 0): Float32Array {
   for (let p = 0; p < PIXELS; p++) out[offset + p] = s.images[i * PIXELS + p] / 255;
   return out;
 }
