@@ -45,6 +45,10 @@ export interface InitOptions {
   powerPreference?: GPUPowerPreference;
   /** Features not to request even if present (e.g. to test the fallback paths). */
   disableFeatures?: string[];
+  /** Cap on the bytes of GPU buffers the engine allocates (clear error instead of a device OOM). */
+  memoryBudget?: number;
+  /** Debug level: 1 = submit each dispatch inside error scopes and report errors with the op name. */
+  debug?: number;
 }
 
 export class NoAdapterError extends Error {

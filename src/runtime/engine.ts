@@ -9,6 +9,7 @@
 import { acquireDevice, type AdapterSummary, type InitOptions } from './device.js';
 import { BufferPool, type MemoryStats } from './pool.js';
 import { Queue } from './queue.js';
+import { NumericsCheck } from './numerics.js';
 
 export interface DeviceLostInfo {
   reason: string;
@@ -18,6 +19,8 @@ export interface DeviceLostInfo {
 export class Engine {
   readonly pool: BufferPool;
   readonly queue: Queue;
+  /** NaN/Inf check mode (off by default), see numerics.ts */
+  readonly numerics: NumericsCheck;
   /** live tensors (count), maintained by Tensor */
   liveTensors = 0;
   lost: DeviceLostInfo | null = null;
@@ -37,6 +40,7 @@ export class Engine {
   ) {
     this.pool = new BufferPool(device, device.limits.maxBufferSize);
     this.queue = new Queue(device, this.pool);
+    this.numerics = new NumericsCheck(this);
     device.lost.then((l) => {
       this.lost = { reason: l.reason ?? 'unknown', message: l.message };
       for (const f of this.lostListeners) f(this.lost);
@@ -78,6 +82,18 @@ export class Engine {
 }
 
 let current: Engine | null = null;
+
+/** WEBGPU_CNN_DEBUG=1 (Node env) or globalThis.WEBGPU_CNN_DEBUG = 1 (browser). */
+function debugLevelFromEnv(): number {
+  const g = (globalThis as { WEBGPU_CNN_DEBUG?: unknown }).WEBGPU_CNN_DEBUG;
+  const v = g ?? (typeof process !== 'undefined' ? process.env?.WEBGPU_CNN_DEBUG : undefined);
+  return Number(v ?? 0) || 0;
+}
+
+/** Make `e` the current engine (tests and multi-device apps). */
+export function setEngine(e: Engine): void {
+  current = e;
+}
 const engineListeners = new Set<(e: Engine) => void>();
 
 /** Acquire a device and make it the current engine. Safe to call again after device loss. */
@@ -85,6 +101,8 @@ export async function init(opts: InitOptions = {}): Promise<Engine> {
   const ctx = await acquireDevice(opts);
   current = new Engine(ctx.device, ctx.info, ctx.features);
   current.keepAlive.push(ctx.gpu, ctx.adapter);
+  if (opts.memoryBudget !== undefined) current.pool.budget = opts.memoryBudget;
+  current.queue.debug = opts.debug ?? debugLevelFromEnv();
   for (const f of engineListeners) f(current);
   return current;
 }

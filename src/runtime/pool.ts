@@ -19,6 +19,13 @@ function GPUBufferUsageFlags(): number {
 
 let nextId = 1;
 
+export class OutOfMemoryError extends RangeError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'OutOfMemoryError';
+  }
+}
+
 export interface PooledBuffer {
   readonly id: number;
   readonly buffer: GPUBuffer;
@@ -54,6 +61,8 @@ export class BufferPool {
   private stats = { bytesAllocated: 0, bytesPooled: 0, buffersAllocated: 0, createCount: 0, reuseCount: 0 };
   /** called when a buffer is destroyed, so caches keyed by buffer id can drop entries */
   onDestroy?: (b: PooledBuffer) => void;
+  /** optional cap on bytesAllocated (InitOptions.memoryBudget); Infinity = only the device's limits */
+  budget = Infinity;
 
   constructor(private device: GPUDevice, private maxBufferSize: number) {}
 
@@ -71,6 +80,14 @@ export class BufferPool {
       throw new RangeError(
         `webgpu-cnn: a buffer of ${bytes} bytes exceeds this device's maxBufferSize (${this.maxBufferSize})`,
       );
+    if (this.stats.bytesAllocated + size > this.budget) {
+      this.trim(); // free pooled buffers first (only those already submitted)
+      if (this.stats.bytesAllocated + size > this.budget)
+        throw new OutOfMemoryError(
+          `webgpu-cnn: out of GPU memory budget: ${size} more bytes would make ${this.stats.bytesAllocated + size}, ` +
+            `over the budget of ${this.budget} bytes`,
+        );
+    }
     const buffer = this.device.createBuffer({ size, usage: BUFFER_USAGE, label });
     const pb: PooledBuffer = { id: nextId++, buffer, size };
     this.stats.bytesAllocated += size;

@@ -68,6 +68,8 @@ export class Queue {
   /** debug level: 0 off; 1 submit each dispatch inside error scopes naming the op */
   debug = 0;
   onGpuError?: (message: string, op: string) => void;
+  /** called after each recorded dispatch (the NaN/Inf check mode uses it, see numerics.ts) */
+  afterDispatch?: (cmd: Extract<Command, { kind: 'dispatch' }>) => void;
 
   constructor(
     readonly device: GPUDevice,
@@ -159,6 +161,7 @@ export class Queue {
     const cmd: Command = { kind: 'dispatch', pipeline: p, buffers, uniform, workgroups: wg, op: a.op ?? a.shader };
     this.capture?.push(cmd);
     this.encode(cmd);
+    this.afterDispatch?.(cmd);
   }
 
   /** Record a buffer-to-buffer copy (e.g. a tensor clone). */

@@ -7,7 +7,7 @@
 // and `node` are only carried here for the autograd tape.
 
 import { engine, type Engine } from '../runtime/engine.js';
-import type { PooledBuffer } from '../runtime/pool.js';
+import { OutOfMemoryError, type PooledBuffer } from '../runtime/pool.js';
 import { track } from './scope.js';
 
 /** Element types. f16 is planned: it would add 'f16' here and a storage path in the kernels. */
@@ -67,8 +67,15 @@ export class Tensor {
           `maxStorageBufferBindingSize (${eng.maxBindingBytes}); use a smaller batch`,
       );
     this.engine = eng;
-    this._buf = eng.pool.acquire(Math.max(bytes, 4));
+    try {
+      this._buf = eng.pool.acquire(Math.max(bytes, 4));
+    } catch (e) {
+      if (e instanceof OutOfMemoryError)
+        throw new OutOfMemoryError(`${e.message} (allocating tensor ${shapeStr(shape)} ${dtype}; nothing else was changed)`);
+      throw e;
+    }
     eng.liveTensors++;
+    if (dtype === 'f32') eng.numerics.sizes.set(this._buf.id, this.size);
     track(this);
   }
 
@@ -109,6 +116,7 @@ export class Tensor {
   /** Free the GPU buffer (returned to the pool; reusable after the next submit). Idempotent. */
   dispose(): void {
     if (!this._buf) return;
+    this.engine.numerics.sizes.delete(this._buf.id);
     this.engine.pool.release(this._buf);
     this._buf = null;
     this.engine.liveTensors--;

@@ -130,9 +130,21 @@ suite('runtime', (test) => {
     for (const t of [a, b, y2]) t.dispose();
   });
 
+  test('async pipeline compiles are de-duplicated and then served from the cache', async () => {
+    const cache = engine().queue.pipelines;
+    const spec = { shader: 'elementwise', entry: 'scale', constants: { WG: 64 } };
+    const n0 = cache.compiled;
+    const [p1, p2] = await Promise.all([cache.getAsync(spec), cache.getAsync(spec)]);
+    assert(p1 === p2, 'both requests share one compile');
+    assertEqual(cache.compiled - n0, 1, 'one pipeline compiled');
+    assert(cache.get(spec) === p1, 'sync lookup hits the cache');
+    await assertThrows(() => cache.get({ shader: 'elementwise', entry: 'scale', constants: { TILE: 8 } }), /no override constant 'TILE'/);
+    await assertThrows(() => cache.get({ shader: 'nope', entry: 'x' }), /no shader named 'nope'/);
+  });
+
   test('bad arguments name the op and the shapes', async () => {
     const a = tensor([1, 2, 3]), b = tensor([1, 2]);
-    await assertThrows(() => add(a, b), /add: 'a' \[3\] and 'b' \[2\] must have the same shape/);
+    await assertThrows(() => add(a, b), /add: 'a' \[3\] and 'b' \[2\] cannot be broadcast together/);
     await assertThrows(() => tensor([1, 2, 3], [2, 2]), /shape \[2,2\] holds 4 elements, data has 3/);
     await assertThrows(() => scale(a, NaN), /scale: 'alpha' must be a finite number/);
     a.dispose(); b.dispose();

@@ -1,0 +1,46 @@
+// The in-memory image dataset type shared by the MNIST loader, the IDX loader, batching and
+// augmentation. Images are NHWC f32 in [0, 1] (not normalised: batching normalises), labels u8.
+
+export interface ImageDataset {
+  /** [count * height * width * channels], NHWC, values in [0, 1] */
+  images: Float32Array;
+  /** [count], class indices */
+  labels: Uint8Array;
+  count: number;
+  height: number;
+  width: number;
+  channels: number;
+}
+
+/** Check that the arrays and the declared sizes agree (clear error otherwise). */
+export function checkDataset(where: string, ds: ImageDataset): void {
+  const { count, height, width, channels } = ds;
+  for (const [k, v] of Object.entries({ count, height, width, channels }))
+    if (!Number.isInteger(v) || v < 0) throw new TypeError(`webgpu-cnn: ${where}: dataset.${k} must be an integer >= 0, got ${v}`);
+  if (!(ds.images instanceof Float32Array) || ds.images.length !== count * height * width * channels)
+    throw new RangeError(
+      `webgpu-cnn: ${where}: dataset.images must be a Float32Array of ${count}*${height}*${width}*${channels} values, got ${ds.images?.length}`,
+    );
+  if (!(ds.labels instanceof Uint8Array) || ds.labels.length !== count)
+    throw new RangeError(`webgpu-cnn: ${where}: dataset.labels must be a Uint8Array of ${count} values, got ${ds.labels?.length}`);
+}
+
+/** A dataset holding the samples `idx` of `ds`, in that order. */
+export function subset(ds: ImageDataset, idx: ArrayLike<number>): ImageDataset {
+  const px = ds.height * ds.width * ds.channels;
+  const images = new Float32Array(idx.length * px);
+  const labels = new Uint8Array(idx.length);
+  for (let i = 0; i < idx.length; i++) {
+    const j = idx[i];
+    images.set(ds.images.subarray(j * px, (j + 1) * px), i * px);
+    labels[i] = ds.labels[j];
+  }
+  return { images, labels, count: idx.length, height: ds.height, width: ds.width, channels: ds.channels };
+}
+
+/** Number of samples of each class 0..numClasses-1. */
+export function classCounts(labels: ArrayLike<number>, numClasses = 10): number[] {
+  const c = new Array<number>(numClasses).fill(0);
+  for (let i = 0; i < labels.length; i++) c[labels[i]]++;
+  return c;
+}

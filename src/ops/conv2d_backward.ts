@@ -1,0 +1,130 @@
+// conv2d backward kernels' wrappers: gradient w.r.t. the input (shaders/conv2d_bwd_input.wgsl,
+// stride-phase implicit GEMM) and w.r.t. the weights and bias (shaders/conv2d_bwd_weight.wgsl,
+// split-K implicit GEMM + deterministic reduction). The autograd rule that calls them lives
+// with the forward op in conv2d.ts.
+//
+// dy: [N,OH,OW,O]  x, dx: [N,H,W,C]  w, dw: [KH,KW,C,O]  db: [O]
+
+import { engine } from '../runtime/engine.js';
+import { empty, shapeStr, type Shape, type Tensor } from '../tensor/tensor.js';
+import { checkTensor } from './check.js';
+import { grid1d } from './grid.js';
+import { convGeometry, geometryUniforms, type Conv2dGeomOptions, type ConvGeometry } from './conv2d_geometry.js';
+import { DEFAULT_TILES, checkTiles, foldGrid, tileConstants, type ConvTiles } from './conv2d_tiles.js';
+
+export interface Conv2dBackwardOptions extends Conv2dGeomOptions {
+  /** The forward output of a conv2d with `relu: true`: dy is first masked with (reluY > 0). */
+  reluY?: Tensor;
+}
+
+/** Split-K aims for about this many workgroups in the weight-gradient GEMM. */
+const TARGET_WORKGROUPS = 128;
+/** ... but gives each split at least this many K steps (partials cost memory and a pass). */
+const MIN_STEPS_PER_SPLIT = 4;
+const MAX_SPLITS = 256;
+
+function checkDy(op: string, dy: Tensor, g: ConvGeometry, reluY: Tensor | undefined): void {
+  checkTensor(op, 'dy', dy, 'f32', 4);
+  const want = [g.N, g.OH, g.OW, g.O];
+  if (dy.shape.some((d, i) => d !== want[i])) throw new RangeError(`webgpu-cnn: ${op}: 'dy' must have shape ${shapeStr(want)} (the conv2d output), got ${shapeStr(dy.shape)}`);
+  if (reluY !== undefined) {
+    checkTensor(op, 'reluY', reluY, 'f32', 4);
+    if (reluY.shape.some((d, i) => d !== want[i])) throw new RangeError(`webgpu-cnn: ${op}: 'reluY' must have shape ${shapeStr(want)}, got ${shapeStr(reluY.shape)}`);
+  }
+}
+
+/** dx for a validated geometry. */
+export function backwardInputGeom(dy: Tensor, w: Tensor, g: ConvGeometry, reluY?: Tensor, tiles: ConvTiles = DEFAULT_TILES): Tensor {
+  checkTiles(tiles);
+  const dx = empty([g.N, g.H, g.W, g.C]);
+  // Rows of the largest stride phase; smaller phases skip their spare row tiles.
+  const mTiles = Math.ceil((g.N * Math.ceil(g.H / g.sh) * Math.ceil(g.W / g.sw)) / tiles.TM);
+  const nTiles = Math.ceil(g.C / tiles.TN);
+  engine().queue.dispatch({
+    shader: 'conv2d_bwd_input',
+    entry: 'backward_input',
+    op: 'conv2dBackwardInput',
+    constants: tileConstants(tiles),
+    uniforms: { ...geometryUniforms(g), n_tiles: nTiles, m_tiles: mTiles, relu_mask: reluY ? 1 : 0 },
+    buffers: { dy: dy.buffer, w: w.buffer, yact: (reluY ?? dy).buffer, dx: dx.buffer },
+    workgroups: foldGrid(nTiles * mTiles * g.sh * g.sw),
+  });
+  return dx;
+}
+
+/** Number of K splits and the K chunk of each, for the weight-gradient GEMM. */
+export function weightSplits(g: ConvGeometry, M: number, tiles: ConvTiles): { splits: number; chunk: number } {
+  const P = g.N * g.OH * g.OW;
+  const outTiles = Math.ceil(M / tiles.TM) * Math.ceil(g.O / tiles.TN);
+  const maxSplits = Math.max(1, Math.min(MAX_SPLITS, Math.floor(P / (MIN_STEPS_PER_SPLIT * tiles.TK))));
+  const want = Math.min(maxSplits, Math.max(1, Math.ceil(TARGET_WORKGROUPS / outTiles)));
+  const chunk = Math.ceil(P / want / tiles.TK) * tiles.TK;
+  return { splits: Math.ceil(P / chunk), chunk };
+}
+
+/** dw (and db when withBias) for a validated geometry. */
+export function backwardWeightGeom(
+  x: Tensor, dy: Tensor, g: ConvGeometry, withBias: boolean, reluY?: Tensor, tiles: ConvTiles = DEFAULT_TILES,
+): { dw: Tensor; db: Tensor | null } {
+  checkTiles(tiles);
+  const Mw = g.KH * g.KW * g.C;
+  const M = Mw + (withBias ? 1 : 0);
+  const P = g.N * g.OH * g.OW;
+  const { splits, chunk } = weightSplits(g, M, tiles);
+  const mTiles = Math.ceil(M / tiles.TM), nTiles = Math.ceil(g.O / tiles.TN);
+  const q = engine().queue;
+  const parts = empty([splits, M, g.O]);
+  q.dispatch({
+    shader: 'conv2d_bwd_weight',
+    entry: 'backward_weight',
+    op: 'conv2dBackwardWeight',
+    constants: tileConstants(tiles),
+    uniforms: { ...geometryUniforms(g), M, Mw, P, chunk, splits, n_tiles: nTiles, m_tiles: mTiles, relu_mask: reluY ? 1 : 0 },
+    buffers: { x: x.buffer, dy: dy.buffer, yact: (reluY ?? dy).buffer, part_out: parts.buffer },
+    workgroups: foldGrid(nTiles * mTiles * splits),
+  });
+  const dw = empty([g.KH, g.KW, g.C, g.O]);
+  const db = withBias ? empty([g.O]) : null;
+  const scratch = db ? null : empty([1]); // the reduction's db binding when there is no bias
+  const RWG = 256;
+  q.dispatch({
+    shader: 'conv2d_bwd_weight',
+    entry: 'reduce_splits',
+    op: 'conv2dBackwardWeight',
+    constants: { RWG },
+    uniforms: { total: M * g.O, dw_len: Mw * g.O, splits },
+    buffers: { parts: parts.buffer, dwt: dw.buffer, dbt: (db ?? scratch)!.buffer },
+    workgroups: grid1d(M * g.O, RWG),
+  });
+  parts.dispose(); // reusable only after the submit that runs these commands (pool rule)
+  scratch?.dispose();
+  return { dw, db };
+}
+
+function checkBackward(op: string, xShape: Shape, wShape: Shape, dy: Tensor, opts: Conv2dBackwardOptions): ConvGeometry {
+  const g = convGeometry(op, xShape, wShape, opts);
+  checkDy(op, dy, g, opts.reluY);
+  return g;
+}
+
+/** Gradient of conv2d w.r.t. x ([N,H,W,C] = xShape), given dy and the weights. */
+export function conv2dBackwardInput(dy: Tensor, w: Tensor, xShape: Shape, opts: Conv2dBackwardOptions = {}): Tensor {
+  checkTensor('conv2dBackwardInput', 'w', w, 'f32', 4);
+  const g = checkBackward('conv2dBackwardInput', xShape, w.shape, dy, opts);
+  return backwardInputGeom(dy, w, g, opts.reluY);
+}
+
+/** Gradient of conv2d w.r.t. w ([KH,KW,C,O] = wShape), given x and dy. */
+export function conv2dBackwardWeight(x: Tensor, dy: Tensor, wShape: Shape, opts: Conv2dBackwardOptions = {}): Tensor {
+  checkTensor('conv2dBackwardWeight', 'x', x, 'f32', 4);
+  const g = checkBackward('conv2dBackwardWeight', x.shape, wShape, dy, opts);
+  return backwardWeightGeom(x, dy, g, false, opts.reluY).dw;
+}
+
+/** Gradients w.r.t. w and the bias in one pass (the bias is an extra GEMM row). */
+export function conv2dBackwardWeightBias(x: Tensor, dy: Tensor, wShape: Shape, opts: Conv2dBackwardOptions = {}): { dw: Tensor; db: Tensor } {
+  checkTensor('conv2dBackwardWeightBias', 'x', x, 'f32', 4);
+  const g = checkBackward('conv2dBackwardWeightBias', x.shape, wShape, dy, opts);
+  const r = backwardWeightGeom(x, dy, g, true, opts.reluY);
+  return { dw: r.dw, db: r.db! };
+}

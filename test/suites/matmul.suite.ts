@@ -1,0 +1,135 @@
+// matmul / bmm: float64 reference checked by finite differences; tiled and naive GPU kernels vs
+// the reference on shapes that are not multiples of the tiles, all transposes, vec4 and scalar
+// load paths, several tile configurations, batches (incl. broadcast); backward rule vs reference.
+//
+// Tolerance: a dot product of K f32 terms computed in any order is within K * u * sum|a_k b_k|
+// of the exact value (u = 2^-24), so each comparison uses atol = K * u * max_ij (|A| |B|)_ij,
+// computed from the same reference on absolute values; rtol 0.
+import { suite } from '../harness/define.js';
+import { assertClose, assertThrows, randomArray } from '../harness/assert.js';
+import { tensor } from '../../src/tensor/tensor.js';
+import { bmm, matmul, matmulNaive, ref, type RefMatmulOptions } from '../../src/ops/matmul.js';
+import { U32, checkFd, disposeAll, rand, viaTape } from './dense.helpers.js';
+
+const abs = (x: ArrayLike<number>) => Float64Array.from(x, Math.abs);
+const maxOf = (x: ArrayLike<number>) => Array.prototype.reduce.call(x, (m: number, v) => Math.max(m, v as number), 0) as number;
+
+/** atol for a result whose elements each sum `terms` products, bounded by absRef. */
+function tol(terms: number, absRef: ArrayLike<number>) {
+  return { atol: Math.max(terms, 1) * U32 * maxOf(absRef) + 1e-30, rtol: 0 };
+}
+
+/** Stored shapes [batch, rows, cols] of a and b for op(a) [M,K], op(b) [K,N]. */
+function shapes(M: number, K: number, N: number, ta: boolean, tb: boolean, ba = 1, bb = 1) {
+  return { as: [ba, ta ? K : M, ta ? M : K], bs: [bb, tb ? N : K, tb ? K : N] };
+}
+
+suite('matmul', (test) => {
+  test('reference backward = finite differences (transposes, bias, ReLU, broadcast batch)', () => {
+    const [M, K, N] = [3, 4, 5];
+    for (const ta of [false, true])
+      for (const tb of [false, true])
+        for (const relu of [false, true]) {
+          const { as, bs } = shapes(M, K, N, ta, tb, 2, 1); // b broadcast over a batch of 2
+          const a = randomArray(as[0] * as[1] * as[2], 1), b = randomArray(bs[0] * bs[1] * bs[2], 2), bias = randomArray(N, 3);
+          const o: RefMatmulOptions = { transA: ta, transB: tb, bias, relu };
+          const n = 2 * M * N, tag = `ta=${+ta} tb=${+tb} relu=${+relu}`;
+          checkFd(`da ${tag}`, (x) => ref.matmul(x, as, b, bs, o), a, (w) => ref.matmulBackward(w, a, as, b, bs, o).da, n);
+          checkFd(`db ${tag}`, (x) => ref.matmul(a, as, x, bs, o), b, (w) => ref.matmulBackward(w, a, as, b, bs, o).db, n);
+          checkFd(`dbias ${tag}`, (x) => ref.matmul(a, as, b, bs, { ...o, bias: x }), bias, (w) => ref.matmulBackward(w, a, as, b, bs, o).dbias, n);
+        }
+  });
+
+  test('tiled and naive kernels = reference: odd shapes, all transposes, vec4 and scalar loads', async () => {
+    const cases: [number, number, number][] = [[1, 1, 1], [3, 5, 7], [17, 33, 65], [65, 17, 33], [33, 65, 17], [64, 64, 64], [8, 12, 16], [100, 37, 129]];
+    let seed = 10;
+    for (const [M, K, N] of cases)
+      for (const ta of [false, true])
+        for (const tb of [false, true]) {
+          const { as, bs } = shapes(M, K, N, ta, tb);
+          const A = rand(as.slice(1), seed++), B = rand(bs.slice(1), seed++);
+          const o = { transA: ta, transB: tb };
+          const want = ref.matmul(A.d, as, B.d, bs, o);
+          const t = tol(K, ref.matmul(abs(A.d), as, abs(B.d), bs, o));
+          const y = matmul(A.t, B.t, o), yn = matmulNaive(A.t, B.t, o);
+          const tag = `${M}x${K}x${N} ta=${+ta} tb=${+tb}`;
+          assertClose(`tiled ${tag}`, await y.read(), want, { ...t, log: ta === tb });
+          assertClose(`naive ${tag}`, await yn.read(), want, { ...t, log: ta === tb && M === 100 });
+          disposeAll(A.t, B.t, y, yn);
+        }
+  });
+
+  test('tile configurations (override constants) give the same products', async () => {
+    const [M, K, N] = [70, 45, 77];
+    const A = rand([M, K], 40), B = rand([N, K], 41);
+    const want = ref.matmul(A.d, [1, M, K], B.d, [1, N, K], { transB: true });
+    const t = tol(K, ref.matmul(abs(A.d), [1, M, K], abs(B.d), [1, N, K], { transB: true }));
+    for (const tiles of [{ wgX: 16, wgY: 16, bk: 16 }, { wgX: 8, wgY: 8, bk: 16 }, { wgX: 8, wgY: 4, bk: 8 }, { wgX: 4, wgY: 16, bk: 32 }]) {
+      const y = matmul(A.t, B.t, { transB: true, tiles });
+      assertClose(`tiles ${tiles.wgX}x${tiles.wgY} bk=${tiles.bk}`, await y.read(), want, t);
+      y.dispose();
+    }
+    disposeAll(A.t, B.t);
+  });
+
+  test('fused bias + ReLU epilogue; bmm with batch 1, batch 3 and a broadcast operand', async () => {
+    const [M, K, N] = [19, 23, 13];
+    const bias = rand([N], 50);
+    let seed = 51;
+    for (const [ba, bb] of [[1, 1], [3, 3], [1, 3], [3, 1]])
+      for (const ta of [false, true]) {
+        const tb = !ta;
+        const { as, bs } = shapes(M, K, N, ta, tb, ba, bb);
+        const A = rand(as, seed++), B = rand(bs, seed++);
+        const o = { transA: ta, transB: tb, relu: true };
+        const want = ref.matmul(A.d, as, B.d, bs, { ...o, bias: bias.d });
+        const t = tol(K + 1, ref.matmul(abs(A.d), as, abs(B.d), bs, { ...o, bias: abs(bias.d) }));
+        const y = bmm(A.t, B.t, { ...o, bias: bias.t });
+        assertClose(`bmm ${ba}x${bb} ta=${+ta} tb=${+tb} bias relu`, await y.read(), want, t);
+        disposeAll(A.t, B.t, y);
+      }
+    const A = rand([M, K], 60), B = rand([K, N], 61);
+    const y = matmul(A.t, B.t, { bias: bias.t, relu: true });
+    assertClose('matmul bias relu', await y.read(), ref.matmul(A.d, [1, M, K], B.d, [1, K, N], { bias: bias.d, relu: true }), tol(K + 1, ref.matmul(abs(A.d), [1, M, K], abs(B.d), [1, K, N], { bias: abs(bias.d) })));
+    disposeAll(A.t, B.t, y, bias.t);
+  });
+
+  test('backward rule on the GPU = reference backward (transposes, bias, ReLU, bmm broadcast)', async () => {
+    const [M, K, N] = [17, 9, 33];
+    let seed = 70;
+    for (const [ba, bb] of [[1, 1], [2, 2], [2, 1]])
+      for (const ta of [false, true])
+        for (const tb of [false, true]) {
+          const { as, bs } = shapes(M, K, N, ta, tb, ba, bb);
+          const rank3 = ba !== 1 || bb !== 1;
+          const A = rand(rank3 ? as : as.slice(1), seed++), B = rand(rank3 ? bs : bs.slice(1), seed++);
+          const bias = rand([N], seed++), batch = Math.max(ba, bb);
+          const relu = ta !== tb;
+          const gy = rand(rank3 ? [batch, M, N] : [M, N], seed++);
+          const o = { transA: ta, transB: tb, relu };
+          const { y, grads } = viaTape(() => (rank3 ? bmm : matmul)(A.t, B.t, { ...o, bias: bias.t }), [A.t, B.t, bias.t], gy.t);
+          const r = ref.matmulBackward(gy.d, A.d, as, B.d, bs, { ...o, bias: bias.d });
+          const ra = ref.matmulBackward(abs(gy.d), abs(A.d), as, abs(B.d), bs, o);
+          const tag = `batch ${ba}x${bb} ta=${+ta} tb=${+tb} relu=${+relu}`;
+          const log = ba === 2 && bb === 1;
+          assertClose(`da ${tag}`, await grads[0]!.read(), r.da, { ...tol(N, ra.da), log });
+          assertClose(`db ${tag}`, await grads[1]!.read(), r.db, { ...tol(M * batch, ra.db), log });
+          assertClose(`dbias ${tag}`, await grads[2]!.read(), r.dbias, { ...tol(M * batch, ra.dbias), log });
+          disposeAll(A.t, B.t, bias.t, gy.t, y, grads);
+        }
+  });
+
+  test('bad arguments name the op, the argument and the shapes', async () => {
+    const a = tensor(new Float32Array(6), [2, 3]), b = tensor(new Float32Array(8), [4, 2]), c = tensor(new Float32Array(3), [3]);
+    await assertThrows(() => matmul(a, b), /matmul: inner dimensions differ: op\(a\) is \[2,3\].*op\(b\) is \[4,2\]/);
+    await assertThrows(() => matmul(a, a, { transB: true, bias: c }), /matmul: 'bias' must have shape \[2\], got \[3\]/);
+    await assertThrows(() => matmul(c, a), /matmul: argument 'a' must have rank 2, got shape \[3\]/);
+    await assertThrows(() => bmm(a, b), /bmm: argument 'a' must have rank 3/);
+    const u = tensor([1, 2, 3, 4, 5, 6], [2, 3], 'u32');
+    await assertThrows(() => matmul(u, a, { transB: true }), /matmul: argument 'a' must be f32, got u32/);
+    const x = tensor(new Float32Array(24), [2, 3, 4]), z = tensor(new Float32Array(36), [3, 4, 3]);
+    await assertThrows(() => bmm(x, z), /bmm: batch sizes of 'a' \[2,3,4\] and 'b' \[3,4,3\] differ/);
+    await assertThrows(() => matmul(a, a, { transB: true, tiles: { wgX: 16, wgY: 32, bk: 16 } }), /matmul: bad tiles/);
+    disposeAll(a, b, c, u, x, z);
+  });
+});

@@ -1,0 +1,185 @@
+// Pooling: float64 references checked by central finite differences; GPU forward and backward
+// vs the references on random data (odd sizes, batch 1, strides 1-3, kernels 1-3, padding,
+// channels 1/3/5/64); gather backward determinism with ties; autograd rules; argument errors.
+import { suite } from '../harness/define.js';
+import { assert, assertClose, assertEqual, assertThrows, randomArray, rng } from '../harness/assert.js';
+import { dot, numericGrad } from '../harness/fd.js';
+import { tensor, sizeOf, type Shape } from '../../src/tensor/tensor.js';
+import { beginTape, endTape } from '../../src/autograd/tape.js';
+import {
+  avgPool2d, avgPool2dBackward, globalAvgPool, globalAvgPoolBackward, maxPool2d, maxPool2dBackward,
+  maxPool2dWithIndices, poolGeometry, ref, type Pool2dOptions,
+} from '../../src/ops/pool2d.js';
+
+/** Distinct values (a shuffled ramp with spacing 0.01): no ties, so max pooling is differentiable. */
+function distinct(n: number, seed: number): Float64Array {
+  const r = rng(seed);
+  const a = Float64Array.from({ length: n }, (_, i) => (i - n / 2) * 0.01);
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(r() * (i + 1));
+    [a[i], a[j]] = [a[j], a[i]];
+  }
+  return a;
+}
+
+// GPU cases: shape [N,H,W,C] and options. Windows overlap (stride < kernel), tile the input
+// exactly, leave a remainder, and are mostly padding; 'same' pads asymmetrically.
+const CASES: { shape: Shape; opts: Pool2dOptions }[] = [
+  { shape: [1, 1, 1, 1], opts: { kernel: 2, stride: 1, padding: 'same' } },
+  { shape: [1, 3, 3, 5], opts: { kernel: 2, stride: 1 } },
+  { shape: [2, 17, 17, 3], opts: { kernel: 3, stride: 2, padding: 1 } },
+  { shape: [1, 33, 33, 1], opts: { kernel: 2 } },
+  { shape: [2, 7, 9, 64], opts: { kernel: 3, stride: 3, padding: 'same' } },
+  { shape: [1, 17, 5, 3], opts: { kernel: [3, 2], stride: [2, 1], padding: [1, 0] } },
+  { shape: [3, 8, 8, 5], opts: { kernel: 3, stride: 1, padding: 2 } },
+  { shape: [1, 6, 6, 3], opts: { kernel: 3, stride: 2, padding: 'same' } },
+];
+
+const label = (c: (typeof CASES)[number]) => `${JSON.stringify(c.shape)} ${JSON.stringify(c.opts)}`;
+
+suite('pool2d', (test) => {
+  test('references: backward of max, avg and global average pooling match central finite differences', () => {
+    const geoms: { shape: Shape; opts: Pool2dOptions }[] = [
+      { shape: [2, 5, 5, 3], opts: { kernel: 3, stride: 2, padding: 1 } },
+      { shape: [1, 4, 6, 2], opts: { kernel: 2, stride: 1 } }, // overlapping windows
+      { shape: [1, 5, 4, 2], opts: { kernel: [3, 2], stride: [2, 3], padding: 'same' } },
+    ];
+    for (const { shape, opts } of geoms) {
+      const n = sizeOf(shape);
+      const x = distinct(n, n);
+      const g = poolGeometry('test', shape, opts);
+      const wy = randomArray(g.N * g.OH * g.OW * g.C, 7);
+      // max: FD steps of 1e-6 never reorder values spaced 0.01 apart
+      const { argmax } = ref.maxPool2d(x, shape, opts);
+      const fdMax = numericGrad((xx) => dot(ref.maxPool2d(xx, shape, opts).y, wy), x);
+      // f64 central differences of a piecewise-linear function: error ~ 1e-16 / 1e-6 = 1e-10
+      assertClose(`max ref vs FD ${JSON.stringify(shape)}`, ref.maxPool2dBackward(wy, argmax, shape), fdMax, { atol: 1e-8, rtol: 1e-8 });
+      const fdAvg = numericGrad((xx) => dot(ref.avgPool2d(xx, shape, opts), wy), x);
+      assertClose(`avg ref vs FD ${JSON.stringify(shape)}`, ref.avgPool2dBackward(wy, shape, opts), fdAvg, { atol: 1e-8, rtol: 1e-8 });
+      const [N, , , C] = shape;
+      const wg = randomArray(N * C, 9);
+      const fdGap = numericGrad((xx) => dot(ref.globalAvgPool(xx, shape), wg), x);
+      assertClose(`gap ref vs FD ${JSON.stringify(shape)}`, ref.globalAvgPoolBackward(wg, shape), fdGap, { atol: 1e-8, rtol: 1e-8 });
+    }
+  });
+
+  test('maxPool2d forward (values, argmax) and backward vs reference', async () => {
+    let seed = 100;
+    for (const c of CASES) {
+      const xs = randomArray(sizeOf(c.shape), seed++);
+      const x = tensor(xs, c.shape);
+      const { y, argmax } = maxPool2dWithIndices(x, c.opts);
+      const want = ref.maxPool2d(xs, c.shape, c.opts);
+      // a max selects an input value: exact
+      assertClose(`max y ${label(c)}`, await y.read(), want.y, { atol: 0, rtol: 0 });
+      assertEqual(Array.from(await argmax.read()), Array.from(want.argmax), `argmax ${label(c)}`);
+      const y2 = maxPool2d(x, c.opts); // inference path: no indices
+      assertClose(`max (no indices) y ${label(c)}`, await y2.read(), want.y, { atol: 0, rtol: 0 });
+      const dys = randomArray(y.size, seed++);
+      const dy = tensor(dys, y.shape);
+      const dx = maxPool2dBackward(dy, argmax, c.shape, c.opts);
+      // each dx sums k <= ceil(K/S)^2 <= 9 dy values in [-1, 1]; a sequential f32 sum errs by at
+      // most (k-1) * 2^-24 * sum|terms| <= 8 * 6e-8 * 9 = 4.3e-6
+      assertClose(`max dx ${label(c)}`, await dx.read(), ref.maxPool2dBackward(dys, want.argmax, c.shape), { atol: 5e-6, rtol: 0 });
+      for (const t of [x, y, argmax, y2, dy, dx]) t.dispose();
+    }
+  });
+
+  test('avgPool2d forward and backward vs reference (count_include_pad = false)', async () => {
+    let seed = 200;
+    for (const c of CASES) {
+      const xs = randomArray(sizeOf(c.shape), seed++);
+      const x = tensor(xs, c.shape);
+      const y = avgPool2d(x, c.opts);
+      // mean of k <= 9 values in [-1, 1]: sum error <= (k-1) * 2^-24 * k, divided by k, plus one
+      // rounding of the division: <= 9 * 2^-24 = 5.4e-7
+      assertClose(`avg y ${label(c)}`, await y.read(), ref.avgPool2d(xs, c.shape, c.opts), { atol: 1e-6, rtol: 0 });
+      const dys = randomArray(y.size, seed++);
+      const dy = tensor(dys, y.shape);
+      const dx = avgPool2dBackward(dy, c.shape, c.opts);
+      // up to 9 terms dy/count with |term| <= 1 (a corner window may hold 1 cell): as for max dx
+      assertClose(`avg dx ${label(c)}`, await dx.read(), ref.avgPool2dBackward(dys, c.shape, c.opts), { atol: 5e-6, rtol: 0 });
+      for (const t of [x, y, dy, dx]) t.dispose();
+    }
+  });
+
+  test('globalAvgPool forward and backward vs reference', async () => {
+    let seed = 300;
+    for (const shape of [[1, 1, 1, 1], [2, 7, 7, 64], [3, 5, 3, 33], [1, 17, 17, 3]]) {
+      const [N, H, W, C] = shape;
+      const xs = randomArray(sizeOf(shape), seed++);
+      const x = tensor(xs, shape);
+      const y = globalAvgPool(x);
+      assertEqual(y.shape, [N, C], 'output shape');
+      // sequential f32 sum of k = H*W <= 289 values in [-1, 1], then * 1/k: the bound
+      // (k-1) * 2^-24 * k / k + 2 roundings ~ 1.7e-5 (observed errors are ~100x smaller)
+      assertClose(`gap y ${JSON.stringify(shape)}`, await y.read(), ref.globalAvgPool(xs, shape), { atol: 2e-5, rtol: 0 });
+      const dys = randomArray(N * C, seed++);
+      const dy = tensor(dys, [N, C]);
+      const dx = globalAvgPoolBackward(dy, shape);
+      // one multiply by a rounded 1/(H*W): 2 roundings
+      assertClose(`gap dx ${JSON.stringify(shape)}`, await dx.read(), ref.globalAvgPoolBackward(dys, shape), { atol: 1e-7, rtol: 1e-6 });
+      assertEqual(dx.shape, [N, H, W, C], 'dx shape');
+      for (const t of [x, y, dy, dx]) t.dispose();
+    }
+  });
+
+  test('max pooling: padding is -inf, ties keep the first cell, the gather backward loses nothing and is deterministic', async () => {
+    // all inputs < -1: a zero-padded max would return 0 at the borders
+    const shape = [1, 5, 5, 3];
+    const xs = randomArray(75, 11, -3, -1);
+    const x = tensor(xs, shape);
+    const y = maxPool2d(x, { kernel: 3, stride: 1, padding: 1 });
+    assert((await y.read()).every((v) => v < -1), 'padded cells never win');
+    // all-equal input with overlapping windows: every output ties; each dy must land on exactly
+    // one input (the first cell of its window), so dx sums to sum(dy) and two runs agree bitwise
+    const opts: Pool2dOptions = { kernel: 3, stride: 1, padding: 1 };
+    const z = tensor(new Float32Array(75).fill(0.5), shape);
+    const { y: yz, argmax } = maxPool2dWithIndices(z, opts);
+    assertEqual(Array.from(await argmax.read()), Array.from(ref.maxPool2d(new Float32Array(75).fill(0.5), shape, opts).argmax), 'tie-break');
+    const dy = tensor(new Float32Array(75).fill(1), yz.shape);
+    const dx1 = maxPool2dBackward(dy, argmax, shape, opts);
+    const dx2 = maxPool2dBackward(dy, argmax, shape, opts);
+    const a = await dx1.read(), b = await dx2.read();
+    assertEqual(Array.from(a).reduce((s, v) => s + v, 0), 75, 'sum of dx = sum of dy');
+    assertEqual(Array.from(a), Array.from(b), 'deterministic');
+    for (const t of [x, y, z, yz, argmax, dy, dx1, dx2]) t.dispose();
+  });
+
+  test('autograd rules: maxPool2d (captured argmax), avgPool2d, globalAvgPool', async () => {
+    const shape = [2, 5, 6, 3];
+    const opts: Pool2dOptions = { kernel: 3, stride: 2, padding: 1 };
+    const xs = randomArray(sizeOf(shape), 21);
+    const x = tensor(xs, shape);
+    x.requiresGrad = true;
+    const prev = beginTape();
+    const ym = maxPool2d(x, opts), ya = avgPool2d(x, opts), yg = globalAvgPool(x);
+    const tape = endTape(prev);
+    assertEqual(tape.map((n) => n.op), ['maxPool2d', 'avgPool2d', 'globalAvgPool'], 'recorded ops');
+    const dym = tensor(randomArray(ym.size, 22), ym.shape);
+    const dya = tensor(randomArray(ya.size, 23), ya.shape);
+    const dyg = tensor(randomArray(yg.size, 24), yg.shape);
+    const [gm] = tape[0].backward([dym]), [ga] = tape[1].backward([dya]), [gg] = tape[2].backward([dyg]);
+    const wantM = ref.maxPool2dBackward(await dym.read(), ref.maxPool2d(xs, shape, opts).argmax, shape);
+    // same bounds as the direct backward cases (at most 4 terms here)
+    assertClose('max rule dx', await gm!.read(), wantM, { atol: 5e-6, rtol: 0 });
+    assertClose('avg rule dx', await ga!.read(), ref.avgPool2dBackward(await dya.read(), shape, opts), { atol: 5e-6, rtol: 0 });
+    assertClose('gap rule dx', await gg!.read(), ref.globalAvgPoolBackward(await dyg.read(), shape), { atol: 1e-7, rtol: 1e-6 });
+    assertEqual(tape[0].backward([null]), [null], 'no gradient in, none out');
+    for (const t of [x, ym, ya, yg, dym, dya, dyg, gm!, ga!, gg!]) t.dispose();
+  });
+
+  test('bad arguments name the op, the argument and the shapes', async () => {
+    const x = tensor(new Float32Array(2 * 4 * 4 * 3), [2, 4, 4, 3]);
+    const flat = tensor([1, 2, 3]);
+    await assertThrows(() => maxPool2d(flat, { kernel: 2 }), /maxPool2d: argument 'x' must have rank 4, got shape \[3\]/);
+    await assertThrows(() => avgPool2d(x, { kernel: 0 }), /avgPool2d: 'kernel' must be an integer >= 1/);
+    await assertThrows(() => maxPool2d(x, { kernel: 2, padding: 2 }), /'padding' \[2,2\] must be smaller than the kernel \[2,2\]/);
+    await assertThrows(() => avgPool2d(x, { kernel: 5 }), /kernel \[5,5\] is larger than the padded input/);
+    const { y, argmax } = maxPool2dWithIndices(x, { kernel: 2 });
+    await assertThrows(() => maxPool2dBackward(x, argmax, x.shape, { kernel: 2 }), /'dy' must have shape \[2,2,2,3\], got \[2,4,4,3\]/);
+    await assertThrows(() => maxPool2dBackward(y, y, x.shape, { kernel: 2 }), /'argmax' must be u32, got f32/);
+    await assertThrows(() => globalAvgPoolBackward(flat, x.shape), /globalAvgPoolBackward: argument 'dy' must have rank 2/);
+    for (const t of [x, flat, y, argmax]) t.dispose();
+  });
+});
