@@ -120,6 +120,7 @@ interface Trace {
 
 export class CpuModel implements DemoModel {
   readonly backend = 'cpu' as const;
+  readonly augmentsOnGpu = false;
   readonly layers: Layer[];
   private w: Weights;
   private state = new Map<string, { m: Float32Array; v: Float32Array }>();

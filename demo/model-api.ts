@@ -38,8 +38,13 @@ export interface DemoModel {
   readonly spec: NetSpec;
   readonly backend: BackendName;
   setHyper(h: Hyper): void;
-  /** One optimisation step on n images x [n,28,28,1] with labels y. Does not read back. */
-  trainStep(x: Float32Array, y: Uint32Array, n: number): void | Promise<void>;
+  /** true when trainStep applies `affine` itself (on the GPU); else the caller augments x */
+  readonly augmentsOnGpu: boolean;
+  /**
+   * One optimisation step on n images x [n,28,28,1] with labels y, augmented first by the
+   * output->input matrices `affine` [n*6] if given. Does not read back.
+   */
+  trainStep(x: Float32Array, y: Uint32Array, n: number, affine?: Float32Array | null): void | Promise<void>;
   /** Loss/accuracy since the previous call: the training loop's only readback. */
   takeStats(): Promise<StepStats>;
   /** Class probabilities [n,10] (softmax of the logits). */

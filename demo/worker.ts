@@ -4,12 +4,11 @@
 // chunk, posts progress, and yields to the worker's event loop so requests (draw-a-digit
 // predictions, feature maps, save/load) are answered between chunks.
 
-import { loadMnist, Batcher, imageOf, PIXELS, type Mnist } from './mnist-data.js';
-import { augmentBatch, augmentVariants } from './augment.js';
+import { Batcher, imageOf, PIXELS, type Mnist } from './mnist-data.js';
+import { augmentVariants, randomMatrices } from './augment.js';
 import { CpuModel } from './cpu-net.js';
-import { createGpuBackend, NoWebGpuError, type GpuBackend } from './engine-adapter.js';
+import { createGpuBackend, decodeDemoModel, encodeDemoModel, loadDigits, NoWebGpuError, warpCpu, type GpuBackend } from './engine-adapter.js';
 import { CLASSES, mulberry32, paramCount, type NetSpec, type Weights } from './net-spec.js';
-import { decodeModel, encodeModel } from './model-file.js';
 import type { BackendName, DemoModel } from './model-api.js';
 import type { EvalResult, FromWorker, Replies, Request, ToWorker, TrainSettings } from './protocol.js';
 
@@ -46,7 +45,7 @@ let lastEval = 0, lastFilters = 0, lastSnapshot = 0;
 let testPred = new Int8Array(0);
 let evalCursor = 0;
 let augRand = mulberry32(7);
-let xBuf = new Float32Array(0), xAug = new Float32Array(0), yBuf = new Uint32Array(0);
+let xBuf = new Float32Array(0), yBuf = new Uint32Array(0);
 
 // One model operation at a time: requests arriving during a training chunk wait for it.
 let chain: Promise<unknown> = Promise.resolve();
@@ -97,12 +96,13 @@ async function postFilters(): Promise<void> {
 async function trainChunk(): Promise<void> {
   if (!model || !settings || !batcher || !data) return;
   const b = settings.batch;
-  if (xBuf.length !== b * PIXELS) (xBuf = new Float32Array(b * PIXELS)), (xAug = new Float32Array(b * PIXELS)), (yBuf = new Uint32Array(b));
+  if (xBuf.length !== b * PIXELS) (xBuf = new Float32Array(b * PIXELS)), (yBuf = new Uint32Array(b));
   const t0 = now();
   for (let i = 0; i < chunk; i++) {
     batcher.next(b, xBuf, yBuf);
-    if (settings.augment) augmentBatch(xBuf, b, 28, augRand, settings.augmentOptions, xAug);
-    await model.trainStep(settings.augment ? xAug : xBuf, yBuf, b);
+    const mats = settings.augment ? randomMatrices(b, augRand, settings.augmentOptions).matrices : null;
+    if (mats && !model.augmentsOnGpu) await model.trainStep(warpCpu(xBuf, b, mats), yBuf, b);
+    else await model.trainStep(xBuf, yBuf, b, mats);
     step++;
   }
   const stats = await model.takeStats();
@@ -232,17 +232,17 @@ async function answer(req: Request): Promise<{ result: unknown; transfer: Transf
     case 'augment-preview': {
       const i = ((req.index % data.train.n) + data.train.n) % data.train.n;
       const original = imageOf(data.train, i);
-      const v = augmentVariants(original, 28, req.count, req.seed, settings?.augmentOptions);
+      const v = augmentVariants(original, req.count, req.seed, settings?.augmentOptions);
       const r: Replies['augment-preview'] = { original, images: v.images, params: v.params, label: data.train.labels[i] };
       return { result: r, transfer: [] };
     }
     case 'save': {
       const weights = await serial(() => model!.getWeights());
-      const bytes = encodeModel({ spec: spec!, weights, meta: { ...req.meta, steps: String(step), backend: activeBackend() } });
+      const bytes = encodeDemoModel(spec!, weights, { ...req.meta, steps: String(step), backend: activeBackend() });
       return { result: { bytes } satisfies Replies['save'], transfer: [bytes.buffer] };
     }
     case 'load': {
-      const file = decodeModel(req.bytes);
+      const file = decodeDemoModel(req.bytes);
       await serial(() => install(file.spec, 1, file.weights, file.meta.source ?? 'loaded'));
       void pump();
       return { result: { spec: file.spec, meta: file.meta } satisfies Replies['load'], transfer: [] };
@@ -270,8 +270,7 @@ scope.onmessage = async (ev: MessageEvent<ToWorker>) => {
       case 'init': {
         wanted = m.backend;
         post({ type: 'loading', message: 'Fetching 10,000 MNIST digits…' });
-        const dataP = loadMnist({ seed: 1 });
-        let note: string | undefined;
+        const dataP = loadDigits(1);
         try {
           await acquireGpu(!!m.simulateNoGpu);
         } catch (e) {
@@ -279,9 +278,8 @@ scope.onmessage = async (ev: MessageEvent<ToWorker>) => {
           post({ type: 'no-webgpu', message: e.message });
           wanted = 'cpu';
         }
-        note = gpu?.note;
         data = await dataP;
-        post({ type: 'ready', backend: gpu && wanted === 'webgpu' && !note ? 'webgpu' : 'cpu', adapter: gpu?.adapter ?? 'none (no WebGPU)', note, train: data.train.n, test: data.test.n });
+        post({ type: 'ready', backend: gpu && wanted === 'webgpu' ? 'webgpu' : 'cpu', adapter: gpu?.adapter ?? 'none (no WebGPU)', train: data.train.n, test: data.test.n });
         break;
       }
       case 'configure':

@@ -3,7 +3,10 @@
 import { suite } from '../harness/define.js';
 import { assert, assertClose, assertEqual, randomArray } from '../harness/assert.js';
 import { CpuModel } from '../../demo/cpu-net.js';
-import { describeSpec, expandSpec, paramCount, PRESETS, validateSpec, type NetSpec } from '../../demo/net-spec.js';
+import { GpuModel } from '../../demo/gpu-model.js';
+import { decodeDemoModel, encodeDemoModel, fromModelSpec, toModelSpec, warpCpu } from '../../demo/engine-adapter.js';
+import { randomMatrices } from '../../demo/augment.js';
+import { describeSpec, expandSpec, mulberry32, paramCount, PRESETS, validateSpec, type NetSpec, type Weights } from '../../demo/net-spec.js';
 
 const TINY: NetSpec = { convs: [{ channels: 2, kernel: 3, pool: true }, { channels: 3, kernel: 5, pool: true }], hidden: [5] };
 
@@ -95,5 +98,86 @@ suite('demo-model', (test) => {
     const m2 = new CpuModel(PRESETS.lenet, 99);
     m2.setWeights(w);
     assertClose('same predictions after setWeights', await m2.predict(x, 1), await m.predict(x, 1), { atol: 0, rtol: 0 });
+  });
+
+  // ---- the WebGPU model (demo/gpu-model.ts, on the engine's kernels) against the CPU model ----
+
+  const maxAbs = (w: Weights) => Math.max(...Object.values(w).map((t) => t.data.reduce((m, v) => Math.max(m, Math.abs(v)), 0)));
+  async function sameWeights(label: string, gpu: GpuModel, cpu: CpuModel, atol: number) {
+    const g = await gpu.getWeights(), c = await cpu.getWeights();
+    for (const k of Object.keys(c)) assertClose(`${label} ${k}`, g[k].data, c[k].data, { atol, rtol: 1e-4 });
+  }
+
+  test('gpu-model: same seed, same predictions as the CPU model', async () => {
+    const { x } = batch(5, 11);
+    const gpu = new GpuModel(TINY, 4), cpu = new CpuModel(TINY, 4);
+    // f32 sums of <= 200 products (conv2 5x5x2... fc1) in different orders: ~1e-6 relative
+    assertClose('probabilities', await gpu.predict(x, 5), await cpu.predict(x, 5), { atol: 2e-6, rtol: 1e-4 });
+    gpu.dispose();
+  });
+
+  test('gpu-model: SGD and Adam steps (with GPU augmentation) update the weights as the CPU model does', async () => {
+    const { x, y } = squares(6, 3);
+    for (const optimizer of ['sgd', 'adam'] as const) {
+      const gpu = new GpuModel(TINY, 5), cpu = new CpuModel(TINY, 5);
+      const h = { optimizer, lr: optimizer === 'sgd' ? 0.05 : 0.003, momentum: 0.9 };
+      gpu.setHyper(h);
+      cpu.setHyper(h);
+      const rand = mulberry32(9);
+      for (let s = 0; s < 3; s++) {
+        const mats = s === 1 ? null : randomMatrices(6, rand, { rotate: 15, scale: 0.15, shift: 3 }).matrices;
+        gpu.trainStep(x, y, 6, mats);
+        cpu.trainStep(mats ? warpCpu(x, 6, mats) : x, y, 6);
+      }
+      // Gradients are f32 sums over up to 6*28*28 terms (conv1 weights) in another order:
+      // ~1e-5 relative error of a gradient of order 1, times lr, over 3 steps (measured: 6e-8).
+      // Adam divides by sqrt(v), which amplifies the rounding of tiny gradients (measured 1.2e-7).
+      await sameWeights(optimizer, gpu, cpu, optimizer === 'sgd' ? 1e-6 : 2e-6);
+      const gs = await gpu.takeStats(), cs = await cpu.takeStats();
+      assertClose(`${optimizer} mean loss and accuracy`, [gs.loss, gs.acc], [cs.loss, cs.acc], { atol: 1e-5, rtol: 1e-5 });
+      assertEqual(gs.steps, 3, 'steps counted');
+      gpu.dispose();
+    }
+  });
+
+  test('gpu-model: inspect gives the CPU model\'s stages and gradients; weights load back', async () => {
+    const { x } = batch(1, 12);
+    const gpu = new GpuModel(TINY, 6), cpu = new CpuModel(TINY, 6);
+    const gs = await gpu.inspect(x, 7, true), cs = await cpu.inspect(x, 7, true);
+    assertEqual(gs.map((s) => `${s.name}:${s.kind}:${s.shape}`), cs.map((s) => `${s.name}:${s.kind}:${s.shape}`), 'stages');
+    for (let i = 1; i < gs.length; i++) {
+      assertClose(`${gs[i].name} activation`, gs[i].data, cs[i].data, { atol: 2e-6, rtol: 1e-4, log: false });
+      assertClose(`${gs[i].name} gradient`, gs[i].grad!, cs[i].grad!, { atol: 2e-6, rtol: 1e-4, log: false });
+    }
+    const w = await cpu.getWeights();
+    const other = new GpuModel(TINY, 77);
+    other.setWeights(w);
+    assertClose('loaded weights predict alike', await other.predict(x, 1), await cpu.predict(x, 1), { atol: 2e-6, rtol: 1e-4 });
+    assert(maxAbs(w) > 0, 'weights are not all zero');
+    gpu.dispose();
+    other.dispose();
+  });
+
+  test('model file: every preset round-trips through the engine ModelSpec and safetensors', async () => {
+    for (const [name, spec] of Object.entries(PRESETS)) {
+      const { model } = toModelSpec(spec);
+      assertEqual(fromModelSpec(model), spec, `${name}: NetSpec -> ModelSpec -> NetSpec`);
+      const cpu = new CpuModel(spec, 3);
+      const w = await cpu.getWeights();
+      const bytes = encodeDemoModel(spec, w, { note: name });
+      const back = decodeDemoModel(bytes);
+      assertEqual(back.spec, spec, `${name}: spec from the file`);
+      assertEqual(back.meta.note, name, `${name}: metadata`);
+      for (const k of Object.keys(w)) assertClose(`${name} ${k}`, back.weights[k].data, w[k].data, { atol: 0, rtol: 0, log: false });
+    }
+    const { model } = toModelSpec(PRESETS.lenet);
+    assertEqual(model.layers.map((l) => l.type), ['conv2d', 'maxpool2d', 'conv2d', 'maxpool2d', 'flatten', 'linear', 'linear'], 'engine layer list');
+    let err = '';
+    try {
+      fromModelSpec({ version: 1, layers: [{ type: 'conv2d', inC: 1, outC: 4, kernel: 3, padding: 'valid' }, { type: 'flatten' }, { type: 'linear', in: 2704, out: 10 }] });
+    } catch (e) {
+      err = (e as Error).message;
+    }
+    assert(err.includes('layer 0') && err.includes('same'), `unsupported spec is named: ${err}`);
   });
 }, { timeoutMs: 60_000 });
