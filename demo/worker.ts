@@ -20,7 +20,9 @@ const now = () => performance.now();
 
 /** Aim for chunks of about this long: short enough to answer requests, long enough to batch. */
 const CHUNK_MS = 250;
-const EVAL_CHUNK = 250;
+/** Test digits per evaluation chunk adapt so one takes about this long (max 250 digits). */
+const EVAL_CHUNK_MS = 200;
+/** While training, evaluate at most this often, and spend at most ~1/5 of the time on it. */
 const EVAL_EVERY_MS = 1500;
 const FILTERS_EVERY_MS = 400;
 const SNAPSHOT_EVERY_MS = 3000;
@@ -44,6 +46,8 @@ let snapshot: Weights | null = null;
 let lastEval = 0, lastFilters = 0, lastSnapshot = 0;
 let testPred = new Int8Array(0);
 let evalCursor = 0;
+let evalSize = 32;
+let evalMs = 0;
 let augRand = mulberry32(7);
 let xBuf = new Float32Array(0), yBuf = new Uint32Array(0);
 
@@ -128,11 +132,14 @@ function softmax(z: Float32Array): Float32Array {
 
 async function evalChunk(): Promise<void> {
   if (!model || !data) return;
-  const t = data.test, n = Math.min(EVAL_CHUNK, t.n - (evalCursor % t.n));
+  const t = data.test, n = Math.min(evalSize, t.n - (evalCursor % t.n));
   const start = evalCursor % t.n;
   const x = new Float32Array(n * PIXELS);
   for (let i = 0; i < n; i++) imageOf(t, start + i, x, i * PIXELS);
+  const t0 = now();
   const probs = await model.predict(x, n);
+  evalMs = now() - t0;
+  evalSize = Math.max(8, Math.min(250, Math.round(n * Math.min(2, Math.max(0.5, EVAL_CHUNK_MS / Math.max(evalMs, 1))))));
   const samples: EvalResult['samples'] = [];
   for (let i = 0; i < n; i++) {
     const p = probs.subarray(i * CLASSES, (i + 1) * CLASSES);
@@ -166,7 +173,7 @@ async function pump(): Promise<void> {
       try {
         if (running) {
           await serial(trainChunk);
-          if (now() - lastEval > EVAL_EVERY_MS) await serial(evalChunk);
+          if (now() - lastEval > Math.max(EVAL_EVERY_MS, 4 * evalMs)) await serial(evalChunk);
         } else if (model && data && evalCursor < data.test.n) await serial(evalChunk);
         else break;
       } catch (e) {

@@ -56,7 +56,7 @@ export class DrawPanel {
   private stroke(a: [number, number], b: [number, number]): void {
     const c = this.ctx;
     c.strokeStyle = '#fff';
-    c.lineWidth = this.canvas.width / 13;
+    c.lineWidth = this.canvas.width / 11;
     c.lineCap = c.lineJoin = 'round';
     c.beginPath();
     c.moveTo(a[0], a[1]);

@@ -24,9 +24,9 @@ export class FeaturePanel {
       const grad = this.showGrads;
       const values = grad ? s.grad : s.data;
       if (!values) continue;
-      if (s.kind === 'dense') {
-        const isLogits = s === stages[stages.length - 1];
-        if (!isLogits) this.head.append(this.denseRow(s, values, grad));
+      if (s.kind === 'dense' || (s.shape[0] === 1 && s.shape[1] === 1)) {
+        // the dense head (hidden units before and after ReLU); the logits get their own chart
+        if (s !== stages[stages.length - 1]) this.head.append(this.denseRow(s, values, grad));
         continue;
       }
       const [H, W, C] = s.shape;
@@ -38,7 +38,8 @@ export class FeaturePanel {
       lab.innerHTML = `<b>${s.name}</b><br>${what}<br><span class="dim">${C} × ${H}x${W}</span>`;
       const c = document.createElement('canvas');
       c.dataset.stage = s.name;
-      const { cols, rows, cell, gap } = tileLayout(C, H, W, width, s.kind === 'input' ? 4 : 3);
+      // small maps get bigger cells, so 7x7 maps are as legible as 28x28 ones
+      const { cols, rows, cell, gap } = tileLayout(C, H, W, width, s.kind === 'input' ? 4 : Math.max(3, Math.min(8, Math.floor(84 / H))));
       const ctx = setupCanvas(c, cols * (W * cell + gap), rows * (H * cell + gap));
       ctx.fillStyle = '#fff';
       ctx.fillRect(0, 0, c.width, c.height);
@@ -68,7 +69,7 @@ export class FeaturePanel {
     lab.innerHTML = `<b>${s.name}</b><br>${s.kind === 'relu' ? 'after ReLU' : 'hidden units'}<br><span class="dim">${v.length} units</span>`;
     const c = document.createElement('canvas');
     c.dataset.stage = s.name;
-    const cols = Math.min(v.length, 64), rows = Math.ceil(v.length / cols), cell = 8;
+    const cols = Math.min(v.length, 64), rows = Math.ceil(v.length / cols), cell = 10;
     const ctx = setupCanvas(c, cols * cell, rows * cell);
     let scale = 0;
     for (const x of v) scale = Math.max(scale, Math.abs(x));

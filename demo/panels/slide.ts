@@ -51,7 +51,7 @@ export class SlidePanel {
     controls.pad.addEventListener('change', () => ((this.pad = Number(controls.pad.value)), this.restart()));
     controls.play.addEventListener('click', () => {
       this.playing = !this.playing;
-      controls.play.textContent = this.playing ? '⏸ pause' : '▶ play';
+      controls.play.textContent = this.playing ? '❙❙ pause' : '▶ play';
     });
     controls.step.addEventListener('click', () => {
       this.playing = false;
