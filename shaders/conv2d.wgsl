@@ -7,11 +7,12 @@
 //   A[m, k] = x[n, oh·sh - pt + kh·dh, ow·sw - pl + kw·dw, c]   (0 outside the image: padding)
 //   B[k, o] = w viewed as [K, O] (HWIO is already k-major, o contiguous)
 //
-// The im2col gather happens in the A-tile loader. Each thread loads RA = TK / (WG/TM)
-// consecutive k of ONE fixed row m, so the row's (n, oh, ow) is decoded once per thread and
-// k's (kh, kw, c) once per K step then advanced by carries: no integer division per element.
-// Consecutive k are consecutive channels in memory (NHWC), so loads stay contiguous.
-// See conv2d_tile.wgsl for the tiles and the register-tile multiply.
+// The im2col gather happens in the A-tile loader. A thread loads RA = TK / TPR consecutive k
+// of RPT rows (TPR threads share a row when WG > TM; a thread takes several rows when
+// WG < TM). k's (kh, kw, c) is decoded once per K step and then advanced by carries, a row's
+// (n, oh, ow) once per row and step: no integer division per element (divisions by runtime
+// values are slow everywhere and lane-by-lane on CPU implementations). Consecutive k are
+// consecutive channels in memory (NHWC). See conv2d_tile.wgsl for tiles and the 8x8 multiply.
 
 //!include "conv2d_tile.wgsl"
 
@@ -36,42 +37,46 @@ fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
   let m0 = tc.y * TM;
   let n0 = tc.x * TN;
   let O = u32(p.O);
-
-  // A loader: fixed row `row`, k segment [kseg, kseg + RA) of each K step.
-  let tpr = WG / TM;
-  let ra = TK / tpr;
-  let row = lid / tpr;
-  let kseg = (lid % tpr) * ra;
-  let m = m0 + row;
-  let m_ok = m < p.M;
+  let C = u32(p.C);
   let ohw = u32(p.OH * p.OW);
-  let img = i32(m / ohw);
-  let r = m % ohw;
-  let ih0 = i32(r / u32(p.OW)) * p.stride_h - p.pad_t;
-  let iw0 = i32(r % u32(p.OW)) * p.stride_w - p.pad_l;
-  let xbase = img * p.H * p.W * p.C;
 
-  let tx = lid % (TN / 4u);
-  let ty = lid / (TN / 4u);
-  var acc = mat4x4<f32>();
+  let tpr = max(WG / TM, 1u); // threads per A row
+  let rpt = max(TM / WG, 1u); // A rows per thread
+  let ra = TK / tpr;
+  let kseg = (lid % tpr) * ra;
+
+  let tx = lid % (TN / 8u);
+  let ty = lid / (TN / 8u);
+  var acc: RegTile;
   for (var k0 = 0u; k0 < p.K; k0 += TK) {
     let k = k0 + kseg;
-    var c = i32(k % u32(p.C));
-    let t = k / u32(p.C);
-    var kw = i32(t % u32(p.KW));
-    var kh = i32(t / u32(p.KW));
-    for (var j = 0u; j < ra; j++) {
-      let ih = ih0 + kh * p.dil_h;
-      let iw = iw0 + kw * p.dil_w;
-      var v = 0.0;
-      if (m_ok && k + j < p.K && ih >= 0 && ih < p.H && iw >= 0 && iw < p.W) {
-        v = x[xbase + (ih * p.W + iw) * p.C + c];
+    let c_s = i32(k % C);
+    let kw_s = i32((k / C) % u32(p.KW));
+    let kh_s = i32((k / C) / u32(p.KW));
+    for (var r = 0u; r < rpt; r++) {
+      let row = lid / tpr + r * (WG / tpr);
+      let m = m0 + row;
+      let m_ok = m < p.M;
+      let q = m % ohw;
+      let ih0 = i32(q / u32(p.OW)) * p.stride_h - p.pad_t;
+      let iw0 = i32(q % u32(p.OW)) * p.stride_w - p.pad_l;
+      let xb = i32(m / ohw) * p.H * p.W * p.C;
+      var c = c_s;
+      var kw = kw_s;
+      var kh = kh_s;
+      for (var j = 0u; j < ra; j++) {
+        let ih = ih0 + kh * p.dil_h;
+        let iw = iw0 + kw * p.dil_w;
+        var v = 0.0;
+        if (m_ok && k + j < p.K && ih >= 0 && ih < p.H && iw >= 0 && iw < p.W) {
+          v = x[xb + (ih * p.W + iw) * p.C + c];
+        }
+        store_a(row, kseg + j, v);
+        c += 1;
+        if (c == p.C) { c = 0; kw += 1; if (kw == p.KW) { kw = 0; kh += 1; } }
       }
-      store_a(kseg + j, row, v);
-      c += 1;
-      if (c == p.C) { c = 0; kw += 1; if (kw == p.KW) { kw = 0; kh += 1; } }
     }
-    // B loader: plain 2-D tile of w viewed as [K, O].
+    // B loader: plain 2-D tile of w viewed as [K, O], along o.
     for (var e = lid; e < TK * TN; e += WG) {
       let kk = k0 + e / TN;
       let nn = n0 + e % TN;
@@ -80,17 +85,17 @@ fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
       store_b(e / TN, e % TN, v);
     }
     workgroupBarrier();
-    acc = tile_mma(tx, ty, acc);
+    tile_mma(tx, ty, &acc);
     workgroupBarrier();
   }
 
-  for (var i = 0u; i < 4u; i++) {
-    let mi = m0 + ty * 4u + i;
+  for (var i = 0u; i < 8u; i++) {
+    let mi = m0 + ty * 8u + i;
     if (mi >= p.M) { break; }
-    for (var jj = 0u; jj < 4u; jj++) {
-      let o = n0 + tx * 4u + jj;
+    for (var j = 0u; j < 8u; j++) {
+      let o = n0 + tx + j * (TN / 8u);
       if (o >= O) { break; }
-      var v = acc[i][jj];
+      var v = tile_get(&acc, i, j);
       if (p.has_bias != 0u) { v += bias[o]; }
       if (p.relu != 0u) { v = max(v, 0.0); }
       y[mi * O + o] = v;

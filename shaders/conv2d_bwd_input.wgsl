@@ -66,45 +66,49 @@ fn backward_input(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups
   let O = u32(p.O);
   let ntw = tw_taps.z;
 
-  // A loader: fixed row (input pixel), RA consecutive k = (tap, o) per K step.
-  let tpr = WG / TM;
+  // A loader (as in conv2d.wgsl): RA consecutive k = (tap, o) of RPT rows (input pixels).
+  let tpr = max(WG / TM, 1u);
+  let rpt = max(TM / WG, 1u);
   let ra = TK / tpr;
-  let row = lid / tpr;
   let kseg = (lid % tpr) * ra;
-  let m = m0 + row;
-  let m_ok = m < M;
   let hwp = u32(hp * wp);
-  let img = i32(m / hwp);
-  let ih = ih_first + i32((m % hwp) / u32(wp)) * sh;
-  let iw = iw_first + i32((m % hwp) % u32(wp)) * sw;
-  let oh_b = (ih + p.pad_t - th_taps.x * p.dil_h) / sh; // exact by construction
-  let ow_b = (iw + p.pad_l - tw_taps.x * p.dil_w) / sw;
-  let ybase = img * p.OH * p.OW * p.O;
-
-  // B loader: fixed k column kb per K step, rows c = n0 + nn.
+  // B loader: one k column per thread and K step (decoded once), rows c = n0 + nn.
   let kb_local = lid % TK;
 
-  let tx = lid % (TN / 4u);
-  let ty = lid / (TN / 4u);
-  var acc = mat4x4<f32>();
+  let tx = lid % (TN / 8u);
+  let ty = lid / (TN / 8u);
+  var acc: RegTile;
   for (var k0 = 0u; k0 < K; k0 += TK) {
     let k = k0 + kseg;
-    var o = i32(k % O);
-    let t = i32(k / O);
-    var tw = t % ntw;
-    var th = t / ntw;
-    for (var j = 0u; j < ra; j++) {
-      let oh = oh_b - th * th_taps.w;
-      let ow = ow_b - tw * tw_taps.w;
-      var v = 0.0;
-      if (m_ok && k + j < K && oh >= 0 && oh < p.OH && ow >= 0 && ow < p.OW) {
-        let idx = ybase + (oh * p.OW + ow) * p.O + o;
-        v = dy[idx];
-        if (p.relu_mask != 0u && yact[idx] <= 0.0) { v = 0.0; }
+    let o_s = i32(k % O);
+    let tw_s = i32(k / O) % ntw;
+    let th_s = i32(k / O) / ntw;
+    for (var r = 0u; r < rpt; r++) {
+      let row = lid / tpr + r * (WG / tpr);
+      let m = m0 + row;
+      let m_ok = m < M;
+      let img = i32(m / hwp);
+      let ih = ih_first + i32((m % hwp) / u32(wp)) * sh;
+      let iw = iw_first + i32((m % hwp) % u32(wp)) * sw;
+      let oh_b = (ih + p.pad_t - th_taps.x * p.dil_h) / sh; // exact by construction
+      let ow_b = (iw + p.pad_l - tw_taps.x * p.dil_w) / sw;
+      let ybase = img * p.OH * p.OW * p.O;
+      var o = o_s;
+      var tw = tw_s;
+      var th = th_s;
+      for (var j = 0u; j < ra; j++) {
+        let oh = oh_b - th * th_taps.w;
+        let ow = ow_b - tw * tw_taps.w;
+        var v = 0.0;
+        if (m_ok && k + j < K && oh >= 0 && oh < p.OH && ow >= 0 && ow < p.OW) {
+          let idx = ybase + (oh * p.OW + ow) * p.O + o;
+          v = dy[idx];
+          if (p.relu_mask != 0u && yact[idx] <= 0.0) { v = 0.0; }
+        }
+        store_a(row, kseg + j, v);
+        o += 1;
+        if (o == p.O) { o = 0; tw += 1; if (tw == ntw) { tw = 0; th += 1; } }
       }
-      store_a(kseg + j, row, v);
-      o += 1;
-      if (o == p.O) { o = 0; tw += 1; if (tw == ntw) { tw = 0; th += 1; } }
     }
     let kb = k0 + kb_local;
     let tb = i32(kb / O);
@@ -118,21 +122,21 @@ fn backward_input(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups
       store_b(kb_local, nn, v);
     }
     workgroupBarrier();
-    acc = tile_mma(tx, ty, acc);
+    tile_mma(tx, ty, &acc);
     workgroupBarrier();
   }
 
-  for (var i = 0u; i < 4u; i++) {
-    let mi = m0 + ty * 4u + i;
+  for (var i = 0u; i < 8u; i++) {
+    let mi = m0 + ty * 8u + i;
     if (mi >= M) { break; }
     let n = i32(mi / hwp);
     let ihi = ih_first + i32((mi % hwp) / u32(wp)) * sh;
     let iwi = iw_first + i32((mi % hwp) % u32(wp)) * sw;
     let base = u32(((n * p.H + ihi) * p.W + iwi) * p.C);
-    for (var jj = 0u; jj < 4u; jj++) {
-      let c = n0 + tx * 4u + jj;
+    for (var j = 0u; j < 8u; j++) {
+      let c = n0 + tx + j * (TN / 8u);
       if (c >= u32(p.C)) { break; }
-      dx[base + c] = acc[i][jj];
+      dx[base + c] = tile_get(&acc, i, j);
     }
   }
 }

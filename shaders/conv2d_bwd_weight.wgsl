@@ -19,7 +19,8 @@
 //
 // A loader: each thread takes ONE p per K step (its (n, oh, ow) decoded once per step) and
 // RA = TM / (WG/TK) consecutive m (consecutive channels: contiguous in NHWC), whose
-// (kh, kw, c) is decoded once per thread and advanced by carries.
+// (kh, kw, c) is decoded once per thread and advanced by carries. The 8x8 register-tile
+// multiply is in conv2d_tile.wgsl.
 
 //!include "conv2d_tile.wgsl"
 //!include "common.wgsl"
@@ -48,19 +49,20 @@ fn backward_weight(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroup
   let n0 = tc.x * TN;
   let O = u32(p.O);
 
-  let tpr = WG / TK;
-  let ra = TM / tpr;
-  let kk_a = lid / tpr;
-  let mseg = (lid % tpr) * ra;
+  // A loader: one p column per thread and K step (its (n, oh, ow) decoded once per step),
+  // RA consecutive m from m_s, decoded once before the K loop and advanced by carries.
+  let kk_a = lid % TK;
+  let ra = TM / (WG / TK);
+  let mseg = (lid / TK) * ra;
   let m_s = m0 + mseg;
   let c_s = i32(m_s % u32(p.C));
   let kw_s = i32((m_s / u32(p.C)) % u32(p.KW));
   let kh_s = i32((m_s / u32(p.C)) / u32(p.KW));
   let ohw = u32(p.OH * p.OW);
 
-  let tx = lid % (TN / 4u);
-  let ty = lid / (TN / 4u);
-  var acc = mat4x4<f32>();
+  let tx = lid % (TN / 8u);
+  let ty = lid / (TN / 8u);
+  var acc: RegTile;
   for (var k0 = 0u; k0 < plen; k0 += TK) {
     let pk = pstart + k0 + kk_a;
     let p_ok = pk < pend;
@@ -81,7 +83,7 @@ fn backward_weight(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroup
         v = x[xb + (ih * p.W + iw) * p.C + c];
       }
       if (p_ok && mm == p.Mw) { v = 1.0; } // the bias row
-      store_a(kk_a, mseg + j, v);
+      store_a(mseg + j, kk_a, v);
       c += 1;
       if (c == p.C) { c = 0; kw += 1; if (kw == p.KW) { kw = 0; kh += 1; } }
     }
@@ -96,18 +98,18 @@ fn backward_weight(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroup
       store_b(e / TN, e % TN, v);
     }
     workgroupBarrier();
-    acc = tile_mma(tx, ty, acc);
+    tile_mma(tx, ty, &acc);
     workgroupBarrier();
   }
 
   let zbase = tc.z * p.M;
-  for (var i = 0u; i < 4u; i++) {
-    let mi = m0 + ty * 4u + i;
+  for (var i = 0u; i < 8u; i++) {
+    let mi = m0 + ty * 8u + i;
     if (mi >= p.M) { break; }
-    for (var jj = 0u; jj < 4u; jj++) {
-      let o = n0 + tx * 4u + jj;
+    for (var j = 0u; j < 8u; j++) {
+      let o = n0 + tx + j * (TN / 8u);
       if (o >= O) { break; }
-      part_out[(zbase + mi) * O + o] = acc[i][jj];
+      part_out[(zbase + mi) * O + o] = tile_get(&acc, i, j);
     }
   }
 }

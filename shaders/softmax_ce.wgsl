@@ -34,7 +34,7 @@ struct Params {
 
 var<workgroup> red: array<f32, WG>;
 
-const LOWEST: f32 = -3.40282347e38;
+const LOWEST: f32 = -3.40282346e38;  // the lowest finite f32 (rounded)
 
 fn wg_max(v: f32, lid: u32) -> f32 {
   red[lid] = v;
@@ -83,9 +83,12 @@ fn softmax_ce(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     dx[base + k] = (q - select(0.0, 1.0, k == lab)) * p.inv_n;
   }
   if (lid == 0u) {
-    var l = bitcast<f32>(0x7fc00000u);  // NaN for an out-of-range label
-    if (lab < p.K) { l = st.x + log(st.y) - x[base + lab]; }
-    loss[row] = l;
+    if (lab < p.K) {
+      loss[row] = st.x + log(st.y) - x[base + lab];
+    } else {
+      // NaN for an out-of-range label (built at run time: WGSL constants may not be NaN)
+      loss[row] = bitcast<f32>(0x7fc00000u | (lab & 0u));
+    }
   }
 }
 

@@ -12,12 +12,12 @@ import { needsGrad, record } from '../autograd/tape.js';
 import { checkTensor } from './check.js';
 import { grid1d } from './grid.js';
 import { convGeometry, geometryUniforms, type Conv2dGeomOptions, type ConvGeometry } from './conv2d_geometry.js';
-import { DEFAULT_TILES, checkTiles, foldGrid, tileConstants, type ConvTiles } from './conv2d_tiles.js';
+import { checkTiles, foldGrid, pickTiles, tileConstants, type ConvTiles } from './conv2d_tiles.js';
 import { backwardInputGeom, backwardWeightGeom } from './conv2d_backward.js';
 
 export { conv2dOutputShape, oihwToHwio, hwioToOihw, convGeometry, type ConvGeometry, type Conv2dGeomOptions } from './conv2d_geometry.js';
 export { conv2dBackwardInput, conv2dBackwardWeight, conv2dBackwardWeightBias, type Conv2dBackwardOptions } from './conv2d_backward.js';
-export { DEFAULT_TILES as CONV2D_DEFAULT_TILES, type ConvTiles } from './conv2d_tiles.js';
+export { pickTiles as conv2dTiles, type ConvTiles } from './conv2d_tiles.js';
 export { ref } from './conv2d_ref.js';
 
 export interface Conv2dOptions extends Conv2dGeomOptions {
@@ -41,7 +41,7 @@ function checkArgs(op: string, x: Tensor, w: Tensor, opts: Conv2dOptions): ConvG
 }
 
 /** Tiled forward into a fresh [N,OH,OW,O] tensor. `tiles` is for benchmarks and tests. */
-export function conv2dForwardGeom(x: Tensor, w: Tensor, g: ConvGeometry, bias: Tensor | undefined, relu: boolean, tiles: ConvTiles = DEFAULT_TILES): Tensor {
+export function conv2dForwardGeom(x: Tensor, w: Tensor, g: ConvGeometry, bias: Tensor | undefined, relu: boolean, tiles: ConvTiles = pickTiles(g.O)): Tensor {
   checkTiles(tiles);
   const y = empty([g.N, g.OH, g.OW, g.O]);
   const M = g.N * g.OH * g.OW;

@@ -10,7 +10,7 @@ import { empty, shapeStr, type Shape, type Tensor } from '../tensor/tensor.js';
 import { checkTensor } from './check.js';
 import { grid1d } from './grid.js';
 import { convGeometry, geometryUniforms, type Conv2dGeomOptions, type ConvGeometry } from './conv2d_geometry.js';
-import { DEFAULT_TILES, checkTiles, foldGrid, tileConstants, type ConvTiles } from './conv2d_tiles.js';
+import { checkTiles, foldGrid, pickTiles, tileConstants, type ConvTiles } from './conv2d_tiles.js';
 
 export interface Conv2dBackwardOptions extends Conv2dGeomOptions {
   /** The forward output of a conv2d with `relu: true`: dy is first masked with (reluY > 0). */
@@ -34,7 +34,7 @@ function checkDy(op: string, dy: Tensor, g: ConvGeometry, reluY: Tensor | undefi
 }
 
 /** dx for a validated geometry. */
-export function backwardInputGeom(dy: Tensor, w: Tensor, g: ConvGeometry, reluY?: Tensor, tiles: ConvTiles = DEFAULT_TILES): Tensor {
+export function backwardInputGeom(dy: Tensor, w: Tensor, g: ConvGeometry, reluY?: Tensor, tiles: ConvTiles = pickTiles(g.C)): Tensor {
   checkTiles(tiles);
   const dx = empty([g.N, g.H, g.W, g.C]);
   // Rows of the largest stride phase; smaller phases skip their spare row tiles.
@@ -64,7 +64,7 @@ export function weightSplits(g: ConvGeometry, M: number, tiles: ConvTiles): { sp
 
 /** dw (and db when withBias) for a validated geometry. */
 export function backwardWeightGeom(
-  x: Tensor, dy: Tensor, g: ConvGeometry, withBias: boolean, reluY?: Tensor, tiles: ConvTiles = DEFAULT_TILES,
+  x: Tensor, dy: Tensor, g: ConvGeometry, withBias: boolean, reluY?: Tensor, tiles: ConvTiles = pickTiles(g.O),
 ): { dw: Tensor; db: Tensor | null } {
   checkTiles(tiles);
   const Mw = g.KH * g.KW * g.C;

@@ -56,8 +56,9 @@ function binary(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
     run(op, y, { n: y.size, alpha: 0 }, { a, b }, op);
     return y;
   }
-  if (shape.length > MAX_RANK) throw new RangeError(`webgpu-cnn: ${op}: rank ${shape.length} > ${MAX_RANK} is not supported (shape ${shapeStr(shape)})`);
   const c = coalesce(shape, [broadcastStrides(a.shape, shape), broadcastStrides(b.shape, shape)]);
+  if (c.shape.length > MAX_RANK)
+    throw new RangeError(`webgpu-cnn: ${op}: 'a' ${shapeStr(a.shape)} and 'b' ${shapeStr(b.shape)} broadcast over ${c.shape.length} separate dimensions; at most ${MAX_RANK} are supported`);
   const s = vec8(c.shape, 1), sa = vec8(c.strides[0], 0), sb = vec8(c.strides[1], 0);
   engine().queue.dispatch({
     shader: 'elementwise',

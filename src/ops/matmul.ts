@@ -20,7 +20,7 @@ export interface MatmulOptions {
   bias?: Tensor;
   /** apply max(., 0) after the bias */
   relu?: boolean;
-  /** tiled kernel's threads per workgroup (x, y) and K step; for benchmarks (default: picked by shape) */
+  /** tiled kernel's threads per workgroup (x, y; each owns 8x8 outputs) and K step; for benchmarks (default 8, 8, 16) */
   tiles?: { wgX: number; wgY: number; bk: number };
 }
 
@@ -30,18 +30,23 @@ interface Mat { t: Tensor; batch: number; rows: number; cols: number }
 const mat2 = (t: Tensor): Mat => ({ t, batch: 1, rows: t.shape[0], cols: t.shape[1] });
 const mat3 = (t: Tensor): Mat => ({ t, batch: t.shape[0], rows: t.shape[1], cols: t.shape[2] });
 
-/** Tiles (threads x 4 = tile edge): 64x64 by default, 32x32 when that leaves too few workgroups. */
-function pickTiles(M: number, N: number, batch: number, opts: MatmulOptions['tiles'], op: string) {
+/**
+ * Workgroup threads (8 x threads = tile edge) and K step. One default (64x64 tiles, 64 threads)
+ * for every shape: each configuration is a separate pipeline (~1 s to compile on SwiftShader),
+ * and a 64x64 tile is small enough for the matrices of small CNNs.
+ */
+const DEFAULT_TILES = { WG_X: 8, WG_Y: 8, BK: 16 };
+
+function pickTiles(opts: MatmulOptions['tiles'], op: string) {
   if (opts) {
     const lim = engine().device.limits;
     const { wgX, wgY, bk } = opts;
     if (![wgX, wgY, bk].every((v) => Number.isInteger(v) && v > 0) || bk % 4 !== 0 || wgX * wgY > lim.maxComputeInvocationsPerWorkgroup ||
-        16 * bk * (wgX + wgY) > lim.maxComputeWorkgroupStorageSize)
-      throw new RangeError(`webgpu-cnn: ${op}: bad tiles ${JSON.stringify(opts)} (bk a multiple of 4, wgX*wgY <= ${lim.maxComputeInvocationsPerWorkgroup}, 16*bk*(wgX+wgY) <= ${lim.maxComputeWorkgroupStorageSize} bytes)`);
+        32 * bk * (wgX + wgY) > lim.maxComputeWorkgroupStorageSize)
+      throw new RangeError(`webgpu-cnn: ${op}: bad tiles ${JSON.stringify(opts)} (bk a multiple of 4, wgX*wgY <= ${lim.maxComputeInvocationsPerWorkgroup}, 32*bk*(wgX+wgY) <= ${lim.maxComputeWorkgroupStorageSize} bytes)`);
     return { WG_X: wgX, WG_Y: wgY, BK: bk };
   }
-  const big = Math.ceil(M / 64) * Math.ceil(N / 64) * batch;
-  return big >= 16 ? { WG_X: 16, WG_Y: 16, BK: 16 } : { WG_X: 8, WG_Y: 8, BK: 16 };
+  return DEFAULT_TILES;
 }
 
 /** c = relu?(op(a) . op(b) + bias?) over max(a.batch, b.batch) batches, written as `outShape`. */
@@ -52,24 +57,26 @@ function gemm(a: Mat, b: Mat, ta: boolean, tb: boolean, outShape: Shape, opts: M
   if (c.size === 0) return c;
   const common = {
     M, N, K, sa: a.batch === 1 ? 0 : a.rows * a.cols, sb: b.batch === 1 ? 0 : b.rows * b.cols, sc: M * N,
-    ta: +ta, tb: +tb, has_bias: opts.bias ? 1 : 0, relu: opts.relu ? 1 : 0,
+    has_bias: opts.bias ? 1 : 0, relu: opts.relu ? 1 : 0,
   };
   // Without a bias the binding still needs a buffer: a's (read-only aliasing is allowed).
   const buffers = { a: a.t.buffer, b: b.t.buffer, bias: (opts.bias ?? a.t).buffer, c: c.buffer };
   if (naive) {
     engine().queue.dispatch({
-      shader: 'matmul_naive', entry: 'matmul_naive', op, constants: { WG_X: 16, WG_Y: 16 }, uniforms: common, buffers,
+      shader: 'matmul_naive', entry: 'matmul_naive', op, constants: { WG_X: 16, WG_Y: 16 }, uniforms: { ...common, ta: +ta, tb: +tb }, buffers,
       workgroups: [Math.ceil(N / 16), Math.ceil(M / 16), batch],
     });
     return c;
   }
-  const tiles = pickTiles(M, N, batch, opts.tiles, op);
+  const tiles = pickTiles(opts.tiles, op);
   engine().queue.dispatch({
-    shader: 'matmul', entry: 'matmul', op, constants: tiles,
-    // vec4 loads when the contiguous dimension of a source is a multiple of 4
+    shader: 'matmul', entry: 'matmul', op,
+    // transposes are override constants (a pipeline each, no run-time branch on them); vec4
+    // loads when the contiguous dimension of a source is a multiple of 4 (uniform flags)
+    constants: { ...tiles, TA: +ta, TB: +tb },
     uniforms: { ...common, va: +((ta ? M : K) % 4 === 0), vb: +((tb ? K : N) % 4 === 0) },
     buffers,
-    workgroups: [Math.ceil(N / (4 * tiles.WG_X)), Math.ceil(M / (4 * tiles.WG_Y)), batch],
+    workgroups: [Math.ceil(N / (8 * tiles.WG_X)), Math.ceil(M / (8 * tiles.WG_Y)), batch],
   });
   return c;
 }

@@ -29,10 +29,6 @@ function pad4(v: number[], fill: number): number[] {
   return a;
 }
 
-function checkRank(op: string, x: Tensor): void {
-  if (x.rank > MAX_RANK) throw new RangeError(`webgpu-cnn: ${op}: rank ${x.rank} > ${MAX_RANK} is not supported (shape ${shapeStr(x.shape)})`);
-}
-
 /** One stage over `src` (kept and reduced dims at most 4 each), chaining more if needed. */
 function stage(src: Tensor, kept: Dims, red: Dims, alpha: number, dst: Tensor, op: string): void {
   const O = sizeOf(kept.shape), R = sizeOf(red.shape);
@@ -60,7 +56,6 @@ function stage(src: Tensor, kept: Dims, red: Dims, alpha: number, dst: Tensor, o
 
 /** alpha * sum of x over `axes` (sorted, unique), written into a new tensor of `outShape`. */
 function reduceInto(x: Tensor, axes: number[], outShape: Shape, alpha: number, op: string): Tensor {
-  checkRank(op, x);
   const st = stridesOf(x.shape);
   const isRed = (d: number) => axes.includes(d);
   const dimsOf = (pick: (d: number) => boolean) => {
@@ -68,9 +63,12 @@ function reduceInto(x: Tensor, axes: number[], outShape: Shape, alpha: number, o
     const c = coalesce(ds.map((d) => x.shape[d]), [ds.map((d) => st[d])]);
     return { shape: c.shape, stride: c.strides[0] };
   };
+  const kept = dimsOf((d) => !isRed(d)), red = dimsOf(isRed);
+  if (kept.shape.length > 4 || red.shape.length > 4)
+    throw new RangeError(`webgpu-cnn: ${op}: reducing axes [${axes}] of ${shapeStr(x.shape)} interleaves more than 4 kept or 4 reduced dimension groups (not supported)`);
   const y = empty(outShape);
   if (y.size === 0) return y;
-  stage(x, dimsOf((d) => !isRed(d)), dimsOf(isRed), alpha, y, op);
+  stage(x, kept, red, alpha, y, op);
   return y;
 }
 
@@ -129,10 +127,11 @@ export function sumTo(x: Tensor, shape: Shape): Tensor {
 
 /** alpha * src (whose data is laid out as `view`) broadcast to `shape`. */
 function expandView(src: Tensor, view: Shape, shape: Shape, alpha: number, op: string): Tensor {
-  if (shape.length > MAX_RANK) throw new RangeError(`webgpu-cnn: ${op}: rank ${shape.length} > ${MAX_RANK} is not supported`);
+  const c = coalesce(shape, [broadcastStrides(view, shape)]);
+  if (c.shape.length > MAX_RANK)
+    throw new RangeError(`webgpu-cnn: ${op}: broadcasting ${shapeStr(view)} to ${shapeStr(shape)} alternates over ${c.shape.length} dimension groups; at most ${MAX_RANK} are supported`);
   const y = empty(shape);
   if (y.size === 0) return y;
-  const c = coalesce(shape, [broadcastStrides(view, shape)]);
   const s = vec8(c.shape, 1), sa = vec8(c.strides[0], 0), zero = vec8([], 0);
   engine().queue.dispatch({
     shader: 'elementwise',

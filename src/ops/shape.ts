@@ -31,7 +31,7 @@ export function broadcastShapes(op: string, a: Shape, b: Shape, an = 'a', bn = '
   for (let i = 0; i < r; i++) {
     const da = a[a.length - r + i] ?? 1, db = b[b.length - r + i] ?? 1;
     if (da !== db && da !== 1 && db !== 1)
-      throw new RangeError(`webgpu-cnn: ${op}: '${an}' ${shapeStr(a)} and '${bn}' ${shapeStr(b)} cannot be broadcast together (dimension ${i} of the result: ${da} vs ${db})`);
+      throw new RangeError(`webgpu-cnn: ${op}: '${an}' ${shapeStr(a)} and '${bn}' ${shapeStr(b)} must have the same shape or be broadcastable (numpy rules; dimension ${i} of the result: ${da} vs ${db})`);
     out[i] = da === 1 ? db : da;
   }
   return out;

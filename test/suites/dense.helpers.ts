@@ -63,3 +63,13 @@ export function viaTape(fn: () => Tensor, inputs: Tensor[], gy: Tensor): { y: Te
 export function disposeAll(...ts: (Tensor | null | undefined | (Tensor | null | undefined)[])[]): void {
   for (const t of ts.flat()) t?.dispose();
 }
+
+/** Largest |value| of an array. */
+export function maxAbs(x: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < x.length; i++) m = Math.max(m, Math.abs(x[i]));
+  return m;
+}
+
+/** Elementwise |x| in float64. */
+export const absOf = (x: ArrayLike<number>): Float64Array => Float64Array.from(x, Math.abs);

@@ -9,14 +9,12 @@ import { suite } from '../harness/define.js';
 import { assertClose, assertThrows, randomArray } from '../harness/assert.js';
 import { tensor } from '../../src/tensor/tensor.js';
 import { bmm, matmul, matmulNaive, ref, type RefMatmulOptions } from '../../src/ops/matmul.js';
-import { U32, checkFd, disposeAll, rand, viaTape } from './dense.helpers.js';
+import { U32, checkFd, disposeAll, rand, viaTape, absOf, maxAbs } from './dense.helpers.js';
 
-const abs = (x: ArrayLike<number>) => Float64Array.from(x, Math.abs);
-const maxOf = (x: ArrayLike<number>) => Array.prototype.reduce.call(x, (m: number, v) => Math.max(m, v as number), 0) as number;
 
 /** atol for a result whose elements each sum `terms` products, bounded by absRef. */
 function tol(terms: number, absRef: ArrayLike<number>) {
-  return { atol: Math.max(terms, 1) * U32 * maxOf(absRef) + 1e-30, rtol: 0 };
+  return { atol: Math.max(terms, 1) * U32 * maxAbs(absRef) + 1e-30, rtol: 0 };
 }
 
 /** Stored shapes [batch, rows, cols] of a and b for op(a) [M,K], op(b) [K,N]. */
@@ -50,7 +48,7 @@ suite('matmul', (test) => {
           const A = rand(as.slice(1), seed++), B = rand(bs.slice(1), seed++);
           const o = { transA: ta, transB: tb };
           const want = ref.matmul(A.d, as, B.d, bs, o);
-          const t = tol(K, ref.matmul(abs(A.d), as, abs(B.d), bs, o));
+          const t = tol(K, ref.matmul(absOf(A.d), as, absOf(B.d), bs, o));
           const y = matmul(A.t, B.t, o), yn = matmulNaive(A.t, B.t, o);
           const tag = `${M}x${K}x${N} ta=${+ta} tb=${+tb}`;
           assertClose(`tiled ${tag}`, await y.read(), want, { ...t, log: ta === tb });
@@ -59,12 +57,34 @@ suite('matmul', (test) => {
         }
   });
 
+  test('exact on integer data: every edge tile, all transposes, tiled and naive', async () => {
+    // Integers in [-4, 4]: every partial sum is an integer far below 2^24, so any summation order
+    // is exact; a missed, doubled or misplaced term in an edge tile shows as a nonzero error.
+    const ints = (n: number, seed: number) => randomArray(n, seed, -4, 5).map(Math.floor);
+    let seed = 200;
+    for (const [M, K, N] of [[1, 1, 1], [3, 5, 7], [17, 33, 65], [65, 17, 33], [100, 37, 129], [64, 64, 64]])
+      for (const ta of [false, true])
+        for (const tb of [false, true]) {
+          const { as, bs } = shapes(M, K, N, ta, tb);
+          const a = ints(M * K, seed++), b = ints(K * N, seed++);
+          const A = tensor(a, as.slice(1)), B = tensor(b, bs.slice(1));
+          const o = { transA: ta, transB: tb };
+          const want = ref.matmul(a, as, b, bs, o);
+          const y = matmul(A, B, o), yn = matmulNaive(A, B, o);
+          const tag = `${M}x${K}x${N} ta=${+ta} tb=${+tb}`;
+          assertClose(`tiled ${tag} (integers)`, await y.read(), want, { atol: 0, rtol: 0, log: false });
+          assertClose(`naive ${tag} (integers)`, await yn.read(), want, { atol: 0, rtol: 0, log: false });
+          disposeAll(A, B, y, yn);
+        }
+  });
+
   test('tile configurations (override constants) give the same products', async () => {
     const [M, K, N] = [70, 45, 77];
     const A = rand([M, K], 40), B = rand([N, K], 41);
     const want = ref.matmul(A.d, [1, M, K], B.d, [1, N, K], { transB: true });
-    const t = tol(K, ref.matmul(abs(A.d), [1, M, K], abs(B.d), [1, N, K], { transB: true }));
-    for (const tiles of [{ wgX: 16, wgY: 16, bk: 16 }, { wgX: 8, wgY: 8, bk: 16 }, { wgX: 8, wgY: 4, bk: 8 }, { wgX: 4, wgY: 16, bk: 32 }]) {
+    const t = tol(K, ref.matmul(absOf(A.d), [1, M, K], absOf(B.d), [1, N, K], { transB: true }));
+    // (each configuration is a pipeline compile, ~0.5-1 s on SwiftShader: three of them)
+    for (const tiles of [{ wgX: 8, wgY: 8, bk: 16 }, { wgX: 4, wgY: 2, bk: 8 }, { wgX: 2, wgY: 8, bk: 32 }]) {
       const y = matmul(A.t, B.t, { transB: true, tiles });
       assertClose(`tiles ${tiles.wgX}x${tiles.wgY} bk=${tiles.bk}`, await y.read(), want, t);
       y.dispose();
@@ -83,14 +103,14 @@ suite('matmul', (test) => {
         const A = rand(as, seed++), B = rand(bs, seed++);
         const o = { transA: ta, transB: tb, relu: true };
         const want = ref.matmul(A.d, as, B.d, bs, { ...o, bias: bias.d });
-        const t = tol(K + 1, ref.matmul(abs(A.d), as, abs(B.d), bs, { ...o, bias: abs(bias.d) }));
+        const t = tol(K + 1, ref.matmul(absOf(A.d), as, absOf(B.d), bs, { ...o, bias: absOf(bias.d) }));
         const y = bmm(A.t, B.t, { ...o, bias: bias.t });
         assertClose(`bmm ${ba}x${bb} ta=${+ta} tb=${+tb} bias relu`, await y.read(), want, t);
         disposeAll(A.t, B.t, y);
       }
     const A = rand([M, K], 60), B = rand([K, N], 61);
     const y = matmul(A.t, B.t, { bias: bias.t, relu: true });
-    assertClose('matmul bias relu', await y.read(), ref.matmul(A.d, [1, M, K], B.d, [1, K, N], { bias: bias.d, relu: true }), tol(K + 1, ref.matmul(abs(A.d), [1, M, K], abs(B.d), [1, K, N], { bias: abs(bias.d) })));
+    assertClose('matmul bias relu', await y.read(), ref.matmul(A.d, [1, M, K], B.d, [1, K, N], { bias: bias.d, relu: true }), tol(K + 1, ref.matmul(absOf(A.d), [1, M, K], absOf(B.d), [1, K, N], { bias: absOf(bias.d) })));
     disposeAll(A.t, B.t, y, bias.t);
   });
 
@@ -109,7 +129,7 @@ suite('matmul', (test) => {
           const o = { transA: ta, transB: tb, relu };
           const { y, grads } = viaTape(() => (rank3 ? bmm : matmul)(A.t, B.t, { ...o, bias: bias.t }), [A.t, B.t, bias.t], gy.t);
           const r = ref.matmulBackward(gy.d, A.d, as, B.d, bs, { ...o, bias: bias.d });
-          const ra = ref.matmulBackward(abs(gy.d), abs(A.d), as, abs(B.d), bs, o);
+          const ra = ref.matmulBackward(absOf(gy.d), absOf(A.d), as, absOf(B.d), bs, o);
           const tag = `batch ${ba}x${bb} ta=${+ta} tb=${+tb} relu=${+relu}`;
           const log = ba === 2 && bb === 1;
           assertClose(`da ${tag}`, await grads[0]!.read(), r.da, { ...tol(N, ra.da), log });
