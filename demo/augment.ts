@@ -6,17 +6,9 @@
 
 import { affineMatrices, warpCpu } from './engine-adapter.js';
 import { mulberry32 } from './net-spec.js';
+import { DEFAULT_AUGMENT, type AugmentOptions } from './augment-options.js';
 
-export interface AugmentOptions {
-  /** max rotation in degrees (uniform in [-r, r]) */
-  rotate: number;
-  /** max relative scale change (uniform in [1 - s, 1 + s]) */
-  scale: number;
-  /** max shift in pixels (uniform in [-t, t] per axis) */
-  shift: number;
-}
-
-export const DEFAULT_AUGMENT: AugmentOptions = { rotate: 15, scale: 0.15, shift: 3 };
+export { DEFAULT_AUGMENT, type AugmentOptions };
 
 /** One forward transform about the image centre: rotate (degrees), scale, then shift (pixels). */
 export interface Affine {

@@ -2,7 +2,7 @@
 // the data, the GPU device and the model; the page only draws. Requests that expect an answer
 // carry an `id`, answered by a `reply` with the same id.
 
-import type { AugmentOptions } from './augment.js';
+import type { AugmentOptions } from './augment-options.js';
 import type { NetSpec, Weights } from './net-spec.js';
 import type { BackendName, Hyper, Stage } from './model-api.js';
 

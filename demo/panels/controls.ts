@@ -3,7 +3,7 @@
 // backend. Architecture edits apply on reset (a new network needs new weights); the other
 // settings apply live.
 
-import { DEFAULT_AUGMENT } from '../augment.js';
+import { DEFAULT_AUGMENT } from '../augment-options.js';
 import { cloneSpec, describeSpec, LIMITS, paramCount, PRESETS, validateSpec, type NetSpec } from '../net-spec.js';
 import type { BackendName, OptimizerName } from '../model-api.js';
 import type { TrainSettings } from '../protocol.js';

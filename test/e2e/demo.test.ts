@@ -68,7 +68,7 @@ async function openDemo(p: Page, query: string): Promise<void> {
 }
 
 /** Training steps the first case waits for (batch 8): SwiftShader trains a few images per second. */
-const STEPS = 16;
+const STEPS = 30;
 
 /** Mean cross-entropy of the current model on 32 fixed training digits (through the worker). */
 function fixedSetLoss(p: Page): Promise<number> {
@@ -83,6 +83,19 @@ function fixedSetLoss(p: Page): Promise<number> {
     const probs = (await d.client.request({ type: 'predict', images: x, n })).probs!;
     return labels.reduce((s, l, i) => s - Math.log(Math.max(probs[i * 10 + l], 1e-30)), 0) / n;
   });
+}
+
+/** Draw a "7" with mouse strokes on the draw canvas; returns the page's probabilities. */
+async function drawSeven(p: Page): Promise<number[]> {
+  await p.locator('#draw').scrollIntoViewIfNeeded();
+  const box = (await p.locator('#draw-canvas').boundingBox())!;
+  const at = (x: number, y: number) => [box.x + (x * box.width) / 280, box.y + (y * box.height) / 280] as const;
+  await p.mouse.move(...at(70, 60));
+  await p.mouse.down();
+  for (const [x, y] of [[120, 58], [170, 57], [215, 60], [190, 110], [165, 160], [145, 210], [135, 240]]) await p.mouse.move(...at(x, y), { steps: 4 });
+  await p.mouse.up();
+  await p.waitForFunction('window.__demo.draw.probs !== null && !window.__demo.draw.busy && !window.__demo.draw.dirty', null, { timeout: 30_000, polling: 100 });
+  return p.evaluate(() => Array.from((window as unknown as { __demo: { draw: { probs: Float32Array } } }).__demo.draw.probs));
 }
 
 describe('demo page [chromium/swiftshader]', { timeout: 180_000 }, () => {
@@ -142,16 +155,7 @@ describe('demo page [chromium/swiftshader]', { timeout: 180_000 }, () => {
   });
 
   it('a digit drawn with the mouse gets probabilities that sum to 1', async () => {
-    await page.locator('#draw').scrollIntoViewIfNeeded();
-    const box = (await page.locator('#draw-canvas').boundingBox())!;
-    const at = (x: number, y: number) => [box.x + (x * box.width) / 280, box.y + (y * box.height) / 280] as const;
-    // a "7": top bar, then the diagonal
-    await page.mouse.move(...at(70, 60));
-    await page.mouse.down();
-    for (const [x, y] of [[120, 58], [170, 57], [215, 60], [190, 110], [165, 160], [145, 210], [135, 240]]) await page.mouse.move(...at(x, y), { steps: 4 });
-    await page.mouse.up();
-    await waitFor(page, 'window.__demo.draw.probs !== null && !window.__demo.draw.busy');
-    const probs = await page.evaluate(() => Array.from((window as unknown as { __demo: { draw: { probs: Float32Array } } }).__demo.draw.probs));
+    const probs = await drawSeven(page);
     const sum = probs.reduce((a, b) => a + b, 0);
     console.log(`#   drawn "7": probabilities ${probs.map((p) => p.toFixed(3)).join(' ')} (sum ${sum.toFixed(6)})`);
     assert.equal(probs.length, 10);
@@ -210,6 +214,20 @@ describe('demo page [chromium/swiftshader]', { timeout: 180_000 }, () => {
     await waitFor(page, `(window.__demo.state.history.at(-1)?.step ?? 0) >= ${stepBefore + 5}`);
     await page.click('#btn-pause');
     await page.locator('header').screenshot({ path: `${OUT}/demo-recovered.png` });
+  });
+
+  it('the pretrained model ships with the page and reads a drawn 7 at once', async () => {
+    const p3 = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    watchPage(p3, log);
+    await p3.goto(`${url}/demo/`);
+    await p3.waitForFunction('window.__demo?.state.ready === true && document.getElementById("model-source").textContent.includes("pretrained")', null, { timeout: 60_000 });
+    const probs = await drawSeven(p3);
+    const best = probs.indexOf(Math.max(...probs));
+    console.log(`#   pretrained: drawn "7" read as ${best} (${(probs[best] * 100).toFixed(1)}%)`);
+    assert.equal(best, 7, `the pretrained model reads the drawn 7 as ${best}`);
+    await p3.waitForFunction('(window.__demo.state.evalResult?.evaluated ?? 0) >= 200', null, { timeout: 60_000 });
+    await p3.screenshot({ path: `${OUT}/demo-pretrained.png` });
+    await p3.close();
   });
 
   it('without WebGPU the page says how to enable it', async () => {
