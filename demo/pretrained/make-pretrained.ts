@@ -15,7 +15,7 @@ import { decodeDemoModel, encodeDemoModel, loadDigits, warpCpu } from '../engine
 import { Batcher, PIXELS } from '../mnist-data.js';
 import { CLASSES, mulberry32, PRESETS } from '../net-spec.js';
 
-const epochs = Number(process.argv[2] ?? 4);
+const epochs = Number(process.argv[2] ?? 12);
 const B = 32;
 const data = await loadDigits(1);
 const model = new CpuModel(PRESETS.lenet, 2024);
