@@ -45,6 +45,7 @@ const state = {
   lastInspect: 0,
   inspecting: false,
   augSeed: 1,
+  bench: null as { backend: BackendName; imagesPerSec: number; steps: number }[] | null,
 };
 
 // ---- banner and status ----
@@ -179,6 +180,26 @@ async function inspect(force = false): Promise<void> {
   }
 }
 
+$('btn-bench').addEventListener('click', async () => {
+  const btn = $<HTMLButtonElement>('btn-bench'), out = $('bench-result');
+  btn.disabled = true;
+  out.textContent = 'Measuring (a few seconds per backend)…';
+  try {
+    const batch = controls.settings().batch;
+    const { results } = await client.request({ type: 'benchmark', batch, ms: 3000 });
+    const name = { webgpu: 'WebGPU', cpu: 'plain JavaScript' } as const;
+    const txt = results.map((r) => `<b>${name[r.backend]}</b> ${Math.round(r.imagesPerSec).toLocaleString('en')} images/s`).join(' · ');
+    const g = results.find((r) => r.backend === 'webgpu'), c = results.find((r) => r.backend === 'cpu');
+    const ratio = g && c ? ` → WebGPU is ${g.imagesPerSec >= c.imagesPerSec ? `${(g.imagesPerSec / c.imagesPerSec).toFixed(1)}× faster` : `${(c.imagesPerSec / g.imagesPerSec).toFixed(1)}× slower (a software GPU?)`}` : '';
+    out.innerHTML = `batch ${batch}: ${txt}${ratio}`;
+    state.bench = results;
+  } catch (e) {
+    out.textContent = `⚠ ${(e as Error).message}`;
+  } finally {
+    btn.disabled = false;
+  }
+});
+
 async function refreshAugment(): Promise<void> {
   const r = await client.request({ type: 'augment-preview', index: state.digit.index >= 0 ? state.digit.index * 3 + 1 : 1, count: 11, seed: state.augSeed++ });
   augment.render(r);
@@ -218,13 +239,20 @@ client.on('model', (m) => {
   controls.setSpec(m.spec);
   controls.setBackend(m.backend, state.gpuAvailable);
   if (m.source.startsWith('random')) $('model-source').textContent = `Model: ${m.source}, ${m.params.toLocaleString('en')} parameters. Press Train.`;
-  $('stat-step').textContent = '0';
-  state.history = [];
+  // a new model starts a new run; the same weights on another backend (or on a new device
+  // after a loss) continue the current one
+  const sameRun = /^(moved to|restored|kept)/.test(m.source);
+  if (!sameRun) {
+    $('stat-step').textContent = '0';
+    state.history = [];
+  }
   statusLine();
   void inspect(true);
 });
 client.on('progress', ({ progress: p }) => {
   state.progress = p;
+  const src = $('model-source');
+  if (src.textContent!.endsWith(' Press Train.')) src.textContent = src.textContent!.replace(' Press Train.', '');
   charts.addTrain(p.step, p.loss, p.acc);
   state.history.push({ step: p.step, loss: p.loss, ips: p.imagesPerSec });
   $('stat-step').textContent = p.step.toLocaleString('en');

@@ -31,7 +31,8 @@ export type Request =
   | { type: 'augment-preview'; index: number; count: number; seed: number }
   | { type: 'save'; meta: Record<string, string> }
   | { type: 'load'; bytes: Uint8Array }
-  | { type: 'weights' };
+  | { type: 'weights' }
+  | { type: 'benchmark'; batch: number; ms: number };
 
 export interface Replies {
   inspect: { stages: Stage[]; probs: Float32Array };
@@ -41,6 +42,8 @@ export interface Replies {
   save: { bytes: Uint8Array };
   load: { spec: NetSpec; meta: Record<string, string> };
   weights: { weights: Weights };
+  /** training images/s of the current network on each available backend */
+  benchmark: { results: { backend: BackendName; imagesPerSec: number; steps: number }[] };
 }
 
 export interface Progress {

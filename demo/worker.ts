@@ -218,6 +218,45 @@ async function recover(message: string): Promise<void> {
   }
 }
 
+/**
+ * Training throughput of the current network on each backend: a throwaway copy of the model
+ * trains on real batches (augmented like the real run) for about `ms` after one warm-up step
+ * (pipeline compilation), timed to the last loss readback.
+ */
+async function benchmark(batch: number, ms: number): Promise<Replies['benchmark']['results']> {
+  if (!spec || !data || !settings) throw new Error('no model yet');
+  const out: Replies['benchmark']['results'] = [];
+  const b = new Batcher(data.train, 99), rand = mulberry32(99);
+  const x = new Float32Array(batch * PIXELS), y = new Uint32Array(batch);
+  for (const backend of ['webgpu', 'cpu'] as const) {
+    if (backend === 'webgpu' && !gpu) continue;
+    const m = backend === 'webgpu' ? gpu!.createModel(spec, 1) : new CpuModel(spec, 1);
+    try {
+      m.setHyper(settings.hyper);
+      const one = async () => {
+        b.next(batch, x, y);
+        const mats = settings!.augment ? randomMatrices(batch, rand, settings!.augmentOptions).matrices : null;
+        if (mats && !m.augmentsOnGpu) await m.trainStep(warpCpu(x, batch, mats), y, batch);
+        else await m.trainStep(x, y, batch, mats);
+      };
+      await one();
+      await m.takeStats();
+      let steps = 0;
+      const t0 = now();
+      while (now() - t0 < ms || steps < 2) {
+        await one();
+        steps++;
+        if (steps % 4 === 0) await m.takeStats(); // wait for the GPU now and then
+      }
+      await m.takeStats();
+      out.push({ backend, imagesPerSec: (steps * batch * 1000) / (now() - t0), steps });
+    } finally {
+      m.dispose();
+    }
+  }
+  return out;
+}
+
 async function answer(req: Request): Promise<{ result: unknown; transfer: Transferable[] }> {
   if (!data) throw new Error('still loading');
   switch (req.type) {
@@ -253,6 +292,10 @@ async function answer(req: Request): Promise<{ result: unknown; transfer: Transf
       await serial(() => install(file.spec, 1, file.weights, file.meta.source ?? 'loaded'));
       void pump();
       return { result: { spec: file.spec, meta: file.meta } satisfies Replies['load'], transfer: [] };
+    }
+    case 'benchmark': {
+      const results = await serial(() => benchmark(req.batch, req.ms));
+      return { result: { results } satisfies Replies['benchmark'], transfer: [] };
     }
     case 'weights': {
       const weights = await serial(() => model!.getWeights());
@@ -319,7 +362,13 @@ scope.onmessage = async (ev: MessageEvent<ToWorker>) => {
         wanted = m.backend;
         if (spec && model) {
           const w = await serial(() => model!.getWeights());
-          await serial(() => install(spec!, 1, w, `moved to ${m.backend}`));
+          const s = step, e = batcher?.epoch ?? 0;
+          await serial(async () => {
+            await install(spec!, 1, w, `moved to ${m.backend}`);
+            // same model, same run: keep counting steps (the charts continue)
+            step = s;
+            batcher!.epoch = e;
+          });
         }
         break;
       case 'debug-lose-device':

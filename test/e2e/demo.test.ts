@@ -68,7 +68,7 @@ async function openDemo(p: Page, query: string): Promise<void> {
 }
 
 /** Training steps the first case waits for (batch 8): SwiftShader trains a few images per second. */
-const STEPS = 30;
+const STEPS = 24;
 
 /** Mean cross-entropy of the current model on 32 fixed training digits (through the worker). */
 function fixedSetLoss(p: Page): Promise<number> {
@@ -134,6 +134,17 @@ describe('demo page [chromium/swiftshader]', { timeout: 180_000 }, () => {
     console.log(`# loss on 32 fixed training digits: ${before.toFixed(4)} -> ${after.toFixed(4)}; images/s (median over chunks) ${ips[ips.length >> 1]?.toFixed(1)}`);
     assert.ok(after < before - 0.1, `loss did not decrease: ${before} -> ${after}`);
     assert.equal(await page.evaluate(() => document.getElementById('banner')!.className.includes('error')), false, 'no error banner');
+  });
+
+  it('measures training images/s on WebGPU and in plain JavaScript', async () => {
+    await page.selectOption('#batch', '32');
+    await page.click('#btn-bench');
+    await waitFor(page, 'window.__demo.state.bench !== null', 60_000);
+    const bench = await page.evaluate(() => (window as unknown as { __demo: { state: { bench: { backend: string; imagesPerSec: number; steps: number }[] } } }).__demo.state.bench);
+    console.log(`# speed, batch 32: ${bench.map((r) => `${r.backend} ${r.imagesPerSec.toFixed(1)} images/s (${r.steps} steps)`).join(', ')}`);
+    assert.deepEqual(bench.map((r) => r.backend), ['webgpu', 'cpu']);
+    assert.ok(bench.every((r) => r.imagesPerSec > 0), 'both backends trained');
+    await page.locator('#train').screenshot({ path: `${OUT}/demo-bench.png` });
   });
 
   it('filter and feature-map canvases are not blank', async () => {
