@@ -8,9 +8,11 @@ import { Batcher, imageOf, PIXELS, type Mnist } from './mnist-data.js';
 import { augmentVariants, randomMatrices } from './augment.js';
 import { CpuModel } from './cpu-net.js';
 import { createGpuBackend, decodeDemoModel, encodeDemoModel, loadDigits, NoWebGpuError, warpCpu, type GpuBackend } from './engine-adapter.js';
-import { CLASSES, mulberry32, paramCount, type NetSpec, type Weights } from './net-spec.js';
+import { mulberry32, paramCount, type NetSpec, type Weights } from './net-spec.js';
+import { benchmark } from './bench.js';
+import { Evaluator } from './evaluator.js';
 import type { BackendName, DemoModel } from './model-api.js';
-import type { EvalResult, FromWorker, Replies, Request, ToWorker, TrainSettings } from './protocol.js';
+import type { FromWorker, Replies, Request, ToWorker, TrainSettings } from './protocol.js';
 
 // (tsconfig has the DOM lib, not WebWorker: the little of the worker scope used here)
 const scope = self as unknown as { postMessage(m: unknown, transfer: Transferable[]): void; onmessage: ((ev: MessageEvent) => void) | null };
@@ -20,8 +22,6 @@ const now = () => performance.now();
 
 /** Aim for chunks of about this long: short enough to answer requests, long enough to batch. */
 const CHUNK_MS = 250;
-/** Test digits per evaluation chunk adapt so one takes about this long (max 250 digits). */
-const EVAL_CHUNK_MS = 200;
 /** While training, evaluate at most this often, and spend at most ~1/5 of the time on it. */
 const EVAL_EVERY_MS = 1500;
 const FILTERS_EVERY_MS = 400;
@@ -43,11 +43,8 @@ let step = 0;
 let chunk = 1;
 let generation = 0; // bumped when a device loss abandons in-flight work
 let snapshot: Weights | null = null;
-let lastEval = 0, lastFilters = 0, lastSnapshot = 0;
-let testPred = new Int8Array(0);
-let evalCursor = 0;
-let evalSize = 32;
-let evalMs = 0;
+let lastFilters = 0, lastSnapshot = 0;
+let evaluator: Evaluator | null = null;
 let augRand = mulberry32(7);
 let xBuf = new Float32Array(0), yBuf = new Uint32Array(0);
 
@@ -81,8 +78,8 @@ async function install(s: NetSpec, seed: number, weights: Weights | null, source
   if (weights) model.setWeights(weights);
   step = 0;
   batcher = new Batcher(data!.train, seed);
-  testPred = new Int8Array(data!.test.n).fill(-1);
-  evalCursor = 0;
+  evaluator ??= new Evaluator(data!.test);
+  evaluator.reset();
   snapshot = weights ?? (await model.getWeights());
   post({ type: 'model', spec: s, params: paramCount(s), backend: model.backend, source });
   await postFilters();
@@ -131,34 +128,8 @@ function softmax(z: Float32Array): Float32Array {
 }
 
 async function evalChunk(): Promise<void> {
-  if (!model || !data) return;
-  const t = data.test, n = Math.min(evalSize, t.n - (evalCursor % t.n));
-  const start = evalCursor % t.n;
-  const x = new Float32Array(n * PIXELS);
-  for (let i = 0; i < n; i++) imageOf(t, start + i, x, i * PIXELS);
-  const t0 = now();
-  const probs = await model.predict(x, n);
-  evalMs = now() - t0;
-  evalSize = Math.max(8, Math.min(250, Math.round(n * Math.min(2, Math.max(0.5, EVAL_CHUNK_MS / Math.max(evalMs, 1))))));
-  const samples: EvalResult['samples'] = [];
-  for (let i = 0; i < n; i++) {
-    const p = probs.subarray(i * CLASSES, (i + 1) * CLASSES);
-    let best = 0;
-    for (let k = 1; k < CLASSES; k++) if (p[k] > p[best]) best = k;
-    testPred[start + i] = best;
-    if (i < 12) samples.push({ image: x.slice(i * PIXELS, (i + 1) * PIXELS), label: t.labels[start + i], probs: p.slice() });
-  }
-  evalCursor += n;
-  lastEval = now();
-  const confusion = new Int32Array(CLASSES * CLASSES);
-  let evaluated = 0, correct = 0;
-  for (let i = 0; i < t.n; i++)
-    if (testPred[i] >= 0) {
-      evaluated++;
-      confusion[t.labels[i] * CLASSES + testPred[i]]++;
-      if (testPred[i] === t.labels[i]) correct++;
-    }
-  post({ type: 'eval', result: { confusion, evaluated, accuracy: correct / Math.max(evaluated, 1), step, samples } });
+  if (!model || !evaluator) return;
+  post({ type: 'eval', result: await evaluator.chunk(model, step) });
 }
 
 // The pump trains while running, evaluates every EVAL_EVERY_MS, and when paused finishes the
@@ -173,8 +144,8 @@ async function pump(): Promise<void> {
       try {
         if (running) {
           await serial(trainChunk);
-          if (now() - lastEval > Math.max(EVAL_EVERY_MS, 4 * evalMs)) await serial(evalChunk);
-        } else if (model && data && evalCursor < data.test.n) await serial(evalChunk);
+          if (evaluator && now() - evaluator.lastAt > Math.max(EVAL_EVERY_MS, 4 * evaluator.lastMs)) await serial(evalChunk);
+        } else if (model && evaluator && !evaluator.passDone) await serial(evalChunk);
         else break;
       } catch (e) {
         if (gen === generation) {
@@ -218,45 +189,6 @@ async function recover(message: string): Promise<void> {
   }
 }
 
-/**
- * Training throughput of the current network on each backend: a throwaway copy of the model
- * trains on real batches (augmented like the real run) for about `ms` after one warm-up step
- * (pipeline compilation), timed to the last loss readback.
- */
-async function benchmark(batch: number, ms: number): Promise<Replies['benchmark']['results']> {
-  if (!spec || !data || !settings) throw new Error('no model yet');
-  const out: Replies['benchmark']['results'] = [];
-  const b = new Batcher(data.train, 99), rand = mulberry32(99);
-  const x = new Float32Array(batch * PIXELS), y = new Uint32Array(batch);
-  for (const backend of ['webgpu', 'cpu'] as const) {
-    if (backend === 'webgpu' && !gpu) continue;
-    const m = backend === 'webgpu' ? gpu!.createModel(spec, 1) : new CpuModel(spec, 1);
-    try {
-      m.setHyper(settings.hyper);
-      const one = async () => {
-        b.next(batch, x, y);
-        const mats = settings!.augment ? randomMatrices(batch, rand, settings!.augmentOptions).matrices : null;
-        if (mats && !m.augmentsOnGpu) await m.trainStep(warpCpu(x, batch, mats), y, batch);
-        else await m.trainStep(x, y, batch, mats);
-      };
-      await one();
-      await m.takeStats();
-      let steps = 0;
-      const t0 = now();
-      while (now() - t0 < ms || steps < 2) {
-        await one();
-        steps++;
-        if (steps % 4 === 0) await m.takeStats(); // wait for the GPU now and then
-      }
-      await m.takeStats();
-      out.push({ backend, imagesPerSec: (steps * batch * 1000) / (now() - t0), steps });
-    } finally {
-      m.dispose();
-    }
-  }
-  return out;
-}
-
 async function answer(req: Request): Promise<{ result: unknown; transfer: Transferable[] }> {
   if (!data) throw new Error('still loading');
   switch (req.type) {
@@ -294,7 +226,9 @@ async function answer(req: Request): Promise<{ result: unknown; transfer: Transf
       return { result: { spec: file.spec, meta: file.meta } satisfies Replies['load'], transfer: [] };
     }
     case 'benchmark': {
-      const results = await serial(() => benchmark(req.batch, req.ms));
+      if (!spec || !data || !settings) throw new Error('no model yet');
+      const s = settings, sp = spec, d = data;
+      const results = await serial(() => benchmark(sp, d, s, gpu, req.batch, req.ms));
       return { result: { results } satisfies Replies['benchmark'], transfer: [] };
     }
     case 'weights': {
