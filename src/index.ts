@@ -38,10 +38,24 @@ export {
 } from './ops/optim.js';
 
 // --- autograd ---
+export { valueAndGrad, computeGradients, type ValueAndGrad, type ComputeGradientsOptions } from './autograd/grad.js';
+export { capture, CapturedPlan, type CaptureOptions } from './autograd/capture.js';
 
 // --- nn layers ---
+export { Module, type HostArray } from './nn/module.js';
+export { Sequential, type FromSpecOptions } from './nn/sequential.js';
+export { Conv2d, type Conv2dLayerOptions } from './nn/conv.js';
+export { Linear, Flatten, type LinearOptions } from './nn/linear.js';
+export { ReLU, LeakyReLU, Sigmoid, Tanh } from './nn/activations.js';
+export { lenet } from './nn/presets.js';
+export { InitRng, initValues, initTensor, fans, type InitKind } from './nn/init.js';
+export { batchNorm, BatchNorm2d, type BatchNormOptions } from './nn/batchnorm.js';
+export { dropout, Dropout } from './nn/dropout.js';
+export { MaxPool2d, AvgPool2d, GlobalAvgPool } from './nn/pooling.js';
 
 // --- optimizers ---
+export { Optimizer, SGD, Adam, AdamW, type OptimizerOptions, type SgdOptimizerOptions, type AdamOptimizerOptions } from './optim/optimizers.js';
+export { constantLr, stepLr, cosineLr, type Schedule } from './optim/schedule.js';
 
 // --- data ---
 export { type ImageDataset, checkDataset, subset, classCounts } from './data/dataset.js';
@@ -76,6 +90,9 @@ export { encodeModel, decodeModel, saveModel, loadModel, type HostTensor, type M
 export { readIdxFile, readSafetensorsFile, writeBytesFile } from './io/node-fs.js';
 
 // --- training ---
+export { TrainStep, type TrainStepOptions, type LossFn } from './train/step.js';
+export { Evaluator, type EvalResult, type EvaluatorOptions } from './train/evaluate.js';
+export { fit, type FitOptions, type StepInfo, type EpochInfo } from './train/fit.js';
 
 // --- reliability ---
 

@@ -1,0 +1,121 @@
+// Module: the base of every layer. A module owns its parameters (trainable tensors) and buffers
+// (non-trainable state such as BatchNorm's running statistics), knows its children, and has a
+// training / evaluation mode. Names are stable and positional, PyTorch style ("0.weight",
+// "3.running_mean"), so checkpoints (safetensors) map onto models by name.
+//
+// Not here: the layers (layers.ts, batchnorm.ts, dropout.ts) and gradients (src/autograd).
+// Ownership: parameters and buffers are excluded from scopes (`keep`) and are freed only by
+// `module.dispose()`.
+
+import { shapeStr, type Shape, type Tensor } from '../tensor/tensor.js';
+import { keep } from '../tensor/scope.js';
+import type { LayerSpec, ModelSpec } from '../io/model-spec.js';
+
+/** A tensor's worth of host data (what a decoded model file holds). */
+export interface HostArray {
+  shape: readonly number[];
+  data: ArrayLike<number>;
+}
+
+export abstract class Module {
+  /** training mode: Dropout drops, BatchNorm uses batch statistics */
+  training = true;
+  private readonly params = new Map<string, Tensor>();
+  private readonly buffers = new Map<string, Tensor>();
+  protected readonly children = new Map<string, Module>();
+
+  /** y = module(x). Tensors made along the way belong to the caller's scope. */
+  abstract forward(x: Tensor): Tensor;
+
+  /** Shape of forward's result for an input of `shape` (no GPU work; throws on a mismatch). */
+  abstract outputShape(shape: Shape): Shape;
+
+  /** A short description, e.g. "Conv2d(1→32, 3x3, same)". */
+  abstract toString(): string;
+
+  /** This layer as a ModelSpec layer (src/io/model-spec.ts); layers it cannot describe throw. */
+  toSpec(): LayerSpec | ModelSpec {
+    throw new Error(`${this} has no ModelSpec layer type`);
+  }
+
+  protected addParameter(name: string, t: Tensor): Tensor {
+    t.requiresGrad = true;
+    this.params.set(name, keep(t));
+    return t;
+  }
+
+  protected addBuffer(name: string, t: Tensor): Tensor {
+    this.buffers.set(name, keep(t));
+    return t;
+  }
+
+  protected addChild(name: string, m: Module): Module {
+    this.children.set(name, m);
+    return m;
+  }
+
+  /** Trainable tensors, depth first, in a stable order. */
+  parameters(): Tensor[] {
+    return this.namedParameters().map(([, t]) => t);
+  }
+
+  namedParameters(prefix = ''): [string, Tensor][] {
+    const out: [string, Tensor][] = [];
+    for (const [n, t] of this.params) out.push([prefix + n, t]);
+    for (const [n, c] of this.children) out.push(...c.namedParameters(`${prefix}${n}.`));
+    return out;
+  }
+
+  /** Non-trainable state saved with the model (BatchNorm running statistics). */
+  namedBuffers(prefix = ''): [string, Tensor][] {
+    const out: [string, Tensor][] = [];
+    for (const [n, t] of this.buffers) out.push([prefix + n, t]);
+    for (const [n, c] of this.children) out.push(...c.namedBuffers(`${prefix}${n}.`));
+    return out;
+  }
+
+  /** Parameters and buffers by name: what a checkpoint stores. */
+  stateDict(): Map<string, Tensor> {
+    return new Map([...this.namedParameters(), ...this.namedBuffers()]);
+  }
+
+  /**
+   * Overwrite parameters and buffers from host data by name (e.g. a decoded model file).
+   * Strict: every name must be present with the same shape, and no unknown names are allowed.
+   */
+  loadStateDict(state: Map<string, HostArray> | Record<string, HostArray>): void {
+    const src = state instanceof Map ? state : new Map(Object.entries(state));
+    const own = this.stateDict();
+    for (const k of src.keys()) if (!own.has(k)) throw new Error(`webgpu-cnn: loadStateDict: unknown tensor '${k}' (model has: ${[...own.keys()].join(', ')})`);
+    for (const [k, t] of own) {
+      const h = src.get(k);
+      if (!h) throw new Error(`webgpu-cnn: loadStateDict: '${k}' ${shapeStr(t.shape)} is missing`);
+      if (h.shape.length !== t.shape.length || h.shape.some((d, i) => d !== t.shape[i]))
+        throw new RangeError(`webgpu-cnn: loadStateDict: '${k}' has shape ${shapeStr(h.shape)}, the model needs ${shapeStr(t.shape)}`);
+    }
+    for (const [k, t] of own) t.write(src.get(k)!.data);
+  }
+
+  /** Set training mode (default) or evaluation mode, recursively. */
+  train(on = true): this {
+    this.training = on;
+    for (const c of this.children.values()) c.train(on);
+    return this;
+  }
+
+  eval(): this {
+    return this.train(false);
+  }
+
+  /** Number of trainable scalars. */
+  parameterCount(): number {
+    return this.parameters().reduce((s, t) => s + t.size, 0);
+  }
+
+  /** Free every parameter and buffer (recursively). */
+  dispose(): void {
+    for (const t of this.params.values()) t.dispose();
+    for (const t of this.buffers.values()) t.dispose();
+    for (const c of this.children.values()) c.dispose();
+  }
+}

@@ -1,0 +1,105 @@
+// Sequential: layers applied in order, children named "0", "1", ... so parameter names are
+// "<layer index>.weight" — the naming of ModelSpec (src/io/model-spec.ts) and PyTorch's
+// nn.Sequential. A Sequential converts to and from a ModelSpec (the architecture JSON stored
+// in model files); layers a ModelSpec cannot describe (BatchNorm2d, 'same' pooling) make
+// toSpec() throw and say which.
+
+import { shapeStr, type Shape, type Tensor } from '../tensor/tensor.js';
+import { parseModelSpec, type LayerSpec, type ModelSpec } from '../io/model-spec.js';
+import { Module } from './module.js';
+import { InitRng } from './init.js';
+import { Conv2d } from './conv.js';
+import { Flatten, Linear } from './linear.js';
+import { LeakyReLU, ReLU, Sigmoid, Tanh } from './activations.js';
+import { AvgPool2d, GlobalAvgPool, MaxPool2d } from './pooling.js';
+import { Dropout } from './dropout.js';
+
+export interface FromSpecOptions {
+  /** seed of the weight initialisers (default 0) */
+  seed?: number;
+  rng?: InitRng;
+}
+
+export class Sequential extends Module {
+  readonly layers: Module[];
+  /** per-sample input shape [H,W,C] when known (from a spec) */
+  inputShape?: [number, number, number];
+
+  constructor(layers: Module[]) {
+    super();
+    this.layers = layers;
+    layers.forEach((m, i) => this.addChild(String(i), m));
+    // Name parameters after their path so errors and checkpoints say which tensor is meant.
+    for (const [n, t] of [...this.namedParameters(), ...this.namedBuffers()]) t.name = n;
+  }
+
+  /** Build (with freshly initialised weights) the network a ModelSpec describes. */
+  static fromSpec(spec: ModelSpec | string, opts: FromSpecOptions = {}): Sequential {
+    const s = parseModelSpec(spec);
+    const rng = opts.rng ?? new InitRng(opts.seed ?? 0);
+    const m = new Sequential(s.layers.map((l) => buildLayer(l, rng)));
+    if (s.input) m.inputShape = [...s.input];
+    return m;
+  }
+
+  /** The ModelSpec of this network (validated); `input` [H,W,C] defaults to inputShape. */
+  override toSpec(input: [number, number, number] | undefined = this.inputShape): ModelSpec {
+    const layers = this.layers.map((m, i) => {
+      try {
+        return m.toSpec();
+      } catch (e) {
+        throw new Error(`webgpu-cnn: toSpec: layer ${i} (${m}): ${(e as Error).message}`);
+      }
+    });
+    return parseModelSpec(input ? { version: 1, input, layers } : { version: 1, layers });
+  }
+
+  forward(x: Tensor): Tensor {
+    let y = x;
+    for (const m of this.layers) y = m.forward(y);
+    return y;
+  }
+
+  outputShape(shape: Shape): Shape {
+    let s = shape;
+    for (const [i, m] of this.layers.entries()) {
+      try {
+        s = m.outputShape(s);
+      } catch (e) {
+        throw new Error(`webgpu-cnn: Sequential layer ${i} (${m}) with input ${shapeStr(s)}: ${(e as Error).message}`);
+      }
+    }
+    return s;
+  }
+
+  toString(): string {
+    return `Sequential(\n${this.layers.map((m, i) => `  (${i}) ${m}`).join('\n')}\n)`;
+  }
+}
+
+function buildLayer(l: LayerSpec, rng: InitRng): Module {
+  switch (l.type) {
+    case 'conv2d':
+      return new Conv2d(l.inC, l.outC, l.kernel, { stride: l.stride, padding: l.padding, dilation: l.dilation, bias: l.bias ?? true, relu: l.activation === 'relu', rng });
+    case 'linear':
+      return new Linear(l.in, l.out, { bias: l.bias ?? true, relu: l.activation === 'relu', rng });
+    case 'maxpool2d':
+      return new MaxPool2d({ kernel: l.kernel, stride: l.stride, padding: l.padding });
+    case 'avgpool2d':
+      return new AvgPool2d({ kernel: l.kernel, stride: l.stride, padding: l.padding });
+    case 'globalavgpool':
+      return new GlobalAvgPool();
+    case 'flatten':
+      return new Flatten();
+    case 'relu':
+      return new ReLU();
+    case 'leakyrelu':
+      return new LeakyReLU(l.slope);
+    case 'sigmoid':
+      return new Sigmoid();
+    case 'tanh':
+      return new Tanh();
+    case 'dropout':
+      return new Dropout(l.p, { rng });
+  }
+}

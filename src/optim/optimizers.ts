@@ -1,0 +1,161 @@
+// Optimizers: SGD (momentum, Nesterov, weight decay), Adam and AdamW over a list of parameter
+// tensors, on the GPU kernels of src/ops/optim.ts (one in-place dispatch per parameter).
+//
+// A step has a host half and a GPU half, so it can be captured and replayed:
+//   opt.prepareStep()   host: t += 1, lr = schedule(t), bias corrections; one small write into
+//                       the `hyper` tensor. Call it BEFORE recording the step's forward pass
+//                       (a host write flushes recorded work, see queue.ts).
+//   opt.update(grads)   GPU: optional clipping by global norm (no readback), then the in-place
+//                       updates. This is what a captured training step replays.
+// `opt.step(grads)` does both (convenient outside capture; its write may cost a submit).
+// State (velocity, m, v) is allocated by the constructor, never inside a captured step: a
+// zero-fill recorded into a plan would reset the state on every replay.
+//
+// Weight decay applies to every parameter (PyTorch's default, one parameter group).
+
+import { tensor, type Tensor } from '../tensor/tensor.js';
+import { keep } from '../tensor/scope.js';
+import { zeros } from '../ops/elementwise.js';
+import { adamStep, clipByGlobalNorm, hyperArray, sgdStep, HYPER_SIZE, type HyperParams } from '../ops/optim.js';
+import { constantLr, type Schedule } from './schedule.js';
+
+export interface OptimizerOptions {
+  /** learning rate, or a schedule giving the lr of update t (1-based) */
+  lr: number | Schedule;
+  weightDecay?: number;
+  /** clip gradients to this global L2 norm before each update (on the GPU) */
+  clipNorm?: number;
+}
+
+export abstract class Optimizer {
+  /** number of updates prepared so far (the t of the next update after prepareStep) */
+  t = 0;
+  readonly hyper: Tensor;
+  readonly schedule: Schedule;
+  protected readonly state: Tensor[] = [];
+  private alive = true;
+
+  protected constructor(readonly params: readonly Tensor[], readonly opts: OptimizerOptions) {
+    if (!params.length) throw new Error('webgpu-cnn: optimizer: no parameters given');
+    this.schedule = typeof opts.lr === 'number' ? constantLr(opts.lr) : opts.lr;
+    // filled by prepareStep(); subclasses' options are not set yet while this constructor runs
+    this.hyper = keep(tensor(new Float32Array(HYPER_SIZE)));
+  }
+
+  /** Hyper-parameters of update number t. */
+  protected abstract hyperFor(t: number): HyperParams;
+  /** Record the in-place update of parameter i. */
+  protected abstract updateOne(i: number, grad: Tensor): void;
+
+  /** lr of the most recently prepared update. */
+  get lr(): number {
+    return this.schedule(Math.max(this.t, 1));
+  }
+
+  protected addState(like: Tensor): Tensor {
+    const s = keep(zeros(like.shape));
+    this.state.push(s);
+    return s;
+  }
+
+  /** Host half: advance t and write lr / bias corrections into `hyper`. */
+  prepareStep(): void {
+    this.t++;
+    this.hyper.write(hyperArray(this.hyperFor(this.t)));
+  }
+
+  /** GPU half: clip (if asked) and update every parameter in place with `grads`. */
+  update(grads: readonly Tensor[]): void {
+    if (!this.alive) throw new Error('webgpu-cnn: optimizer used after dispose()');
+    if (grads.length !== this.params.length)
+      throw new Error(`webgpu-cnn: optimizer: ${grads.length} gradients for ${this.params.length} parameters`);
+    if (this.t === 0) throw new Error('webgpu-cnn: optimizer: call prepareStep() before update() (or use step())');
+    if (this.opts.clipNorm !== undefined) clipByGlobalNorm(grads, this.opts.clipNorm).dispose();
+    grads.forEach((g, i) => this.updateOne(i, g));
+  }
+
+  /** prepareStep() + update(grads). */
+  step(grads: readonly Tensor[]): void {
+    this.prepareStep();
+    this.update(grads);
+  }
+
+  /** Tensors a captured step using this optimizer depends on (for capture's `uses`). */
+  tensors(): Tensor[] {
+    return [this.hyper, ...this.state];
+  }
+
+  dispose(): void {
+    this.alive = false;
+    this.hyper.dispose();
+    for (const s of this.state) s.dispose();
+  }
+}
+
+export interface SgdOptimizerOptions extends OptimizerOptions {
+  momentum?: number;
+  nesterov?: boolean;
+  /** decay the weights directly (p *= 1 - lr*wd) instead of adding wd*p to the gradient */
+  decoupled?: boolean;
+}
+
+/** SGD with optional momentum (PyTorch semantics, dampening 0), Nesterov and weight decay. */
+export class SGD extends Optimizer {
+  private velocity: (Tensor | null)[];
+
+  constructor(params: readonly Tensor[], readonly sgdOpts: SgdOptimizerOptions) {
+    super(params, sgdOpts);
+    if (sgdOpts.nesterov && !sgdOpts.momentum) throw new RangeError('webgpu-cnn: SGD: Nesterov needs momentum > 0');
+    this.velocity = params.map((p) => (sgdOpts.momentum ? this.addState(p) : null));
+  }
+
+  protected hyperFor(t: number): HyperParams {
+    const o = this.sgdOpts;
+    return { kind: 'sgd', lr: this.schedule(t), momentum: o.momentum ?? 0, weightDecay: o.weightDecay ?? 0, decoupled: o.decoupled };
+  }
+
+  protected updateOne(i: number, grad: Tensor): void {
+    sgdStep(this.params[i], grad, this.velocity[i], this.hyper, { nesterov: this.sgdOpts.nesterov });
+  }
+}
+
+export interface AdamOptimizerOptions extends OptimizerOptions {
+  beta1?: number;
+  beta2?: number;
+  eps?: number;
+}
+
+/** Adam (L2 weight decay added to the gradient, PyTorch Adam). */
+export class Adam extends Optimizer {
+  private m: Tensor[];
+  private v: Tensor[];
+
+  constructor(params: readonly Tensor[], readonly adamOpts: AdamOptimizerOptions) {
+    super(params, adamOpts);
+    this.m = params.map((p) => this.addState(p));
+    this.v = params.map((p) => this.addState(p));
+  }
+
+  protected hyperFor(t: number): HyperParams {
+    const o = this.adamOpts;
+    return {
+      kind: this.isDecoupled() ? 'adamw' : 'adam', lr: this.schedule(t), step: t,
+      beta1: o.beta1, beta2: o.beta2, eps: o.eps, weightDecay: o.weightDecay ?? (this.isDecoupled() ? 0.01 : 0),
+    };
+  }
+
+  protected isDecoupled(): boolean {
+    return false;
+  }
+
+  protected updateOne(i: number, grad: Tensor): void {
+    adamStep(this.params[i], grad, this.m[i], this.v[i], this.hyper);
+  }
+}
+
+/** AdamW: decoupled weight decay (default 0.01, PyTorch AdamW). */
+export class AdamW extends Adam {
+  protected override isDecoupled(): boolean {
+    return true;
+  }
+}

@@ -1,0 +1,102 @@
+// The training loop: epochs of captured training steps over an image dataset, with the loss
+// read back every few steps and an evaluation after each epoch. Works in Node and in the
+// browser (no file system here; scripts/train.ts adds the CLI, progress bar and saving).
+
+import type { Module } from '../nn/module.js';
+import type { Optimizer } from '../optim/optimizers.js';
+import { softmaxCrossEntropy } from '../ops/loss.js';
+import { batches, batchCount, type Normalization } from '../data/batch.js';
+import type { AugmentOptions } from '../data/augment.js';
+import type { ImageDataset } from '../data/dataset.js';
+import { TrainStep, type LossFn } from './step.js';
+import { Evaluator, type EvalResult } from './evaluate.js';
+
+export interface FitOptions {
+  model: Module;
+  optimizer: Optimizer;
+  train: ImageDataset;
+  /** evaluated after every epoch when given */
+  test?: ImageDataset;
+  epochs: number;
+  batchSize: number;
+  /** shuffle / augmentation seed (default 0) */
+  seed?: number;
+  /** random affine augmentation of training batches (CPU, per sample) */
+  augment?: AugmentOptions;
+  normalize?: Normalization | false;
+  /** default softmaxCrossEntropy */
+  loss?: LossFn;
+  /** read the loss back every k steps (default 10); each read waits for the GPU */
+  lossEvery?: number;
+  /** default true: capture the first step, replay the rest */
+  capture?: boolean;
+  evalBatchSize?: number;
+  onStep?: (s: StepInfo) => void;
+  onEpoch?: (e: EpochInfo) => void;
+}
+
+export interface StepInfo {
+  epoch: number;
+  /** step within the epoch, from 1 */
+  step: number;
+  stepsPerEpoch: number;
+  /** present on steps whose loss was read back */
+  loss?: number;
+  /** training images per second so far in this epoch */
+  imagesPerSec: number;
+}
+
+export interface EpochInfo {
+  epoch: number;
+  /** mean of the losses read back during the epoch */
+  trainLoss: number;
+  test?: EvalResult;
+  /** seconds spent in training steps (evaluation excluded) */
+  trainSeconds: number;
+  evalSeconds: number;
+  imagesPerSec: number;
+}
+
+/** Train `model` for `epochs` epochs; returns one EpochInfo per epoch. */
+export async function fit(o: FitOptions): Promise<EpochInfo[]> {
+  const { train, batchSize: B } = o;
+  const every = o.lossEvery ?? 10;
+  const step = new TrainStep({
+    model: o.model, optimizer: o.optimizer, loss: o.loss ?? softmaxCrossEntropy,
+    inputShape: [B, train.height, train.width, train.channels], capture: o.capture,
+  });
+  const evaluator = o.test ? new Evaluator(o.model, { batchSize: o.evalBatchSize, normalize: o.normalize }) : null;
+  const stepsPerEpoch = batchCount(train.count, B, true);
+  const history: EpochInfo[] = [];
+  try {
+    o.model.train();
+    for (let epoch = 0; epoch < o.epochs; epoch++) {
+      const t0 = performance.now();
+      let lossSum = 0, lossCount = 0, k = 0;
+      for (const b of batches(train, { batchSize: B, seed: o.seed, epoch, dropLast: true, augment: o.augment, normalize: o.normalize, reuse: true })) {
+        step.run(b.images, b.labels);
+        k++;
+        let loss: number | undefined;
+        if (k % every === 0 || k === stepsPerEpoch) {
+          loss = await step.readLoss();
+          lossSum += loss;
+          lossCount++;
+        }
+        o.onStep?.({ epoch, step: k, stepsPerEpoch, loss, imagesPerSec: (k * B) / ((performance.now() - t0) / 1000) });
+      }
+      const trainSeconds = (performance.now() - t0) / 1000;
+      const t1 = performance.now();
+      const test = evaluator ? await evaluator.evaluate(o.test!) : undefined;
+      const info: EpochInfo = {
+        epoch, trainLoss: lossSum / Math.max(lossCount, 1), test, trainSeconds,
+        evalSeconds: (performance.now() - t1) / 1000, imagesPerSec: (stepsPerEpoch * B) / trainSeconds,
+      };
+      history.push(info);
+      o.onEpoch?.(info);
+    }
+  } finally {
+    step.dispose();
+    evaluator?.dispose();
+  }
+  return history;
+}

@@ -1,0 +1,109 @@
+// One training step (forward, loss, backward, optimizer update) as a reusable object. With
+// capture on (the default) the first call runs the step while the queue records it
+// (src/autograd/capture.ts); every later call only writes the batch into the step's input
+// tensors, writes the optimizer's hyper-parameters, replays the recorded commands and submits
+// once: no allocation, no JavaScript op code, no readback. The loss stays on the GPU until
+// `readLoss()` asks for it.
+//
+// Fixed shapes: a captured step always sees a batch of exactly `inputShape`; drop or pad the
+// last partial batch. The model's mode (train/eval) at capture time is baked into the plan:
+// evaluate with model.eval() outside the step and switch back with model.train().
+
+import { shapeStr, empty, type DType, type Shape, type Tensor } from '../tensor/tensor.js';
+import { keep, scope } from '../tensor/scope.js';
+import { engine } from '../runtime/engine.js';
+import { valueAndGrad } from '../autograd/grad.js';
+import { capture, type CapturedPlan } from '../autograd/capture.js';
+import type { Module } from '../nn/module.js';
+import type { Optimizer } from '../optim/optimizers.js';
+
+export type LossFn = (output: Tensor, labels: Tensor) => Tensor;
+
+export interface TrainStepOptions {
+  model: Module;
+  optimizer: Optimizer;
+  /** scalar loss of the model's output and the labels, e.g. softmaxCrossEntropy */
+  loss: LossFn;
+  /** the batch shape, e.g. [B, 28, 28, 1] */
+  inputShape: Shape;
+  /** default [B] */
+  labelShape?: Shape;
+  /** default 'u32' (class indices) */
+  labelDtype?: DType;
+  /** capture the first step and replay it afterwards (default true) */
+  capture?: boolean;
+}
+
+export class TrainStep {
+  /** the step's input batch and labels (written by `run`) */
+  readonly x: Tensor;
+  readonly labels: Tensor;
+  /** number of steps run */
+  steps = 0;
+  private plan: CapturedPlan<Tensor> | null = null;
+  private lastLoss: Tensor | null = null;
+  private readonly useCapture: boolean;
+
+  constructor(readonly opts: TrainStepOptions) {
+    this.useCapture = opts.capture ?? true;
+    this.x = keep(empty(opts.inputShape));
+    this.labels = keep(empty(opts.labelShape ?? [opts.inputShape[0]], opts.labelDtype ?? 'u32'));
+  }
+
+  /** The step's GPU work: loss and gradients, then the in-place update. Returns the loss. */
+  private body = (): Tensor => {
+    const { model, optimizer, loss } = this.opts;
+    const { value, grads } = valueAndGrad(() => loss(model.forward(this.x), this.labels), optimizer.params);
+    optimizer.update(grads);
+    return value;
+  };
+
+  /** Train on one batch. Data are host arrays (copied into the step's input tensors). */
+  run(x: ArrayLike<number>, labels: ArrayLike<number>): void {
+    if (x.length !== this.x.size) throw new RangeError(`webgpu-cnn: TrainStep: batch has ${x.length} values, the step's input ${shapeStr(this.x.shape)} needs ${this.x.size}`);
+    this.x.write(x);
+    this.labels.write(labels);
+    this.runOnInputs();
+  }
+
+  /** Train on whatever the input tensors hold now (e.g. written by a GPU augmentation). */
+  runOnInputs(): void {
+    const { optimizer, model } = this.opts;
+    optimizer.prepareStep(); // host write before any recording: keeps the step to one submit
+    if (!this.useCapture) {
+      this.lastLoss?.dispose();
+      this.lastLoss = keep(scope(this.body));
+    } else if (!this.plan) {
+      const uses = [this.x, this.labels, ...optimizer.params, ...optimizer.tensors(), ...model.stateDict().values()];
+      this.plan = capture(this.body, { uses });
+    } else this.plan.replay();
+    engine().flush();
+    this.steps++;
+  }
+
+  /** The last step's loss, on the GPU (owned by the step; valid until the next run). */
+  get loss(): Tensor {
+    const l = this.plan?.result ?? this.lastLoss;
+    if (!l) throw new Error('webgpu-cnn: TrainStep: no step has run yet');
+    return l;
+  }
+
+  /** Read the last step's loss (the only readback; resolves when the GPU has finished it). */
+  async readLoss(): Promise<number> {
+    return (await this.loss.read())[0];
+  }
+
+  /** Bytes the captured plan keeps for its intermediates. */
+  get planBytes(): number {
+    return this.plan?.retainedBytes ?? 0;
+  }
+
+  /** Free the plan and the input tensors (not the model or the optimizer). */
+  dispose(): void {
+    this.plan?.dispose();
+    this.plan = null;
+    this.lastLoss?.dispose();
+    this.x.dispose();
+    this.labels.dispose();
+  }
+}
