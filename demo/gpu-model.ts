@@ -1,17 +1,22 @@
-// The demo's networks on the GPU, built directly on the engine's kernels (conv2d with fused bias
-// + ReLU, max pooling with saved argmax, matmul, softmax cross-entropy, Adam/SGD in place).
-// Part of the engine boundary with engine-adapter.ts: only these two files import from src/.
+// The demo's networks on the GPU with the engine's training stack: the network is an
+// nn.Sequential built from the engine ModelSpec of the demo's NetSpec (conv2d with fused bias +
+// ReLU, max pooling, flatten, linear), trained by a captured TrainStep (forward, softmax
+// cross-entropy, autograd backward, Adam/SGD update recorded once, then replayed each step with
+// one submit and no allocation). Part of the engine boundary with engine-adapter.ts: only these
+// two files import from src/.
 //
-// The backward pass is written out layer by layer (the chain rule in the order a textbook
-// shows it), with each kernel's backward wrapper; a training step records into one command
-// encoder and is submitted when the next batch is written. Loss and accuracy are summed on
-// the GPU and read back once per chunk of steps (takeStats).
+// Augmentation runs inside the captured step (the engine's GPU warp, matrices written before
+// each replay). Loss and accuracy are summed on the GPU after each step and read back once per
+// chunk of steps (takeStats). Inspection runs an unfused forward of one image with the same
+// parameters, so conv output, ReLU and pooling are separate stages, and walks back through them
+// with the kernels' backward functions for the gradient view.
 
 import {
-  accuracy, adamStep, add, augment, biasGrad, conv2d, conv2dBackwardInput, conv2dBackwardWeightBias, keep, makeHyper,
-  matmul, maxPool2d, maxPool2dBackward, maxPool2dWithIndices, relu, reluBackward, reshape, scale, scope, sgdStep,
-  softmax, softmaxCrossEntropy, sub, tensor, writeHyper, zeros, type Tensor,
+  Adam, SGD, Module, Sequential, TrainStep, accuracy, add, augment, conv2d, conv2dBackwardInput, keep, matmul,
+  maxPool2dBackward, maxPool2dWithIndices, relu, reluBackward, reshape, scope, softmax, softmaxCrossEntropy, sub, tensor,
+  zeros, type Optimizer, type Shape, type Tensor,
 } from '../src/index.js';
+import { toModelSpec } from './engine-adapter.js';
 import { CLASSES, expandSpec, initWeights, paramList, type Layer, type NetSpec, type Weights } from './net-spec.js';
 import type { DemoModel, Hyper, Stage, StepStats } from './model-api.js';
 
@@ -22,24 +27,43 @@ interface Block { conv: Conv; pool: boolean }
 const POOL = { kernel: 2, stride: 2 } as const;
 const SAME = { padding: 'same' } as const;
 
-/** Per-batch-size input tensors, reused every step (host writes, no allocation). */
-interface Inputs { x: Tensor; labels: Tensor; onehot: Tensor; mats: Tensor }
+/** The network behind the engine's augmentation kernel (so the warp is part of the captured step). */
+class Augmented extends Module {
+  constructor(
+    readonly inner: Module,
+    readonly matrices: Tensor,
+  ) {
+    super();
+    this.addChild('inner', inner);
+  }
+  forward(x: Tensor): Tensor {
+    return this.inner.forward(augment(x, this.matrices));
+  }
+  outputShape(s: Shape): Shape {
+    return this.inner.outputShape(s);
+  }
+  toString(): string {
+    return `Augmented(${this.inner})`;
+  }
+}
+
+/** One captured step per (batch size, augmentation on/off), with its accuracy output. */
+interface Step { step: TrainStep; acc: Tensor | null; mats: Tensor | null }
 
 export class GpuModel implements DemoModel {
   readonly backend = 'webgpu' as const;
   readonly augmentsOnGpu = true;
   private blocks: Block[] = [];
   private dense: Dense[] = [];
+  private net: Sequential;
+  /** demo parameter name (conv1.weight) -> the Sequential's tensor (0.weight) */
   private p = new Map<string, Tensor>();
-  private m = new Map<string, Tensor>();
-  private v = new Map<string, Tensor>();
   private hyper: Hyper = { lr: 0.002, optimizer: 'adam', momentum: 0.9 };
-  private hyperT: Tensor;
-  private t = 0;
-  private inputs = new Map<number, Inputs>();
+  private opt: Optimizer;
+  private steps = new Map<string, Step>();
   private lossSum: Tensor;
   private accSum: Tensor;
-  private steps = 0;
+  private count = 0;
 
   constructor(
     readonly spec: NetSpec,
@@ -50,13 +74,12 @@ export class GpuModel implements DemoModel {
       if (l.kind === 'conv') this.blocks.push({ conv: l, pool: layers[i + 2]?.kind === 'maxpool' });
       if (l.kind === 'dense') this.dense.push(l);
     });
-    const w = initWeights(spec, seed);
-    for (const q of paramList(spec)) {
-      this.p.set(q.name, keep(tensor(w[q.name].data, q.shape)));
-      this.m.set(q.name, keep(zeros(q.shape)));
-      this.v.set(q.name, keep(zeros(q.shape)));
-    }
-    this.hyperT = keep(makeHyper({ kind: 'adam', lr: this.hyper.lr, step: 1 }));
+    const { model, names } = toModelSpec(spec);
+    this.net = Sequential.fromSpec(model);
+    const own = this.net.stateDict();
+    for (const q of paramList(spec)) this.p.set(q.name, own.get(names.get(q.name)!)!);
+    this.writeWeights(initWeights(spec, seed)); // the CPU model's initial weights, seed for seed
+    this.opt = this.makeOptimizer();
     this.lossSum = keep(zeros([1]));
     this.accSum = keep(zeros([1]));
   }
@@ -65,120 +88,82 @@ export class GpuModel implements DemoModel {
     return this.p.get(name)!;
   }
 
-  setHyper(h: Hyper): void {
-    if (h.optimizer !== this.hyper.optimizer) this.resetOptimizer();
-    this.hyper = { ...h };
+  /** The optimizer reads the current lr at every step, so lr edits apply live. */
+  private makeOptimizer(): Optimizer {
+    const params = this.net.parameters();
+    const lr = () => this.hyper.lr;
+    return this.hyper.optimizer === 'adam' ? new Adam(params, { lr }) : new SGD(params, { lr, momentum: this.hyper.momentum });
   }
 
+  /** New optimizer state (zero moments, t = 0); captured steps refer to the old one: drop them. */
   private resetOptimizer(): void {
-    for (const s of [this.m, this.v]) for (const [k, t] of s) t.write(new Float32Array(this.w(k).size));
-    this.t = 0;
+    this.dropSteps();
+    this.opt.dispose();
+    this.opt = this.makeOptimizer();
   }
 
-  private inputsFor(n: number): Inputs {
-    let i = this.inputs.get(n);
-    if (!i) {
-      i = { x: keep(zeros([n, 28, 28, 1])), labels: keep(tensor(new Uint32Array(n), [n], 'u32')), onehot: keep(zeros([n, CLASSES])), mats: keep(zeros([n, 6])) };
-      this.inputs.set(n, i);
+  private dropSteps(): void {
+    for (const s of this.steps.values()) {
+      s.step.dispose();
+      s.acc?.dispose();
+      s.mats?.dispose();
     }
-    return i;
+    this.steps.clear();
+  }
+
+  setHyper(h: Hyper): void {
+    const reset = h.optimizer !== this.hyper.optimizer || (h.optimizer === 'sgd' && h.momentum !== this.hyper.momentum);
+    this.hyper = { ...h };
+    if (reset) this.resetOptimizer();
+  }
+
+  private stepFor(n: number, augmented: boolean): Step {
+    const key = `${n}:${augmented}`;
+    let s = this.steps.get(key);
+    if (!s) {
+      const mats = augmented ? keep(zeros([n, 6])) : null;
+      const entry: Step = { step: null as unknown as TrainStep, acc: null, mats };
+      entry.step = new TrainStep({
+        model: mats ? new Augmented(this.net, mats) : this.net,
+        optimizer: this.opt,
+        inputShape: [n, 28, 28, 1],
+        // Runs once, while the step is captured; replays rewrite the kept accuracy tensor.
+        loss: (logits, labels) => {
+          entry.acc = keep(accuracy(logits, labels));
+          return softmaxCrossEntropy(logits, labels);
+        },
+      });
+      this.steps.set(key, (s = entry));
+    }
+    return s;
   }
 
   trainStep(x: Float32Array, y: Uint32Array, n: number, affine?: Float32Array | null): void {
-    const inp = this.inputsFor(n);
-    const onehot = new Float32Array(n * CLASSES);
-    for (let i = 0; i < n; i++) onehot[i * CLASSES + y[i]] = 1;
-    inp.x.write(x); // flushes the previous step's commands
-    inp.labels.write(y);
-    inp.onehot.write(onehot);
-    if (affine) inp.mats.write(affine);
-    this.t++;
-    const h = this.hyper;
-    writeHyper(this.hyperT, h.optimizer === 'adam' ? { kind: 'adam', lr: h.lr, step: this.t } : { kind: 'sgd', lr: h.lr, momentum: h.momentum });
-    const sums = scope(() => {
-      const input = affine ? augment(inp.x, inp.mats) : inp.x;
-      // ---- forward, keeping what backward needs ----
-      const convSaved: { x: Tensor; a: Tensor; argmax: Tensor | null }[] = [];
-      let hT = input;
-      for (const b of this.blocks) {
-        const a = conv2d(hT, this.w(`${b.conv.name}.weight`), { ...SAME, bias: this.w(`${b.conv.name}.bias`), relu: true });
-        let argmax: Tensor | null = null, out = a;
-        if (b.pool) ({ y: out, argmax } = maxPool2dWithIndices(a, POOL));
-        convSaved.push({ x: hT, a, argmax });
-        hT = out;
-      }
-      const lastMap = hT;
-      let f = reshape(hT, [n, this.dense[0].din]);
-      const denseIn: Tensor[] = [];
-      this.dense.forEach((d, i) => {
-        denseIn.push(f);
-        f = matmul(f, this.w(`${d.name}.weight`), { bias: this.w(`${d.name}.bias`), relu: i < this.dense.length - 1 });
-      });
-      const logits = f;
-      const loss = softmaxCrossEntropy(logits, inp.labels);
-      const acc = accuracy(logits, inp.labels);
-      // ---- backward: d loss / d logits = (softmax - onehot) / n, then layer by layer ----
-      let g = scale(sub(softmax(logits), inp.onehot), 1 / n);
-      const grads = new Map<string, Tensor>();
-      for (let i = this.dense.length - 1; i >= 0; i--) {
-        const d = this.dense[i], xin = denseIn[i];
-        grads.set(`${d.name}.weight`, matmul(xin, g, { transA: true }));
-        grads.set(`${d.name}.bias`, biasGrad(g));
-        g = matmul(g, this.w(`${d.name}.weight`), { transB: true });
-        if (i > 0) g = reluBackward(g, xin); // xin is the previous dense layer's ReLU output
-      }
-      g = reshape(g, lastMap.shape);
-      for (let j = this.blocks.length - 1; j >= 0; j--) {
-        const b = this.blocks[j], s = convSaved[j];
-        if (s.argmax) g = maxPool2dBackward(g, s.argmax, s.a.shape, POOL);
-        const wName = `${b.conv.name}.weight`;
-        const r = conv2dBackwardWeightBias(s.x, g, this.w(wName).shape, { ...SAME, reluY: s.a });
-        grads.set(wName, r.dw);
-        grads.set(`${b.conv.name}.bias`, r.db);
-        if (j > 0) g = conv2dBackwardInput(g, this.w(wName), s.x.shape, { ...SAME, reluY: s.a });
-      }
-      // ---- update in place ----
-      for (const [name, p] of this.p) {
-        if (h.optimizer === 'adam') adamStep(p, grads.get(name)!, this.m.get(name)!, this.v.get(name)!, this.hyperT);
-        else sgdStep(p, grads.get(name)!, this.m.get(name)!, this.hyperT);
-      }
-      return { loss: add(this.lossSum, loss), acc: add(this.accSum, acc) };
-    });
+    const s = this.stepFor(n, !!affine);
+    if (affine) s.mats!.write(affine);
+    s.step.run(x, y);
+    const sums = scope(() => ({ loss: add(this.lossSum, s.step.loss), acc: add(this.accSum, s.acc!) }));
     this.lossSum.dispose();
     this.accSum.dispose();
     this.lossSum = keep(sums.loss);
     this.accSum = keep(sums.acc);
-    this.steps++;
+    this.count++;
   }
 
   async takeStats(): Promise<StepStats> {
     const [l, a] = await Promise.all([this.lossSum.read(), this.accSum.read()]);
-    const k = Math.max(1, this.steps);
-    const out = { loss: l[0] / k, acc: a[0] / k, steps: this.steps };
+    const k = Math.max(1, this.count);
+    const out = { loss: l[0] / k, acc: a[0] / k, steps: this.count };
     this.lossSum.dispose();
     this.accSum.dispose();
     this.lossSum = keep(zeros([1]));
     this.accSum = keep(zeros([1]));
-    this.steps = 0;
+    this.count = 0;
     return out;
   }
 
-  /** Logits of a forward pass without saving anything for backward. */
-  private logits(x: Tensor, n: number): Tensor {
-    let h = x;
-    for (const b of this.blocks) {
-      h = conv2d(h, this.w(`${b.conv.name}.weight`), { ...SAME, bias: this.w(`${b.conv.name}.bias`), relu: true });
-      if (b.pool) h = maxPool2d(h, POOL);
-    }
-    h = reshape(h, [n, this.dense[0].din]);
-    this.dense.forEach((d, i) => {
-      h = matmul(h, this.w(`${d.name}.weight`), { bias: this.w(`${d.name}.bias`), relu: i < this.dense.length - 1 });
-    });
-    return h;
-  }
-
   async predict(x: Float32Array, n: number): Promise<Float32Array> {
-    const probs = scope(() => softmax(this.logits(tensor(x, [n, 28, 28, 1]), n)));
+    const probs = scope(() => softmax(this.net.forward(tensor(x, [n, 28, 28, 1]))));
     try {
       return (await probs.read()) as Float32Array;
     } finally {
@@ -254,19 +239,23 @@ export class GpuModel implements DemoModel {
     return out;
   }
 
-  setWeights(w: Weights): void {
+  private writeWeights(w: Weights): void {
     for (const [k, t] of this.p) {
       const src = w[k];
       if (!src || src.data.length !== t.size) throw new Error(`load: parameter ${k} expects shape [${t.shape}], the file has ${src ? `[${src.shape}]` : 'none'}`);
       t.write(src.data);
     }
+  }
+
+  setWeights(w: Weights): void {
+    this.writeWeights(w);
     this.resetOptimizer();
   }
 
   dispose(): void {
-    for (const s of [this.p, this.m, this.v]) for (const t of s.values()) t.dispose();
-    for (const i of this.inputs.values()) for (const t of Object.values(i)) t.dispose();
-    this.hyperT.dispose();
+    this.dropSteps();
+    this.opt.dispose();
+    this.net.dispose();
     this.lossSum.dispose();
     this.accSum.dispose();
   }

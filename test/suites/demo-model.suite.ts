@@ -116,7 +116,7 @@ suite('demo-model', (test) => {
     gpu.dispose();
   });
 
-  test('gpu-model: SGD and Adam steps (with GPU augmentation) update the weights as the CPU model does', async () => {
+  test('gpu-model: SGD and Adam steps (captured, GPU augmentation on/off, lr change) update the weights as the CPU model does', async () => {
     const { x, y } = squares(6, 3);
     for (const optimizer of ['sgd', 'adam'] as const) {
       const gpu = new GpuModel(TINY, 5), cpu = new CpuModel(TINY, 5);
@@ -125,6 +125,11 @@ suite('demo-model', (test) => {
       cpu.setHyper(h);
       const rand = mulberry32(9);
       for (let s = 0; s < 3; s++) {
+        if (s === 2) {
+          // a live learning-rate change applies to the next (replayed) step
+          gpu.setHyper({ ...h, lr: h.lr * 2 });
+          cpu.setHyper({ ...h, lr: h.lr * 2 });
+        }
         const mats = s === 1 ? null : randomMatrices(6, rand, { rotate: 15, scale: 0.15, shift: 3 }).matrices;
         gpu.trainStep(x, y, 6, mats);
         cpu.trainStep(mats ? warpCpu(x, 6, mats) : x, y, 6);
