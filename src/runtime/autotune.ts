@@ -141,26 +141,27 @@ export function isCpuAdapter(e: Engine): boolean {
 }
 
 /**
- * Median wall time (ms) of `run` on the GPU: each sample submits the recorded work and waits
- * for onSubmittedWorkDone. One untimed warm-up run first (pipeline compiles, pool allocations),
- * one to size the samples: short runs are repeated within a sample (up to 64 times) so that a
- * sample lasts at least ~2 ms.
+ * Median wall time (ms) of one `run` on the GPU: each sample records `inner` runs, submits
+ * them and waits for onSubmittedWorkDone. An untimed warm-up run comes first (pipeline
+ * compiles, pool allocations); then 1 and 4 runs are timed to separate the per-run time from
+ * the submit-and-wait overhead (milliseconds on SwiftShader), and `inner` is chosen so that the
+ * runs take at least twice that overhead and 2 ms (at most 256 runs).
  */
 export async function measure(e: Engine, run: () => void, samples = 5): Promise<number> {
-  run();
-  await e.sync();
-  let t0 = performance.now();
-  run();
-  await e.sync();
-  const once = performance.now() - t0;
-  const inner = Math.min(64, Math.max(1, Math.ceil(2 / Math.max(once, 1e-3))));
-  const times: number[] = [];
-  for (let s = 0; s < samples; s++) {
-    t0 = performance.now();
-    for (let i = 0; i < inner; i++) run();
+  const timed = async (n: number) => {
     await e.sync();
-    times.push((performance.now() - t0) / inner);
-  }
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) run();
+    await e.sync();
+    return performance.now() - t0;
+  };
+  await timed(1);
+  const t1 = await timed(1), t4 = await timed(4);
+  const per = Math.max((t4 - t1) / 3, t4 / 256, 1e-3);
+  const overhead = Math.max(t1 - per, 0);
+  const inner = Math.min(256, Math.max(1, Math.ceil(Math.max(2 * overhead, 2) / per)));
+  const times: number[] = [];
+  for (let s = 0; s < samples; s++) times.push((await timed(inner)) / inner);
   times.sort((x, y) => x - y);
   return times[times.length >> 1];
 }
