@@ -141,27 +141,31 @@ export function isCpuAdapter(e: Engine): boolean {
 }
 
 /**
- * Median wall time (ms) of one `run` on the GPU: each sample records `inner` runs, submits
- * them and waits for onSubmittedWorkDone. An untimed warm-up run comes first (pipeline
- * compiles, pool allocations); then 1 and 4 runs are timed to separate the per-run time from
- * the submit-and-wait overhead (milliseconds on SwiftShader), and `inner` is chosen so that the
- * runs take at least twice that overhead and 2 ms (at most 256 runs).
+ * Median wall time (ms) of one call of each of `runs` on the GPU. A sample records `inner`
+ * calls, submits them and waits for onSubmittedWorkDone. Per run: an untimed warm-up call
+ * (pipeline compiles, pool allocations), then 1 and 4 calls timed to separate the per-call time
+ * from the submit-and-wait overhead (milliseconds on SwiftShader), and `inner` chosen so that a
+ * sample lasts at least twice that overhead and 2 ms (at most 256 calls). The samples of the
+ * runs are interleaved, so that a change in machine load affects them alike.
  */
-export async function measure(e: Engine, run: () => void, samples = 5): Promise<number> {
-  const timed = async (n: number) => {
+export async function measure(e: Engine, runs: (() => void)[], samples = 5): Promise<number[]> {
+  const timed = async (run: () => void, n: number) => {
     await e.sync();
     const t0 = performance.now();
     for (let i = 0; i < n; i++) run();
     await e.sync();
     return performance.now() - t0;
   };
-  await timed(1);
-  const t1 = await timed(1), t4 = await timed(4);
-  const per = Math.max((t4 - t1) / 3, t4 / 256, 1e-3);
-  const overhead = Math.max(t1 - per, 0);
-  const inner = Math.min(256, Math.max(1, Math.ceil(Math.max(2 * overhead, 2) / per)));
-  const times: number[] = [];
-  for (let s = 0; s < samples; s++) times.push((await timed(inner)) / inner);
-  times.sort((x, y) => x - y);
-  return times[times.length >> 1];
+  const inner: number[] = [];
+  for (const run of runs) {
+    await timed(run, 1);
+    const t1 = await timed(run, 1), t4 = await timed(run, 4);
+    const per = Math.max((t4 - t1) / 3, t4 / 256, 1e-3);
+    const overhead = Math.max(t1 - per, 0);
+    inner.push(Math.min(256, Math.max(1, Math.ceil(Math.max(2 * overhead, 2) / per))));
+  }
+  const times: number[][] = runs.map(() => []);
+  for (let s = 0; s < samples; s++)
+    for (let i = 0; i < runs.length; i++) times[i].push((await timed(runs[i], inner[i])) / inner[i]);
+  return times.map((t) => t.sort((x, y) => x - y)[t.length >> 1]);
 }
