@@ -1,6 +1,6 @@
-// matmul kernel variants (register, subgroup; shared is covered by matmul.suite.ts) against the
-// float64 reference, forced one by one; the fallback without the 'subgroups' feature; the
-// autotuner (choice, persistence in a Node file / IndexedDB, reload, correctness after tuning).
+// matmul kernel variants (shared, register, subgroup) against the float64 reference, forced
+// one by one; the fallback without the 'subgroups' feature; the autotuner (choice,
+// persistence in a Node file / IndexedDB, reload, correctness after tuning).
 //
 // Tolerance: as matmul.suite.ts, atol = K * u * max (|A| |B|) (any summation order of K f32
 // products), rtol 0; integer data must be exact.
@@ -9,7 +9,7 @@ import { assert, assertClose, assertEqual, assertThrows, randomArray } from '../
 import { tensor, type Tensor } from '../../src/tensor/tensor.js';
 import { full } from '../../src/ops/elementwise.js';
 import { bmm, matmul, ref } from '../../src/ops/matmul.js';
-import { candidates, defaultKernel, kernelName, pickKernel, tuneKey, type MatmulKernel } from '../../src/ops/matmul_kernels.js';
+import { SHARED_DEFAULT, candidates, defaultKernel, kernelName, pickKernel, tuneKey, type MatmulKernel } from '../../src/ops/matmul_kernels.js';
 import { tuneMatmul, tuneMatmulsIn } from '../../src/ops/matmul_tune.js';
 import { clearTuning, fileStore, indexedDbStore, loadTuning, memoryStore, remember, setTuneStore, tuneStore, type TuneStore } from '../../src/runtime/autotune.js';
 import { engine, init, setEngine } from '../../src/runtime/engine.js';
@@ -71,11 +71,13 @@ async function tunerRoundTrip(store: TuneStore): Promise<void> {
 }
 
 suite('matmul variants', (test) => {
-  test('register and subgroup kernels = reference exactly: odd shapes, all transposes, vec4/scalar loads, K tails', async () => {
+  test('every kernel = reference exactly: odd shapes, all transposes, vec4/scalar loads, K tails', async () => {
     // Integers in [-4, 4]: exact in any order, so a missed or doubled term anywhere shows.
-    // Shapes cover 1x1x1, K % 4 = 1..3, unaligned and aligned rows of either operand.
+    // Shapes cover 1x1x1, K % 4 = 1..3, unaligned and aligned rows of either operand. The shared
+    // kernel is here too: matmul() without a kernel option uses the adapter's default, which
+    // on CPU adapters is not the shared kernel.
     let seed = 300;
-    for (const k of blockKernels(4))
+    for (const k of [SHARED_DEFAULT, ...blockKernels(4)])
       for (const [M, K, N] of [[1, 1, 1], [3, 5, 7], [17, 33, 65], [65, 17, 33], [100, 37, 129], [12, 7, 16], [64, 64, 64]])
         for (const ta of [false, true])
           for (const tb of [false, true]) {
