@@ -8,8 +8,9 @@
 //
 // Selection (pickKernel, synchronous): the autotuner's remembered choice for this adapter and
 // shape bucket if there is one and it can run here; otherwise the default: on CPU adapters
-// (SwiftShader) subgroup, or register without the feature (both measured ~2x the shared
-// kernel there, scripts/matmul-gflops.ts); on GPUs the shared kernel until tuning says otherwise.
+// (SwiftShader) subgroup, or register without the feature (~2.7x and ~1.7x the shared kernel's
+// GFLOP per CPU-second there, docs/matmul-perf.md); on GPUs the shared kernel until tuning says
+// otherwise (no GPU measurements yet).
 
 import { engine, type Engine } from '../runtime/engine.js';
 import type { PooledBuffer } from '../runtime/pool.js';
