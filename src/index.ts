@@ -5,6 +5,9 @@ export { init, engine, useDevice, onEngine, Engine, type DeviceLostInfo } from '
 export { NoAdapterError, type AdapterSummary, type InitOptions } from './runtime/device.js';
 export type { MemoryStats } from './runtime/pool.js';
 export { shaderNames, rawShader } from './runtime/shaders.js';
+export {
+  loadTuning, setTuneStore, clearTuning, fileStore, indexedDbStore, memoryStore, type TuneStore,
+} from './runtime/autotune.js';
 
 // --- tensors ---
 export { Tensor, tensor, empty, sizeOf, type DType, type Shape } from './tensor/tensor.js';
@@ -22,6 +25,8 @@ export {
 
 // --- ops: matmul, activations, reductions, loss ---
 export { matmul, bmm, matmulNaive, type MatmulOptions } from './ops/matmul.js';
+export { kernelName, pickKernel, type MatmulKernel } from './ops/matmul_kernels.js';
+export { tuneMatmul, tuneMatmulsIn, type TuneMatmulOptions, type TuneResult } from './ops/matmul_tune.js';
 export { relu, reluBackward, leakyRelu, leakyReluBackward, sigmoid, sigmoidBackward, tanh, tanhBackward } from './ops/activations.js';
 export { sum, mean, biasGrad, sumTo, broadcastTo } from './ops/reduce.js';
 export { reshape, flatten, broadcastShapes } from './ops/shape.js';

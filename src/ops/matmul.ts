@@ -1,6 +1,7 @@
 // Matrix multiply: matmul (2-D), bmm (3-D batched), with transpose flags and a fused bias + ReLU
 // epilogue; matmulNaive (the benchmark baseline). Forward, autograd rule and float64 reference
-// side by side. Kernels: shaders/matmul.wgsl (tiled), shaders/matmul_naive.wgsl.
+// side by side. Kernel variants and their selection (tuned or default): matmul_kernels.ts;
+// shaders/matmul_naive.wgsl is the naive one.
 //
 // Backward needs no transposed copies: with g = dy (masked by y > 0 when ReLU is fused),
 //   d op(A) = g . op(B)^T,  d op(B) = op(A)^T . g,  dbias = biasGrad(g),
@@ -12,6 +13,7 @@ import { needsGrad, record } from '../autograd/tape.js';
 import { checkTensor } from './check.js';
 import { reluBackward } from './activations.js';
 import { biasGrad, sum } from './reduce.js';
+import { checkKernel, dispatchGemm, noteGemm, pickKernel, type Gemm, type MatmulKernel } from './matmul_kernels.js';
 
 export interface MatmulOptions {
   transA?: boolean;
@@ -20,7 +22,12 @@ export interface MatmulOptions {
   bias?: Tensor;
   /** apply max(., 0) after the bias */
   relu?: boolean;
-  /** tiled kernel's threads per workgroup (x, y; each owns 8x8 outputs) and K step; for benchmarks (default 8, 8, 16) */
+  /**
+   * Force a kernel variant (benchmarks, tests); by default the autotuned choice for this
+   * shape, else the adapter's default (see matmul_kernels.ts).
+   */
+  kernel?: MatmulKernel;
+  /** shorthand for kernel { kind: 'shared', wgX, wgY, bk }: threads per workgroup (each owns 8x8 outputs) and K step */
   tiles?: { wgX: number; wgY: number; bk: number };
 }
 
@@ -30,23 +37,11 @@ interface Mat { t: Tensor; batch: number; rows: number; cols: number }
 const mat2 = (t: Tensor): Mat => ({ t, batch: 1, rows: t.shape[0], cols: t.shape[1] });
 const mat3 = (t: Tensor): Mat => ({ t, batch: t.shape[0], rows: t.shape[1], cols: t.shape[2] });
 
-/**
- * Workgroup threads (8 x threads = tile edge) and K step. One default (64x64 tiles, 64 threads)
- * for every shape: each configuration is a separate pipeline (~1 s to compile on SwiftShader),
- * and a 64x64 tile is small enough for the matrices of small CNNs.
- */
-const DEFAULT_TILES = { WG_X: 8, WG_Y: 8, BK: 16 };
-
-function pickTiles(opts: MatmulOptions['tiles'], op: string) {
-  if (opts) {
-    const lim = engine().device.limits;
-    const { wgX, wgY, bk } = opts;
-    if (![wgX, wgY, bk].every((v) => Number.isInteger(v) && v > 0) || bk % 4 !== 0 || wgX * wgY > lim.maxComputeInvocationsPerWorkgroup ||
-        32 * bk * (wgX + wgY) > lim.maxComputeWorkgroupStorageSize)
-      throw new RangeError(`webgpu-cnn: ${op}: bad tiles ${JSON.stringify(opts)} (bk a multiple of 4, wgX*wgY <= ${lim.maxComputeInvocationsPerWorkgroup}, 32*bk*(wgX+wgY) <= ${lim.maxComputeWorkgroupStorageSize} bytes)`);
-    return { WG_X: wgX, WG_Y: wgY, BK: bk };
-  }
-  return DEFAULT_TILES;
+/** The kernel the caller forces, validated; undefined when the choice is left to pickKernel. */
+function forcedKernel(opts: MatmulOptions, op: string): MatmulKernel | undefined {
+  const k = opts.kernel ?? (opts.tiles && { kind: 'shared' as const, ...opts.tiles });
+  if (k) checkKernel(k, op, opts.kernel ? 'kernel' : 'tiles');
+  return k;
 }
 
 /** c = relu?(op(a) . op(b) + bias?) over max(a.batch, b.batch) batches, written as `outShape`. */
@@ -68,16 +63,9 @@ function gemm(a: Mat, b: Mat, ta: boolean, tb: boolean, outShape: Shape, opts: M
     });
     return c;
   }
-  const tiles = pickTiles(opts.tiles, op);
-  engine().queue.dispatch({
-    shader: 'matmul', entry: 'matmul', op,
-    // transposes are override constants (a pipeline each, no run-time branch on them); vec4
-    // loads when the contiguous dimension of a source is a multiple of 4 (uniform flags)
-    constants: { ...tiles, TA: +ta, TB: +tb },
-    uniforms: { ...common, va: +((ta ? M : K) % 4 === 0), vb: +((tb ? K : N) % 4 === 0) },
-    buffers,
-    workgroups: [Math.ceil(N / (8 * tiles.WG_X)), Math.ceil(M / (8 * tiles.WG_Y)), batch],
-  });
+  const g: Gemm = { M, N, K, batch, ta, tb };
+  noteGemm(g);
+  dispatchGemm(forcedKernel(opts, op) ?? pickKernel(g), g, { buffers, sa: common.sa, sb: common.sb, hasBias: !!opts.bias, relu: !!opts.relu }, op);
   return c;
 }
 
@@ -95,6 +83,7 @@ function check(op: string, a: Tensor, b: Tensor, opts: MatmulOptions, rank: numb
     checkTensor(op, 'bias', opts.bias, 'f32', 1);
     if (opts.bias.shape[0] !== N) throw new RangeError(`webgpu-cnn: ${op}: 'bias' must have shape [${N}], got ${shapeStr(opts.bias.shape)}`);
   }
+  forcedKernel(opts, op);
   const batch = Math.max(A.batch, B.batch);
   return { A, B, outShape: rank === 2 ? [M, N] : [batch, M, N] };
 }
@@ -152,7 +141,7 @@ export function bmm(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
 }
 
 /** The naive kernel (one thread per output), 2-D or 3-D; no autograd. For benchmarks. */
-export function matmulNaive(a: Tensor, b: Tensor, opts: Omit<MatmulOptions, 'tiles'> = {}): Tensor {
+export function matmulNaive(a: Tensor, b: Tensor, opts: Omit<MatmulOptions, 'tiles' | 'kernel'> = {}): Tensor {
   const { A, B, outShape } = check('matmulNaive', a, b, opts, a.rank === 3 ? 3 : 2);
   return gemm(A, B, !!opts.transA, !!opts.transB, outShape, opts, 'matmulNaive', true);
 }

@@ -9,7 +9,7 @@
 // binding, uniform/storage, access) and the byte layout of uniform structs, so that kernels
 // pass buffers and uniforms by *name* and layouts are never kept by hand.
 
-import { WgslReflect, ResourceType, type VariableInfo } from 'wgsl_reflect';
+import { WgslReflect, ResourceType, type FunctionInfo, type VariableInfo } from 'wgsl_reflect';
 
 const files = import.meta.glob('../../shaders/*.wgsl', { query: '?raw', import: 'default', eager: true }) as Record<
   string,
@@ -103,6 +103,19 @@ function uniformLayout(v: VariableInfo): UniformLayout {
   return { size: Math.ceil(v.size / 16) * 16, fields };
 }
 
+/** Override constants an entry point uses, also through the functions it calls (wgsl_reflect lists direct uses only). */
+function overridesOf(fn: FunctionInfo): string[] {
+  const names = new Set<string>(), seen = new Set<FunctionInfo>();
+  const visit = (f: FunctionInfo) => {
+    if (seen.has(f)) return;
+    seen.add(f);
+    for (const o of f.overrides) names.add(o.name);
+    for (const c of f.calls) visit(c);
+  };
+  visit(fn);
+  return [...names];
+}
+
 const infos = new Map<string, ShaderInfo>();
 
 /** Reflected shader (cached): code with includes resolved, and per-entry bindings. */
@@ -133,7 +146,7 @@ export function shaderInfo(name: string): ShaderInfo {
       name: fn.name,
       bindings,
       uniform,
-      overrides: [...new Set(fn.overrides.map((o) => o.name))],
+      overrides: overridesOf(fn),
       workgroupSize: fn.workgroupSize,
     });
   }

@@ -1,6 +1,8 @@
 // matmul / bmm: float64 reference checked by finite differences; tiled and naive GPU kernels vs
 // the reference on shapes that are not multiples of the tiles, all transposes, vec4 and scalar
 // load paths, several tile configurations, batches (incl. broadcast); backward rule vs reference.
+// "Tiled" is the kernel matmul() picks by default on this adapter (src/ops/matmul_kernels.ts);
+// matmul-variants.suite.ts forces every variant one by one.
 //
 // Tolerance: a dot product of K f32 terms computed in any order is within K * u * sum|a_k b_k|
 // of the exact value (u = 2^-24), so each comparison uses atol = K * u * max_ij (|A| |B|)_ij,

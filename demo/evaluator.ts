@@ -1,0 +1,64 @@
+// Rolling evaluation on the test split: each call classifies the next chunk of test digits
+// (sized so one chunk takes about CHUNK_MS), remembers every digit's latest prediction, and
+// returns the confusion matrix and accuracy over the digits seen so far plus the chunk's first
+// digits for the page's "latest test digits". Runs in the worker.
+
+import { imageOf, PIXELS, type Split } from './mnist-data.js';
+import { CLASSES } from './net-spec.js';
+import type { DemoModel } from './model-api.js';
+import type { EvalResult } from './protocol.js';
+
+const CHUNK_MS = 200;
+const MAX_CHUNK = 250;
+
+export class Evaluator {
+  private pred: Int8Array;
+  /** digits classified since the last reset (a pass is complete at split.n) */
+  cursor = 0;
+  private size = 32;
+  /** duration of the last chunk's forward pass */
+  lastMs = 0;
+  lastAt = 0;
+
+  constructor(private split: Split) {
+    this.pred = new Int8Array(split.n).fill(-1);
+  }
+
+  reset(): void {
+    this.pred.fill(-1);
+    this.cursor = 0;
+  }
+
+  get passDone(): boolean {
+    return this.cursor >= this.split.n;
+  }
+
+  async chunk(model: DemoModel, step: number): Promise<EvalResult> {
+    const t = this.split, start = this.cursor % t.n, n = Math.min(this.size, t.n - start);
+    const x = new Float32Array(n * PIXELS);
+    for (let i = 0; i < n; i++) imageOf(t, start + i, x, i * PIXELS);
+    const t0 = performance.now();
+    const probs = await model.predict(x, n);
+    this.lastMs = performance.now() - t0;
+    this.lastAt = performance.now();
+    this.size = Math.max(8, Math.min(MAX_CHUNK, Math.round(n * Math.min(2, Math.max(0.5, CHUNK_MS / Math.max(this.lastMs, 1))))));
+    const samples: EvalResult['samples'] = [];
+    for (let i = 0; i < n; i++) {
+      const p = probs.subarray(i * CLASSES, (i + 1) * CLASSES);
+      let best = 0;
+      for (let k = 1; k < CLASSES; k++) if (p[k] > p[best]) best = k;
+      this.pred[start + i] = best;
+      if (i < 12) samples.push({ image: x.slice(i * PIXELS, (i + 1) * PIXELS), label: t.labels[start + i], probs: p.slice() });
+    }
+    this.cursor += n;
+    const confusion = new Int32Array(CLASSES * CLASSES);
+    let evaluated = 0, correct = 0;
+    for (let i = 0; i < t.n; i++)
+      if (this.pred[i] >= 0) {
+        evaluated++;
+        confusion[t.labels[i] * CLASSES + this.pred[i]]++;
+        if (this.pred[i] === t.labels[i]) correct++;
+      }
+    return { confusion, evaluated, accuracy: correct / Math.max(evaluated, 1), step, samples };
+  }
+}

@@ -1,0 +1,55 @@
+// Matmul without workgroup memory: the 4 invocations of a quad share their A values through
+// quadBroadcast. Contract, block layout and edge handling: matmul_block.wgsl.
+//
+//   a: [batch, M, K] (TA: [batch, K, M])  b: [batch, K, N] (TB: [batch, N, K])
+//   bias: [N]  c: [batch, M, N] = relu?(op(a) . op(b) + bias?)
+//
+// Algorithm: invocation (x, y) of the grid owns the 16 x 8 block of c at rows 16y, columns 8x.
+// The 4 invocations of a quad (consecutive in x) have the same 16 rows. Per K step of 4, quad
+// lane q loads only rows 4q .. 4q+3 of those 16 (4 vec4 loads) plus its own 4 x 8 slice of
+// op(B) (8 vec4 loads); quadBroadcast then gives every lane all 16 rows, for 512 multiply-adds
+// per lane. A is thus read once per quad instead of once per lane, without workgroup memory or
+// barriers.
+//
+// Why: on CPU implementations (SwiftShader, 4-lane subgroups) every load with a computed index
+// is a per-lane gather costing about 10 cycles per element, and a barrier turns each 4-lane
+// group into a coroutine; here a step does 48 element loads per lane for 512 multiply-adds and
+// there is no barrier (measurements in scripts/matmul-gflops.ts).
+//
+// Assumes that a quad is 4 invocations with consecutive local_invocation_index, which holds on
+// SwiftShader, NVIDIA, AMD, Intel and Apple for WG_X a multiple of 4 (WGSL does not promise
+// it): the tests check it on the machine they run on, and the autotuner validates every
+// kernel against another before timing it. Needs the 'subgroups' feature; quadBroadcast's
+// lane index must be a constant, hence the unrolled calls.
+
+enable subgroups;
+
+//!include "matmul_block.wgsl"
+
+fn step(acc: ptr<function, array<vec4<f32>, 32>>, abase: u32, bbase: u32, r: u32, n0: u32, k: u32, kvalid: u32) {
+  let h = load_a(abase, r, k, kvalid);   // this lane's 4 rows, 4 k
+  let v = load_b(bbase, n0, k, kvalid);
+  mac(acc, quadBroadcast(h[0], 0u), quadBroadcast(h[0], 1u), quadBroadcast(h[0], 2u), quadBroadcast(h[0], 3u), v[0], v[1]);
+  mac(acc, quadBroadcast(h[1], 0u), quadBroadcast(h[1], 1u), quadBroadcast(h[1], 2u), quadBroadcast(h[1], 3u), v[2], v[3]);
+  mac(acc, quadBroadcast(h[2], 0u), quadBroadcast(h[2], 1u), quadBroadcast(h[2], 2u), quadBroadcast(h[2], 3u), v[4], v[5]);
+  mac(acc, quadBroadcast(h[3], 0u), quadBroadcast(h[3], 1u), quadBroadcast(h[3], 2u), quadBroadcast(h[3], 3u), v[6], v[7]);
+}
+
+@compute @workgroup_size(WG_X, WG_Y)
+fn matmul_subgroup(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(subgroup_invocation_id) lane: u32) {
+  let m0 = 16u * gid.y;
+  let n0 = 8u * gid.x;
+  let r = m0 + 4u * (lane & 3u);
+  let abase = gid.z * p.sa;
+  let bbase = gid.z * p.sb;
+  var acc: array<vec4<f32>, 32>;
+  // no early exit for out-of-range invocations: every lane of a quad takes part in the broadcasts
+  let kfull = p.K & ~3u;
+  for (var k = 0u; k < kfull; k += 4u) {
+    step(&acc, abase, bbase, r, n0, k, 4u);
+  }
+  if (kfull < p.K) {
+    step(&acc, abase, bbase, r, n0, kfull, p.K - kfull);
+  }
+  store_block(&acc, gid.z * p.sc, m0, n0);
+}

@@ -1,0 +1,153 @@
+// The matmul kernel variants, how each is dispatched, and which one an op uses. No autograd,
+// no argument checks (src/ops/matmul.ts), no timing (src/ops/matmul_tune.ts).
+//
+//   shared   shaders/matmul.wgsl           64x64 tiles staged in workgroup memory, 8x8 per thread
+//   register shaders/matmul_register.wgsl  16x8 per thread from global memory, no barriers
+//   subgroup shaders/matmul_subgroup.wgsl  as register, quads share A through quadBroadcast
+//                                           (needs the 'subgroups' feature)
+//
+// Selection (pickKernel, synchronous): the autotuner's remembered choice for this adapter and
+// shape bucket if there is one and it can run here; otherwise the default: on CPU adapters
+// (SwiftShader) subgroup, or register without the feature (~2.7x and ~1.7x the shared kernel's
+// GFLOP per CPU-second there, docs/matmul-perf.md); on GPUs the shared kernel until tuning says
+// otherwise (no GPU measurements yet).
+
+import { engine, type Engine } from '../runtime/engine.js';
+import type { PooledBuffer } from '../runtime/pool.js';
+import type { PipelineSpec } from '../runtime/pipelines.js';
+import { adapterKey, isCpuAdapter, tuned } from '../runtime/autotune.js';
+
+export type MatmulKernel =
+  | { kind: 'shared'; wgX: number; wgY: number; bk: number }
+  | { kind: 'register'; wgX: number; wgY: number }
+  | { kind: 'subgroup'; wgX: number; wgY: number };
+
+/** One product: c[z] = op(a[z]) . op(b[z]) for z < batch, op(a) [M,K], op(b) [K,N]. */
+export interface Gemm { M: number; N: number; K: number; batch: number; ta: boolean; tb: boolean }
+
+/** Stored operands and epilogue of one dispatch. */
+export interface GemmArgs {
+  buffers: { a: PooledBuffer; b: PooledBuffer; bias: PooledBuffer; c: PooledBuffer };
+  /** batch strides in elements (0 broadcasts) */
+  sa: number;
+  sb: number;
+  hasBias: boolean;
+  relu: boolean;
+}
+
+export const SHARED_DEFAULT: MatmulKernel = { kind: 'shared', wgX: 8, wgY: 8, bk: 16 };
+
+export function kernelName(k: MatmulKernel): string {
+  return k.kind === 'shared' ? `shared ${k.wgX}x${k.wgY} bk${k.bk}` : `${k.kind} ${k.wgX}x${k.wgY}`;
+}
+
+/** Inverse of kernelName; null for anything else (e.g. a stale cache entry). */
+export function parseKernel(s: string): MatmulKernel | null {
+  const m = /^(shared|register|subgroup) (\d+)x(\d+)(?: bk(\d+))?$/.exec(s);
+  if (!m || (m[1] === 'shared') !== (m[4] !== undefined)) return null;
+  const [wgX, wgY] = [Number(m[2]), Number(m[3])];
+  return m[1] === 'shared' ? { kind: 'shared', wgX, wgY, bk: Number(m[4]) } : { kind: m[1] as 'register' | 'subgroup', wgX, wgY };
+}
+
+/** Why `k` cannot run on `e`, or null when it can. */
+export function kernelProblem(k: MatmulKernel, e: Engine): string | null {
+  const lim = e.device.limits;
+  const { wgX, wgY } = k;
+  if (![wgX, wgY].every((v) => Number.isInteger(v) && v > 0)) return 'workgroup sizes must be positive integers';
+  if (wgX * wgY > lim.maxComputeInvocationsPerWorkgroup) return `wgX*wgY must be <= ${lim.maxComputeInvocationsPerWorkgroup}`;
+  if (k.kind === 'shared') {
+    if (!Number.isInteger(k.bk) || k.bk <= 0 || k.bk % 4 !== 0) return 'bk must be a positive multiple of 4';
+    if (32 * k.bk * (wgX + wgY) > lim.maxComputeWorkgroupStorageSize)
+      return `32*bk*(wgX+wgY) must be <= ${lim.maxComputeWorkgroupStorageSize} bytes`;
+  }
+  if (k.kind === 'subgroup') {
+    if (!e.features.has('subgroups')) return "needs the 'subgroups' feature, which this device lacks";
+    if (wgX % 4 !== 0) return 'wgX must be a multiple of 4 (quads run along x)';
+  }
+  return null;
+}
+
+export function checkKernel(k: MatmulKernel, op: string, what = 'kernel'): void {
+  const why = kernelProblem(k, engine());
+  if (why) throw new RangeError(`webgpu-cnn: ${op}: bad ${what} ${JSON.stringify(k)}: ${why}`);
+}
+
+/** Contiguous dimensions of the stored operands are multiples of 4 (vector loads). */
+function aligned(g: Gemm): { va: boolean; vb: boolean } {
+  return { va: (g.ta ? g.M : g.K) % 4 === 0, vb: (g.tb ? g.K : g.N) % 4 === 0 };
+}
+
+/** Pipeline of `k` for `g` (also used to compile ahead of time). */
+export function pipelineSpec(k: MatmulKernel, g: Gemm): PipelineSpec {
+  const { va, vb } = aligned(g);
+  const c = { WG_X: k.wgX, WG_Y: k.wgY, TA: +g.ta, TB: +g.tb };
+  // shared: alignment is a uniform (its loads branch on it); the others: override constants
+  if (k.kind === 'shared') return { shader: 'matmul', entry: 'matmul', constants: { ...c, BK: k.bk } };
+  const shader = k.kind === 'subgroup' ? 'matmul_subgroup' : 'matmul_register';
+  return { shader, entry: shader, constants: { ...c, VA: +va, VB: +vb } };
+}
+
+/** Record one dispatch of kernel `k` for product `g`. */
+export function dispatchGemm(k: MatmulKernel, g: Gemm, args: GemmArgs, op: string): void {
+  const { va, vb } = aligned(g);
+  const spec = pipelineSpec(k, g);
+  const uniforms: Record<string, number> = {
+    M: g.M, N: g.N, K: g.K, sa: args.sa, sb: args.sb, sc: g.M * g.N, has_bias: +args.hasBias, relu: +args.relu,
+  };
+  if (k.kind === 'shared') Object.assign(uniforms, { va: +va, vb: +vb });
+  const perThread = k.kind === 'shared' ? [8, 8] : [8, 16]; // [columns, rows] of c per invocation
+  engine().queue.dispatch({
+    ...spec, op, uniforms, buffers: args.buffers,
+    workgroups: [Math.ceil(g.N / (perThread[0] * k.wgX)), Math.ceil(g.M / (perThread[1] * k.wgY)), g.batch],
+  });
+}
+
+const bucket = (n: number) => 2 ** Math.ceil(Math.log2(Math.max(n, 1)));
+
+/** Autotuning key of `g` on `e`: adapter, transposes, alignment, power-of-two size buckets. */
+export function tuneKey(g: Gemm, e: Engine = engine()): string {
+  const { va, vb } = aligned(g);
+  return `${adapterKey(e)}|matmul|t${+g.ta}${+g.tb}|v${+va}${+vb}|${bucket(g.M)}x${bucket(g.N)}x${bucket(g.K)}x${bucket(g.batch)}`;
+}
+
+/** The untuned choice (see the file comment); small products get smaller workgroups. */
+export function defaultKernel(g: Gemm, e: Engine = engine()): MatmulKernel {
+  if (!isCpuAdapter(e)) return SHARED_DEFAULT;
+  const kind = e.features.has('subgroups') ? 'subgroup' : 'register';
+  // fewer than ~4 workgroups of 8x8 invocations: 4x4 keeps both the cores busy and idle lanes few
+  const blocks = Math.ceil(g.M / 16) * Math.ceil(g.N / 8) * g.batch;
+  return blocks < 256 ? { kind, wgX: 4, wgY: 4 } : { kind, wgX: 8, wgY: 8 };
+}
+
+/** Kernel for `g`: the tuned choice if any and runnable here, else the default. */
+export function pickKernel(g: Gemm, e: Engine = engine()): MatmulKernel {
+  const t = tuned(tuneKey(g, e));
+  const k = t ? parseKernel(t) : null;
+  return k && !kernelProblem(k, e) ? k : defaultKernel(g, e);
+}
+
+let recorders: Map<string, Gemm>[] = [];
+
+/** Called by matmul/bmm and their backward products: lets recordGemms see every product run. */
+export function noteGemm(g: Gemm): void {
+  for (const r of recorders) r.set(tuneKey(g), g);
+}
+
+/** Run `f` and return one product per tuning key that matmul ops ran meanwhile. */
+export async function recordGemms(f: () => unknown): Promise<Gemm[]> {
+  const seen = new Map<string, Gemm>();
+  recorders.push(seen);
+  try {
+    await f();
+  } finally {
+    recorders = recorders.filter((r) => r !== seen);
+  }
+  return [...seen.values()];
+}
+
+/** The variants the autotuner tries on `e` (a handful: each is a pipeline compile). */
+export function candidates(e: Engine = engine()): MatmulKernel[] {
+  const list: MatmulKernel[] = [SHARED_DEFAULT, { kind: 'register', wgX: 8, wgY: 8 }, { kind: 'register', wgX: 4, wgY: 4 }];
+  if (e.features.has('subgroups')) list.push({ kind: 'subgroup', wgX: 8, wgY: 8 }, { kind: 'subgroup', wgX: 4, wgY: 4 });
+  return list.filter((k) => !kernelProblem(k, e));
+}

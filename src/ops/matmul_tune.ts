@@ -1,0 +1,109 @@
+// Matmul autotuning: time the kernel variants (matmul_kernels.ts) on this device for one
+// product shape and remember the fastest for the shape's bucket (runtime/autotune.ts persists
+// it). Explicit and async, because ops are synchronous: call it once before training (or let
+// tuneMatmulsIn find the products of a step); afterwards matmul/bmm and their backward products
+// pick the remembered kernel synchronously, in this process and in later ones.
+//
+// Every candidate is validated before it is timed: on integer data in {-1, 0, 1} every sum is
+// exact in f32 in any order, so each kernel must reproduce the shared-memory kernel's result
+// bit for bit. A kernel that does not (e.g. if a device broke the subgroup kernel's quad
+// assumption) is reported and never chosen.
+
+import { engine } from '../runtime/engine.js';
+import { loadTuning, measure, remember, tuned } from '../runtime/autotune.js';
+import { empty, tensor, type Tensor } from '../tensor/tensor.js';
+import {
+  SHARED_DEFAULT, candidates, dispatchGemm, kernelName, kernelProblem, parseKernel, pipelineSpec, recordGemms, tuneKey,
+  type Gemm, type MatmulKernel,
+} from './matmul_kernels.js';
+
+export interface TuneMatmulOptions {
+  transA?: boolean;
+  transB?: boolean;
+  /** batch of a bmm (default 1) */
+  batch?: number;
+  /** variants to try (default: candidates() of this device) */
+  candidates?: MatmulKernel[];
+  /** timed samples per variant (median; default 5) */
+  samples?: number;
+  /** time again even if a choice is remembered for this bucket */
+  force?: boolean;
+}
+
+export interface TuneResult {
+  /** the bucket's key (adapter, transposes, alignment, sizes) */
+  key: string;
+  kernel: MatmulKernel;
+  /** true when the choice was remembered and nothing was timed */
+  cached: boolean;
+  /** per variant: median ms, or why it was rejected */
+  timings: { kernel: string; ms?: number; error?: string }[];
+}
+
+/** Deterministic values in {-1, 0, 1}. */
+function ternary(n: number, seed: number): Float32Array {
+  const out = new Float32Array(n);
+  let s = seed >>> 0 || 1;
+  for (let i = 0; i < n; i++) {
+    s ^= s << 13, s ^= s >>> 17, s ^= s << 5;
+    out[i] = ((s >>> 0) % 3) - 1;
+  }
+  return out;
+}
+
+/** Pick (and remember) the fastest matmul kernel for op(a) [M,K] . op(b) [K,N] on this device. */
+export async function tuneMatmul(M: number, N: number, K: number, opts: TuneMatmulOptions = {}): Promise<TuneResult> {
+  const e = engine();
+  await loadTuning();
+  const g: Gemm = { M, N, K, batch: opts.batch ?? 1, ta: !!opts.transA, tb: !!opts.transB };
+  if (![M, N, K, g.batch].every((v) => Number.isInteger(v) && v > 0))
+    throw new RangeError(`webgpu-cnn: tuneMatmul: sizes must be positive integers, got M=${M} N=${N} K=${K} batch=${g.batch}`);
+  const key = tuneKey(g, e);
+  const known = tuned(key);
+  const knownKernel = known ? parseKernel(known) : null;
+  if (knownKernel && !kernelProblem(knownKernel, e) && !opts.force) return { key, kernel: knownKernel, cached: true, timings: [] };
+
+  const list = (opts.candidates ?? candidates(e)).filter((k) => !kernelProblem(k, e));
+  if (!list.length) throw new RangeError('webgpu-cnn: tuneMatmul: no candidate kernel can run on this device');
+  // compile every pipeline first, concurrently, so that no timing includes a compile
+  await Promise.all([SHARED_DEFAULT, ...list].map((k) => e.queue.pipelines.getAsync(pipelineSpec(k, g))));
+  const a = tensor(ternary(g.batch * M * K, 1), [g.batch * M * K]);
+  const b = tensor(ternary(g.batch * K * N, 2), [g.batch * K * N]);
+  const run = (k: MatmulKernel): Tensor => {
+    const c = empty([g.batch * M * N]);
+    dispatchGemm(k, g, { buffers: { a: a.buffer, b: b.buffer, bias: a.buffer, c: c.buffer }, sa: M * K, sb: K * N, hasBias: false, relu: false }, 'tuneMatmul');
+    return c;
+  };
+  const timings: TuneResult['timings'] = [];
+  const valid: MatmulKernel[] = [];
+  try {
+    const ref = run(SHARED_DEFAULT);
+    const want = await ref.read();
+    ref.dispose();
+    for (const k of list) {
+      const y = run(k);
+      const got = await y.read();
+      y.dispose();
+      const bad = got.findIndex((v, i) => v !== want[i]);
+      if (bad < 0) valid.push(k);
+      else timings.push({ kernel: kernelName(k), error: `wrong result at ${bad}: ${got[bad]} instead of ${want[bad]}` });
+    }
+    const ms = await measure(e, valid.map((k) => () => run(k).dispose()), opts.samples ?? 5);
+    valid.forEach((k, i) => timings.push({ kernel: kernelName(k), ms: ms[i] }));
+  } finally {
+    a.dispose();
+    b.dispose();
+  }
+  let best: { kernel: MatmulKernel; ms: number } | null = null;
+  for (const t of timings) if (t.ms !== undefined && (!best || t.ms < best.ms)) best = { kernel: parseKernel(t.kernel)!, ms: t.ms };
+  if (!best) throw new Error(`webgpu-cnn: tuneMatmul: every candidate failed validation: ${JSON.stringify(timings)}`);
+  await remember(key, kernelName(best.kernel));
+  return { key, kernel: best.kernel, cached: false, timings };
+}
+
+/** Run `f` (e.g. one training step), then tune every matmul/bmm product it ran (forward and backward). */
+export async function tuneMatmulsIn(f: () => unknown, opts: Omit<TuneMatmulOptions, 'transA' | 'transB' | 'batch'> = {}): Promise<TuneResult[]> {
+  const out: TuneResult[] = [];
+  for (const g of await recordGemms(f)) out.push(await tuneMatmul(g.M, g.N, g.K, { ...opts, transA: g.ta, transB: g.tb, batch: g.batch }));
+  return out;
+}

@@ -1,0 +1,256 @@
+// End-to-end test of the training demo (demo/index.html) in headless Chromium with WebGPU on
+// SwiftShader: the page loads, trains a few steps and the loss goes down, the filter and
+// feature-map canvases show something, a digit drawn with the mouse gets probabilities that sum
+// to 1, and a saved model loads back with the same predictions. Screenshots go to
+// test-results/demo-*.png (git-ignored) for a human look.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import type { Browser, Page } from 'playwright-core';
+import type { ViteDevServer } from 'vite';
+import { launchChromium, startVite, watchPage } from '../harness/chromium.js';
+
+const OUT = 'test-results';
+let browser: Browser, server: ViteDevServer, url: string, page: Page;
+const log: string[] = [];
+
+interface DemoState {
+  ready: boolean;
+  backend: string;
+  adapter: string;
+  running: boolean;
+  history: { step: number; loss: number; ips: number }[];
+  inspections: number;
+  evalResult: { accuracy: number; evaluated: number } | null;
+}
+const demoState = (p: Page) => p.evaluate(() => (window as unknown as { __demo: { state: DemoState } }).__demo.state);
+
+async function waitFor(p: Page, fn: string, timeout = 60_000): Promise<void> {
+  try {
+    await p.waitForFunction(fn, null, { timeout, polling: 200 });
+  } catch (e) {
+    throw new Error(`timed out waiting for ${fn}\n${log.slice(-30).join('\n')}`);
+  }
+}
+
+/** Variance of the canvas's grey levels: 0 for a blank (single-colour) canvas. */
+function canvasVariance(p: Page, selector: string): Promise<number> {
+  return p.evaluate((sel) => {
+    const c = document.querySelector(sel) as HTMLCanvasElement | null;
+    if (!c || !c.width || !c.height) return -1;
+    const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+    let s = 0, s2 = 0;
+    for (let i = 0; i < d.length; i += 4) {
+      const l = (d[i] + d[i + 1] + d[i + 2]) / 3;
+      s += l;
+      s2 += l * l;
+    }
+    const n = d.length / 4;
+    return s2 / n - (s / n) ** 2;
+  }, selector);
+}
+
+/**
+ * Open the demo and wait for the worker to be ready. On a cold Vite cache the first load can
+ * race Vite's dependency pre-bundling (a 504 "Outdated Optimize Dep" leaves the page without
+ * its script): then load it once more.
+ */
+async function openDemo(p: Page, query: string): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    await p.goto(`${url}/demo/${query}`);
+    try {
+      await p.waitForFunction('window.__demo?.state.ready === true', null, { timeout: attempt ? 90_000 : 45_000, polling: 200 });
+      return;
+    } catch (e) {
+      if (attempt) throw new Error(`the demo did not become ready\n${log.slice(-30).join('\n')}`);
+    }
+  }
+}
+
+/** Training steps the first case waits for (batch 8): SwiftShader trains a few images per second. */
+const STEPS = 24;
+
+/** Mean cross-entropy of the current model on 32 fixed training digits (through the worker). */
+function fixedSetLoss(p: Page): Promise<number> {
+  return p.evaluate(async () => {
+    const d = (window as unknown as { __demo: { client: { request(r: unknown): Promise<{ image?: Float32Array; label?: number; probs?: Float32Array }> } } }).__demo;
+    const n = 32, x = new Float32Array(n * 784), labels: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const r = await d.client.request({ type: 'digit', split: 'train', index: i * 97 });
+      x.set(r.image!, i * 784);
+      labels.push(r.label!);
+    }
+    const probs = (await d.client.request({ type: 'predict', images: x, n })).probs!;
+    return labels.reduce((s, l, i) => s - Math.log(Math.max(probs[i * 10 + l], 1e-30)), 0) / n;
+  });
+}
+
+/** Draw a "7" with mouse strokes on the draw canvas; returns the page's probabilities. */
+async function drawSeven(p: Page): Promise<number[]> {
+  await p.locator('#draw').scrollIntoViewIfNeeded();
+  const box = (await p.locator('#draw-canvas').boundingBox())!;
+  const at = (x: number, y: number) => [box.x + (x * box.width) / 280, box.y + (y * box.height) / 280] as const;
+  await p.mouse.move(...at(70, 60));
+  await p.mouse.down();
+  for (const [x, y] of [[120, 58], [170, 57], [215, 60], [190, 110], [165, 160], [145, 210], [135, 240]]) await p.mouse.move(...at(x, y), { steps: 4 });
+  await p.mouse.up();
+  await p.waitForFunction('window.__demo.draw.probs !== null && !window.__demo.draw.busy && !window.__demo.draw.dirty', null, { timeout: 30_000, polling: 100 });
+  return p.evaluate(() => Array.from((window as unknown as { __demo: { draw: { probs: Float32Array } } }).__demo.draw.probs));
+}
+
+describe('demo page [chromium/swiftshader]', { timeout: 180_000 }, () => {
+  before(async () => {
+    mkdirSync(OUT, { recursive: true });
+    const v = await startVite();
+    server = v.server;
+    url = v.url;
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    watchPage(page, log);
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it('loads, trains a few steps on WebGPU and the loss decreases', async () => {
+    await openDemo(page, '?nopretrained');
+    const s0 = await demoState(page);
+    assert.equal(s0.backend, 'webgpu', `training runs on WebGPU (adapter: ${s0.adapter})`);
+    // small batches, a brisk learning rate and no augmentation: a visible drop in few steps
+    await page.selectOption('#batch', '8');
+    await page.fill('#lr', '0.005');
+    await page.dispatchEvent('#lr', 'change');
+    await page.uncheck('#augment');
+    const before = await fixedSetLoss(page);
+    await page.click('#btn-start');
+    await waitFor(page, `(window.__demo.state.history.at(-1)?.step ?? 0) >= ${STEPS}`, 100_000);
+    await page.click('#btn-pause');
+    const after = await fixedSetLoss(page);
+    const s = await demoState(page);
+    const h = s.history;
+    const ips = h.slice(1).map((x) => x.ips).sort((a, b) => a - b);
+    console.log(`# WebGPU on ${s.adapter}: ${h.length} chunks to step ${h.at(-1)!.step}; chunk losses ${h.map((x) => x.loss.toFixed(2)).join(' ')}`);
+    console.log(`# loss on 32 fixed training digits: ${before.toFixed(4)} -> ${after.toFixed(4)}; images/s (median over chunks) ${ips[ips.length >> 1]?.toFixed(1)}`);
+    assert.ok(after < before - 0.1, `loss did not decrease: ${before} -> ${after}`);
+    assert.equal(await page.evaluate(() => document.getElementById('banner')!.className.includes('error')), false, 'no error banner');
+  });
+
+  it('measures training images/s on WebGPU and in plain JavaScript', async () => {
+    await page.selectOption('#batch', '32');
+    await page.click('#btn-bench');
+    await waitFor(page, 'window.__demo.state.bench !== null', 60_000);
+    const bench = await page.evaluate(() => (window as unknown as { __demo: { state: { bench: { backend: string; imagesPerSec: number; steps: number }[] } } }).__demo.state.bench);
+    console.log(`# speed, batch 32: ${bench.map((r) => `${r.backend} ${r.imagesPerSec.toFixed(1)} images/s (${r.steps} steps)`).join(', ')}`);
+    assert.deepEqual(bench.map((r) => r.backend), ['webgpu', 'cpu']);
+    assert.ok(bench.every((r) => r.imagesPerSec > 0), 'both backends trained');
+    await page.locator('#train').screenshot({ path: `${OUT}/demo-bench.png` });
+  });
+
+  it('filter and feature-map canvases are not blank', async () => {
+    await waitFor(page, 'window.__demo.state.inspections >= 2');
+    await page.click('#pick-next');
+    await waitFor(page, 'window.__demo.state.inspections >= 3');
+    for (const sel of ['#filters', 'canvas[data-stage="conv1"]', 'canvas[data-stage="relu1"]', 'canvas[data-stage="pool1"]', 'canvas[data-stage="pool2"]', '#slide-grid', '#grid-numbers']) {
+      const v = await canvasVariance(page, sel);
+      console.log(`#   ${sel}: grey variance ${v.toFixed(1)}`);
+      assert.ok(v > 20, `${sel} looks blank (variance ${v})`);
+    }
+    await page.check('#show-grads');
+    await waitFor(page, 'window.__demo.state.inspections >= 4');
+    assert.ok((await canvasVariance(page, 'canvas[data-stage="conv2"]')) > 5, 'gradient maps not blank');
+    await page.uncheck('#show-grads');
+    await page.screenshot({ path: `${OUT}/demo-full.png`, fullPage: true });
+    for (const id of ['train', 'test', 'step-grid', 'step-slide', 'step-maps', 'step-filters', 'step-head', 'step-augment'])
+      await page.locator(`#${id}`).screenshot({ path: `${OUT}/demo-${id}.png` });
+  });
+
+  it('a digit drawn with the mouse gets probabilities that sum to 1', async () => {
+    const probs = await drawSeven(page);
+    const sum = probs.reduce((a, b) => a + b, 0);
+    console.log(`#   drawn "7": probabilities ${probs.map((p) => p.toFixed(3)).join(' ')} (sum ${sum.toFixed(6)})`);
+    assert.equal(probs.length, 10);
+    assert.ok(probs.every((p) => p >= 0 && p <= 1), 'each probability in [0, 1]');
+    // f32 softmax of 10 terms: the sum is 1 to within a few ulps
+    assert.ok(Math.abs(sum - 1) < 1e-5, `probabilities sum to ${sum}`);
+    assert.ok((await canvasVariance(page, '#draw-preview')) > 20, 'the 28x28 preview shows the drawing');
+    await page.locator('#draw').screenshot({ path: `${OUT}/demo-draw.png` });
+  });
+
+  it('save then load (file and IndexedDB) restores the same predictions', async () => {
+    const predictions = () =>
+      page.evaluate(async () => {
+        const d = (window as unknown as { __demo: { client: { request(r: unknown): Promise<{ image?: Float32Array; probs?: Float32Array }> }; draw: { image: Float32Array } } }).__demo;
+        const x = new Float32Array(9 * 784);
+        for (let i = 0; i < 8; i++) x.set((await d.client.request({ type: 'digit', split: 'test', index: i * 37 })).image!, i * 784);
+        x.set(d.draw.image, 8 * 784);
+        return Array.from((await d.client.request({ type: 'predict', images: x, n: 9 })).probs!);
+      });
+    const maxDiff = (a: number[], b: number[]) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
+    const before = await predictions();
+    const [dl] = await Promise.all([page.waitForEvent('download'), page.click('#btn-download')]);
+    const file = `${OUT}/demo-model.safetensors`;
+    await dl.saveAs(file);
+    await page.click('#btn-reset');
+    await waitFor(page, 'window.__demo.state.history.length === 0');
+    const reset = await predictions();
+    assert.ok(maxDiff(before, reset) > 1e-3, 'reset changed the predictions');
+    await page.setInputFiles('#file-upload', file);
+    await waitFor(page, 'document.getElementById("model-msg").textContent.startsWith("Loaded")');
+    const loaded = await predictions();
+    console.log(`#   file: max |diff| after load ${maxDiff(before, loaded)} (after reset ${maxDiff(before, reset).toFixed(3)})`);
+    // same weights, same kernels, same inputs: identical up to summation order (none changes)
+    assert.ok(maxDiff(before, loaded) < 1e-6, 'loaded model predicts as the saved one');
+
+    await page.fill('#idb-name', 'e2e');
+    await page.click('#btn-idb-save');
+    await waitFor(page, 'document.getElementById("model-msg").textContent.startsWith("Saved")');
+    await page.click('#btn-reset');
+    await waitFor(page, 'window.__demo.state.history.length === 0');
+    await page.selectOption('#idb-list', 'e2e');
+    await page.click('#btn-idb-load');
+    await waitFor(page, 'document.getElementById("model-msg").textContent.includes("from this browser")');
+    const fromIdb = await predictions();
+    console.log(`#   IndexedDB: max |diff| after load ${maxDiff(before, fromIdb)}`);
+    assert.ok(maxDiff(before, fromIdb) < 1e-6, 'IndexedDB round trip predicts as the saved one');
+  });
+
+  it('a lost GPU device is reported and training recovers', async () => {
+    const s = await demoState(page);
+    assert.notEqual(s.adapter, 'none (no WebGPU)', 'SwiftShader WebGPU adapter expected in this browser');
+    await page.evaluate(() => (window as unknown as { __demo: { client: { send(m: unknown): void } } }).__demo.client.send({ type: 'debug-lose-device' }));
+    await waitFor(page, 'document.getElementById("banner").textContent.includes("Recovered")');
+    const stepBefore = (await demoState(page)).history.at(-1)?.step ?? 0;
+    await page.click('#btn-start');
+    await waitFor(page, `(window.__demo.state.history.at(-1)?.step ?? 0) >= ${stepBefore + 2}`);
+    await page.click('#btn-pause');
+    await page.locator('header').screenshot({ path: `${OUT}/demo-recovered.png` });
+  });
+
+  it('the pretrained model ships with the page and reads a drawn 7 at once', async () => {
+    const p3 = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    watchPage(p3, log);
+    await p3.goto(`${url}/demo/`);
+    await p3.waitForFunction('window.__demo?.state.ready === true && document.getElementById("model-source").textContent.includes("pretrained")', null, { timeout: 60_000 });
+    const probs = await drawSeven(p3);
+    const best = probs.indexOf(Math.max(...probs));
+    console.log(`#   pretrained: drawn "7" read as ${best} (${(probs[best] * 100).toFixed(1)}%)`);
+    assert.equal(best, 7, `the pretrained model reads the drawn 7 as ${best}`);
+    await p3.waitForFunction('(window.__demo.state.evalResult?.evaluated ?? 0) >= 100', null, { timeout: 60_000 });
+    await p3.screenshot({ path: `${OUT}/demo-pretrained.png` });
+    await p3.close();
+  });
+
+  it('without WebGPU the page says how to enable it', async () => {
+    const p2 = await browser.newPage({ viewport: { width: 1280, height: 700 } });
+    watchPage(p2, log);
+    await p2.goto(`${url}/demo/?nogpu&nopretrained`);
+    await p2.waitForFunction('window.__demo?.state.ready === true', null, { timeout: 60_000 });
+    const text = await p2.evaluate(() => document.getElementById('banner')!.textContent!);
+    assert.match(text, /no WebGPU/);
+    assert.match(text, /enable-unsafe-webgpu/);
+    assert.match(text, /https:\/\/|localhost/);
+    await p2.screenshot({ path: `${OUT}/demo-no-webgpu.png` });
+    await p2.close();
+  });
+});
