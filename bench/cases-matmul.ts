@@ -1,10 +1,12 @@
-// matmul cases (compute-bound): naive, tiled (the op's own tile choice) and tuned tile shapes,
+// matmul cases (compute-bound): naive, 'op' (the op's own, untuned kernel choice for this
+// adapter: matmul_kernels.ts defaultKernel) and every kernel variant with a few tile shapes,
 // on the LeNet dense layers (forward, and the two backward products as the autograd rule
 // computes them: dX = dy . W^T, dW = X^T . dy, via transpose flags) and square sizes 256..4096.
 // Reference: float64 dot product per output element (sampled above CHECK_BUDGET).
 // Peer: tf.matMul with the same transpose flags.
 
 import { matmul, matmulNaive } from '../src/ops/matmul.js';
+import type { MatmulKernel } from '../src/ops/matmul_kernels.js';
 import { oursImpl, upload } from './impl.js';
 import { tfImpl } from './peer-tfjs.js';
 import { checkOutput, randomData, type ElementRef } from './reference.js';
@@ -39,13 +41,19 @@ const SHAPES: Shape[] = [
 ];
 
 /**
- * Tile shapes timed besides the op's default (64x64 tile, K step 16): each thread computes 8x8
- * outputs, so a tile edge is 8 x threads. Names give the tile (M x N) and the K step.
+ * Kernel variants timed besides the op's own (untuned) choice (src/ops/matmul_kernels.ts):
+ * shared = tiles staged in workgroup memory, 8x8 outputs per thread (name: tile M x N x K step);
+ * register = 16x8 per thread straight from global memory; subgroup = register with quads
+ * sharing A (needs the 'subgroups' feature).
  */
-const TUNED = [
-  { name: 'tiled-32x32x16', tiles: { wgX: 4, wgY: 4, bk: 16 }, gpuOnly: false },
-  { name: 'tiled-64x64x32', tiles: { wgX: 8, wgY: 8, bk: 32 }, gpuOnly: false },
-  { name: 'tiled-128x128x8', tiles: { wgX: 16, wgY: 16, bk: 8 }, gpuOnly: false },
+const VARIANTS: { name: string; kernel: MatmulKernel; requires?: string }[] = [
+  { name: 'shared-64x64x16', kernel: { kind: 'shared', wgX: 8, wgY: 8, bk: 16 } },
+  { name: 'shared-64x64x32', kernel: { kind: 'shared', wgX: 8, wgY: 8, bk: 32 } },
+  { name: 'shared-128x128x8', kernel: { kind: 'shared', wgX: 16, wgY: 16, bk: 8 } },
+  { name: 'register-8x8', kernel: { kind: 'register', wgX: 8, wgY: 8 } },
+  { name: 'register-4x4', kernel: { kind: 'register', wgX: 4, wgY: 4 } },
+  { name: 'subgroup-8x8', kernel: { kind: 'subgroup', wgX: 8, wgY: 8 }, requires: 'subgroups' },
+  { name: 'subgroup-4x4', kernel: { kind: 'subgroup', wgX: 4, wgY: 4 }, requires: 'subgroups' },
 ];
 
 function label(s: Shape): string {
@@ -66,14 +74,15 @@ function matmulRef(s: Shape, a: Float32Array, b: Float32Array): ElementRef {
   };
 }
 
-function matmulCase(s: Shape, variant: string, tiles: { wgX: number; wgY: number; bk: number } | null, large: boolean): BenchCase {
+function matmulCase(s: Shape, variant: string, kernel: MatmulKernel | null, requires?: string): BenchCase {
   const aShape = s.ta ? [s.K, s.M] : [s.M, s.K], bShape = s.tb ? [s.N, s.K] : [s.K, s.N];
   return {
     id: `matmul/${variant}/${label(s).replace(/ /g, '')}`,
     kernel: 'matmul',
     variant,
     shape: `${label(s)} (${s.note})`,
-    large,
+    large: s.large,
+    requires,
     flops: 2 * s.M * s.N * s.K,
     bytes: 4 * (s.M * s.K + s.K * s.N + s.M * s.N),
     peer: `tf.matMul(a, b, ${s.ta}, ${s.tb})`,
@@ -82,7 +91,7 @@ function matmulCase(s: Shape, variant: string, tiles: { wgX: number; wgY: number
       const ta = upload(tf, a, aShape), tb = upload(tf, b, bShape);
       const opts = { transA: s.ta, transB: s.tb };
       const run = variant === 'naive' ? () => matmulNaive(ta.ours, tb.ours, opts)
-        : () => matmul(ta.ours, tb.ours, tiles ? { ...opts, tiles } : opts);
+        : () => matmul(ta.ours, tb.ours, kernel ? { ...opts, kernel } : opts);
       return {
         ours: oursImpl(run, [ta.ours, tb.ours]),
         peer: tf ? tfImpl(() => tf.matMul(ta.peer as never, tb.peer as never, s.ta, s.tb), [ta.peer!, tb.peer!]) : undefined,
@@ -96,10 +105,10 @@ function matmulCase(s: Shape, variant: string, tiles: { wgX: number; wgY: number
 export function matmulCases(): BenchCase[] {
   const cases: BenchCase[] = [];
   for (const s of SHAPES) {
-    if (s.naive) cases.push(matmulCase(s, 'naive', null, s.large));
-    cases.push(matmulCase(s, 'tiled', null, s.large));
-    if (s.ta || s.tb || s.N < 64) continue; // tuned tiles on the plain, wide shapes only
-    for (const t of TUNED) cases.push(matmulCase(s, t.name, t.tiles, s.large || t.gpuOnly));
+    if (s.naive) cases.push(matmulCase(s, 'naive', null));
+    cases.push(matmulCase(s, 'op', null));
+    if (s.ta || s.tb || s.N < 64) continue; // kernel variants on the plain, wide shapes only
+    for (const v of VARIANTS) cases.push(matmulCase(s, v.name, v.kernel, v.requires));
   }
   return cases;
 }

@@ -16,8 +16,11 @@ export function allCases(): BenchCase[] {
   return [...convCases(), ...matmulCases(), ...poolCases(), ...denseCases(), ...optimCases(), ...elementwiseCases(), ...lenetCases()];
 }
 
-/** `filter`: a substring of the case id, or /regex/ (flags allowed). Several: comma-separated, any matches. */
-export function selectCases(cases: BenchCase[], filter = '', large = false): BenchCase[] {
+/**
+ * `filter`: a substring of the case id, or /regex/ (flags allowed). Several: comma-separated, any
+ * matches. With `features` (the device's), cases needing a missing feature are left out.
+ */
+export function selectCases(cases: BenchCase[], filter = '', large = false, features?: ReadonlySet<string>): BenchCase[] {
   const tests = filter
     .split(',')
     .map((f) => f.trim())
@@ -30,5 +33,7 @@ export function selectCases(cases: BenchCase[], filter = '', large = false): Ben
       }
       return (id: string) => id.includes(f);
     });
-  return cases.filter((c) => (large || !c.large) && (tests.length === 0 || tests.some((t) => t(c.id))));
+  return cases.filter(
+    (c) => (large || !c.large) && (!c.requires || !features || features.has(c.requires)) && (tests.length === 0 || tests.some((t) => t(c.id))),
+  );
 }

@@ -9,21 +9,25 @@
 // raise it so one run's work is submitted in one go (our timestamp bracket, timing.ts, needs
 // that; it only saves tfjs submit overhead). The run's `submit()` flushes tfjs's queue.
 
-import * as tf from '@tensorflow/tfjs-core';
-// tfjs-core alone registers no gradients (the @tensorflow/tfjs umbrella package does this import).
-import '@tensorflow/tfjs-core/dist/register_all_gradients';
-import { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
+import type * as tfNs from '@tensorflow/tfjs-core';
+import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { engine } from '../src/runtime/engine.js';
 import type { Impl } from './types.js';
 
-export type TF = typeof tf;
-
-export const TFJS_VERSION = tf.version_core;
+export type TF = typeof tfNs;
 
 let backend: WebGPUBackend | null = null;
 
-/** Start tfjs's WebGPU backend on the engine's device (idempotent per device). */
+/**
+ * Start tfjs's WebGPU backend on the engine's device (idempotent per device). tfjs is imported
+ * here, dynamically: in Node its platform code needs `require` (bench/node-require.ts) by the
+ * time it is evaluated, and pages that never start the peer never load it.
+ */
 export async function initTfjs(): Promise<TF> {
+  const tf = await import('@tensorflow/tfjs-core');
+  // tfjs-core alone registers no gradients (the @tensorflow/tfjs umbrella package does this import).
+  await import('@tensorflow/tfjs-core/dist/register_all_gradients');
+  const { WebGPUBackend } = await import('@tensorflow/tfjs-backend-webgpu');
   const e = engine();
   if (backend && (backend as unknown as { device: GPUDevice }).device === e.device) return tf;
   const g = globalThis as unknown as { navigator?: { gpu?: unknown } };
@@ -55,8 +59,8 @@ export function tfSubmit(): void {
  * A peer Impl around a tfjs function of already-uploaded inputs. `fn` returns the output; the
  * previous output is disposed on the next run (tfjs frees it after its queue is submitted).
  */
-export function tfImpl(fn: () => tf.Tensor, inputs: tf.Tensor[]): Impl {
-  let y: tf.Tensor | null = null;
+export function tfImpl(fn: () => tfNs.Tensor, inputs: tfNs.Tensor[]): Impl {
+  let y: tfNs.Tensor | null = null;
   return {
     run() {
       y?.dispose();

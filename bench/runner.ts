@@ -5,7 +5,7 @@
 
 import { engine } from '../src/runtime/engine.js';
 import { allCases, selectCases } from './cases.js';
-import { initTfjs, TFJS_VERSION, type TF } from './peer-tfjs.js';
+import { initTfjs, type TF } from './peer-tfjs.js';
 import { measureRoofline } from './roofline.js';
 import { measure } from './timing.js';
 import type { BenchCase, BenchOptions, CaseResult, Impl, ImplResult, Method, Prepared, Report, Roofline } from './types.js';
@@ -106,7 +106,7 @@ export async function runBench(opts: BenchOptions = {}, hooks: Hooks = {}): Prom
     budgetMs: opts.budgetMs ?? DEFAULTS.budgetMs,
   };
   const method: Method = !opts.wall && e.features.has('timestamp-query') ? 'timestamp' : 'wall';
-  const cases = selectCases(allCases(), opts.filter, opts.large);
+  const cases = selectCases(allCases(), opts.filter, opts.large, e.features);
   if (cases.length === 0) throw new Error(`bench: no case matches filter '${opts.filter ?? ''}'${opts.large ? '' : ' (large cases need --large)'}`);
   let tf: TF | null = null;
   if (opts.peers !== false) {
@@ -127,7 +127,7 @@ export async function runBench(opts: BenchOptions = {}, hooks: Hooks = {}): Prom
     userAgent: typeof navigator !== 'undefined' && navigator.userAgent ? navigator.userAgent : `node ${typeof process !== 'undefined' ? process.version : ''}`,
     adapter: e.info,
     method,
-    peer: tf ? { name: 'tfjs-backend-webgpu', version: TFJS_VERSION, sharedDevice: true } : null,
+    peer: tf ? { name: 'tfjs-backend-webgpu', version: tf.version_core, sharedDevice: true } : null,
     roofline,
     options: { ...opts, ...o },
     results: [],

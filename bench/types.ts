@@ -53,6 +53,8 @@ export interface BenchCase {
   shape: string;
   /** too slow for SwiftShader: runs only with --large (or ?large=1 on the page) */
   large: boolean;
+  /** a device feature the case needs (e.g. 'subgroups'); skipped on devices without it */
+  requires?: string;
   /** useful floating-point operations per run (multiply-add = 2) */
   flops: number;
   /** minimum bytes a run must move to/from memory (each input read once, each output written once) */

@@ -15,7 +15,7 @@ import { formatTable } from '../../bench/report.js';
 const OVERRIDE = process.env.BENCH_PAGE_FILTER;
 const DEFAULT_FILTER = [
   'conv2d-dW/tiled/64x28x28x1-32', // (tfjs's forward conv with C=1 takes seconds on SwiftShader)
-  'matmul/tiled/64x128x10',
+  'matmul/op/64x128x10',
   'maxpool/op/64x14x14x64',
   'relu/op/64x28x28x32',
   'softmax-ce/op/64x10',
