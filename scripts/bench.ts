@@ -14,7 +14,7 @@ import { SWIFTSHADER_ICD } from '../test/harness/node-gpu.js';
 import { engine, init } from '../src/runtime/engine.js';
 import { allCases, selectCases } from '../bench/cases.js';
 import { DEFAULTS, runBench } from '../bench/runner.js';
-import { formatTable, statusText } from '../bench/report.js';
+import { COLUMNS, formatTable, statusText } from '../bench/report.js';
 import type { BenchOptions } from '../bench/types.js';
 
 const HELP = `usage: node dist-node/bench.mjs [options]
@@ -85,7 +85,10 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   const report = await runBench(opts, {
     onStatus: (m) => process.stderr.write(`# ${m}\n`),
+    // one line per finished case, so long runs show results as they go
     onResult: (r) => {
+      const cells = COLUMNS.filter((c) => ['ms', 'tfms', 'ratio', 'valid'].includes(c.key)).map((c) => `${c.title} ${c.cell(r) || '-'}`);
+      process.stderr.write(`#   ${cells.join(', ')}\n`);
       if (r.ours.status !== 'ok' || (r.peer && r.peer.status !== 'ok')) process.stderr.write(`#   ${statusText(r)}\n`);
     },
   });
