@@ -3,9 +3,11 @@
 // loss trajectory, bit for bit, as the uninterrupted run; the file holds what docs/reliability.md
 // says; restoring into the wrong model or optimizer fails before anything is written.
 import { suite } from '../harness/define.js';
-import { assert, assertEqual, assertThrows } from '../harness/assert.js';
+import { assert, assertEqual, assertThrows, rng } from '../harness/assert.js';
 import { engine, init, setEngine, type DeviceLostInfo } from '../../src/runtime/engine.js';
-import { readSafetensors } from '../../src/io/safetensors.js';
+import { readSafetensors, toFloat32, writeSafetensors } from '../../src/io/safetensors.js';
+import { FormatError } from '../../src/io/errors.js';
+import { Tensor } from '../../src/tensor/tensor.js';
 import { saveModel } from '../../src/io/model-file.js';
 import { fit } from '../../src/train/fit.js';
 import { CHECKPOINT_METADATA_KEY, loadCheckpoint, readCheckpointInfo, saveCheckpoint } from '../../src/train/checkpoint.js';
@@ -117,6 +119,67 @@ suite('checkpoint', (test) => {
     await assertThrows(() => loadCheckpoint(modelFile, { model }), /metadata key 'webgpu-cnn\.checkpoint' is missing/);
     await assertThrows(() => saveCheckpoint({ model, optimizer: opt, data: { seed: -1, epoch: 0, batch: 0 } }), /'data' must be \{seed, epoch, batch\}/);
     for (const x of [opt, model, sgd, target, other, onlyWeights]) x.dispose();
+  });
+
+  test('fuzzed checkpoint files: every input restores or throws a FormatError, and a rejected one writes nothing', async () => {
+    const model = makeModel(1), opt = makeOptimizer(model, 'adam');
+    await trainSteps(model, opt, makeDataset(), START, 1);
+    const good = await saveCheckpoint({ model, optimizer: opt, data: { seed: 11, epoch: 0, batch: 1 } });
+    const file = readSafetensors(good);
+    const header = JSON.parse(file.metadata[CHECKPOINT_METADATA_KEY]);
+    const tensors = new Map([...file.tensors].map(([k, t]) => [k, { shape: t.shape, data: toFloat32(t) }]));
+    const rand = rng(2024);
+    const pick = <T>(a: readonly T[]): T => a[Math.floor(rand() * a.length)];
+    const JUNK = [-1, 0, 2, 7, 1.5, 2 ** 40, 'x', null, [], {}, true, 'adam', 'sgd', [1], [1, 2, 3]];
+    const mutateJson = (v: unknown, depth = 0): unknown => { // replace or drop one field somewhere in the header
+      if (v === null || typeof v !== 'object' || (depth > 0 && rand() < 0.2)) return pick(JUNK);
+      const o = (Array.isArray(v) ? [...v] : { ...v }) as Record<string, unknown>;
+      const keys = Object.keys(o);
+      if (!keys.length || rand() < 0.1) return pick(JUNK);
+      const k = pick(keys);
+      if (rand() < 0.15) delete o[k];
+      else o[k] = mutateJson(o[k], depth + 1);
+      return o;
+    };
+    const mutants: Uint8Array[] = [];
+    for (let i = 0; i < 150; i++) {
+      const kind = i % 3;
+      if (kind === 0) mutants.push(good.slice(0, Math.floor(rand() * good.length)));
+      else if (kind === 1) {
+        const b = good.slice(), at = Math.floor(rand() * Math.min(b.length, 8 + new DataView(b.buffer).getUint32(0, true)));
+        b[at] ^= 1 << Math.floor(rand() * 8);
+        mutants.push(b);
+      } else {
+        const t = new Map(tensors);
+        const r = rand(); // untouched (re-encoded), a tensor dropped, or the scalar state mutated
+        if (r < 0.2) t.delete(pick([...t.keys()]));
+        mutants.push(writeSafetensors(t, { [CHECKPOINT_METADATA_KEY]: JSON.stringify(r < 0.2 || r > 0.35 ? mutateJson(header) : header) }));
+      }
+    }
+    // count host writes into tensors: a rejected checkpoint must make none
+    const proto = Tensor.prototype as { write: Tensor['write'] };
+    const write = proto.write;
+    let writes = 0, loaded = 0, rejected = 0;
+    proto.write = function (this: Tensor, d) { writes++; return write.call(this, d); };
+    try {
+      for (const [i, b] of mutants.entries()) {
+        writes = 0;
+        try {
+          loadCheckpoint(b, { model, optimizer: opt });
+          loaded++;
+        } catch (e) {
+          if (!(e instanceof FormatError)) throw new Error(`mutant ${i}: ${(e as Error).name}: ${(e as Error).message}`);
+          assertEqual(writes, 0, `mutant ${i} (${e.message}) wrote tensors`);
+          rejected++;
+        }
+      }
+    } finally {
+      proto.write = write;
+    }
+    console.log(`  ${mutants.length} mutants: ${loaded} restored, ${rejected} rejected with a FormatError`);
+    assert(rejected > 100 && loaded > 5, 'most mutants are rejected, the valid ones restore');
+    opt.dispose();
+    model.dispose();
   });
 
   test('after a device loss, a fresh engine restores the last checkpoint and continues the same trajectory', async () => {
