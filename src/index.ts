@@ -100,6 +100,12 @@ export { Evaluator, type EvalResult, type EvaluatorOptions } from './train/evalu
 export { fit, type FitOptions, type StepInfo, type EpochInfo } from './train/fit.js';
 
 // --- reliability ---
+export {
+  saveCheckpoint, loadCheckpoint, readCheckpointInfo, CHECKPOINT_METADATA_KEY, CHECKPOINT_VERSION,
+  type TrainingState, type CheckpointInfo, type DataPosition,
+} from './train/checkpoint.js';
+export { OutOfMemoryError } from './runtime/pool.js';
+export { type StateSlot } from './optim/optimizers.js';
 
 import { engine } from './runtime/engine.js';
 /** Memory stats of the current engine: bytes allocated, in use, pooled; live tensors. */

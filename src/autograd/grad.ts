@@ -21,6 +21,7 @@ import { Tensor, shapeStr } from '../tensor/tensor.js';
 import { startScope, endScope, keep } from '../tensor/scope.js';
 import { add, full, scale } from '../ops/elementwise.js';
 import { beginTape, endTape, type TapeNode } from './tape.js';
+import { withContext } from '../ops/check.js';
 
 export interface ValueAndGrad {
   value: Tensor;
@@ -80,7 +81,12 @@ function backprop(tape: TapeNode[], value: Tensor, params: readonly Tensor[]): T
     const node = tape[k];
     const gys = node.outputs.map((o) => grads.get(o) ?? null);
     if (gys.every((g) => g === null)) continue;
-    const gxs = node.backward(gys);
+    let gxs: (Tensor | null)[];
+    try {
+      gxs = node.backward(gys);
+    } catch (e) {
+      throw withContext(e, `in the backward pass of '${node.op}' with output ${shapeStr(node.outputs[0].shape)}`);
+    }
     if (gxs.length !== node.inputs.length)
       throw new Error(`webgpu-cnn: backward of '${node.op}' returned ${gxs.length} gradients for ${node.inputs.length} inputs`);
     // A rule may hand back one of its incoming gradients (identity) or the same tensor for two

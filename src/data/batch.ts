@@ -38,6 +38,12 @@ export interface BatchOptions {
   /** random affine augmentation on the CPU (before normalisation); default none */
   augment?: AugmentOptions;
   /**
+   * First batch to yield (default 0): resuming an epoch from a checkpoint. Earlier batches are
+   * skipped without being built; the rest are identical to a full pass (same order, same
+   * per-batch augmentation seeds).
+   */
+  startBatch?: number;
+  /**
    * Reuse one pair of arrays for every full batch (the previous batch's arrays are overwritten
    * when the iterator advances). Saves allocation when each batch is uploaded right away.
    */
@@ -75,6 +81,8 @@ export function batches(ds: ImageDataset, opts: BatchOptions): Generator<Batch> 
   const seed = checkSeed('batches', opts.seed ?? 0);
   const epoch = opts.epoch ?? 0;
   if (!Number.isInteger(epoch) || epoch < 0) throw new RangeError(`webgpu-cnn: batches: 'epoch' must be an integer >= 0, got ${epoch}`);
+  const start = opts.startBatch ?? 0;
+  if (!Number.isInteger(start) || start < 0) throw new RangeError(`webgpu-cnn: batches: 'startBatch' must be an integer >= 0, got ${start}`);
   const norm = opts.normalize === undefined ? MNIST_NORMALIZATION : opts.normalize;
   if (norm) checkNormalization(norm);
   if (opts.augment) checkAugmentOptions('batches', opts.augment);
@@ -86,7 +94,7 @@ function* generate(ds: ImageDataset, opts: BatchOptions, B: number, seed: number
   const order = epochOrder(ds.count, seed, epoch, opts.shuffle ?? true);
   const nb = batchCount(ds.count, B, opts.dropLast ?? false);
   let shared: { images: Float32Array; labels: Uint32Array } | null = null;
-  for (let b = 0; b < nb; b++) {
+  for (let b = opts.startBatch ?? 0; b < nb; b++) {
     const start = b * B;
     const size = Math.min(B, ds.count - start);
     let images: Float32Array, labels: Uint32Array;

@@ -74,7 +74,14 @@ export abstract class Module {
     return out;
   }
 
-  /** Parameters and buffers by name: what a checkpoint stores. */
+  /** This module and every descendant, depth first, with their paths ('' for this one, then "0", "0.1", ...). */
+  namedModules(prefix = ''): [string, Module][] {
+    const out: [string, Module][] = [[prefix.replace(/\.$/, ''), this]];
+    for (const [n, c] of this.children) out.push(...c.namedModules(`${prefix}${n}.`));
+    return out;
+  }
+
+  /** Parameters and buffers by name: what a model file stores (a training checkpoint adds optimizer and RNG state). */
   stateDict(): Map<string, Tensor> {
     return new Map([...this.namedParameters(), ...this.namedBuffers()]);
   }

@@ -7,6 +7,7 @@
 import { shapeStr, type Shape, type Tensor } from '../tensor/tensor.js';
 import { parseModelSpec, type LayerSpec, type ModelSpec } from '../io/model-spec.js';
 import { Module } from './module.js';
+import { withContext } from '../ops/check.js';
 import { InitRng } from './init.js';
 import { Conv2d } from './conv.js';
 import { Flatten, Linear } from './linear.js';
@@ -56,7 +57,13 @@ export class Sequential extends Module {
 
   forward(x: Tensor): Tensor {
     let y = x;
-    for (const m of this.layers) y = m.forward(y);
+    for (const [i, m] of this.layers.entries()) {
+      try {
+        y = m.forward(y);
+      } catch (e) {
+        throw withContext(e, `in layer ${i} ${m} with input ${shapeStr(y.shape)}`);
+      }
+    }
     return y;
   }
 

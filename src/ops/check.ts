@@ -25,6 +25,15 @@ export function checkNumber(op: string, arg: string, v: unknown, opts: { int?: b
   return v;
 }
 
+/**
+ * Append where an error happened (a layer, a backward rule) to its message, keeping its class
+ * (OutOfMemoryError stays one). Returns the error for `throw withContext(e, ...)`.
+ */
+export function withContext(e: unknown, context: string): unknown {
+  if (e instanceof Error && !e.message.includes(context)) e.message += ` (${context})`;
+  return e;
+}
+
 function describe(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return `an array of length ${v.length}`;

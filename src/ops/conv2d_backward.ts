@@ -101,8 +101,9 @@ export function backwardWeightGeom(
   return { dw, db };
 }
 
-function checkBackward(op: string, xShape: Shape, wShape: Shape, dy: Tensor, opts: Conv2dBackwardOptions): ConvGeometry {
-  const g = convGeometry(op, xShape, wShape, opts);
+/** `names`: which of x / w the caller passes as a shape (the error names that argument). */
+function checkBackward(op: string, xShape: Shape, wShape: Shape, dy: Tensor, opts: Conv2dBackwardOptions, names: { x: string; w: string }): ConvGeometry {
+  const g = convGeometry(op, xShape, wShape, opts, names);
   checkDy(op, dy, g, opts.reluY);
   return g;
 }
@@ -110,21 +111,21 @@ function checkBackward(op: string, xShape: Shape, wShape: Shape, dy: Tensor, opt
 /** Gradient of conv2d w.r.t. x ([N,H,W,C] = xShape), given dy and the weights. */
 export function conv2dBackwardInput(dy: Tensor, w: Tensor, xShape: Shape, opts: Conv2dBackwardOptions = {}): Tensor {
   checkTensor('conv2dBackwardInput', 'w', w, 'f32', 4);
-  const g = checkBackward('conv2dBackwardInput', xShape, w.shape, dy, opts);
+  const g = checkBackward('conv2dBackwardInput', xShape, w.shape, dy, opts, { x: 'xShape', w: 'w' });
   return backwardInputGeom(dy, w, g, opts.reluY);
 }
 
 /** Gradient of conv2d w.r.t. w ([KH,KW,C,O] = wShape), given x and dy. */
 export function conv2dBackwardWeight(x: Tensor, dy: Tensor, wShape: Shape, opts: Conv2dBackwardOptions = {}): Tensor {
   checkTensor('conv2dBackwardWeight', 'x', x, 'f32', 4);
-  const g = checkBackward('conv2dBackwardWeight', x.shape, wShape, dy, opts);
+  const g = checkBackward('conv2dBackwardWeight', x.shape, wShape, dy, opts, { x: 'x', w: 'wShape' });
   return backwardWeightGeom(x, dy, g, false, opts.reluY).dw;
 }
 
 /** Gradients w.r.t. w and the bias in one pass (the bias is an extra GEMM row). */
 export function conv2dBackwardWeightBias(x: Tensor, dy: Tensor, wShape: Shape, opts: Conv2dBackwardOptions = {}): { dw: Tensor; db: Tensor } {
   checkTensor('conv2dBackwardWeightBias', 'x', x, 'f32', 4);
-  const g = checkBackward('conv2dBackwardWeightBias', x.shape, wShape, dy, opts);
+  const g = checkBackward('conv2dBackwardWeightBias', x.shape, wShape, dy, opts, { x: 'x', w: 'wShape' });
   const r = backwardWeightGeom(x, dy, g, true, opts.reluY);
   return { dw: r.dw, db: r.db! };
 }

@@ -46,12 +46,12 @@ function checkShape4(op: string, name: string, s: Shape, legend: string): void {
 }
 
 /** Validate shapes and options and compute the geometry. Errors name the op and the argument. */
-export function convGeometry(op: string, xShape: Shape, wShape: Shape, opts: Conv2dGeomOptions = {}): ConvGeometry {
-  checkShape4(op, 'x', xShape, '[N,H,W,C]');
-  checkShape4(op, 'w', wShape, '[KH,KW,C,O]');
+export function convGeometry(op: string, xShape: Shape, wShape: Shape, opts: Conv2dGeomOptions = {}, names = { x: 'x', w: 'w' }): ConvGeometry {
+  checkShape4(op, names.x, xShape, '[N,H,W,C]');
+  checkShape4(op, names.w, wShape, '[KH,KW,C,O]');
   const [N, H, W, C] = xShape;
   const [KH, KW, WC, O] = wShape;
-  if (WC !== C) throw new RangeError(`webgpu-cnn: ${op}: 'w' must have shape [KH,KW,${C},O] to match x's ${C} channels, got ${shapeStr(wShape)}`);
+  if (WC !== C) throw new RangeError(`webgpu-cnn: ${op}: '${names.w}' must have shape [KH,KW,${C},O] to match x's ${C} channels, got ${shapeStr(wShape)}`);
   const [sh, sw] = pair(op, 'stride', opts.stride, 1, 1);
   const [dh, dw] = pair(op, 'dilation', opts.dilation, 1, 1);
   const ekh = (KH - 1) * dh + 1, ekw = (KW - 1) * dw + 1; // effective (dilated) kernel

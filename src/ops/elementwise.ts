@@ -7,7 +7,7 @@
 
 import { engine } from '../runtime/engine.js';
 import type { PooledBuffer } from '../runtime/pool.js';
-import { empty, shapeStr, sizeOf, type Shape, type Tensor } from '../tensor/tensor.js';
+import { checkShape, empty, shapeStr, sizeOf, type Shape, type Tensor } from '../tensor/tensor.js';
 import { needsGrad, record } from '../autograd/tape.js';
 import { checkNumber, checkTensor } from './check.js';
 import { grid1d } from './grid.js';
@@ -24,6 +24,7 @@ function run(entry: string, y: Tensor, uniforms: { n: number; alpha: number }, b
 
 /** A tensor of `shape` with every element `value`. */
 export function full(shape: Shape, value: number): Tensor {
+  checkShape(shape, 'full');
   checkNumber('full', 'value', value);
   const y = empty(shape);
   run('fill', y, { n: y.size, alpha: value }, {}, 'full');

@@ -34,8 +34,7 @@ export type HyperParams =
   | { kind: 'adam' | 'adamw'; lr: number; step: number; beta1?: number; beta2?: number; eps?: number; weightDecay?: number };
 
 /** The 8 floats of `hyper` for these settings ('adamw' = decoupled decay, PyTorch default wd 0.01). */
-export function hyperArray(h: HyperParams): Float32Array {
-  const op = 'writeHyper';
+export function hyperArray(h: HyperParams, op = 'hyperArray'): Float32Array {
   const out = new Float32Array(HYPER_SIZE);
   out[HYPER.lr] = checkNumber(op, 'lr', h.lr, { min: 0 });
   if (h.kind === 'sgd') {
@@ -62,13 +61,13 @@ export function hyperArray(h: HyperParams): Float32Array {
 
 /** A new `hyper` tensor [8] holding these settings. */
 export function makeHyper(h: HyperParams): Tensor {
-  return tensor(hyperArray(h), [HYPER_SIZE]);
+  return tensor(hyperArray(h, 'makeHyper'), [HYPER_SIZE]);
 }
 
 /** Rewrite `hyper` (e.g. each step: new lr, step count). Flushes recorded work that reads it. */
 export function writeHyper(hyper: Tensor, h: HyperParams): void {
   checkHyper('writeHyper', hyper);
-  hyper.write(hyperArray(h));
+  hyper.write(hyperArray(h, 'writeHyper'));
 }
 
 function checkHyper(op: string, hyper: Tensor): void {

@@ -42,8 +42,8 @@ function pair(op: string, arg: string, v: number | readonly number[], min: numbe
 }
 
 /** Output size and padding of a pooling window over an NHWC shape; validates everything. */
-export function poolGeometry(op: string, xShape: Shape, opts: Pool2dOptions): PoolGeometry {
-  if (xShape.length !== 4) throw new RangeError(`webgpu-cnn: ${op}: 'x' must have shape [N,H,W,C], got ${shapeStr(xShape)}`);
+export function poolGeometry(op: string, xShape: Shape, opts: Pool2dOptions, xName = 'x'): PoolGeometry {
+  if (xShape.length !== 4) throw new RangeError(`webgpu-cnn: ${op}: '${xName}' must have shape [N,H,W,C], got ${shapeStr(xShape)}`);
   if (!opts || opts.kernel === undefined) throw new TypeError(`webgpu-cnn: ${op}: option 'kernel' is required`);
   const [N, H, W, C] = xShape;
   const [KH, KW] = pair(op, 'kernel', opts.kernel, 1);
@@ -115,7 +115,7 @@ function checkDy(op: string, dy: Tensor, g: PoolGeometry): void {
 
 /** dx for max pooling: each input sums dy over the outputs that picked it (gather, deterministic). */
 export function maxPool2dBackward(dy: Tensor, argmax: Tensor, xShape: Shape, opts: Pool2dOptions): Tensor {
-  const g = poolGeometry('maxPool2dBackward', xShape, opts);
+  const g = poolGeometry('maxPool2dBackward', xShape, opts, 'xShape');
   checkDy('maxPool2dBackward', dy, g);
   checkTensor('maxPool2dBackward', 'argmax', argmax, 'u32', 4);
   if (argmax.shape.some((d, i) => d !== dy.shape[i]))
@@ -136,7 +136,7 @@ export function avgPool2d(x: Tensor, opts: Pool2dOptions): Tensor {
 }
 
 export function avgPool2dBackward(dy: Tensor, xShape: Shape, opts: Pool2dOptions): Tensor {
-  const g = poolGeometry('avgPool2dBackward', xShape, opts);
+  const g = poolGeometry('avgPool2dBackward', xShape, opts, 'xShape');
   checkDy('avgPool2dBackward', dy, g);
   const dx = empty(xShape);
   dispatch('avg_backward', g, dx.size, { dy: dy.buffer, dx: dx.buffer }, 'avgPool2dBackward');

@@ -27,12 +27,20 @@ export interface OptimizerOptions {
   clipNorm?: number;
 }
 
+/** One tensor of optimizer state: its kind ('velocity', 'm', 'v') and the index of its parameter. */
+export interface StateSlot {
+  slot: string;
+  param: number;
+  tensor: Tensor;
+}
+
 export abstract class Optimizer {
   /** number of updates prepared so far (the t of the next update after prepareStep) */
   t = 0;
   readonly hyper: Tensor;
   readonly schedule: Schedule;
   protected readonly state: Tensor[] = [];
+  private readonly slots: StateSlot[] = [];
   private alive = true;
 
   protected constructor(readonly params: readonly Tensor[], readonly opts: OptimizerOptions) {
@@ -52,16 +60,30 @@ export abstract class Optimizer {
     return this.schedule(Math.max(this.t, 1));
   }
 
-  protected addState(like: Tensor): Tensor {
+  protected addState(like: Tensor, slot: string, param: number): Tensor {
     const s = keep(zeros(like.shape));
     this.state.push(s);
+    this.slots.push({ slot, param, tensor: s });
     return s;
+  }
+
+  /** 'sgd', 'adam' or 'adamw': what a checkpoint records, so state is never loaded into another kind. */
+  get kind(): HyperParams['kind'] {
+    return this.hyperFor(Math.max(this.t, 1)).kind;
+  }
+
+  /** The state tensors by slot and parameter index (checkpoints save and restore these). */
+  stateSlots(): readonly StateSlot[] {
+    return this.slots;
   }
 
   /** Host half: advance t and write lr / bias corrections into `hyper`. */
   prepareStep(): void {
+    // checked before t moves: a schedule giving a bad lr leaves the optimizer as it was
+    const h = this.hyperFor(this.t + 1);
+    const values = hyperArray(h, `${h.kind} update ${this.t + 1}`);
     this.t++;
-    this.hyper.write(hyperArray(this.hyperFor(this.t)));
+    this.hyper.write(values);
   }
 
   /** GPU half: clip (if asked) and update every parameter in place with `grads`. */
@@ -106,7 +128,7 @@ export class SGD extends Optimizer {
   constructor(params: readonly Tensor[], readonly sgdOpts: SgdOptimizerOptions) {
     super(params, sgdOpts);
     if (sgdOpts.nesterov && !sgdOpts.momentum) throw new RangeError('webgpu-cnn: SGD: Nesterov needs momentum > 0');
-    this.velocity = params.map((p) => (sgdOpts.momentum ? this.addState(p) : null));
+    this.velocity = params.map((p, i) => (sgdOpts.momentum ? this.addState(p, 'velocity', i) : null));
   }
 
   protected hyperFor(t: number): HyperParams {
@@ -132,8 +154,8 @@ export class Adam extends Optimizer {
 
   constructor(params: readonly Tensor[], readonly adamOpts: AdamOptimizerOptions) {
     super(params, adamOpts);
-    this.m = params.map((p) => this.addState(p));
-    this.v = params.map((p) => this.addState(p));
+    this.m = params.map((p, i) => this.addState(p, 'm', i));
+    this.v = params.map((p, i) => this.addState(p, 'v', i));
   }
 
   protected hyperFor(t: number): HyperParams {

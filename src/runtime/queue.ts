@@ -248,6 +248,23 @@ export class Queue {
     this.pool.onSubmit();
   }
 
+  /**
+   * Drop everything recorded since the last submit without running it. A training step that
+   * fails half-way (out of memory, a bad argument) calls this so the part it had recorded,
+   * which may include in-place updates (BatchNorm running statistics, the dropout counter),
+   * never reaches the GPU. Buffers released meanwhile become reusable: no command will read them.
+   * With `debug` > 0 every dispatch is submitted at once, so there is nothing left to drop.
+   */
+  discard(): void {
+    if (this.capture) throw new Error('webgpu-cnn: discard during a capture');
+    if (this.pass) this.pass.end();
+    this.pass = null;
+    this.encoder = null; // never finished, never submitted
+    this.recorded = 0;
+    this.arenaUsed = 0;
+    this.pool.onSubmit();
+  }
+
   /** Host write into a buffer. Flushes first if recorded commands might use the buffer. */
   write(dst: PooledBuffer, data: ArrayBufferView, dstOffset = 0): void {
     if (this.recorded > 0) this.flush();

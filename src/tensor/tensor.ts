@@ -28,10 +28,15 @@ export function shapeStr(shape: Shape): string {
 }
 
 export function checkShape(shape: Shape, where: string): void {
-  if (!Array.isArray(shape) && !(shape as unknown as { length: number }).length && shape.length !== 0)
-    throw new TypeError(`webgpu-cnn: ${where}: shape must be an array of integers`);
-  for (const d of shape)
-    if (!Number.isInteger(d) || d < 0) throw new TypeError(`webgpu-cnn: ${where}: bad shape ${shapeStr(shape)} (dimensions must be integers >= 0)`);
+  const list = Array.isArray(shape) || ArrayBuffer.isView(shape) ? Array.from(shape as ArrayLike<number>) : null;
+  if (!list || !list.every((d) => Number.isInteger(d) && d >= 0))
+    throw new TypeError(`webgpu-cnn: ${where}: 'shape' must be a list of integers >= 0, got ${list ? shapeStr(list) : JSON.stringify(shape)}`);
+}
+
+export function checkDType(dtype: unknown, where: string): DType {
+  if (typeof dtype !== 'string' || !Object.hasOwn(BYTES_PER_ELEMENT, dtype))
+    throw new TypeError(`webgpu-cnn: ${where}: 'dtype' must be 'f32', 'i32' or 'u32', got ${JSON.stringify(dtype)}`);
+  return dtype as DType;
 }
 
 let nextTensorId = 1;
@@ -57,6 +62,7 @@ export class Tensor {
     eng: Engine = engine(),
   ) {
     checkShape(shape, 'Tensor');
+    checkDType(dtype, 'Tensor');
     eng.checkAlive('Tensor');
     this.shape = [...shape];
     this.size = sizeOf(shape);
@@ -108,6 +114,7 @@ export class Tensor {
 
   /** Overwrite the contents from the host (flushes recorded work that may read this tensor). */
   write(data: ArrayLike<number>): void {
+    this.engine.checkAlive('write');
     if (data.length !== this.size)
       throw new RangeError(`webgpu-cnn: write: tensor ${shapeStr(this.shape)} has ${this.size} elements, data has ${data.length}`);
     this.engine.queue.write(this.buffer, toTyped(data, this.dtype));
@@ -141,6 +148,7 @@ export function toTyped(data: ArrayLike<number>, dtype: DType): Float32Array | I
 /** A tensor holding a copy of `data` (host write into a fresh buffer: no flush needed). */
 export function tensor(data: ArrayLike<number>, shape: Shape = [data.length], dtype: DType = 'f32'): Tensor {
   checkShape(shape, 'tensor');
+  checkDType(dtype, 'tensor');
   if (sizeOf(shape) !== data.length)
     throw new RangeError(`webgpu-cnn: tensor: shape ${shapeStr(shape)} holds ${sizeOf(shape)} elements, data has ${data.length}`);
   const t = new Tensor(shape, dtype);
@@ -150,5 +158,7 @@ export function tensor(data: ArrayLike<number>, shape: Shape = [data.length], dt
 
 /** An uninitialised tensor, for op outputs that a kernel fully overwrites. */
 export function empty(shape: Shape, dtype: DType = 'f32'): Tensor {
+  checkShape(shape, 'empty');
+  checkDType(dtype, 'empty');
   return new Tensor(shape, dtype);
 }

@@ -10,6 +10,7 @@ import type { AugmentOptions } from '../data/augment.js';
 import type { ImageDataset } from '../data/dataset.js';
 import { TrainStep, type LossFn } from './step.js';
 import { Evaluator, type EvalResult } from './evaluate.js';
+import type { DataPosition } from './checkpoint.js';
 
 export interface FitOptions {
   model: Module;
@@ -31,7 +32,13 @@ export interface FitOptions {
   /** default true: capture the first step, replay the rest */
   capture?: boolean;
   evalBatchSize?: number;
-  onStep?: (s: StepInfo) => void;
+  /**
+   * Continue a run from a checkpoint's data position (src/train/checkpoint.ts): training starts
+   * at batch `batch` of epoch `epoch` (of `epochs` in all). Its seed must equal `seed`.
+   */
+  resume?: DataPosition;
+  /** awaited when it returns a promise (e.g. to save a checkpoint every k steps) */
+  onStep?: (s: StepInfo) => void | Promise<void>;
   onEpoch?: (e: EpochInfo) => void;
 }
 
@@ -44,6 +51,8 @@ export interface StepInfo {
   loss?: number;
   /** training images per second so far in this epoch */
   imagesPerSec: number;
+  /** where a run resumed from a checkpoint taken now continues (the next batch) */
+  resumeAt: DataPosition;
 }
 
 export interface EpochInfo {
@@ -61,6 +70,9 @@ export interface EpochInfo {
 export async function fit(o: FitOptions): Promise<EpochInfo[]> {
   const { train, batchSize: B } = o;
   const every = o.lossEvery ?? 10;
+  const seed = o.seed ?? 0;
+  if (o.resume && o.resume.seed !== seed)
+    throw new RangeError(`webgpu-cnn: fit: 'resume' has seed ${o.resume.seed}, the run's 'seed' is ${seed} (the data order would differ)`);
   const step = new TrainStep({
     model: o.model, optimizer: o.optimizer, loss: o.loss ?? softmaxCrossEntropy,
     inputShape: [B, train.height, train.width, train.channels], capture: o.capture,
@@ -70,10 +82,13 @@ export async function fit(o: FitOptions): Promise<EpochInfo[]> {
   const history: EpochInfo[] = [];
   try {
     o.model.train();
-    for (let epoch = 0; epoch < o.epochs; epoch++) {
+    const first = o.resume ? o.resume.epoch + (o.resume.batch >= stepsPerEpoch ? 1 : 0) : 0;
+    let startBatch = o.resume && o.resume.batch < stepsPerEpoch ? o.resume.batch : 0;
+    for (let epoch = first; epoch < o.epochs; epoch++, startBatch = 0) {
       const t0 = performance.now();
-      let lossSum = 0, lossCount = 0, k = 0;
-      for (const b of batches(train, { batchSize: B, seed: o.seed, epoch, dropLast: true, augment: o.augment, normalize: o.normalize, reuse: true })) {
+      let lossSum = 0, lossCount = 0, k = startBatch;
+      const opts = { batchSize: B, seed, epoch, startBatch, dropLast: true, augment: o.augment, normalize: o.normalize, reuse: true };
+      for (const b of batches(train, opts)) {
         step.run(b.images, b.labels);
         k++;
         let loss: number | undefined;
@@ -82,14 +97,16 @@ export async function fit(o: FitOptions): Promise<EpochInfo[]> {
           lossSum += loss;
           lossCount++;
         }
-        o.onStep?.({ epoch, step: k, stepsPerEpoch, loss, imagesPerSec: (k * B) / ((performance.now() - t0) / 1000) });
+        const resumeAt = k < stepsPerEpoch ? { seed, epoch, batch: k } : { seed, epoch: epoch + 1, batch: 0 };
+        const imagesPerSec = ((k - startBatch) * B) / ((performance.now() - t0) / 1000);
+        await o.onStep?.({ epoch, step: k, stepsPerEpoch, loss, imagesPerSec, resumeAt });
       }
       const trainSeconds = (performance.now() - t0) / 1000;
       const t1 = performance.now();
       const test = evaluator ? await evaluator.evaluate(o.test!) : undefined;
       const info: EpochInfo = {
         epoch, trainLoss: lossSum / Math.max(lossCount, 1), test, trainSeconds,
-        evalSeconds: (performance.now() - t1) / 1000, imagesPerSec: (stepsPerEpoch * B) / trainSeconds,
+        evalSeconds: (performance.now() - t1) / 1000, imagesPerSec: ((stepsPerEpoch - startBatch) * B) / trainSeconds,
       };
       history.push(info);
       o.onEpoch?.(info);

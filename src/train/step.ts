@@ -60,24 +60,48 @@ export class TrainStep {
 
   /** Train on one batch. Data are host arrays (copied into the step's input tensors). */
   run(x: ArrayLike<number>, labels: ArrayLike<number>): void {
+    engine().checkAlive('TrainStep');
     if (x.length !== this.x.size) throw new RangeError(`webgpu-cnn: TrainStep: batch has ${x.length} values, the step's input ${shapeStr(this.x.shape)} needs ${this.x.size}`);
     this.x.write(x);
     this.labels.write(labels);
     this.runOnInputs();
   }
 
-  /** Train on whatever the input tensors hold now (e.g. written by a GPU augmentation). */
+  /**
+   * Train on whatever the input tensors hold now (e.g. written by a GPU augmentation).
+   *
+   * All or nothing: if the step fails while it is being recorded (out of memory at a large
+   * batch, a shape error), the part it recorded is dropped unsubmitted (queue.discard) and the
+   * optimizer's step count is put back, so weights, optimizer state, running statistics and
+   * the dropout counter are exactly as before; the error says so and names the layer.
+   */
   runOnInputs(): void {
+    const e = engine();
+    e.checkAlive('TrainStep');
     const { optimizer, model } = this.opts;
+    e.flush(); // nothing of the caller's may share the encoder a failed step discards (free when empty)
     optimizer.prepareStep(); // host write before any recording: keeps the step to one submit
-    if (!this.useCapture) {
-      this.lastLoss?.dispose();
-      this.lastLoss = keep(scope(this.body));
-    } else if (!this.plan) {
-      const uses = [this.x, this.labels, ...optimizer.params, ...optimizer.tensors(), ...model.stateDict().values()];
-      this.plan = capture(this.body, { uses });
-    } else this.plan.replay();
-    engine().flush();
+    try {
+      if (!this.useCapture) {
+        const loss = keep(scope(this.body));
+        this.lastLoss?.dispose();
+        this.lastLoss = loss;
+      } else if (!this.plan) {
+        const uses = [this.x, this.labels, ...optimizer.params, ...optimizer.tensors(), ...model.stateDict().values()];
+        this.plan = capture(this.body, { uses });
+      } else this.plan.replay();
+    } catch (err) {
+      // In debug mode every dispatch was submitted as it was recorded: nothing to take back.
+      const undone = e.queue.debug === 0;
+      if (undone) e.queue.discard();
+      optimizer.t--; // the next prepareStep rewrites `hyper` for the same update number
+      if (err instanceof Error)
+        err.message = `webgpu-cnn: TrainStep: step ${this.steps + 1} failed` +
+          (undone ? ' and was not applied (weights, optimizer state and running statistics are unchanged)' : ' in debug mode; its partial work ran') +
+          `: ${err.message.replace(/^webgpu-cnn: /, '')}`;
+      throw err;
+    }
+    e.flush();
     this.steps++;
   }
 

@@ -218,7 +218,7 @@ suite('optim', (test) => {
     await assertThrows(() => sgdStep(p, g3, null, p), /sgdStep: 'hyper' must have 8 elements, got \[3\]/);
     await assertThrows(() => sgdStep(p, g3, null, h, { nesterov: true }), /Nesterov momentum needs a 'velocity'/);
     await assertThrows(() => adamStepFlat(p2, p2, p2, p2, h), /adamStepFlat: argument 'flatParams' must have rank 1/);
-    await assertThrows(() => makeHyper({ kind: 'adam', lr: 0.1, step: 0 }), /writeHyper: 'step' must be >= 1/);
+    await assertThrows(() => makeHyper({ kind: 'adam', lr: 0.1, step: 0 }), /makeHyper: 'step' must be >= 1/);
     await assertThrows(() => makeHyper({ kind: 'adam', lr: 0.1, step: 1, beta2: 1 }), /'beta1' and 'beta2' must be < 1/);
     await assertThrows(() => clipScale([p], p, 1), /clipScale: 'normSq' must have 1 element/);
     for (const t of [p, g, h, p2, g3] as Tensor[]) t.dispose();
