@@ -39,7 +39,7 @@ async function captureErrors<T>(device: GPUDevice, fn: () => Promise<T>): Promis
   return result as T;
 }
 
-function metrics(c: BenchCase, ms: number, roof: Roofline | null): Pick<ImplResult, 'gflops' | 'gbps' | 'roofPct'> {
+function metrics(c: Pick<BenchCase, 'flops' | 'bytes'>, ms: number, roof: Roofline | null): Pick<ImplResult, 'gflops' | 'gbps' | 'roofPct'> {
   const out: Pick<ImplResult, 'gflops' | 'gbps' | 'roofPct'> = {};
   if (c.flops) out.gflops = c.flops / (ms * 1e6);
   if (c.bytes) out.gbps = c.bytes / (ms * 1e6);
@@ -137,6 +137,21 @@ export async function runBench(opts: BenchOptions = {}, hooks: Hooks = {}): Prom
     const r = await runCase(cases[i], tf, method, o, roofline);
     report.results.push(r);
     hooks.onResult?.(r, i, cases.length);
+  }
+  // Measure the roofline again and keep the better of the two: on a shared machine (and on
+  // SwiftShader, which is the CPU) one measurement can land in a busy moment. %roof is then
+  // recomputed against the final ceilings.
+  if (roofline && cases.length > 1) {
+    hooks.onStatus?.('measuring the roofline again…');
+    try {
+      const again = await captureErrors(e.device, () => measureRoofline(e.device, method));
+      roofline = { ...roofline, gflops: Math.max(roofline.gflops, again.gflops), gbps: Math.max(roofline.gbps, again.gbps) };
+      report.roofline = roofline;
+      for (const r of report.results)
+        for (const x of [r.ours, r.peer]) if (x?.timing) Object.assign(x, metrics(r, x.timing.ms, roofline));
+    } catch (err) {
+      hooks.onStatus?.(`second roofline measurement failed: ${(err as Error).message}`);
+    }
   }
   return report;
 }
