@@ -18,15 +18,16 @@ export function ratioChart(results: readonly CaseResult[], width = 900): SVGSVGE
   const plotW = width - labelW - 2 * pad - 60;
   const ratios = results.map((r) => (r.ratio ? Math.log2(r.ratio) : 0));
   const span = Math.max(1, ...ratios.map(Math.abs)); // log2 units shown each side of 1x
-  const height = top + rowH * results.length + pad;
+  const axis = 18; // room for the tick labels under the rows
+  const height = top + rowH * results.length + axis;
   const svg = el('svg', { width, height, viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-label': 'tfjs time / our time per case' });
   svg.style.font = '12px system-ui, sans-serif';
   const cx = labelW + pad + plotW / 2;
   const x = (l: number) => cx + (l / span) * (plotW / 2);
   svg.append(el('text', { x: cx, y: 14, 'text-anchor': 'middle' }, 'tfjs time / our time (log scale; right of 1x: ours faster)'));
   for (const t of [-span, -span / 2, 0, span / 2, span]) {
-    svg.append(el('line', { x1: x(t), x2: x(t), y1: top - 4, y2: height - pad, stroke: t === 0 ? '#444' : '#ddd' }));
-    svg.append(el('text', { x: x(t), y: height - 1, 'text-anchor': 'middle', fill: '#666' }, `${(2 ** t).toPrecision(2)}x`));
+    svg.append(el('line', { x1: x(t), x2: x(t), y1: top - 4, y2: height - axis + 2, stroke: t === 0 ? '#444' : '#ddd' }));
+    svg.append(el('text', { x: x(t), y: height - 3, 'text-anchor': 'middle', fill: '#666' }, `${(2 ** t).toPrecision(2)}x`));
   }
   results.forEach((r, i) => {
     const y = top + i * rowH;
