@@ -44,7 +44,7 @@ override HAS_BIAS: bool = false;
 override RELU: bool = false;
 
 override L: u32 = (RW - 1u) * SW + (KW - 1u) * DW + 1u; // strip length, <= 16
-override R: u32 = (RH - 1u) * SH + (KH - 1u) * DH + 1u; // input rows per block, <= 8
+override R: u32 = (RH - 1u) * SH + (KH - 1u) * DH + 1u; // input rows per block, <= 10
 
 struct DirectParams {
   N: i32, IH: i32, IW: i32, CI: i32, OH: i32, OW: i32, CO: i32,
@@ -67,8 +67,9 @@ struct DirectParams {
 // One array per row: the SPIR-V optimiser turns arrays of at most 100 elements with constant
 // indices into registers; a larger one would stay in memory.
 alias Acc = array<vec4<f32>, 32>;
-// The R input rows of the block for one ci: row u at xs[16u + j].
-alias Rows = array<f32, 128>;
+// The R input rows of the block for one ci: row u at xs[16u + j]. (Too big for registers
+// anyway: stays in memory, read with constant offsets.)
+alias Rows = array<f32, 160>;
 
 // The weights of one tap row (kh) for one channel slot: B[kw].
 struct Taps { b0: vec4<f32>, b1: vec4<f32>, b2: vec4<f32>, b3: vec4<f32>, b4: vec4<f32> }
@@ -269,6 +270,8 @@ fn direct(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: v
     if (R > 5u) { load_block_row(&xs, 5u, xc, ih0, hmask); }
     if (R > 6u) { load_block_row(&xs, 6u, xc, ih0, hmask); }
     if (R > 7u) { load_block_row(&xs, 7u, xc, ih0, hmask); }
+    if (R > 8u) { load_block_row(&xs, 8u, xc, ih0, hmask); }
+    if (R > 9u) { load_block_row(&xs, 9u, xc, ih0, hmask); }
     let wi = wl + ci * p.w_ci;
     tap_row(&a0, &a1, &a2, &a3, &xs, 0u, wi, wm);
     if (KH > 1u) { tap_row(&a0, &a1, &a2, &a3, &xs, 1u, wi + p.w_kh, wm); }

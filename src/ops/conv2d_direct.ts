@@ -21,8 +21,8 @@ export interface DirectConfig {
   shader?: string;
 }
 
-/** Limits of the hand-unrolled kernel. */
-const MAX_RW = 8, MAX_KW = 5, MAX_STRIP = 16;
+/** Limits of the hand-unrolled kernel: strip, filter, rows per block, input rows per block. */
+const MAX_RW = 8, MAX_K = 5, MAX_STRIP = 16, MAX_RH = 4, MAX_ROWS = 10;
 const CHANNEL_BLOCK = 16; // output channels per thread (4 per lane of a quad)
 
 const stripLen = (RW: number, KW: number, sw: number, dw: number) => (RW - 1) * sw + (KW - 1) * dw + 1;
@@ -69,10 +69,18 @@ function inputGradRun(g: ConvGeometry): DirectRun {
   };
 }
 
+const inputRows = (RH: number, r: DirectRun) => (RH - 1) * r.SH + (r.KH - 1) * r.DH + 1;
+
+/**
+ * Two output rows per thread when they share input rows (stride and dilation 1 along H: the
+ * second row costs one more input row per channel instead of KH), else one.
+ */
 function runConfig(r: DirectRun): DirectConfig | null {
-  if (r.KW > MAX_KW) return null;
+  if (r.KH > MAX_K || r.KW > MAX_K) return null;
   const RW = pickStrip(r.OW, r.KW, r.SW, r.DW);
-  return RW === null ? null : { RW, RH: r.SH === 1 && r.DH === 1 ? 2 : 1, WG: 64 };
+  const RH = r.SH === 1 && r.DH === 1 && r.OH > 1 ? 2 : 1;
+  if (RW === null || inputRows(RH, r) > MAX_ROWS) return null;
+  return { RW, RH, WG: 64 };
 }
 
 /** The forward config this variant would use, or null when it cannot run this geometry. */
@@ -89,10 +97,13 @@ export function directInputGradConfig(g: ConvGeometry): DirectConfig | null {
 
 function dispatch(r: DirectRun, cfg: DirectConfig, inp: Tensor, w: Tensor, bias: Tensor | undefined, relu: boolean, out: Tensor, op: string): void {
   const L = stripLen(cfg.RW, r.KW, r.SW, r.DW);
-  if (cfg.RW < 1 || cfg.RW > MAX_RW || r.KW > MAX_KW || L > MAX_STRIP || cfg.WG % 4 !== 0)
-    throw new RangeError(`webgpu-cnn: ${op}: direct kernel cannot run RW=${cfg.RW} KW=${r.KW} (strip ${L}) WG=${cfg.WG}`);
-  if (cfg.RH < 1 || cfg.RH > 4 || cfg.RH * cfg.RW > 32 || (cfg.RH > 1 && (r.SH !== 1 || r.DH !== 1)))
-    throw new RangeError(`webgpu-cnn: ${op}: direct kernel cannot run RH=${cfg.RH} x RW=${cfg.RW} with stride ${r.SH} dilation ${r.DH} along H`);
+  const ok = Number.isInteger(cfg.RW) && Number.isInteger(cfg.RH) && cfg.RW >= 1 && cfg.RW <= MAX_RW && cfg.RH >= 1 && cfg.RH <= MAX_RH &&
+    r.KH <= MAX_K && r.KW <= MAX_K && L <= MAX_STRIP && inputRows(cfg.RH, r) <= MAX_ROWS && cfg.WG % 4 === 0 && cfg.WG >= 4;
+  if (!ok)
+    throw new RangeError(
+      `webgpu-cnn: ${op}: direct kernel cannot run RW=${cfg.RW} RH=${cfg.RH} WG=${cfg.WG} with a ${r.KH}x${r.KW} filter ` +
+        `(strip ${L} <= ${MAX_STRIP}, input rows ${inputRows(cfg.RH, r)} <= ${MAX_ROWS})`,
+    );
   const strips = Math.ceil(r.OW / cfg.RW);
   const rgroups = Math.ceil(r.OH / cfg.RH);
   const oblocks = Math.ceil(r.CO / CHANNEL_BLOCK);
@@ -114,7 +125,7 @@ function dispatch(r: DirectRun, cfg: DirectConfig, inp: Tensor, w: Tensor, bias:
 /** Forward into a fresh [N,OH,OW,O] tensor. Throws when `cfg` does not fit the geometry. */
 export function directForward(x: Tensor, w: Tensor, g: ConvGeometry, bias: Tensor | undefined, relu: boolean, cfg?: DirectConfig): Tensor {
   const c = cfg ?? directForwardConfig(g);
-  if (!c) throw new RangeError('webgpu-cnn: conv2d: the direct variant cannot run this geometry (needs subgroups, KW <= 5)');
+  if (!c) throw new RangeError('webgpu-cnn: conv2d: the direct variant cannot run this geometry (needs subgroups, filters up to 5x5)');
   const y = empty([g.N, g.OH, g.OW, g.O]);
   dispatch(forwardRun(g), c, x, w, bias, relu, y, 'conv2d');
   return y;
@@ -123,7 +134,7 @@ export function directForward(x: Tensor, w: Tensor, g: ConvGeometry, bias: Tenso
 /** dx for stride 1 (dy already masked by any fused ReLU). */
 export function directInputGrad(dy: Tensor, w: Tensor, g: ConvGeometry, cfg?: DirectConfig): Tensor {
   const c = cfg ?? directInputGradConfig(g);
-  if (!c) throw new RangeError('webgpu-cnn: conv2dBackwardInput: the direct variant needs stride 1, subgroups and KW <= 5');
+  if (!c) throw new RangeError('webgpu-cnn: conv2dBackwardInput: the direct variant cannot run this geometry (needs subgroups, stride 1, filters up to 5x5)');
   const dx = empty([g.N, g.H, g.W, g.C]);
   dispatch(inputGradRun(g), c, dy, w, undefined, false, dx, 'conv2dBackwardInput');
   return dx;
