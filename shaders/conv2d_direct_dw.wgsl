@@ -19,6 +19,8 @@
 // (RW-1)·SW + (KW-1)·DW + 1 input values, for 4·KH·KW·RW vec4 multiply-adds; the RW pixels
 // of one (tap, slot) are summed before they touch the accumulator. Lanes whose channel is
 // past C (C not a multiple of 4) only help with dy and store nothing.
+// With fewer than 4 input channels (SHARE = false) that would idle lanes, so the 4 lanes of
+// a quad walk 4 different splits instead and each loads all 16 dy channels itself.
 // Everything inside the strip loop is unrolled by hand (override constants, as in
 // conv2d_direct.wgsl). Host-checked limits: src/ops/conv2d_direct_dw.ts.
 
@@ -33,6 +35,7 @@ override DH: u32 = 1;
 override DW: u32 = 1;
 override WG: u32 = 64; // threads per workgroup, a multiple of 4
 override HAS_BIAS: bool = false;
+override SHARE: bool = true; // quad lanes = 4 input channels sharing dy; else 4 splits
 
 override L: u32 = (RW - 1u) * SW + (KW - 1u) * DW + 1u; // strip length, <= 16
 
@@ -42,9 +45,10 @@ struct DwParams {
   strips: u32,   // strips per output row: ceil(OW / RW)
   nstrips: u32,  // N · OH · strips
   chunk: u32,    // strips per split
-  cquads: u32,   // ceil(C / 4)
+  splits: u32,
+  cquads: u32,   // SHARE: ceil(C / 4), else C
   oblocks: u32,  // ceil(O / 16)
-  nquads: u32,   // splits · cquads · oblocks
+  nquads: u32,   // cquads · oblocks · (SHARE: splits, else ceil(splits / 4))
   M: u32,        // rows of part: KH·KW·C (+ 1 with a bias)
 }
 
@@ -158,15 +162,36 @@ fn fma_row(acc: ptr<function, Acc>, xs: ptr<function, Rows>, kh: u32, s: u32, e:
   if (KW > 4u) { (*acc)[16u + s] += dot_strip(xs, o + 4u * DW, e); }
 }
 
-// Channel slot s of the strip's dy, all taps.
+// dy of channel slot s: from the quad (SHARE: d holds this lane's 4 channels) or loaded
+// (channels o0 + 4s .. +3 of the pixels at index base).
+fn slot_dy(d: ptr<function, Dy>, s: u32, base: u32, ow0: i32, o0: u32) -> Dy {
+  if (SHARE) { return slot(d, s); }
+  var e: Dy;
+  let oc = o0 + 4u * s;
+  let om = vec4<u32>(oc, oc + 1u, oc + 2u, oc + 3u) < vec4<u32>(u32(p.O));
+  load_dy(&e, base + min(oc, u32(p.O) - 1u), ow0, om);
+  return e;
+}
+
+// Channel slot s of the strip's dy (e), all taps; bs: the slot's dy sum (bias).
 fn fma_slot(a0: ptr<function, Acc>, a1: ptr<function, Acc>, a2: ptr<function, Acc>, a3: ptr<function, Acc>,
-            a4: ptr<function, Acc>, xs: ptr<function, Rows>, d: ptr<function, Dy>, s: u32) {
-  var e = slot(d, s);
-  fma_row(a0, xs, 0u, s, &e);
-  if (KH > 1u) { fma_row(a1, xs, 1u, s, &e); }
-  if (KH > 2u) { fma_row(a2, xs, 2u, s, &e); }
-  if (KH > 3u) { fma_row(a3, xs, 3u, s, &e); }
-  if (KH > 4u) { fma_row(a4, xs, 4u, s, &e); }
+            a4: ptr<function, Acc>, xs: ptr<function, Rows>, e: ptr<function, Dy>, s: u32, bs: ptr<function, vec4<f32>>) {
+  if (HAS_BIAS) {
+    var t = (*e)[0];
+    if (RW > 1u) { t += (*e)[1]; }
+    if (RW > 2u) { t += (*e)[2]; }
+    if (RW > 3u) { t += (*e)[3]; }
+    if (RW > 4u) { t += (*e)[4]; }
+    if (RW > 5u) { t += (*e)[5]; }
+    if (RW > 6u) { t += (*e)[6]; }
+    if (RW > 7u) { t += (*e)[7]; }
+    *bs += t;
+  }
+  fma_row(a0, xs, 0u, s, e);
+  if (KH > 1u) { fma_row(a1, xs, 1u, s, e); }
+  if (KH > 2u) { fma_row(a2, xs, 2u, s, e); }
+  if (KH > 3u) { fma_row(a3, xs, 3u, s, e); }
+  if (KH > 4u) { fma_row(a4, xs, 4u, s, e); }
 }
 
 // ---- stores ----
@@ -210,6 +235,7 @@ fn direct_dw(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg
   // Reflection (wgsl_reflect) lists only the overrides an entry point names itself.
   _ = vec4<u32>(KH, KW, DH, DW);
   _ = vec2<u32>(SH, L);
+  _ = SHARE;
   let lin = wid.x + nwg.x * (wid.y + nwg.y * wid.z);
   // No early return: the swaps need all 4 lanes of a quad (and uniform control flow).
   let quad_raw = lin * (WG / 4u) + lid / 4u;
@@ -217,11 +243,14 @@ fn direct_dw(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg
   let lane = lid % 4u;
   let ob = quad % p.oblocks;
   let cq = (quad / p.oblocks) % p.cquads;
-  let z = quad / (p.oblocks * p.cquads);
-  let c_raw = cq * 4u + lane;
-  let c_ok = c_raw < u32(p.C) && quad_raw < p.nquads;
+  let zq = quad / (p.oblocks * p.cquads);
+  let z = select(zq * 4u + lane, zq, SHARE);
+  let c_raw = select(cq, cq * 4u + lane, SHARE);
+  let c_ok = c_raw < u32(p.C) && z < p.splits && quad_raw < p.nquads;
   let c = i32(min(c_raw, u32(p.C) - 1u));
-  let o0 = ob * 16u + 4u * lane; // this lane's 4 dy channels
+  // Slot s holds the block's channels 4·(sl ^ s) .. +3: sl = lane when sharing, else 0.
+  let sl = select(0u, lane, SHARE);
+  let o0 = ob * 16u + 4u * sl; // slot 0's channels
   let om = vec4<u32>(o0, o0 + 1u, o0 + 2u, o0 + 3u) < vec4<u32>(u32(p.O));
   let oc = min(o0, u32(p.O) - 1u);
 
@@ -238,19 +267,21 @@ fn direct_dw(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg
   var a2: Acc;
   var a3: Acc;
   var a4: Acc;
-  var bsum = vec4<f32>(0.0);
+  var bs0 = vec4<f32>(0.0);
+  var bs1 = vec4<f32>(0.0);
+  var bs2 = vec4<f32>(0.0);
+  var bs3 = vec4<f32>(0.0);
   var xs: Rows;
   var d: Dy;
   for (var k = 0u; k < p.chunk; k++) {
     let live = s0 + k < p.nstrips;
-    // a spare step gets ow0 = OW: every dy pixel masked, and hmask = 0
+    // a spare step gets ow0 = OW (every dy pixel masked) and no input columns
     let ow0 = select(p.OW, i32(col * RW), live);
     let iw0 = ow0 * i32(SW) - p.pad_l;
-    var hmask = 0u;
-    for (var j = 0u; j < L; j++) {
-      let iw = iw0 + i32(j);
-      hmask |= select(0u, 1u << j, iw >= 0 && iw < p.W);
-    }
+    // bit j: input column iw0 + j lies inside the image, j in [lo, hi)
+    let lo = u32(clamp(-iw0, 0, 16));
+    let hi = u32(clamp(p.W - iw0, 0, i32(L)));
+    let hmask = select(0u, ((1u << hi) - 1u) & ~((1u << lo) - 1u), live && hi > lo);
     let ih0 = oh * i32(SH) - p.pad_t;
     let xb = ((n * p.H + ih0) * p.W + iw0) * p.C + c;
     load_strip_row(&xs, 0u, xb, ih0, hmask);
@@ -258,22 +289,16 @@ fn direct_dw(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg
     if (KH > 2u) { load_strip_row(&xs, 2u, xb, ih0, hmask); }
     if (KH > 3u) { load_strip_row(&xs, 3u, xb, ih0, hmask); }
     if (KH > 4u) { load_strip_row(&xs, 4u, xb, ih0, hmask); }
-    load_dy(&d, u32((n * p.OH + oh) * p.OW + ow0) * u32(p.O) + oc, ow0, om);
-    if (HAS_BIAS) {
-      var t = d[0];
-      if (RW > 1u) { t += d[1]; }
-      if (RW > 2u) { t += d[2]; }
-      if (RW > 3u) { t += d[3]; }
-      if (RW > 4u) { t += d[4]; }
-      if (RW > 5u) { t += d[5]; }
-      if (RW > 6u) { t += d[6]; }
-      if (RW > 7u) { t += d[7]; }
-      bsum += t;
-    }
-    fma_slot(&a0, &a1, &a2, &a3, &a4, &xs, &d, 0u);
-    fma_slot(&a0, &a1, &a2, &a3, &a4, &xs, &d, 1u);
-    fma_slot(&a0, &a1, &a2, &a3, &a4, &xs, &d, 2u);
-    fma_slot(&a0, &a1, &a2, &a3, &a4, &xs, &d, 3u);
+    let pb = u32((n * p.OH + oh) * p.OW + ow0) * u32(p.O); // dy index of the strip's pixel 0
+    if (SHARE) { load_dy(&d, pb + oc, ow0, om); }
+    var e0 = slot_dy(&d, 0u, pb, ow0, o0);
+    fma_slot(&a0, &a1, &a2, &a3, &a4, &xs, &e0, 0u, &bs0);
+    var e1 = slot_dy(&d, 1u, pb, ow0, o0);
+    fma_slot(&a0, &a1, &a2, &a3, &a4, &xs, &e1, 1u, &bs1);
+    var e2 = slot_dy(&d, 2u, pb, ow0, o0);
+    fma_slot(&a0, &a1, &a2, &a3, &a4, &xs, &e2, 2u, &bs2);
+    var e3 = slot_dy(&d, 3u, pb, ow0, o0);
+    fma_slot(&a0, &a1, &a2, &a3, &a4, &xs, &e3, 3u, &bs3);
     col += 1u;
     let wrap = col == p.strips;
     col = select(col, 0u, wrap);
@@ -288,13 +313,18 @@ fn direct_dw(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg
   let cvalid = u32(clamp(p.O - i32(ob * 16u), 0, 16));
   let cm = select((1u << cvalid) - 1u, 0xffffu, cvalid >= 16u);
   let cu = u32(c);
-  store_row(&a0, 0u, zb, cu, c_ok, lane, cm);
-  if (KH > 1u) { store_row(&a1, 1u, zb, cu, c_ok, lane, cm); }
-  if (KH > 2u) { store_row(&a2, 2u, zb, cu, c_ok, lane, cm); }
-  if (KH > 3u) { store_row(&a3, 3u, zb, cu, c_ok, lane, cm); }
-  if (KH > 4u) { store_row(&a4, 4u, zb, cu, c_ok, lane, cm); }
-  // Bias row Mw = M - 1: slot 0 of the quads of the first 4 input channels covers the block.
-  if (HAS_BIAS && cq == 0u && quad_raw < p.nquads) {
-    store4(zb + (p.M - 1u) * o + 4u * lane, bsum, cm >> (4u * lane));
+  store_row(&a0, 0u, zb, cu, c_ok, sl, cm);
+  if (KH > 1u) { store_row(&a1, 1u, zb, cu, c_ok, sl, cm); }
+  if (KH > 2u) { store_row(&a2, 2u, zb, cu, c_ok, sl, cm); }
+  if (KH > 3u) { store_row(&a3, 3u, zb, cu, c_ok, sl, cm); }
+  if (KH > 4u) { store_row(&a4, 4u, zb, cu, c_ok, sl, cm); }
+  // Bias row Mw = M - 1: every thread of channel 0 has the dy sums of its split for all 16
+  // channels of the block (all lanes of a sharing quad have the same ones).
+  if (HAS_BIAS && c_raw == 0u && c_ok) {
+    let bb = zb + (p.M - 1u) * o;
+    store4(bb + 4u * sl, bs0, cm >> (4u * sl));
+    store4(bb + 4u * (sl ^ 1u), bs1, cm >> (4u * (sl ^ 1u)));
+    store4(bb + 4u * (sl ^ 2u), bs2, cm >> (4u * (sl ^ 2u)));
+    store4(bb + 4u * (sl ^ 3u), bs3, cm >> (4u * (sl ^ 3u)));
   }
 }

@@ -17,11 +17,16 @@ export interface DirectDwConfig {
   RW: number;
   splits: number;
   WG: number;
+  /** experiments only */
+  shader?: string;
 }
 
 const MAX_K = 5;
 /** Aim for about this many threads in all (2 CPU cores: plenty; real GPUs want more). */
 const TARGET_THREADS = 2048;
+
+/** Quad lanes share dy over 4 input channels; below 4 channels they walk 4 splits instead. */
+const shares = (g: ConvGeometry) => g.C >= 4;
 
 /** Config for this geometry, or null when the kernel cannot run it. */
 export function directWeightGradConfig(g: ConvGeometry): DirectDwConfig | null {
@@ -29,7 +34,7 @@ export function directWeightGradConfig(g: ConvGeometry): DirectDwConfig | null {
   const RW = pickStrip(g.OW, g.KW, g.sw, g.dw);
   if (RW === null) return null;
   const nstrips = g.N * g.OH * Math.ceil(g.OW / RW);
-  const perSplit = 4 * Math.ceil(g.C / 4) * Math.ceil(g.O / 16);
+  const perSplit = (shares(g) ? 4 * Math.ceil(g.C / 4) : g.C) * Math.ceil(g.O / 16);
   const M = g.KH * g.KW * g.C + 1;
   // Enough threads, but each split walks >= 4 strips, and the partial sums (splits · M · O
   // stores, and as many loads in the reduction) stay well below the N·OH·OW·O dy loads.
@@ -49,20 +54,21 @@ export function directWeightGrad(x: Tensor, dy: Tensor, g: ConvGeometry, withBia
   const nstrips = g.N * g.OH * strips;
   const chunk = Math.ceil(nstrips / c.splits);
   const splits = Math.ceil(nstrips / chunk);
-  const cquads = Math.ceil(g.C / 4), oblocks = Math.ceil(g.O / 16);
-  const nquads = splits * cquads * oblocks;
+  const share = shares(g);
+  const cquads = share ? Math.ceil(g.C / 4) : g.C, oblocks = Math.ceil(g.O / 16);
+  const nquads = (share ? splits : Math.ceil(splits / 4)) * cquads * oblocks;
   const Mw = g.KH * g.KW * g.C;
   const M = Mw + (withBias ? 1 : 0);
   const q = engine().queue;
   const parts = empty([splits, M, g.O]);
   q.dispatch({
-    shader: 'conv2d_direct_dw',
+    shader: c.shader ?? 'conv2d_direct_dw',
     entry: 'direct_dw',
     op: 'conv2dBackwardWeight',
-    constants: { RW: c.RW, KH: g.KH, KW: g.KW, SH: g.sh, SW: g.sw, DH: g.dh, DW: g.dw, WG: c.WG, HAS_BIAS: withBias ? 1 : 0 },
+    constants: { RW: c.RW, KH: g.KH, KW: g.KW, SH: g.sh, SW: g.sw, DH: g.dh, DW: g.dw, WG: c.WG, HAS_BIAS: withBias ? 1 : 0, SHARE: share ? 1 : 0 },
     uniforms: {
       N: g.N, H: g.H, W: g.W, C: g.C, O: g.O, OH: g.OH, OW: g.OW, pad_t: g.pt, pad_l: g.pl,
-      strips, nstrips, chunk, cquads, oblocks, nquads, M,
+      strips, nstrips, chunk, splits, cquads, oblocks, nquads, M,
     },
     buffers: { x: x.buffer, dy: dy.buffer, part: parts.buffer },
     workgroups: foldGrid(Math.ceil(nquads / (c.WG / 4))),
