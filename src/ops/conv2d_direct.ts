@@ -2,7 +2,7 @@
 // (shaders/conv2d_direct.wgsl): the forward pass, and the input gradient for stride 1 (the
 // same kernel run over dy with the flipped filter). No workgroup memory, no barriers: built
 // for CPU implementations (SwiftShader), where loads and barriers dominate. Needs the
-// 'subgroups' feature (quadBroadcast). Selection between variants: conv2d_variants.ts.
+// 'subgroups' feature (quad swaps). Selection between variants: conv2d_variants.ts.
 //
 // x: [N,H,W,C]  w: [KH,KW,C,O]  y, dy: [N,OH,OW,O]  dx: [N,H,W,C]
 
@@ -17,8 +17,6 @@ export interface DirectConfig {
   /** output rows per thread (1..4; > 1 needs stride and dilation 1 along H) */
   RH: number;
   WG: number;
-  /** experiments only */
-  shader?: string;
 }
 
 /** Limits of the hand-unrolled kernel: strip, filter, rows per block, input rows per block. */
@@ -28,16 +26,17 @@ const CHANNEL_BLOCK = 16; // output channels per thread (4 per lane of a quad)
 const stripLen = (RW: number, KW: number, sw: number, dw: number) => (RW - 1) * sw + (KW - 1) * dw + 1;
 
 /**
- * Strip width for an output row of `OW` pixels: the RW that minimises a napkin cost per row,
- * strips · (loads + FMAs), with SwiftShader's prices (a computed-index load ~ 13 ns, a vec4
- * multiply-add ~ 1.5 ns per quad of lanes). Null when no RW fits the unrolled kernel.
+ * Strip width for an output row of `OW` pixels: the RW that minimises a napkin cost per row
+ * and input channel, strips · (loads + FMAs), with SwiftShader's prices per quad of lanes as
+ * measured on a 2-core EPYC (a computed-index load ~10 ns, a vec4 multiply-add ~1.5 ns
+ * in this kernel). Also used by the weight-gradient kernel. Null when no RW fits the kernel.
  */
 export function pickStrip(OW: number, KW: number, sw: number, dw: number): number | null {
   let best: number | null = null, bestCost = Infinity;
   for (let RW = 1; RW <= Math.min(MAX_RW, OW); RW++) {
     const L = stripLen(RW, KW, sw, dw);
     if (L > MAX_STRIP) break;
-    const cost = Math.ceil(OW / RW) * (13 * (L + 4 * KW) + 1.5 * 4 * RW * KW);
+    const cost = Math.ceil(OW / RW) * (10 * (L + 4 * KW) + 1.5 * 4 * RW * KW);
     if (cost < bestCost) (best = RW), (bestCost = cost);
   }
   return best;
@@ -111,7 +110,7 @@ function dispatch(r: DirectRun, cfg: DirectConfig, inp: Tensor, w: Tensor, bias:
   const nquads = oblocks * Math.ceil(nunits / 4);
   const { KH, KW, SH, SW, DH, DW, ...u } = r;
   engine().queue.dispatch({
-    shader: cfg.shader ?? 'conv2d_direct',
+    shader: 'conv2d_direct',
     entry: 'direct',
     op,
     constants: { RW: cfg.RW, RH: cfg.RH, KH, KW, SH, SW, DH, DW, WG: cfg.WG, HAS_BIAS: bias ? 1 : 0, RELU: relu ? 1 : 0 },

@@ -17,8 +17,6 @@ export interface DirectDwConfig {
   RW: number;
   splits: number;
   WG: number;
-  /** experiments only */
-  shader?: string;
 }
 
 const MAX_K = 5;
@@ -62,7 +60,7 @@ export function directWeightGrad(x: Tensor, dy: Tensor, g: ConvGeometry, withBia
   const q = engine().queue;
   const parts = empty([splits, M, g.O]);
   q.dispatch({
-    shader: c.shader ?? 'conv2d_direct_dw',
+    shader: 'conv2d_direct_dw',
     entry: 'direct_dw',
     op: 'conv2dBackwardWeight',
     constants: { RW: c.RW, KH: g.KH, KW: g.KW, SH: g.sh, SW: g.sw, DH: g.dh, DW: g.dw, WG: c.WG, HAS_BIAS: withBias ? 1 : 0, SHARE: share ? 1 : 0 },
