@@ -125,14 +125,24 @@ async function main() {
     }
     if (tfjs) {
       const { tf } = tfjs;
-      // tfjs: plain conv2d (no bias; ours fuse it, a negligible epilogue)
+      // tfjs: its conv2d kernel and the two gradient kernels its autodiff runs (no bias: ours
+      // fuse it, a negligible epilogue / one extra GEMM row)
       const tx = tf.tensor4d(Float32Array.from(xd), sh.x), tw = tf.tensor4d(Float32Array.from(wd), sh.w);
-      const ty = tf.conv2d(tx, tw, 1, 'same');
-      assertClose(`${sh.name} forward tfjs-webgpu`, await ty.data(), ref.forward(xd, wd, g), tol(K));
-      ty.dispose();
-      const st = await measure(() => { tf.conv2d(tx, tw, 1, 'same').dispose(); }, tfjs.done);
-      row(sh.name, 'forward', 'tfjs-webgpu', st, gflop);
-      for (const t of [tx, tw]) t.dispose();
+      const tdy = tf.tensor4d(Float32Array.from(dyd), [g.N, g.OH, g.OW, g.O]);
+      const attrs = { strides: 1, pad: 'same', dataFormat: 'NHWC' };
+      const run = (k: string, inputs: object, a: object) => tf.engine().runKernel(k, inputs as never, { ...attrs, ...a } as never) as import('@tensorflow/tfjs-core').Tensor;
+      const tfPasses: [string, () => import('@tensorflow/tfjs-core').Tensor, Float64Array, { atol: number; rtol: number }][] = [
+        ['forward', () => tf.conv2d(tx, tw, 1, 'same'), ref.forward(xd, wd, g), tol(K)],
+        ['dX', () => run('Conv2DBackpropInput', { dy: tdy, filter: tw }, { inputShape: sh.x }), dxRef, tols.dX],
+        ['dW', () => run('Conv2DBackpropFilter', { x: tx, dy: tdy }, { filterShape: sh.w }), dwRef, tols.dW],
+      ];
+      for (const [pass, f, want1, tl] of tfPasses) {
+        const ty = f();
+        assertClose(`${sh.name} ${pass} tfjs-webgpu`, await ty.data(), want1, tl);
+        ty.dispose();
+        row(sh.name, pass, 'tfjs-webgpu', await measure(() => { f().dispose(); }, tfjs.done), gflop);
+      }
+      for (const t of [tx, tw, tdy]) t.dispose();
     }
     for (const t of [x, w, b, dy]) t.dispose();
   }
