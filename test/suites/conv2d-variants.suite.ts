@@ -115,8 +115,10 @@ suite('conv2d-variants', (test) => {
     assertEqual(conv2dVariantsFor(g2, 'weightGrad'), ['tiled'], '7x7: tiled only');
     const direct = hasSubgroups() ? 'direct' : 'tiled';
     assertEqual(pickConv2dVariant(g1, 'forward', 'direct'), direct, 'explicit direct (needs subgroups)');
-    // 'auto': direct exactly on CPU implementations (SwiftShader here) with subgroups
-    assertEqual(pickConv2dVariant(g1, 'weightGrad', 'auto'), isCpuAdapter() ? direct : 'tiled', 'auto rule');
+    // 'auto': direct exactly on CPU implementations (SwiftShader here) with subgroups, in Node
+    // (browsers default to tiled: see the known issue in conv2d_variants.ts)
+    const autoDirect = isCpuAdapter() && engine().info.runtime === 'node';
+    assertEqual(pickConv2dVariant(g1, 'weightGrad', 'auto'), autoDirect ? direct : 'tiled', 'auto rule');
     const before = getConv2dVariant();
     try {
       setConv2dVariant('tiled');
