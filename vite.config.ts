@@ -21,6 +21,7 @@ export default defineConfig({
       input: {
         index: resolve(root, 'index.html'),
         demo: resolve(root, 'demo/index.html'),
+        bench: resolve(root, 'bench/index.html'),
       },
     },
   },

@@ -1,0 +1,84 @@
+// The full LeNet training step (forward, loss, backward, SGD-momentum update) at batch 64 and
+// 512: ours as a TrainStep (captured: recorded once, replayed with one submit; eager: ops run
+// every step) and tfjs's optimizer.minimize on the same network, weights and batch (lenet.ts).
+// Both are validated against the float64 step (loss, and every parameter after one step from
+// the shared initial weights) before timing. Timed with the wall clock: a step's host work
+// (recording, uploads, submit) is part of its cost. Each run uploads the batch.
+
+import { lenet } from '../src/nn/presets.js';
+import { SGD } from '../src/optim/optimizers.js';
+import { TrainStep } from '../src/train/step.js';
+import { softmaxCrossEntropy } from '../src/ops/loss.js';
+import { engine } from '../src/runtime/engine.js';
+import { shapeStr } from '../src/tensor/tensor.js';
+import { checkStep, initParams, lenetGrads, LR, makeBatch, MOMENTUM, PARAM_NAMES, PARAM_SHAPES, STEP_OUTPUT_SIZE, type Params } from './lenet.js';
+import { tfjsLenetStep } from './lenet-tfjs.js';
+import type { BenchCase, Impl } from './types.js';
+
+function oursLenetStep(B: number, p0: Params, x: Float32Array, labels: Uint32Array, capture: boolean): Impl {
+  const model = lenet();
+  const params = model.parameters();
+  PARAM_NAMES.forEach((name, i) => {
+    const want = PARAM_SHAPES[name];
+    if (params[i].shape.join() !== want.join()) throw new Error(`bench: lenet parameter ${i} is ${shapeStr(params[i].shape)}, expected ${name} ${shapeStr(want)}`);
+    params[i].write(p0[name]);
+  });
+  const optimizer = new SGD(params, { lr: LR, momentum: MOMENTUM });
+  const step = new TrainStep({ model, optimizer, loss: softmaxCrossEntropy, inputShape: [B, 28, 28, 1], capture });
+  return {
+    run: () => step.run(x, labels),
+    submit: () => engine().flush(),
+    async read() {
+      const out = new Float32Array(STEP_OUTPUT_SIZE);
+      out[0] = await step.readLoss();
+      let off = 1;
+      for (const p of params) {
+        const d = (await p.read()) as Float32Array;
+        out.set(d, off);
+        off += d.length;
+      }
+      return out;
+    },
+    dispose() {
+      step.dispose();
+      optimizer.dispose();
+      model.dispose();
+    },
+  };
+}
+
+/** Useful FLOPs of one step: forward, then backward = 2x forward minus conv1's dX (no input gradient). */
+function stepFlops(B: number): number {
+  const conv1 = 2 * B * 28 * 28 * 32 * 9, conv2 = 2 * B * 14 * 14 * 64 * 9 * 32;
+  const fwd = conv1 + conv2 + 2 * B * 3136 * 128 + 2 * B * 128 * 10;
+  return fwd + 2 * fwd - conv1;
+}
+
+export function lenetCases(): BenchCase[] {
+  const cases: BenchCase[] = [];
+  for (const B of [64, 512])
+    for (const capture of [true, false])
+      cases.push({
+        id: `lenet-step/${capture ? 'captured' : 'eager'}/b${B}`,
+        kernel: 'lenet-step',
+        variant: capture ? 'captured' : 'eager',
+        shape: `batch ${B} (SGD momentum)`,
+        // batch 512 takes minutes per step on SwiftShader; the eager variant is for comparison
+        large: B > 64 || !capture,
+        flops: stepFlops(B),
+        bytes: 0,
+        wallClock: true,
+        peer: capture ? 'tf.train.momentum().minimize (same net, fused conv/matMul)' : '',
+        setup({ tf }) {
+          const p0 = initParams(), { x, labels } = makeBatch(B);
+          const ref = lenetGrads(p0, x, labels);
+          return {
+            ours: oursLenetStep(B, p0, x, labels, capture),
+            peer: tf ? tfjsLenetStep(tf, B, p0, x, labels) : undefined,
+            validate: (out) => checkStep(out, p0, ref),
+            dispose() {},
+          };
+        },
+      });
+  return cases;
+}

@@ -1,0 +1,111 @@
+// Pooling cases (memory-bound): max pooling (inference entry, and the training entry that also
+// writes argmax indices), average pooling. NHWC. Reference: float64 max / mean over each window
+// (cells inside the input only). Peer: tf.maxPool / tf.avgPool (NHWC, same padding rules).
+
+import { avgPool2d, maxPool2d, maxPool2dWithIndices, poolGeometry, type Pool2dOptions, type PoolGeometry } from '../src/ops/pool2d.js';
+import type { Tensor } from '../src/tensor/tensor.js';
+import { dims, oursImpl, upload } from './impl.js';
+import { tfImpl } from './peer-tfjs.js';
+import { checkOutput, randomData, type ElementRef } from './reference.js';
+import type { BenchCase } from './types.js';
+
+interface Shape {
+  x: [number, number, number, number];
+  k: number;
+  s: number;
+  pad: 'valid' | 'same';
+  note: string;
+  large: boolean;
+}
+
+const SHAPES: Shape[] = [
+  { x: [64, 28, 28, 32], k: 2, s: 2, pad: 'valid', note: 'LeNet pool1 b64', large: false },
+  { x: [64, 14, 14, 64], k: 2, s: 2, pad: 'valid', note: 'LeNet pool2 b64', large: false },
+  { x: [512, 28, 28, 32], k: 2, s: 2, pad: 'valid', note: 'LeNet pool1 b512', large: false },
+  { x: [32, 112, 112, 64], k: 3, s: 2, pad: 'same', note: 'ResNet stem', large: true },
+];
+
+/** Window cells (flat x indices) of output element o. */
+function windowOf(g: PoolGeometry, o: number): number[] {
+  const c = o % g.C;
+  let r = Math.floor(o / g.C);
+  const ow = r % g.OW;
+  r = Math.floor(r / g.OW);
+  const oh = r % g.OH;
+  const n = Math.floor(r / g.OH);
+  const cells: number[] = [];
+  for (let kh = 0; kh < g.KH; kh++) {
+    const h = oh * g.SH - g.PT + kh;
+    if (h < 0 || h >= g.H) continue;
+    for (let kw = 0; kw < g.KW; kw++) {
+      const w = ow * g.SW - g.PL + kw;
+      if (w >= 0 && w < g.W) cells.push(((n * g.H + h) * g.W + w) * g.C + c);
+    }
+  }
+  return cells;
+}
+
+function maxRef(x: Float32Array, g: PoolGeometry): ElementRef {
+  return (o) => {
+    let m = -Infinity;
+    for (const j of windowOf(g, o)) m = Math.max(m, x[j]);
+    return [m, Math.abs(m)];
+  };
+}
+
+function avgRef(x: Float32Array, g: PoolGeometry): ElementRef {
+  return (o) => {
+    const cells = windowOf(g, o);
+    let s = 0, a = 0;
+    for (const j of cells) (s += x[j]), (a += Math.abs(x[j]));
+    return [s / cells.length, a / cells.length];
+  };
+}
+
+export function poolCases(): BenchCase[] {
+  const cases: BenchCase[] = [];
+  for (const sh of SHAPES) {
+    const opts: Pool2dOptions = { kernel: sh.k, stride: sh.s, padding: sh.pad };
+    const g = poolGeometry('bench', sh.x, opts);
+    const nIn = sh.x.reduce((a, b) => a * b, 1);
+    const nOut = g.N * g.OH * g.OW * g.C;
+    const label = `${dims(sh.x)} k${sh.k}s${sh.s}${sh.pad === 'same' ? ' same' : ''}`;
+    const variants = [
+      { kernel: 'maxpool', variant: 'op', extra: 0, avg: false, fn: maxPool2d },
+      { kernel: 'maxpool', variant: 'argmax', extra: 4 * nOut, avg: false, fn: maxWithIndices },
+      { kernel: 'avgpool', variant: 'op', extra: 0, avg: true, fn: avgPool2d },
+    ];
+    for (const v of variants)
+      cases.push({
+        id: `${v.kernel}/${v.variant}/${dims(sh.x)}-k${sh.k}s${sh.s}`,
+        kernel: v.kernel,
+        variant: v.variant,
+        shape: `${label} (${sh.note})`,
+        large: sh.large,
+        flops: v.avg ? nOut * g.KH * g.KW : 0,
+        bytes: 4 * (nIn + nOut) + v.extra,
+        peer: v.avg ? 'tf.avgPool' : 'tf.maxPool',
+        setup({ tf }) {
+          const x = randomData(nIn, 11);
+          const tx = upload(tf, x, sh.x);
+          const ref = v.avg ? avgRef(x, g) : maxRef(x, g);
+          const peerX = tx.peer as import('@tensorflow/tfjs-core').Tensor4D | null;
+          return {
+            ours: oursImpl(() => v.fn(tx.ours, opts), [tx.ours]),
+            peer: tf
+              ? tfImpl(() => (v.avg ? tf.avgPool(peerX!, sh.k, sh.s, sh.pad) : tf.maxPool(peerX!, sh.k, sh.s, sh.pad)), [peerX!])
+              : undefined,
+            validate: (out) => checkOutput(out, nOut, ref, g.KH * g.KW),
+            dispose() {},
+          };
+        },
+      });
+  }
+  return cases;
+}
+
+/** The training forward: y and the argmax indices (both freed on the next run). */
+function maxWithIndices(x: Tensor, o: Pool2dOptions): [Tensor, Tensor] {
+  const r = maxPool2dWithIndices(x, o);
+  return [r.y, r.argmax];
+}

@@ -1,0 +1,97 @@
+// Validation against float64: seeded inputs, and a checker that compares a GPU output with a
+// per-element float64 reference. Per-element references (rather than whole-output ones) let big
+// outputs be checked on a seeded random sample at a bounded CPU cost, the same way everywhere
+// (llm.c dev/cuda validates every kernel before timing it; so do we).
+//
+// Tolerance, per element i:  |got - want| <= ATOL + 2^-24 * (8*sqrt(K) + 8) * scale_i
+//   K       terms accumulated in f32 (a dot product of length K: rounding error grows like
+//           sqrt(K) ulps for random data, K ulps in the worst case),
+//   scale_i the sum of |terms| of that element (the magnitude rounding is relative to).
+// A wrong kernel (missing term, wrong index) is off by about one term, which is far above this
+// bound for the random inputs in [-1, 1] used here.
+
+import type { Check } from './types.js';
+
+export const ATOL = 1e-6;
+/** float64 multiply-adds spent on one check (all elements below this, a sample above) */
+export const CHECK_BUDGET = 2e7;
+
+/** Seeded PRNG (mulberry32), so ours and the peer see the same data every run. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** n values uniform in [lo, hi), seeded. */
+export function randomData(n: number, seed: number, lo = -1, hi = 1): Float32Array {
+  const r = rng(seed);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = lo + (hi - lo) * r();
+  return out;
+}
+
+/** The float64 value of output element i, and the sum of |terms| that produced it. */
+export type ElementRef = (i: number) => readonly [value: number, scale: number];
+
+/** Indices to compare: all of them when affordable, else a seeded sample (plus the first and last). */
+export function sampleIndices(size: number, costPerElement: number, budget = CHECK_BUDGET): Int32Array | null {
+  if (size * Math.max(1, costPerElement) <= budget) return null;
+  const m = Math.min(size, Math.max(1024, Math.floor(budget / Math.max(1, costPerElement))));
+  const r = rng(size ^ 0x5eed);
+  const idx = new Int32Array(m);
+  idx[0] = 0;
+  idx[1] = size - 1;
+  for (let k = 2; k < m; k++) idx[k] = Math.floor(r() * size);
+  return idx;
+}
+
+/**
+ * Compare `out` with `ref` on every element (or a sample, see sampleIndices).
+ * `terms` is K in the tolerance above (use 1 for exact elementwise results).
+ */
+export function checkOutput(out: Float32Array, size: number, ref: ElementRef, terms: number, against = 'float64 reference'): Check {
+  const check: Check = { ok: true, against, compared: 0, size, maxAbs: 0, maxRel: 0 };
+  if (out.length !== size) {
+    check.ok = false;
+    check.worst = { index: -1, got: out.length, want: size, tol: 0 };
+    return check;
+  }
+  const rel = 2 ** -24 * (8 * Math.sqrt(terms) + 8);
+  const idx = sampleIndices(size, terms);
+  const n = idx ? idx.length : size;
+  let worstExcess = -Infinity;
+  for (let k = 0; k < n; k++) {
+    const i = idx ? idx[k] : k;
+    const [want, scale] = ref(i);
+    const got = out[i];
+    const d = Math.abs(got - want);
+    const tol = ATOL + rel * scale;
+    if (!(d <= tol)) {
+      const excess = Number.isNaN(d) ? Infinity : d - tol;
+      if (excess > worstExcess) (worstExcess = excess), (check.worst = { index: i, got, want, tol });
+      check.ok = false;
+    }
+    if (Number.isNaN(d)) check.maxAbs = check.maxRel = NaN;
+    else {
+      if (d > check.maxAbs) check.maxAbs = d;
+      if (Math.abs(want) > ATOL && d / Math.abs(want) > check.maxRel) check.maxRel = d / Math.abs(want);
+    }
+  }
+  check.compared = n;
+  return check;
+}
+
+/** One line: "ok 1024/1024 max_abs=1.2e-7" or "FAILED at 17: got 1, want 2 (tol 1e-6)". */
+export function describeCheck(c: Check): string {
+  const seen = c.compared === c.size ? `${c.size}` : `${c.compared}/${c.size} sampled`;
+  if (c.ok) return `ok (${seen}, max_abs=${c.maxAbs.toExponential(1)}, max_rel=${c.maxRel.toExponential(1)})`;
+  const w = c.worst;
+  if (w && w.index < 0) return `FAILED: output has ${w.got} elements, want ${w.want}`;
+  return `FAILED vs ${c.against} (${seen}): element ${w?.index} is ${w?.got}, want ${w?.want} (tol ${w?.tol.toExponential(1)}; max_abs=${c.maxAbs.toExponential(1)})`;
+}

@@ -1,0 +1,96 @@
+// The benchmark page end to end: Vite dev server + headless Chromium (WebGPU on SwiftShader).
+// Runs a small sweep with ?autorun=1 and checks the page renders the table with the ratio
+// column, that every case was validated against the float64 reference (ours and tfjs), and
+// that every timed case has a ratio. Cases are small so this stays well under a minute.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Browser, Page } from 'playwright-core';
+import type { ViteDevServer } from 'vite';
+import { launchChromium, startVite, watchPage } from '../harness/chromium.js';
+import type { CaseResult, Report } from '../../bench/types.js';
+import { formatTable } from '../../bench/report.js';
+
+// One case per kernel family, each at a LeNet-sized shape (the cheap ones: SwiftShader is a CPU).
+// BENCH_PAGE_FILTER=... overrides the sweep (manual runs: the test then prints a bigger table).
+const OVERRIDE = process.env.BENCH_PAGE_FILTER;
+const DEFAULT_FILTER = [
+  'conv2d-dW/tiled/64x28x28x1-32', // (tfjs's forward conv with C=1 takes seconds on SwiftShader)
+  'matmul/op/64x128x10',
+  'maxpool/op/64x14x14x64',
+  'relu/op/64x28x28x32',
+  'softmax-ce/op/64x10',
+  'sgd-momentum/op/401408',
+].join(',');
+const FILTER = OVERRIDE ?? DEFAULT_FILTER;
+/** cases the default sweep selects (an override may select any number) */
+const EXPECTED = OVERRIDE ? undefined : DEFAULT_FILTER.split(',').length;
+
+describe('benchmark page (/bench/)', () => {
+  let server: ViteDevServer | undefined;
+  let browser: Browser | undefined;
+  let page: Page;
+  const log: string[] = [];
+
+  before(async () => {
+    const v = await startVite();
+    server = v.server;
+    browser = await launchChromium();
+    page = await browser.newPage();
+    watchPage(page, log);
+    await page.goto(`${v.url}/bench/?filter=${encodeURIComponent(FILTER)}&iters=${OVERRIDE ? 10 : 5}&budget=${OVERRIDE ? 1500 : 400}&autorun=1`);
+    await page.waitForFunction(() => (window as unknown as { __bench?: { done: boolean } }).__bench?.done === true, null, {
+      timeout: OVERRIDE ? 3_600_000 : 90_000,
+      polling: 250,
+    });
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it('runs the sweep without errors, every case validated before timing', async () => {
+    const s = await page.evaluate(() => {
+      const b = (window as unknown as { __bench: { error?: string; results: CaseResult[] } }).__bench;
+      return { error: b.error, results: b.results };
+    });
+    assert.equal(s.error, undefined, `page error: ${s.error}\n${log.slice(-20).join('\n')}`);
+    if (EXPECTED) assert.equal(s.results.length, EXPECTED, 'one result per selected case');
+    assert.ok(s.results.length > 0, 'no results');
+    for (const r of s.results) {
+      if (!r.peer && OVERRIDE) continue; // a case without a tfjs equivalent (only in override sweeps)
+      for (const [side, x] of [['ours', r.ours], ['tfjs', r.peer]] as const) {
+        assert.ok(x, `${r.id}: no ${side} result`);
+        assert.equal(x.status, 'ok', `${r.id} ${side}: ${x.status} ${x.error ?? JSON.stringify(x.check)}`);
+        assert.ok(x.check?.ok && x.check.compared > 0, `${r.id} ${side}: not validated`);
+        assert.ok(x.timing && x.timing.ms > 0 && x.timing.samples.length >= 3, `${r.id} ${side}: no timing`);
+      }
+      assert.ok(r.ratio && r.ratio > 0, `${r.id}: no ratio`);
+    }
+  });
+
+  it('renders the table with a tfjs/ours ratio column, the chart and adapter info', async () => {
+    const heads = await page.$$eval('#results thead th', (ths) => ths.map((t) => t.textContent));
+    assert.ok(heads.includes('tfjs/ours'), `ratio column missing: ${heads.join(' | ')}`);
+    const rows = await page.$$eval('#results tbody tr', (trs) =>
+      trs.map((tr) => ({
+        ratio: tr.querySelector('[data-col="ratio"]')?.textContent ?? '',
+        valid: tr.querySelector('[data-col="valid"]')?.textContent ?? '',
+        ms: tr.querySelector('[data-col="ms"]')?.textContent ?? '',
+      })),
+    );
+    if (EXPECTED) assert.equal(rows.length, EXPECTED);
+    for (const r of rows) {
+      if (OVERRIDE && !r.ratio) continue;
+      assert.match(r.ratio, /^[\d.]+x$/, 'ratio cell');
+      assert.match(r.valid, /^ok.* \/ ok/, 'validated cell (ours / tfjs)');
+      assert.ok(Number(r.ms) > 0, `ms cell '${r.ms}'`);
+    }
+    assert.equal(await page.locator('#chart svg rect').count(), rows.filter((r) => r.ratio).length, 'one bar per case with a ratio');
+    assert.match((await page.textContent('#adapter')) ?? '', /adapter: .*browser/);
+    assert.match((await page.textContent('#roofline')) ?? '', /FMA peak [\d.]+ GFLOP\/s, copy [\d.]+ GB\/s/);
+    assert.equal(await page.isEnabled('#download'), true, 'JSON download enabled');
+    // The measured table, for the test log.
+    const report = await page.evaluate(() => (window as unknown as { __bench: { report: Report } }).__bench.report);
+    console.log(formatTable(report));
+  });
+});
