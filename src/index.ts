@@ -20,7 +20,8 @@ export { full, zeros, ones, add, sub, mul, scale, addScalar, scaleBy } from './o
 export {
   conv2d, conv2dNaive, conv2dBackwardInput, conv2dBackwardWeight, conv2dBackwardWeightBias,
   conv2dOutputShape, oihwToHwio, hwioToOihw,
-  type Conv2dOptions, type Conv2dBackwardOptions,
+  setConv2dVariant, getConv2dVariant, pickConv2dVariant, conv2dVariantsFor, isCpuAdapter,
+  type Conv2dOptions, type Conv2dBackwardOptions, type Conv2dVariant, type Conv2dVariantChoice, type Conv2dPass,
 } from './ops/conv2d.js';
 
 // --- ops: matmul, activations, reductions, loss ---

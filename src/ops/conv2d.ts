@@ -1,5 +1,6 @@
-// conv2d: the public op. Forward (tiled implicit GEMM, shaders/conv2d.wgsl, with a fused
-// bias + ReLU epilogue), the naive forward kept for benchmarks (shaders/conv2d_naive.wgsl),
+// conv2d: the public op. Forward (tiled implicit GEMM, shaders/conv2d.wgsl, or the 'direct'
+// variant, conv2d_direct.ts; both with a fused bias + ReLU epilogue; which one runs:
+// conv2d_variants.ts), the naive forward kept for benchmarks (shaders/conv2d_naive.wgsl),
 // and the autograd rule. Backward kernels: conv2d_backward.ts. Geometry, validation and
 // layout conversion: conv2d_geometry.ts. Float64 references: conv2d_ref.ts (re-exported
 // here as `ref`).
@@ -13,18 +14,27 @@ import { checkTensor } from './check.js';
 import { grid1d } from './grid.js';
 import { convGeometry, geometryUniforms, type Conv2dGeomOptions, type ConvGeometry } from './conv2d_geometry.js';
 import { checkTiles, foldGrid, pickTiles, tileConstants, type ConvTiles } from './conv2d_tiles.js';
-import { backwardInputGeom, backwardWeightGeom } from './conv2d_backward.js';
+import { inputGradFor, weightGradFor } from './conv2d_backward.js';
+import { checkVariant, pickConv2dVariant, type Conv2dVariantChoice } from './conv2d_variants.js';
+import { directForward } from './conv2d_direct.js';
+import { reluBackward } from './activations.js';
 
 export { conv2dOutputShape, oihwToHwio, hwioToOihw, convGeometry, type ConvGeometry, type Conv2dGeomOptions } from './conv2d_geometry.js';
 export { conv2dBackwardInput, conv2dBackwardWeight, conv2dBackwardWeightBias, type Conv2dBackwardOptions } from './conv2d_backward.js';
 export { pickTiles as conv2dTiles, type ConvTiles } from './conv2d_tiles.js';
 export { ref } from './conv2d_ref.js';
+export {
+  setConv2dVariant, getConv2dVariant, pickConv2dVariant, conv2dVariantsFor, isCpuAdapter,
+  type Conv2dVariant, type Conv2dVariantChoice, type Conv2dPass,
+} from './conv2d_variants.js';
 
 export interface Conv2dOptions extends Conv2dGeomOptions {
   /** [O], added to every output pixel (fused into the kernel's epilogue) */
   bias?: Tensor;
   /** apply ReLU after the bias (fused); the backward pass masks dy with y > 0 */
   relu?: boolean;
+  /** kernel variant (see conv2d_variants.ts); default: setConv2dVariant's, normally 'auto' */
+  variant?: Conv2dVariantChoice;
 }
 
 /** Checks x, w, bias and the options; returns the geometry. */
@@ -37,6 +47,7 @@ function checkArgs(op: string, x: Tensor, w: Tensor, opts: Conv2dOptions): ConvG
     if (opts.bias.shape[0] !== g.O) throw new RangeError(`webgpu-cnn: ${op}: 'bias' must have shape [${g.O}] (w's O), got ${shapeStr(opts.bias.shape)}`);
   }
   if (opts.relu !== undefined && typeof opts.relu !== 'boolean') throw new TypeError(`webgpu-cnn: ${op}: 'relu' must be a boolean, got ${typeof opts.relu}`);
+  checkVariant(op, opts.variant);
   return g;
 }
 
@@ -67,20 +78,26 @@ export function conv2d(x: Tensor, w: Tensor, opts: Conv2dOptions = {}): Tensor {
   const g = checkArgs('conv2d', x, w, opts);
   const bias = opts.bias;
   const relu = opts.relu ?? false;
-  const y = conv2dForwardGeom(x, w, g, bias, relu);
+  const variant = opts.variant;
+  const y = pickConv2dVariant(g, 'forward', variant) === 'direct' ? directForward(x, w, g, bias, relu) : conv2dForwardGeom(x, w, g, bias, relu);
   const inputs = bias ? [x, w, bias] : [x, w];
   if (needsGrad(inputs))
     record('conv2d', inputs, [y], ([gy]) => {
       if (!gy) return inputs.map(() => null);
       const reluY = relu ? y : undefined;
-      const dx = x.requiresGrad ? backwardInputGeom(gy, w, g, reluY) : null;
+      const wantDx = x.requiresGrad, wantDw = w.requiresGrad || !!bias?.requiresGrad;
+      // The direct kernels take dy pre-masked by the ReLU: mask once when both use it.
+      const direct = (wantDx && pickConv2dVariant(g, 'inputGrad', variant) === 'direct') || (wantDw && pickConv2dVariant(g, 'weightGrad', variant) === 'direct');
+      const masked = reluY && direct ? reluBackward(gy, reluY) : undefined;
+      const dx = wantDx ? inputGradFor(gy, w, g, reluY, variant, masked) : null;
       let dw: Tensor | null = null, db: Tensor | null = null;
-      if (w.requiresGrad || bias?.requiresGrad) {
-        const r = backwardWeightGeom(x, gy, g, !!bias?.requiresGrad, reluY);
+      if (wantDw) {
+        const r = weightGradFor(x, gy, g, !!bias?.requiresGrad, reluY, variant, masked);
         if (w.requiresGrad) dw = r.dw;
         else r.dw.dispose();
         db = r.db;
       }
+      masked?.dispose();
       return bias ? [dx, dw, db] : [dx, dw];
     });
   return y;

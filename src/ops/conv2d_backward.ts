@@ -1,7 +1,8 @@
 // conv2d backward kernels' wrappers: gradient w.r.t. the input (shaders/conv2d_bwd_input.wgsl,
 // stride-phase implicit GEMM) and w.r.t. the weights and bias (shaders/conv2d_bwd_weight.wgsl,
-// split-K implicit GEMM + deterministic reduction). The autograd rule that calls them lives
-// with the forward op in conv2d.ts.
+// split-K implicit GEMM + deterministic reduction), and the variant switch in front of them
+// and the 'direct' kernels (conv2d_direct*.ts, rule in conv2d_variants.ts). The autograd rule
+// that calls them lives with the forward op in conv2d.ts.
 //
 // dy: [N,OH,OW,O]  x, dx: [N,H,W,C]  w, dw: [KH,KW,C,O]  db: [O]
 
@@ -11,10 +12,16 @@ import { checkTensor } from './check.js';
 import { grid1d } from './grid.js';
 import { convGeometry, geometryUniforms, type Conv2dGeomOptions, type ConvGeometry } from './conv2d_geometry.js';
 import { checkTiles, foldGrid, pickTiles, tileConstants, type ConvTiles } from './conv2d_tiles.js';
+import { checkVariant, pickConv2dVariant, type Conv2dVariantChoice } from './conv2d_variants.js';
+import { directInputGrad } from './conv2d_direct.js';
+import { directWeightGrad } from './conv2d_direct_dw.js';
+import { reluBackward } from './activations.js';
 
 export interface Conv2dBackwardOptions extends Conv2dGeomOptions {
   /** The forward output of a conv2d with `relu: true`: dy is first masked with (reluY > 0). */
   reluY?: Tensor;
+  /** kernel variant (see conv2d_variants.ts); default: setConv2dVariant's, normally 'auto' */
+  variant?: Conv2dVariantChoice;
 }
 
 /** Split-K aims for about this many workgroups in the weight-gradient GEMM. */
@@ -101,8 +108,32 @@ export function backwardWeightGeom(
   return { dw, db };
 }
 
+/** dx through the chosen variant. `dyMasked`: dy already multiplied by any fused ReLU's mask. */
+export function inputGradFor(dy: Tensor, w: Tensor, g: ConvGeometry, reluY: Tensor | undefined, variant?: Conv2dVariantChoice, dyMasked?: Tensor): Tensor {
+  if (pickConv2dVariant(g, 'inputGrad', variant) === 'tiled') return dyMasked ? backwardInputGeom(dyMasked, w, g) : backwardInputGeom(dy, w, g, reluY);
+  if (dyMasked || !reluY) return directInputGrad(dyMasked ?? dy, w, g);
+  const m = reluBackward(dy, reluY); // the direct kernels take dy already masked
+  const dx = directInputGrad(m, w, g);
+  m.dispose();
+  return dx;
+}
+
+/** dw (and db) through the chosen variant; `dyMasked` as for inputGradFor. */
+export function weightGradFor(
+  x: Tensor, dy: Tensor, g: ConvGeometry, withBias: boolean, reluY: Tensor | undefined, variant?: Conv2dVariantChoice, dyMasked?: Tensor,
+): { dw: Tensor; db: Tensor | null } {
+  if (pickConv2dVariant(g, 'weightGrad', variant) === 'tiled')
+    return dyMasked ? backwardWeightGeom(x, dyMasked, g, withBias) : backwardWeightGeom(x, dy, g, withBias, reluY);
+  if (dyMasked || !reluY) return directWeightGrad(x, dyMasked ?? dy, g, withBias);
+  const m = reluBackward(dy, reluY);
+  const r = directWeightGrad(x, m, g, withBias);
+  m.dispose();
+  return r;
+}
+
 /** `names`: which of x / w the caller passes as a shape (the error names that argument). */
 function checkBackward(op: string, xShape: Shape, wShape: Shape, dy: Tensor, opts: Conv2dBackwardOptions, names: { x: string; w: string }): ConvGeometry {
+  checkVariant(op, opts.variant);
   const g = convGeometry(op, xShape, wShape, opts, names);
   checkDy(op, dy, g, opts.reluY);
   return g;
@@ -112,20 +143,20 @@ function checkBackward(op: string, xShape: Shape, wShape: Shape, dy: Tensor, opt
 export function conv2dBackwardInput(dy: Tensor, w: Tensor, xShape: Shape, opts: Conv2dBackwardOptions = {}): Tensor {
   checkTensor('conv2dBackwardInput', 'w', w, 'f32', 4);
   const g = checkBackward('conv2dBackwardInput', xShape, w.shape, dy, opts, { x: 'xShape', w: 'w' });
-  return backwardInputGeom(dy, w, g, opts.reluY);
+  return inputGradFor(dy, w, g, opts.reluY, opts.variant);
 }
 
 /** Gradient of conv2d w.r.t. w ([KH,KW,C,O] = wShape), given x and dy. */
 export function conv2dBackwardWeight(x: Tensor, dy: Tensor, wShape: Shape, opts: Conv2dBackwardOptions = {}): Tensor {
   checkTensor('conv2dBackwardWeight', 'x', x, 'f32', 4);
   const g = checkBackward('conv2dBackwardWeight', x.shape, wShape, dy, opts, { x: 'x', w: 'wShape' });
-  return backwardWeightGeom(x, dy, g, false, opts.reluY).dw;
+  return weightGradFor(x, dy, g, false, opts.reluY, opts.variant).dw;
 }
 
 /** Gradients w.r.t. w and the bias in one pass (the bias is an extra GEMM row). */
 export function conv2dBackwardWeightBias(x: Tensor, dy: Tensor, wShape: Shape, opts: Conv2dBackwardOptions = {}): { dw: Tensor; db: Tensor } {
   checkTensor('conv2dBackwardWeightBias', 'x', x, 'f32', 4);
   const g = checkBackward('conv2dBackwardWeightBias', x.shape, wShape, dy, opts, { x: 'x', w: 'wShape' });
-  const r = backwardWeightGeom(x, dy, g, true, opts.reluY);
+  const r = weightGradFor(x, dy, g, true, opts.reluY, opts.variant);
   return { dw: r.dw, db: r.db! };
 }

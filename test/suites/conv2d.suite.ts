@@ -2,7 +2,8 @@
 // backward input, backward weight + bias, fused bias + ReLU and its backward through the
 // autograd rule) and the naive kernel checked against the references on seeded random data;
 // shapes chosen to straddle the 64x64x16 tiles; layout conversion, output shapes, argument
-// errors, split-K determinism.
+// errors, split-K determinism. GPU cases ask for the 'tiled' variant explicitly (on CPU
+// adapters 'auto' picks 'direct', which conv2d-variants.suite.ts checks).
 import { suite } from '../harness/define.js';
 import { assert, assertClose, assertEqual, assertThrows, randomArray } from '../harness/assert.js';
 import { dot, numericGrad } from '../harness/fd.js';
@@ -37,12 +38,12 @@ async function checkAll(label: string, s: Shapes, seed: number, tiles?: ConvTile
   const dyd = randomArray(g.N * g.OH * g.OW * g.O, seed + 3);
   const x = tensor(xd, s.x), w = tensor(wd, s.w), b = tensor(bd, [g.O]), dy = tensor(dyd, [g.N, g.OH, g.OW, g.O]);
   const K = g.KH * g.KW * g.C;
-  const y = tiles ? conv2dForwardGeom(x, w, g, b, false, tiles) : conv2d(x, w, { ...s.opts, bias: b });
+  const y = tiles ? conv2dForwardGeom(x, w, g, b, false, tiles) : conv2d(x, w, { ...s.opts, bias: b, variant: 'tiled' });
   assertEqual(y.shape, [g.N, g.OH, g.OW, g.O], `${label}: output shape`);
   assertClose(`${label} forward`, await y.read(), ref.forward(xd, wd, g, bd), tolFor(K + 1));
-  const dx = tiles ? backwardInputGeom(dy, w, g, undefined, tiles) : conv2dBackwardInput(dy, w, s.x, s.opts);
+  const dx = tiles ? backwardInputGeom(dy, w, g, undefined, tiles) : conv2dBackwardInput(dy, w, s.x, { ...s.opts, variant: 'tiled' });
   assertClose(`${label} dx`, await dx.read(), ref.backwardInput(dyd, wd, g), tolFor(g.KH * g.KW * g.O));
-  const r = tiles ? backwardWeightGeom(x, dy, g, true, undefined, tiles) : conv2dBackwardWeightBias(x, dy, s.w, s.opts);
+  const r = tiles ? backwardWeightGeom(x, dy, g, true, undefined, tiles) : conv2dBackwardWeightBias(x, dy, s.w, { ...s.opts, variant: 'tiled' });
   const P = g.N * g.OH * g.OW;
   assertClose(`${label} dw`, await r.dw.read(), ref.backwardWeight(xd, dyd, g), tolFor(P));
   assertClose(`${label} db`, await r.db!.read(), ref.backwardBias(dyd, g.O), tolFor(P));
@@ -117,7 +118,7 @@ suite('conv2d', (test) => {
       const x = tensor(xd, s.x), w = tensor(wd, s.w), b = tensor(bd, [g.O]), dy = tensor(dyd, [g.N, g.OH, g.OW, g.O]);
       for (const t of [x, w, b]) t.requiresGrad = true;
       const prev = beginTape();
-      const y = conv2d(x, w, { ...s.opts, bias: b, relu: true });
+      const y = conv2d(x, w, { ...s.opts, bias: b, relu: true, variant: 'tiled' });
       const tape = endTape(prev);
       assertEqual(tape.map((n) => n.op), ['conv2d'], 'one tape node');
       const yd = await y.read();
@@ -141,7 +142,7 @@ suite('conv2d', (test) => {
     const x = tensor(xd, s.x), w = tensor(wd, s.w), dy = tensor(dyd, [1, 4, 4, 2]);
     w.requiresGrad = true;
     const prev = beginTape();
-    const y = conv2d(x, w, s.opts);
+    const y = conv2d(x, w, { ...s.opts, variant: 'tiled' });
     const tape = endTape(prev);
     const grads = tape[0].backward([dy]);
     assertEqual(grads.length, 2, 'two inputs, two gradients');
@@ -172,7 +173,8 @@ suite('conv2d', (test) => {
     const xd = randomArray(n4(s.x), 5), dyd = randomArray(g.N * g.OH * g.OW * g.O, 6);
     const x = tensor(xd, s.x), dy = tensor(dyd, [g.N, g.OH, g.OW, g.O]);
     const live = engine().liveTensors;
-    const dw1 = conv2dBackwardWeight(x, dy, s.w, s.opts), dw2 = conv2dBackwardWeight(x, dy, s.w, s.opts);
+    const to = { ...s.opts, variant: 'tiled' as const };
+    const dw1 = conv2dBackwardWeight(x, dy, s.w, to), dw2 = conv2dBackwardWeight(x, dy, s.w, to);
     assertEqual(engine().liveTensors, live + 2, 'only the two results stay alive');
     const a = await dw1.read(), b = await dw2.read();
     assert(a.every((v, i) => Object.is(v, b[i])), 'two runs are bitwise identical');
