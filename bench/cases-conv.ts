@@ -1,12 +1,14 @@
-// conv2d cases (compute-bound): forward (naive, tiled, tuned tile shapes), backward input (dX)
-// and backward weight (dW). NHWC x, HWIO w, 'same' padding, stride 1 (the LeNet layers) plus a
+// conv2d cases (compute-bound): forward (naive, tiled implicit GEMM with the op's tiles and
+// with tuned tile shapes, direct), backward input (dX) and backward weight (dW), each 'tiled' and
+// 'direct' (conv2d_variants.ts; the op itself picks direct on CPU adapters in Node, tiled
+// elsewhere; direct needs 'subgroups' and is listed only where it can run the geometry). NHWC x, HWIO w, 'same' padding, stride 1 (the LeNet layers) plus a
 // large 1x64x256x256 -> 128 layer. Reference: float64 per output element (sampled when large,
 // see reference.ts). Peers: tf.conv2d, Conv2DBackpropInput (tf.conv2dTranspose),
 // Conv2DBackpropFilter (through tf.engine().runKernel: tfjs has no public op for it).
 
 import {
-  conv2d, conv2dNaive, conv2dForwardGeom, conv2dBackwardInput, conv2dBackwardWeight, convGeometry,
-  type ConvGeometry, type ConvTiles,
+  conv2d, conv2dNaive, conv2dForwardGeom, conv2dBackwardInput, conv2dBackwardWeight, conv2dVariantsFor, convGeometry,
+  type Conv2dPass, type ConvGeometry, type ConvTiles,
 } from '../src/ops/conv2d.js';
 import { dims, oursImpl, upload } from './impl.js';
 import { tfImpl, type TF } from './peer-tfjs.js';
@@ -125,7 +127,9 @@ function backwardWeightRef(g: ConvGeometry, x: Float32Array, dy: Float32Array): 
 // ---- cases ----
 
 type Pass = 'forward' | 'dX' | 'dW';
+const PASS: Record<Pass, Conv2dPass> = { forward: 'forward', dX: 'inputGrad', dW: 'weightGrad' };
 
+/** variant: 'naive' | 'tiled' | 'direct' | a tuned tile name (then `tiles` is set). */
 function conv(l: Layer, pass: Pass, variant: string, tiles: ConvTiles | null, large: boolean): BenchCase {
   const wShape: [number, number, number, number] = [l.k, l.k, l.x[3], l.O];
   const g = convGeometry('bench', l.x, wShape, { padding: PAD });
@@ -133,12 +137,15 @@ function conv(l: Layer, pass: Pass, variant: string, tiles: ConvTiles | null, la
   const nx = l.x.reduce((a, b) => a * b, 1), nw = wShape.reduce((a, b) => a * b, 1), ny = yShape.reduce((a, b) => a * b, 1);
   const flops = 2 * ny * g.KH * g.KW * g.C;
   const kernel = pass === 'forward' ? 'conv2d' : `conv2d-${pass}`;
+  const v = variant === 'direct' ? ('direct' as const) : ('tiled' as const);
   return {
     id: `${kernel}/${variant}/${dims(l.x)}-${l.O}`,
     kernel,
     variant,
     shape: `${dims(l.x)} ${l.k}x${l.k} -> ${l.O} (${l.note})`,
     large,
+    requires: variant === 'direct' ? 'subgroups' : undefined,
+    available: variant === 'direct' ? () => conv2dVariantsFor(g, PASS[pass]).includes('direct') : undefined,
     flops,
     bytes: 4 * (nx + nw + ny),
     peer: pass === 'forward' ? 'tf.conv2d' : pass === 'dX' ? 'tf.conv2dTranspose (Conv2DBackpropInput)' : 'Conv2DBackpropFilter kernel',
@@ -148,7 +155,7 @@ function conv(l: Layer, pass: Pass, variant: string, tiles: ConvTiles | null, la
         const tx = upload(tf, x, l.x), tw = upload(tf, w, wShape);
         const run = variant === 'naive' ? () => conv2dNaive(tx.ours, tw.ours, { padding: PAD })
           : tiles ? () => conv2dForwardGeom(tx.ours, tw.ours, g, undefined, false, tiles)
-          : () => conv2d(tx.ours, tw.ours, { padding: PAD });
+          : () => conv2d(tx.ours, tw.ours, { padding: PAD, variant: v });
         return {
           ours: oursImpl(run, [tx.ours, tw.ours]),
           peer: tf ? tfImpl(() => tf.conv2d(tx.peer as never, tw.peer as never, 1, PAD), [tx.peer!, tw.peer!]) : undefined,
@@ -159,7 +166,7 @@ function conv(l: Layer, pass: Pass, variant: string, tiles: ConvTiles | null, la
       if (pass === 'dX') {
         const tdy = upload(tf, dy, yShape), tw = upload(tf, w, wShape);
         return {
-          ours: oursImpl(() => conv2dBackwardInput(tdy.ours, tw.ours, l.x, { padding: PAD }), [tdy.ours, tw.ours]),
+          ours: oursImpl(() => conv2dBackwardInput(tdy.ours, tw.ours, l.x, { padding: PAD, variant: v }), [tdy.ours, tw.ours]),
           peer: tf ? tfImpl(() => tf.conv2dTranspose(tdy.peer as never, tw.peer as never, l.x, 1, PAD), [tdy.peer!, tw.peer!]) : undefined,
           validate: (out) => checkOutput(out, nx, backwardInputRef(g, dy, w), g.KH * g.KW * g.O),
           dispose() {},
@@ -167,7 +174,7 @@ function conv(l: Layer, pass: Pass, variant: string, tiles: ConvTiles | null, la
       }
       const tx = upload(tf, x, l.x), tdy = upload(tf, dy, yShape);
       return {
-        ours: oursImpl(() => conv2dBackwardWeight(tx.ours, tdy.ours, wShape, { padding: PAD }), [tx.ours, tdy.ours]),
+        ours: oursImpl(() => conv2dBackwardWeight(tx.ours, tdy.ours, wShape, { padding: PAD, variant: v }), [tx.ours, tdy.ours]),
         peer: tf ? tfImpl(() => backpropFilter(tf, tx.peer!, tdy.peer!, wShape), [tx.peer!, tdy.peer!]) : undefined,
         validate: (out) => checkOutput(out, nw, backwardWeightRef(g, x, dy), g.N * g.OH * g.OW),
         dispose() {},
@@ -184,11 +191,12 @@ export function convCases(): BenchCase[] {
   const cases: BenchCase[] = [];
   for (const l of LAYERS) {
     cases.push(conv(l, 'forward', 'naive', null, l.large));
-    cases.push(conv(l, 'forward', 'tiled', null, l.large));
-    // tile tuning on the layers with channels to tile over (not conv1's C = 1)
-    if (l.x[3] >= 32) for (const t of TUNED) cases.push(conv(l, 'forward', t.name, t.tiles, l.large || t.gpuOnly));
-    cases.push(conv(l, 'dX', 'tiled', null, l.large));
-    cases.push(conv(l, 'dW', 'tiled', null, l.large));
+    for (const pass of ['forward', 'dX', 'dW'] as const) {
+      cases.push(conv(l, pass, 'tiled', null, l.large));
+      cases.push(conv(l, pass, 'direct', null, l.large));
+      // tile tuning on the layers with channels to tile over (not conv1's C = 1)
+      if (pass === 'forward' && l.x[3] >= 32) for (const t of TUNED) cases.push(conv(l, 'forward', t.name, t.tiles, l.large || t.gpuOnly));
+    }
   }
   return cases;
 }

@@ -18,7 +18,8 @@ export function allCases(): BenchCase[] {
 
 /**
  * `filter`: a substring of the case id, or /regex/ (flags allowed). Several: comma-separated, any
- * matches. With `features` (the device's), cases needing a missing feature are left out.
+ * matches. With `features` (the device's, after init), cases needing a missing feature or
+ * reporting themselves unavailable there are left out.
  */
 export function selectCases(cases: BenchCase[], filter = '', large = false, features?: ReadonlySet<string>): BenchCase[] {
   const tests = filter
@@ -34,6 +35,10 @@ export function selectCases(cases: BenchCase[], filter = '', large = false, feat
       return (id: string) => id.includes(f);
     });
   return cases.filter(
-    (c) => (large || !c.large) && (!c.requires || !features || features.has(c.requires)) && (tests.length === 0 || tests.some((t) => t(c.id))),
+    (c) =>
+      (large || !c.large) &&
+      (tests.length === 0 || tests.some((t) => t(c.id))) &&
+      // on a device: leave out what it cannot run
+      (!features || ((!c.requires || features.has(c.requires)) && (!c.available || c.available()))),
   );
 }

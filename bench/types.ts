@@ -55,6 +55,8 @@ export interface BenchCase {
   large: boolean;
   /** a device feature the case needs (e.g. 'subgroups'); skipped on devices without it */
   requires?: string;
+  /** false: the kernel cannot run this case on the current device (checked after init; skipped) */
+  available?: () => boolean;
   /** useful floating-point operations per run (multiply-add = 2) */
   flops: number;
   /** minimum bytes a run must move to/from memory (each input read once, each output written once) */
