@@ -82,13 +82,30 @@ function dispatch(entry: string, g: PoolGeometry, total: number, buffers: Record
   });
 }
 
+// ---- the vec4 fast path (shaders/pool2d_vec4.wgsl) ----
+// Non-overlapping windows without padding over C % 4 == 0 channels: a thread moves 4 channels
+// as vec4 (about 4x fewer loads on CPU adapters, coalesced on GPUs). The backward also needs
+// the windows to tile the input exactly (it scatters, writing each dx cell once).
+const WG4 = 128;
+const vec4Forward = (g: PoolGeometry) => g.C % 4 === 0 && g.SH === g.KH && g.SW === g.KW && g.PT === 0 && g.PL === 0 && g.KH * g.KW <= 16;
+const vec4Backward = (g: PoolGeometry) => vec4Forward(g) && g.H === g.OH * g.KH && g.W === g.OW * g.KW;
+
+function dispatch4(entry: string, g: PoolGeometry, buffers: Record<string, PooledBuffer>, op: string): void {
+  const total = (g.N * g.OH * g.OW * g.C) / 4;
+  engine().queue.dispatch({
+    shader: 'pool2d_vec4', entry, op, constants: { WG: WG4, KH: g.KH, KW: g.KW }, buffers, workgroups: grid1d(total, WG4),
+    uniforms: { total, H: g.H, W: g.W, C4: g.C / 4, OH: g.OH, OW: g.OW },
+  });
+}
+
 /** Max pooling forward that also returns the argmax (flat index into x, u32) of every output. */
 export function maxPool2dWithIndices(x: Tensor, opts: Pool2dOptions): { y: Tensor; argmax: Tensor } {
   checkTensor('maxPool2d', 'x', x, 'f32', 4);
   const g = poolGeometry('maxPool2d', x.shape, opts);
   const y = empty([g.N, g.OH, g.OW, g.C]);
   const argmax = empty(y.shape, 'u32');
-  dispatch('max_forward', g, y.size, { x: x.buffer, y: y.buffer, argmax: argmax.buffer }, 'maxPool2d');
+  if (vec4Forward(g)) dispatch4('max_forward4', g, { x: x.buffer, y: y.buffer, argmax: argmax.buffer }, 'maxPool2d');
+  else dispatch('max_forward', g, y.size, { x: x.buffer, y: y.buffer, argmax: argmax.buffer }, 'maxPool2d');
   return { y, argmax };
 }
 
@@ -102,7 +119,8 @@ export function maxPool2d(x: Tensor, opts: Pool2dOptions): Tensor {
   checkTensor('maxPool2d', 'x', x, 'f32', 4);
   const g = poolGeometry('maxPool2d', x.shape, opts);
   const y = empty([g.N, g.OH, g.OW, g.C]);
-  dispatch('max_forward_noidx', g, y.size, { x: x.buffer, y: y.buffer }, 'maxPool2d');
+  if (vec4Forward(g)) dispatch4('max_forward4_noidx', g, { x: x.buffer, y: y.buffer }, 'maxPool2d');
+  else dispatch('max_forward_noidx', g, y.size, { x: x.buffer, y: y.buffer }, 'maxPool2d');
   return y;
 }
 
@@ -121,7 +139,8 @@ export function maxPool2dBackward(dy: Tensor, argmax: Tensor, xShape: Shape, opt
   if (argmax.shape.some((d, i) => d !== dy.shape[i]))
     throw new RangeError(`webgpu-cnn: maxPool2dBackward: 'argmax' ${shapeStr(argmax.shape)} must have the shape of 'dy' ${shapeStr(dy.shape)}`);
   const dx = empty(xShape);
-  dispatch('max_backward', g, dx.size, { dy: dy.buffer, idx: argmax.buffer, dx: dx.buffer }, 'maxPool2dBackward');
+  if (vec4Backward(g)) dispatch4('max_backward4', g, { dy: dy.buffer, idx: argmax.buffer, dx: dx.buffer }, 'maxPool2dBackward');
+  else dispatch('max_backward', g, dx.size, { dy: dy.buffer, idx: argmax.buffer, dx: dx.buffer }, 'maxPool2dBackward');
   return dx;
 }
 

@@ -33,6 +33,13 @@ const CASES: { shape: Shape; opts: Pool2dOptions }[] = [
   { shape: [1, 17, 5, 3], opts: { kernel: [3, 2], stride: [2, 1], padding: [1, 0] } },
   { shape: [3, 8, 8, 5], opts: { kernel: 3, stride: 1, padding: 2 } },
   { shape: [1, 6, 6, 3], opts: { kernel: 3, stride: 2, padding: 'same' } },
+  // the vec4 path (C % 4 == 0, stride = kernel, no padding): exact tilings use its backward too,
+  // a remainder row/column leaves the backward to the gather kernel
+  { shape: [3, 6, 10, 8], opts: { kernel: 2 } },
+  { shape: [2, 9, 6, 12], opts: { kernel: 3 } },
+  { shape: [1, 4, 6, 4], opts: { kernel: [2, 3], padding: 'same' } },
+  { shape: [2, 7, 9, 20], opts: { kernel: 2 } },
+  { shape: [5, 3, 4, 4], opts: { kernel: [1, 4] } },
 ];
 
 const label = (c: (typeof CASES)[number]) => `${JSON.stringify(c.shape)} ${JSON.stringify(c.opts)}`;
@@ -144,6 +151,17 @@ suite('pool2d', (test) => {
     assertEqual(Array.from(a).reduce((s, v) => s + v, 0), 75, 'sum of dx = sum of dy');
     assertEqual(Array.from(a), Array.from(b), 'deterministic');
     for (const t of [x, y, z, yz, argmax, dy, dx1, dx2]) t.dispose();
+    // the same for the vec4 path: ties keep the first cell of each window, per channel
+    const s4 = [2, 4, 6, 8], o4: Pool2dOptions = { kernel: 2 };
+    const n4 = 2 * 4 * 6 * 8;
+    const z4 = tensor(new Float32Array(n4).fill(0.5), s4);
+    const r4 = maxPool2dWithIndices(z4, o4);
+    assertEqual(Array.from(await r4.argmax.read()), Array.from(ref.maxPool2d(new Float32Array(n4).fill(0.5), s4, o4).argmax), 'tie-break (vec4)');
+    const dy4 = tensor(new Float32Array(r4.y.size).fill(1), r4.y.shape);
+    const dx4 = maxPool2dBackward(dy4, r4.argmax, s4, o4);
+    const d4 = await dx4.read();
+    assertEqual(d4.reduce((s, v) => s + v, 0), r4.y.size, 'sum of dx = sum of dy (vec4)');
+    for (const t of [z4, r4.y, r4.argmax, dy4, dx4]) t.dispose();
   });
 
   test('autograd rules: maxPool2d (captured argmax), avgPool2d, globalAvgPool', async () => {

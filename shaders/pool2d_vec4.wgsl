@@ -1,0 +1,99 @@
+// Max pooling over NHWC tensors, fast path for the common case: non-overlapping windows
+// (stride = kernel), no padding, C a multiple of 4. One thread owns 4 neighbouring channels of
+// one OUTPUT pixel and moves them as vec4: on CPU implementations (SwiftShader) a load with a
+// computed index is emulated lane by lane per 32-bit word, so one vec4 load costs about what a
+// scalar one does, and the general kernels (pool2d.wgsl, one thread per element, a gather in
+// the backward) pay 4x the loads and index arithmetic.
+//
+//   x, dx: [N,H,W,C]   y, dy, argmax: [N,OH,OW,C]   (bound as vec4 arrays: C/4 vec4 a pixel)
+//
+// Semantics as in pool2d.wgsl: ties keep the first cell in (kh, kw) scan order (strict >),
+// `argmax` is the winner's flat index into x, ((n·H + h)·W + w)·C + c, so either backward
+// can consume it. The backward SCATTERS: output o's window holds input cells no other window
+// holds, so the thread writes dy to the winning cell and 0 to the others of its window; the
+// host uses it only when the windows tile the input exactly (H = OH·KH, W = OW·KW), so every
+// dx cell is written once.
+
+//!include "common.wgsl"
+
+override WG: u32 = 128;
+override KH: u32 = 2;
+override KW: u32 = 2;
+
+struct Pool4 {
+  total: u32,  // threads: N·OH·OW·C/4
+  H: u32, W: u32, C4: u32,  // C4 = C/4
+  OH: u32, OW: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Pool4;
+@group(0) @binding(1) var<storage, read> x: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read_write> y: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read_write> argmax: array<vec4<u32>>;
+@group(0) @binding(4) var<storage, read> dy: array<vec4<f32>>;
+@group(0) @binding(5) var<storage, read> idx: array<vec4<u32>>;
+@group(0) @binding(6) var<storage, read_write> dx: array<vec4<f32>>;
+
+// vec4 index of the window's top-left cell, for thread i = ((n·OH + oh)·OW + ow)·C4 + c4.
+fn window_base(i: u32) -> u32 {
+  let c4 = i % p.C4;
+  let r = i / p.C4;
+  let ow = r % p.OW;
+  let r2 = r / p.OW;
+  let oh = r2 % p.OH;
+  let n = r2 / p.OH;
+  return ((n * p.H + oh * KH) * p.W + ow * KW) * p.C4 + c4;
+}
+
+@compute @workgroup_size(WG)
+fn max_forward4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                @builtin(local_invocation_index) lid: u32) {
+  let i = flat_index(wid, nwg, lid, WG);
+  if (i >= p.total) { return; }
+  let b = window_base(i);
+  var best = x[b];
+  var best_j = vec4<u32>(b);
+  for (var kh = 0u; kh < KH; kh++) {
+    for (var kw = 0u; kw < KW; kw++) {
+      let j = b + (kh * p.W + kw) * p.C4;
+      let v = x[j];
+      let win = v > best;
+      best = select(best, v, win);
+      best_j = select(best_j, vec4<u32>(j), win);
+    }
+  }
+  y[i] = best;
+  argmax[i] = 4u * best_j + vec4<u32>(0u, 1u, 2u, 3u);
+}
+
+// Inference: the same without the indices.
+@compute @workgroup_size(WG)
+fn max_forward4_noidx(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                      @builtin(local_invocation_index) lid: u32) {
+  let i = flat_index(wid, nwg, lid, WG);
+  if (i >= p.total) { return; }
+  let b = window_base(i);
+  var best = x[b];
+  for (var kh = 0u; kh < KH; kh++) {
+    for (var kw = 0u; kw < KW; kw++) {
+      best = max(best, x[b + (kh * p.W + kw) * p.C4]);
+    }
+  }
+  y[i] = best;
+}
+
+@compute @workgroup_size(WG)
+fn max_backward4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                 @builtin(local_invocation_index) lid: u32) {
+  let i = flat_index(wid, nwg, lid, WG);
+  if (i >= p.total) { return; }
+  let b = window_base(i);
+  let g = dy[i];
+  let a = idx[i];
+  for (var kh = 0u; kh < KH; kh++) {
+    for (var kw = 0u; kw < KW; kw++) {
+      let j = b + (kh * p.W + kw) * p.C4;
+      dx[j] = select(vec4<f32>(0.0), g, a == 4u * j + vec4<u32>(0u, 1u, 2u, 3u));
+    }
+  }
+}
