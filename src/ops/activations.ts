@@ -18,7 +18,8 @@ function run(entry: string, op: string, x: Tensor, dy: Tensor | null, alpha = 0)
   if (out.size === 0) return out;
   const buffers: Record<string, PooledBuffer> = { x: x.buffer, out: out.buffer };
   if (dy) buffers.dy = dy.buffer;
-  engine().queue.dispatch({ shader: 'activations', entry, op, uniforms: { n: out.size, alpha }, buffers, workgroups: grid1d(out.size, WG) });
+  const n4 = Math.ceil(out.size / 4); // 4 elements a thread (vec4 views, see the shader)
+  engine().queue.dispatch({ shader: 'activations', entry, op, uniforms: { n: n4, alpha }, buffers, workgroups: grid1d(n4, WG) });
   return out;
 }
 

@@ -16,10 +16,16 @@ import { MAX_RANK, broadcastShapes, broadcastStrides, coalesce, vec8 } from './s
 
 const WG = 256;
 
+/**
+ * A same-shape kernel over y's elements, 4 per thread (vec4 views of the buffers: see
+ * shaders/elementwise.wgsl). `buffers` name the shader's vec4 views (a4, b4) or `b` for
+ * scale_by's scalar.
+ */
 function run(entry: string, y: Tensor, uniforms: { n: number; alpha: number }, buffers: Record<string, Tensor>, op: string): void {
-  const bufs: Record<string, PooledBuffer> = { y: y.buffer };
+  const bufs: Record<string, PooledBuffer> = { y4: y.buffer };
   for (const [k, t] of Object.entries(buffers)) bufs[k] = t.buffer;
-  engine().queue.dispatch({ shader: 'elementwise', entry, op, uniforms, buffers: bufs, workgroups: grid1d(uniforms.n, WG) });
+  const n4 = Math.ceil(uniforms.n / 4);
+  engine().queue.dispatch({ shader: 'elementwise', entry, op, uniforms: { n: n4, alpha: uniforms.alpha }, buffers: bufs, workgroups: grid1d(n4, WG) });
 }
 
 /** A tensor of `shape` with every element `value`. */
@@ -54,7 +60,7 @@ function binary(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
   const y = empty(shape);
   if (y.size === 0) return y;
   if (sameShape(a.shape, b.shape)) {
-    run(op, y, { n: y.size, alpha: 0 }, { a, b }, op);
+    run(op, y, { n: y.size, alpha: 0 }, { a4: a, b4: b }, op);
     return y;
   }
   const c = coalesce(shape, [broadcastStrides(a.shape, shape), broadcastStrides(b.shape, shape)]);
@@ -127,7 +133,7 @@ export function scale(a: Tensor, alpha: number): Tensor {
   checkTensor('scale', 'a', a, 'f32');
   checkNumber('scale', 'alpha', alpha);
   const y = empty(a.shape);
-  run('scale', y, { n: y.size, alpha }, { a }, 'scale');
+  run('scale', y, { n: y.size, alpha }, { a4: a }, 'scale');
   if (needsGrad([a])) record('scale', [a], [y], ([gy]) => [gy ? scale(gy, alpha) : null]);
   return y;
 }
@@ -137,7 +143,7 @@ export function addScalar(a: Tensor, s: number): Tensor {
   checkTensor('addScalar', 'a', a, 'f32');
   checkNumber('addScalar', 's', s);
   const y = empty(a.shape);
-  run('add_scalar', y, { n: y.size, alpha: s }, { a }, 'addScalar');
+  run('add_scalar', y, { n: y.size, alpha: s }, { a4: a }, 'addScalar');
   if (needsGrad([a])) record('addScalar', [a], [y], ([gy]) => [gy]);
   return y;
 }
@@ -151,7 +157,7 @@ export function scaleBy(a: Tensor, s: Tensor): Tensor {
   checkTensor('scaleBy', 's', s, 'f32');
   if (s.size !== 1) throw new RangeError(`webgpu-cnn: scaleBy: 's' must have one element, got shape ${shapeStr(s.shape)}`);
   const y = empty(a.shape);
-  run('scale_by', y, { n: y.size, alpha: 0 }, { a, b: s }, 'scaleBy');
+  run('scale_by', y, { n: y.size, alpha: 0 }, { a4: a, b: s }, 'scaleBy');
   if (needsGrad([a, s]))
     record('scaleBy', [a, s], [y], ([gy]) => {
       if (!gy) return [null, null];

@@ -90,7 +90,7 @@ suite('reliability', (test) => {
       // the same buffer bound read-only and writable in one dispatch: a usage conflict
       e.queue.dispatch({
         shader: 'elementwise', entry: 'add', op: 'aliased-add',
-        uniforms: { n: 3, alpha: 0 }, buffers: { a: x.buffer, b: x.buffer, y: x.buffer }, workgroups: [1],
+        uniforms: { n: 3, alpha: 0 }, buffers: { a4: x.buffer, b4: x.buffer, y4: x.buffer }, workgroups: [1],
       });
       await e.sync();
       await until(() => msgs.length > 0);

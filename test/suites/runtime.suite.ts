@@ -107,11 +107,11 @@ suite('runtime', (test) => {
   test('reflection gives bindings by name and uniform offsets by field', () => {
     const info = shaderInfo('elementwise');
     const add = info.entries.get('add')!;
-    assertEqual(add.bindings.map((b) => `${b.name}:${b.kind}`), ['p:uniform', 'a:read-only-storage', 'b:read-only-storage', 'y:storage'], 'add bindings');
+    assertEqual(add.bindings.map((b) => `${b.name}:${b.kind}`), ['p:uniform', 'a4:read-only-storage', 'b4:read-only-storage', 'y4:storage'], 'add bindings');
     assertEqual([...add.uniform!.layout.fields.values()].map((f) => [f.name, f.offset, f.kind]), [['n', 0, 'u32'], ['alpha', 4, 'f32']], 'uniform layout');
     assertEqual(add.overrides, ['WG'], 'override constants');
     const fill = info.entries.get('fill')!;
-    assertEqual(fill.bindings.map((b) => b.name), ['p', 'y'], 'fill uses only p and y');
+    assertEqual(fill.bindings.map((b) => b.name), ['p', 'y4'], 'fill uses only p and y4');
   });
 
   test('pipelines and bind groups are cached', async () => {
