@@ -5,6 +5,7 @@
 //       loss[n] = m + log(s) - x[n, labels[n]]                             (= -log softmax)
 //       dx[n,k] = (exp(x[n,k] - m) / s - (k == labels[n])) * inv_n        (d mean-loss / dx)
 //     A label >= K makes loss[n] NaN (visible in the mean) rather than reading out of bounds.
+//   softmax_ce_row: the same, one thread per row (few classes)
 //   softmax:          y[n,k] = exp(x[n,k] - m) / s
 //   softmax_backward: dx[n,k] = y[n,k] * (dy[n,k] - sum_j dy[n,j] y[n,j])   (y = softmax output)
 //   argmax:      one thread per row: idx[n] = first k with the largest x[n,k]
@@ -89,6 +90,32 @@ fn softmax_ce(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
       // NaN for an out-of-range label (built at run time: WGSL constants may not be NaN)
       loss[row] = bitcast<f32>(0x7fc00000u | (lab & 0u));
     }
+  }
+}
+
+// softmax_ce for few classes (the host picks it for K <= 32): one THREAD per row, the row
+// walked sequentially; no workgroup memory and no barriers, which a CPU implementation pays
+// for dearly (a 10-class head spent ~8 ms per batch of 64 in the per-row workgroups on
+// SwiftShader). Same formulas and results (up to the summation order) as softmax_ce.
+@compute @workgroup_size(WG)
+fn softmax_ce_row(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                  @builtin(local_invocation_index) lid: u32) {
+  let row = flat_index(wid, nwg, lid, WG);
+  if (row >= p.N) { return; }
+  let base = row * p.K;
+  var m = LOWEST;
+  for (var k = 0u; k < p.K; k++) { m = max(m, x[base + k]); }
+  var s = 0.0;
+  for (var k = 0u; k < p.K; k++) { s += exp(x[base + k] - m); }
+  let lab = labels[row];
+  for (var k = 0u; k < p.K; k++) {
+    let q = exp(x[base + k] - m) / s;
+    dx[base + k] = (q - select(0.0, 1.0, k == lab)) * p.inv_n;
+  }
+  if (lab < p.K) {
+    loss[row] = m + log(s) - x[base + lab];
+  } else {
+    loss[row] = bitcast<f32>(0x7fc00000u | (lab & 0u)); // NaN, as in softmax_ce
   }
 }
 

@@ -16,6 +16,8 @@ import { mean } from './reduce.js';
 import { scaleBy } from './elementwise.js';
 
 const WG = 64;
+/** Up to this many classes softmaxCrossEntropy walks each row in one thread. */
+const ROW_THREAD_MAX_K = 32;
 
 function checkLogits(op: string, logits: Tensor, arg = 'logits'): [number, number] {
   checkTensor(op, arg, logits, 'f32', 2);
@@ -51,7 +53,9 @@ export function softmaxCrossEntropy(logits: Tensor, labels: Tensor): Tensor {
   if (N === 0) throw new RangeError(`webgpu-cnn: ${op}: the batch is empty (logits ${shapeStr(logits.shape)})`);
   const rows = empty([N]);
   const dlogits = empty([N, K]);
-  dispatch('softmax_ce', op, N, K, { x: logits.buffer, labels: labels.buffer, loss: rows.buffer, dx: dlogits.buffer }, true);
+  // few classes: a thread per row (no barriers); else a workgroup per row (tree reductions)
+  const perRow = K > ROW_THREAD_MAX_K;
+  dispatch(perRow ? 'softmax_ce' : 'softmax_ce_row', op, N, K, { x: logits.buffer, labels: labels.buffer, loss: rows.buffer, dx: dlogits.buffer }, perRow);
   const loss = mean(rows, [0], true);
   rows.dispose(); // still read by the recorded reduction; reused only after the submit
   if (needsGrad([logits])) record(op, [logits, labels], [loss], ([gy]) => [gy ? scaleBy(dlogits, gy) : null, null]);
