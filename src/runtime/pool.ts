@@ -8,6 +8,9 @@
 //
 // Sizes are rounded up to buckets of 1/4 of a power of two (at most 25% waste), at least 256
 // bytes, so the same training step finds the same buffers again.
+// RULE: every bucket is a whole multiple of 256 bytes. Kernels that view a tensor's buffer as
+// vec4 (elementwise, activations, optimizers) rely on it: the last vec4 of a tensor whose size
+// is not a multiple of 4 still lies inside its buffer. Do not make buckets finer than 16 bytes.
 
 export const BUFFER_USAGE = GPUBufferUsageFlags();
 
