@@ -15,7 +15,11 @@
 //   wd_scale (the *_masked entries): per-element multiplier of weight_decay, for parameters
 //          packed into one flat buffer where some (biases, norms) take no decay.
 //
-// One thread per element, elements independent: any dispatch order gives the same result.
+// The updates run one thread per 4 elements (param, grad, vel, m, v, wd_scale are vec4 views,
+// e.n = ceil(n / 4) threads): pooled buffers are whole multiples of 256 bytes (see
+// src/runtime/pool.ts), so the last vec4 stays inside every buffer; the up to 3 values past
+// the tensor's end it updates belong to no tensor. Elements are independent: any dispatch
+// order gives the same result.
 //
 // Clipping by global norm, with no readback:
 //   norm_partials: one dispatch per gradient tensor; each workgroup sums the squares of a
@@ -52,12 +56,12 @@ struct Clip {
 @group(0) @binding(2) var<uniform> fin: Final;
 @group(0) @binding(3) var<uniform> cl: Clip;
 @group(0) @binding(4) var<storage, read> hyper: array<f32>;
-@group(0) @binding(5) var<storage, read_write> param: array<f32>;
-@group(0) @binding(6) var<storage, read> grad: array<f32>;
-@group(0) @binding(7) var<storage, read_write> vel: array<f32>;
-@group(0) @binding(8) var<storage, read_write> m: array<f32>;
-@group(0) @binding(9) var<storage, read_write> v: array<f32>;
-@group(0) @binding(10) var<storage, read> wd_scale: array<f32>;
+@group(0) @binding(5) var<storage, read_write> param: array<vec4<f32>>;
+@group(0) @binding(6) var<storage, read> grad: array<vec4<f32>>;
+@group(0) @binding(7) var<storage, read_write> vel: array<vec4<f32>>;
+@group(0) @binding(8) var<storage, read_write> m: array<vec4<f32>>;
+@group(0) @binding(9) var<storage, read_write> v: array<vec4<f32>>;
+@group(0) @binding(10) var<storage, read> wd_scale: array<vec4<f32>>;
 @group(0) @binding(11) var<storage, read> src: array<f32>;
 @group(0) @binding(12) var<storage, read_write> partials: array<f32>;
 @group(0) @binding(13) var<storage, read_write> norm_sq: array<f32>;
@@ -65,7 +69,7 @@ struct Clip {
 
 // PyTorch SGD (dampening 0): d = g + wd*p (L2) ; v = mu*v + d ; step = nesterov ? d + mu*v : v ;
 // p -= lr*step. Decoupled: p *= 1 - lr*wd first and d = g. momentum 0 gives plain SGD.
-fn sgd_update(i: u32, wd: f32) {
+fn sgd_update(i: u32, wd: vec4<f32>) {
   let lr = hyper[0];
   let mu = hyper[1];
   let decoupled = hyper[5] != 0.0;
@@ -81,7 +85,7 @@ fn sgd_update(i: u32, wd: f32) {
 
 // Adam / AdamW (PyTorch): g' = g + wd*p unless decoupled (then p *= 1 - lr*wd);
 // m = b1*m + (1-b1)*g' ; v = b2*v + (1-b2)*g'^2 ; p -= lr * (m/bc1) / (sqrt(v/bc2) + eps).
-fn adam_update(i: u32, wd: f32) {
+fn adam_update(i: u32, wd: vec4<f32>) {
   let lr = hyper[0];
   let b1 = hyper[1];
   let b2 = hyper[2];
@@ -98,7 +102,7 @@ fn adam_update(i: u32, wd: f32) {
 }
 
 // Plain SGD without a velocity buffer (momentum is ignored: the caller passes no velocity).
-fn sgd_plain_update(i: u32, wd: f32) {
+fn sgd_plain_update(i: u32, wd: vec4<f32>) {
   let lr = hyper[0];
   var p = param[i];
   var d = grad[i];
@@ -110,7 +114,7 @@ fn sgd_plain_update(i: u32, wd: f32) {
 fn sgd_plain(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
              @builtin(local_invocation_index) lid: u32) {
   let i = flat_index(wid, nwg, lid, WG);
-  if (i < e.n) { sgd_plain_update(i, hyper[4]); }
+  if (i < e.n) { sgd_plain_update(i, vec4<f32>(hyper[4])); }
 }
 
 @compute @workgroup_size(WG)
@@ -124,7 +128,7 @@ fn sgd_plain_masked(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgrou
 fn sgd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
        @builtin(local_invocation_index) lid: u32) {
   let i = flat_index(wid, nwg, lid, WG);
-  if (i < e.n) { sgd_update(i, hyper[4]); }
+  if (i < e.n) { sgd_update(i, vec4<f32>(hyper[4])); }
 }
 
 @compute @workgroup_size(WG)
@@ -138,7 +142,7 @@ fn sgd_masked(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
 fn adam(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
   let i = flat_index(wid, nwg, lid, WG);
-  if (i < e.n) { adam_update(i, hyper[4]); }
+  if (i < e.n) { adam_update(i, vec4<f32>(hyper[4])); }
 }
 
 @compute @workgroup_size(WG)

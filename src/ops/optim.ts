@@ -90,10 +90,12 @@ function checkFlat(op: string, param: Tensor, named: Record<string, Tensor | nul
   checkState(op, param, named);
 }
 
+/** An update over n elements, 4 per thread (vec4 views of the buffers: see shaders/optim.wgsl). */
 function run(op: string, entry: string, n: number, nesterov: boolean, buffers: Record<string, PooledBuffer>): void {
+  const n4 = Math.ceil(n / 4);
   engine().queue.dispatch({
-    shader: 'optim', entry, op, constants: { WG }, buffers, workgroups: grid1d(n, WG),
-    uniforms: { n, nesterov: nesterov ? 1 : 0 },
+    shader: 'optim', entry, op, constants: { WG }, buffers, workgroups: grid1d(n4, WG),
+    uniforms: { n: n4, nesterov: nesterov ? 1 : 0 },
   });
 }
 
