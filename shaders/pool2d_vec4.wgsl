@@ -33,6 +33,7 @@ struct Pool4 {
 @group(0) @binding(4) var<storage, read> dy: array<vec4<f32>>;
 @group(0) @binding(5) var<storage, read> idx: array<vec4<u32>>;
 @group(0) @binding(6) var<storage, read_write> dx: array<vec4<f32>>;
+@group(0) @binding(7) var<storage, read> ym: array<vec4<f32>>;  // the forward's output y
 
 // vec4 index of the window's top-left cell, for thread i = ((n·OH + oh)·OW + ow)·C4 + c4.
 fn window_base(i: u32) -> u32 {
@@ -82,13 +83,9 @@ fn max_forward4_noidx(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgr
   y[i] = best;
 }
 
-@compute @workgroup_size(WG)
-fn max_backward4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-                 @builtin(local_invocation_index) lid: u32) {
-  let i = flat_index(wid, nwg, lid, WG);
-  if (i >= p.total) { return; }
+// The scatter of both backward entries; `g` is 0 on the lanes the ReLU mask clears.
+fn scatter(i: u32, g: vec4<f32>) {
   let b = window_base(i);
-  let g = dy[i];
   let a = idx[i];
   for (var kh = 0u; kh < KH; kh++) {
     for (var kw = 0u; kw < KW; kw++) {
@@ -96,4 +93,23 @@ fn max_backward4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
       dx[j] = select(vec4<f32>(0.0), g, a == 4u * j + vec4<u32>(0u, 1u, 2u, 3u));
     }
   }
+}
+
+@compute @workgroup_size(WG)
+fn max_backward4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                 @builtin(local_invocation_index) lid: u32) {
+  let i = flat_index(wid, nwg, lid, WG);
+  if (i >= p.total) { return; }
+  scatter(i, dy[i]);
+}
+
+// The same, with the gradient also masked by the ReLU that produced x (x > 0 at the winning
+// cell, which is y > 0): the ReLU's backward pass folded into this one (see canPremask in
+// src/autograd/tape.ts).
+@compute @workgroup_size(WG)
+fn max_backward4_relu(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                      @builtin(local_invocation_index) lid: u32) {
+  let i = flat_index(wid, nwg, lid, WG);
+  if (i >= p.total) { return; }
+  scatter(i, select(vec4<f32>(0.0), dy[i], ym[i] > vec4<f32>(0.0)));
 }

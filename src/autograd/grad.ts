@@ -20,7 +20,7 @@
 import { Tensor, shapeStr } from '../tensor/tensor.js';
 import { startScope, endScope, keep } from '../tensor/scope.js';
 import { add, full, scale } from '../ops/elementwise.js';
-import { beginTape, endTape, type TapeNode } from './tape.js';
+import { beginTape, endTape, setBackwardParams, type TapeNode } from './tape.js';
 import { withContext } from '../ops/check.js';
 
 export interface ValueAndGrad {
@@ -50,7 +50,13 @@ export function valueAndGrad(fn: () => Tensor, params: readonly Tensor[]): Value
     }
     if (!(value instanceof Tensor)) throw new TypeError('webgpu-cnn: valueAndGrad: fn must return a Tensor');
     if (value.dtype !== 'f32') throw new TypeError(`webgpu-cnn: valueAndGrad: fn must return an f32 tensor, got ${value.dtype}`);
-    const grads = backprop(tape, value, params);
+    setBackwardParams(new Set(params));
+    let grads: Tensor[];
+    try {
+      grads = backprop(tape, value, params);
+    } finally {
+      setBackwardParams(null);
+    }
     result = { value, grads };
     return result;
   } finally {

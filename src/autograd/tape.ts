@@ -16,6 +16,8 @@ export interface TapeNode {
   inputs: Tensor[];
   outputs: Tensor[];
   backward: (gys: (Tensor | null)[]) => (Tensor | null)[];
+  /** the outputs went through a fused ReLU, and the rule masks their gradient by (y > 0) */
+  reluOutputs?: boolean;
 }
 
 let tape: TapeNode[] | null = null;
@@ -31,9 +33,9 @@ export function needsGrad(inputs: readonly (Tensor | null | undefined)[]): boole
   return false;
 }
 
-export function record(op: string, inputs: Tensor[], outputs: Tensor[], backward: TapeNode['backward']): void {
+export function record(op: string, inputs: Tensor[], outputs: Tensor[], backward: TapeNode['backward'], opts: { reluOutputs?: boolean } = {}): void {
   if (!tape) return;
-  const node: TapeNode = { op, inputs, outputs, backward };
+  const node: TapeNode = { op, inputs, outputs, backward, reluOutputs: opts.reluOutputs };
   for (const o of outputs) {
     o.requiresGrad = true;
     o.node = node;
@@ -52,4 +54,38 @@ export function endTape(prev: TapeNode[] | null): TapeNode[] {
   const t = tape ?? [];
   tape = prev;
   return t;
+}
+
+// ---- Pre-masked gradients (ReLU backward folded into the consumer's backward kernel) ----
+//
+// An op with a fused ReLU (conv2d, matmul with `relu`) masks its incoming gradient by y > 0
+// before its own backward kernels. A consumer of y whose backward kernel can apply that mask
+// for free (max pooling: the mask at the winning cell is pooled-output > 0) may do so, and
+// marks its gradient with markReluMasked(g, y); the producer then skips its mask pass.
+// Correctness: masking is linear and idempotent, so a pre-masked gradient that is summed
+// with others (several consumers) is masked again by the producer with the same result; the
+// sum carries no mark. The one place an unmasked gradient of y is observable is when y is a
+// parameter of the running backward pass (its gradient is returned): canPremask refuses that.
+
+const masked = new WeakMap<Tensor, Tensor>();
+let backwardParams: ReadonlySet<Tensor> | null = null;
+
+/** Set by the backward walk (grad.ts) while it runs: the tensors whose gradients it returns. */
+export function setBackwardParams(p: ReadonlySet<Tensor> | null): void {
+  backwardParams = p;
+}
+
+/** May a rule hand back, for its input y, the gradient already masked by y > 0? */
+export function canPremask(y: Tensor): boolean {
+  const node = y.node as TapeNode | null;
+  return !!node?.reluOutputs && !backwardParams?.has(y);
+}
+
+export function markReluMasked(g: Tensor, y: Tensor): void {
+  masked.set(g, y);
+}
+
+/** Is g a gradient of y already masked by y > 0 (see markReluMasked)? */
+export function isReluMasked(g: Tensor, y: Tensor): boolean {
+  return masked.get(g) === y;
 }

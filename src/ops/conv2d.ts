@@ -9,7 +9,7 @@
 
 import { engine } from '../runtime/engine.js';
 import { empty, shapeStr, type Tensor } from '../tensor/tensor.js';
-import { needsGrad, record } from '../autograd/tape.js';
+import { isReluMasked, needsGrad, record } from '../autograd/tape.js';
 import { checkTensor } from './check.js';
 import { grid1d } from './grid.js';
 import { convGeometry, geometryUniforms, type Conv2dGeomOptions, type ConvGeometry } from './conv2d_geometry.js';
@@ -84,11 +84,13 @@ export function conv2d(x: Tensor, w: Tensor, opts: Conv2dOptions = {}): Tensor {
   if (needsGrad(inputs))
     record('conv2d', inputs, [y], ([gy]) => {
       if (!gy) return inputs.map(() => null);
-      const reluY = relu ? y : undefined;
       const wantDx = x.requiresGrad, wantDw = w.requiresGrad || !!bias?.requiresGrad;
+      // gy may come already masked by the ReLU (a max pool folded the mask in: tape.ts)
+      const premasked = relu && isReluMasked(gy, y);
+      const reluY = relu && !premasked ? y : undefined;
       // The direct kernels take dy pre-masked by the ReLU: mask once when both use it.
       const direct = (wantDx && pickConv2dVariant(g, 'inputGrad', variant) === 'direct') || (wantDw && pickConv2dVariant(g, 'weightGrad', variant) === 'direct');
-      const masked = reluY && direct ? reluBackward(gy, reluY) : undefined;
+      const masked = premasked ? gy : reluY && direct ? reluBackward(gy, reluY) : undefined;
       const dx = wantDx ? inputGradFor(gy, w, g, reluY, variant, masked) : null;
       let dw: Tensor | null = null, db: Tensor | null = null;
       if (wantDw) {
@@ -97,9 +99,9 @@ export function conv2d(x: Tensor, w: Tensor, opts: Conv2dOptions = {}): Tensor {
         else r.dw.dispose();
         db = r.db;
       }
-      masked?.dispose();
+      if (masked !== gy) masked?.dispose();
       return bias ? [dx, dw, db] : [dx, dw];
-    });
+    }, { reluOutputs: relu });
   return y;
 }
 

@@ -11,7 +11,7 @@
 import { engine } from '../runtime/engine.js';
 import type { PooledBuffer } from '../runtime/pool.js';
 import { empty, shapeStr, type Shape, type Tensor } from '../tensor/tensor.js';
-import { needsGrad, record } from '../autograd/tape.js';
+import { canPremask, markReluMasked, needsGrad, record } from '../autograd/tape.js';
 import { checkTensor } from './check.js';
 import { grid1d } from './grid.js';
 
@@ -113,7 +113,18 @@ export function maxPool2dWithIndices(x: Tensor, opts: Pool2dOptions): { y: Tenso
 export function maxPool2d(x: Tensor, opts: Pool2dOptions): Tensor {
   if (needsGrad([x])) {
     const { y, argmax } = maxPool2dWithIndices(x, opts);
-    record('maxPool2d', [x], [y], ([gy]) => [gy ? maxPool2dBackward(gy, argmax, x.shape, opts) : null]);
+    record('maxPool2d', [x], [y], ([gy]) => {
+      if (!gy) return [null];
+      // x from a fused ReLU: fold the ReLU's mask into this backward kernel (tape.ts, canPremask)
+      const g = poolGeometry('maxPool2d', x.shape, opts);
+      if (vec4Backward(g) && canPremask(x)) {
+        const dx = empty(x.shape);
+        dispatch4('max_backward4_relu', g, { dy: gy.buffer, idx: argmax.buffer, ym: y.buffer, dx: dx.buffer }, 'maxPool2dBackward');
+        markReluMasked(dx, x);
+        return [dx];
+      }
+      return [maxPool2dBackward(gy, argmax, x.shape, opts)];
+    });
     return y;
   }
   checkTensor('maxPool2d', 'x', x, 'f32', 4);

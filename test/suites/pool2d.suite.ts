@@ -6,6 +6,12 @@ import { assert, assertClose, assertEqual, assertThrows, randomArray, rng } from
 import { dot, numericGrad } from '../harness/fd.js';
 import { tensor, sizeOf, type Shape } from '../../src/tensor/tensor.js';
 import { beginTape, endTape } from '../../src/autograd/tape.js';
+import { valueAndGrad } from '../../src/autograd/grad.js';
+import { conv2d } from '../../src/ops/conv2d.js';
+import { relu } from '../../src/ops/activations.js';
+import { add, mul } from '../../src/ops/elementwise.js';
+import { sum } from '../../src/ops/reduce.js';
+import { engine } from '../../src/runtime/engine.js';
 import {
   avgPool2d, avgPool2dBackward, globalAvgPool, globalAvgPoolBackward, maxPool2d, maxPool2dBackward,
   maxPool2dWithIndices, poolGeometry, ref, type Pool2dOptions,
@@ -185,6 +191,42 @@ suite('pool2d', (test) => {
     assertClose('gap rule dx', await gg!.read(), ref.globalAvgPoolBackward(await dyg.read(), shape), { atol: 1e-7, rtol: 1e-6 });
     assertEqual(tape[0].backward([null]), [null], 'no gradient in, none out');
     for (const t of [x, ym, ya, yg, dym, dya, dyg, gm!, ga!, gg!]) t.dispose();
+  });
+
+  test('ReLU mask folded into the max-pool backward: the same gradients as relu() then pool, one pass fewer', async () => {
+    // conv (fused bias + ReLU) -> 2x2 max pool; a negative bias makes many windows all zero
+    // after the ReLU (the mask matters there). Also with the conv output used a second time
+    // (the summed gradient must be masked again) and for each conv variant that can run.
+    const xs = randomArray(2 * 6 * 8 * 3, 31), ws = randomArray(3 * 3 * 3 * 8, 32), bs = randomArray(8, 33, -0.6, -0.2);
+    const x = tensor(xs, [2, 6, 8, 3]), w = tensor(ws, [3, 3, 3, 8]), b = tensor(bs, [8]);
+    const wy = tensor(randomArray(2 * 3 * 4 * 8, 34), [2, 3, 4, 8]), wh = tensor(randomArray(2 * 6 * 8 * 8, 35), [2, 6, 8, 8]);
+    const e = engine();
+    const variants = e.features.has('subgroups') ? (['tiled', 'direct'] as const) : (['tiled'] as const);
+    for (const variant of variants)
+      for (const twice of [false, true]) {
+        const loss = (fused: boolean) => () => {
+          const h = fused ? conv2d(x, w, { bias: b, relu: true, padding: 'same', variant }) : relu(conv2d(x, w, { bias: b, padding: 'same', variant }));
+          const l = sum(mul(maxPool2d(h, { kernel: 2 }), wy));
+          return twice ? add(sum(mul(h, wh)), l) : l;
+        };
+        const ops: string[] = [];
+        e.queue.afterDispatch = (cmd) => ops.push(cmd.op);
+        let fused;
+        try {
+          fused = valueAndGrad(loss(true), [x, w, b]);
+        } finally {
+          e.queue.afterDispatch = undefined;
+        }
+        const plain = valueAndGrad(loss(false), [x, w, b]);
+        const label = `${variant}${twice ? ', conv output used twice' : ''}`;
+        // the tiled kernels mask dy as they load it anyway; the direct ones need a pass unless folded
+        if (!twice) assert(!ops.includes('reluBackward'), `${label}: no separate ReLU backward pass (${ops.join(', ')})`);
+        assertClose(`${label}: loss`, await fused.value.read(), await plain.value.read(), { atol: 1e-6, rtol: 1e-6 });
+        for (const [i, name] of ['dx', 'dw', 'db'].entries())
+          assertClose(`${label}: ${name}`, await fused.grads[i].read(), await plain.grads[i].read(), { atol: 1e-5, rtol: 1e-5 });
+        for (const t of [fused.value, plain.value, ...fused.grads, ...plain.grads]) t.dispose();
+      }
+    for (const t of [x, w, b, wy, wh]) t.dispose();
   });
 
   test('bad arguments name the op, the argument and the shapes', async () => {
