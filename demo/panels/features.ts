@@ -19,6 +19,7 @@ export class FeaturePanel {
   render(stages: Stage[], probs: Float32Array, label: number): void {
     this.maps.textContent = '';
     this.head.textContent = '';
+    this.maps.dataset.view = this.showGrads ? 'gradients' : 'activations';
     const width = Math.max(300, this.maps.clientWidth - 150);
     for (const s of stages) {
       const grad = this.showGrads;
