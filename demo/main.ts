@@ -13,6 +13,7 @@ import { DrawPanel } from './panels/draw.js';
 import { GridPanel } from './panels/grid.js';
 import { SlidePanel } from './panels/slide.js';
 import { FeaturePanel } from './panels/features.js';
+import { Refresh } from './refresh.js';
 import { FiltersPanel } from './panels/filters.js';
 import { AugmentPanel } from './panels/augment-view.js';
 import { ModelsPanel } from './panels/models.js';
@@ -162,22 +163,31 @@ $<HTMLInputElement>('show-grads').addEventListener('change', (e) => {
   void inspect(true);
 });
 
-/** Feature maps of the current digit; while training at most about once a second. */
-async function inspect(force = false): Promise<void> {
-  if (!state.ready || state.inspecting) return;
-  if (!force && performance.now() - state.lastInspect < 1000) return;
+/**
+ * Feature maps of the current digit; while training at most about once a second. One
+ * inspection at a time: a forced one (new digit, gradients toggled) asked for while another is
+ * in flight runs after it, with the digit and view of that moment (demo/refresh.ts); each reply
+ * is drawn as the view it was asked for.
+ */
+const inspector = new Refresh(async () => {
   state.inspecting = true;
   state.lastInspect = performance.now();
   try {
-    const d = state.digit;
-    const r = await client.request({ type: 'inspect', image: d.image.slice(), label: d.label, grads: features.showGrads });
-    features.render(r.stages, r.probs, d.label);
+    const d = state.digit, grads = features.showGrads;
+    const r = await client.request({ type: 'inspect', image: d.image.slice(), label: d.label, grads });
+    features.render(r.stages, r.probs, d.label, grads);
     state.inspections++;
   } catch (e) {
     console.warn('inspect failed', e);
   } finally {
     state.inspecting = false;
   }
+});
+
+function inspect(force = false): Promise<void> {
+  if (!state.ready) return Promise.resolve();
+  if (!force && performance.now() - state.lastInspect < 1000) return Promise.resolve();
+  return inspector.request(force);
 }
 
 $('btn-bench').addEventListener('click', async () => {

@@ -7,6 +7,7 @@ import type { Stage } from '../model-api.js';
 import { diverging, paintBars, paintMap, setupCanvas, tileLayout } from './paint.js';
 
 export class FeaturePanel {
+  /** The view to ask the worker for (the checkbox); a reply is drawn as the view it carries. */
   showGrads = false;
 
   constructor(
@@ -16,17 +17,18 @@ export class FeaturePanel {
     private probs: HTMLCanvasElement,
   ) {}
 
-  render(stages: Stage[], probs: Float32Array, label: number): void {
+  /** Draws one inspection: activations, or (grads, when it was asked with them) gradients. */
+  render(stages: Stage[], probs: Float32Array, label: number, grads: boolean): void {
     this.maps.textContent = '';
     this.head.textContent = '';
+    this.maps.dataset.view = grads ? 'gradients' : 'activations';
     const width = Math.max(300, this.maps.clientWidth - 150);
     for (const s of stages) {
-      const grad = this.showGrads;
-      const values = grad ? s.grad : s.data;
+      const values = grads ? s.grad : s.data;
       if (!values) continue;
       if (s.kind === 'dense' || (s.shape[0] === 1 && s.shape[1] === 1)) {
         // the dense head (hidden units before and after ReLU); the logits get their own chart
-        if (s !== stages[stages.length - 1]) this.head.append(this.denseRow(s, values, grad));
+        if (s !== stages[stages.length - 1]) this.head.append(this.denseRow(s, values, grads));
         continue;
       }
       const [H, W, C] = s.shape;
@@ -46,7 +48,7 @@ export class FeaturePanel {
       // one scale per stage so channels compare; signed data gets the diverging map
       let scale = 0;
       for (let i = 0; i < values.length; i++) scale = Math.max(scale, Math.abs(values[i]));
-      const mode = s.kind === 'input' && !grad ? 'gray' : grad || s.kind === 'conv' ? 'signed' : 'act';
+      const mode = s.kind === 'input' && !grads ? 'gray' : grads || s.kind === 'conv' ? 'signed' : 'act';
       for (let ch = 0; ch < C; ch++)
         paintMap(ctx, values, H, W, {
           off: ch, stride: C, cell, mode,
@@ -57,7 +59,7 @@ export class FeaturePanel {
       this.maps.append(row);
     }
     const last = stages[stages.length - 1];
-    this.drawLogits(this.showGrads && last.grad ? last.grad : last.data, label);
+    this.drawLogits(grads && last.grad ? last.grad : last.data, label);
     paintBars(this.probs, probs, { width: 300, height: 120, truth: label });
   }
 

@@ -7,15 +7,16 @@
 //              (SwiftShader, measured in scripts/conv2d-timing.ts). Needs the 'subgroups'
 //              feature and filters up to 5x5; the input gradient also stride 1.
 //
-// The rule ('auto'): direct when the adapter is a CPU implementation, the engine runs in Node,
-// and the direct kernel can run the geometry, else tiled. KNOWN ISSUE, why not in browsers: with
-// the direct kernels, the demo's gradient view (running in a dedicated worker in Chromium on
-// SwiftShader) came out blank, while every direct-vs-tiled comparison in Node and the variant
-// suite in a Chromium page agree; until that is understood, browsers default to tiled (an
-// explicit 'direct' still runs there). An explicit variant (the `variant` option of the ops, or
-// setConv2dVariant for every call) is used when it can run the geometry and falls back to
-// tiled otherwise. An autotuner can time both through the same switch: conv2dVariantsFor()
-// lists what can run.
+// The rule ('auto'): direct when the adapter is a CPU implementation and the direct kernel can
+// run the geometry, else tiled; in Node and in browsers (pages and workers) alike. (Browsers
+// once defaulted to tiled because the demo's gradient view came out blank with direct in its
+// worker. The kernels were not the cause: the demo dropped the gradients toggle's inspection
+// while another was in flight and drew that reply as gradients it did not carry, with either
+// variant; its e2e test only caught it with direct because the faster training changed how
+// many inspections had been drawn. Fixed in demo/main.ts + demo/refresh.ts.)
+// An explicit variant (the `variant` option of the ops, or setConv2dVariant for every call) is
+// used when it can run the geometry and falls back to tiled otherwise. An autotuner can time
+// both through the same switch: conv2dVariantsFor() lists what can run.
 
 import { engine } from '../runtime/engine.js';
 import type { ConvGeometry } from './conv2d_geometry.js';
@@ -61,7 +62,7 @@ export function pickConv2dVariant(g: ConvGeometry, pass: Conv2dPass, requested?:
   const want = requested ?? defaultChoice;
   if (want === 'tiled') return 'tiled';
   if (want === 'direct') return directRuns(g, pass) ? 'direct' : 'tiled';
-  return isCpuAdapter() && engine().info.runtime === 'node' && directRuns(g, pass) ? 'direct' : 'tiled';
+  return isCpuAdapter() && directRuns(g, pass) ? 'direct' : 'tiled';
 }
 
 export function checkVariant(op: string, v: unknown): void {

@@ -148,17 +148,39 @@ describe('demo page [chromium/swiftshader]', { timeout: 180_000 }, () => {
   });
 
   it('filter and feature-map canvases are not blank', async () => {
-    await waitFor(page, 'window.__demo.state.inspections >= 2');
+    await waitFor(page, 'window.__demo.state.inspections >= 1');
+    // Waits are relative to the count before each click (training already rendered an unknown
+    // number of inspections), and the maps panel says which view it shows: the view must be
+    // the one asked for, even when the click lands while another inspection is in flight.
+    const n0 = (await demoState(page)).inspections;
     await page.click('#pick-next');
-    await waitFor(page, 'window.__demo.state.inspections >= 3');
+    await waitFor(page, `window.__demo.state.inspections > ${n0} && document.getElementById('feature-maps').dataset.view === 'activations'`);
     for (const sel of ['#filters', 'canvas[data-stage="conv1"]', 'canvas[data-stage="relu1"]', 'canvas[data-stage="pool1"]', 'canvas[data-stage="pool2"]', '#slide-grid', '#grid-numbers']) {
       const v = await canvasVariance(page, sel);
       console.log(`#   ${sel}: grey variance ${v.toFixed(1)}`);
       assert.ok(v > 20, `${sel} looks blank (variance ${v})`);
     }
-    await page.check('#show-grads');
-    await waitFor(page, 'window.__demo.state.inspections >= 4');
-    assert.ok((await canvasVariance(page, 'canvas[data-stage="conv2"]')) > 5, 'gradient maps not blank');
+    // Toggle the gradients while another digit's inspection (without gradients) is in flight:
+    // the view must still end up showing gradients (it once came out blank: the toggle's
+    // request was dropped and the reply in flight was drawn as gradients it did not carry).
+    const n1 = (await demoState(page)).inspections;
+    const inFlight = await page.evaluate(async () => {
+      const st = (window as unknown as { __demo: { state: { inspecting: boolean } } }).__demo.state;
+      document.getElementById('pick-prev')!.click();
+      for (let i = 0; i < 5000 && !st.inspecting; i++) await new Promise((r) => setTimeout(r, 1));
+      const busy = st.inspecting;
+      document.getElementById('show-grads')!.click();
+      return busy;
+    });
+    assert.ok(inFlight, 'an inspection was in flight when the gradients were switched on');
+    await waitFor(page, `window.__demo.state.inspections > ${n1} && document.getElementById('feature-maps').dataset.view === 'gradients'`);
+    // conv2's gradient comes from the dense head and pooling; pool1's and conv1's also pass
+    // through conv2's input gradient (conv2dBackwardInput)
+    for (const stage of ['conv2', 'pool1', 'conv1']) {
+      const v = await canvasVariance(page, `canvas[data-stage="${stage}"]`);
+      console.log(`#   gradient of ${stage}: grey variance ${v.toFixed(1)}`);
+      assert.ok(v > 5, `gradient map of ${stage} looks blank (variance ${v})`);
+    }
     await page.uncheck('#show-grads');
     await page.screenshot({ path: `${OUT}/demo-full.png`, fullPage: true });
     for (const id of ['train', 'test', 'step-grid', 'step-slide', 'step-maps', 'step-filters', 'step-head', 'step-augment'])

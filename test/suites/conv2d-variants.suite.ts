@@ -3,8 +3,9 @@
 // that picks a variant (conv2d_variants.ts). The references themselves are checked by finite
 // differences in conv2d.suite.ts; the tiled kernels are checked there too.
 // Few shapes on purpose: each (shape, pass) compiles its own pipeline (~1-2 s on SwiftShader).
-// The shapes: Cin 1/3/5/64, widths and channel counts that are not multiples of the strip or
-// the 16-channel block, stride 2, explicit/asymmetric padding, dilation 2, 1x1 / 3x3 / 3x5 / 5x5.
+// The shapes: Cin 1/3/5/8/64, widths and channel counts that are not multiples of the strip or
+// the 16-channel block, stride 2, explicit/asymmetric padding, dilation 2, 1x1 / 3x3 / 3x5 / 5x5,
+// batch 1, and the demo's LeNet convolutions.
 import { suite } from '../harness/define.js';
 import { assert, assertClose, assertEqual, assertThrows, randomArray } from '../harness/assert.js';
 import { tensor, type Tensor } from '../../src/tensor/tensor.js';
@@ -38,6 +39,10 @@ const CASES: [string, Shapes][] = [
   ['Cin 5, 5x5 dilation 2 same, 13x12 -> O=7', { x: [1, 13, 12, 5], w: [5, 5, 5, 7], opts: { padding: 'same', dilation: 2 } }],
   ['Cin 64, 1x1 valid, 5x6 -> O=17, batch 3', { x: [3, 5, 6, 64], w: [1, 1, 64, 17], opts: {} }],
   ['Cin 3, 3x5 kernel, stride [2,1] same, 9x7 -> O=20', { x: [2, 9, 7, 3], w: [3, 5, 3, 20], opts: { stride: [2, 1], padding: 'same' } }],
+  // The demo's LeNet as its inspection runs it (one image; the gradient view walks back through
+  // conv2's input gradient): the geometries of the once-blank gradient view, in Node and Chromium.
+  ['demo conv1: Cin 1, 5x5 same, 28x28 -> O=8, batch 1', { x: [1, 28, 28, 1], w: [5, 5, 1, 8], opts: { padding: 'same' } }],
+  ['demo conv2: Cin 8, 5x5 same, 14x14 -> O=16, batch 1', { x: [1, 14, 14, 8], w: [5, 5, 8, 16], opts: { padding: 'same' } }],
 ];
 
 suite('conv2d-variants', (test) => {
@@ -116,9 +121,8 @@ suite('conv2d-variants', (test) => {
     const direct = hasSubgroups() ? 'direct' : 'tiled';
     assertEqual(pickConv2dVariant(g1, 'forward', 'direct'), direct, 'explicit direct (needs subgroups)');
     // 'auto': direct exactly on CPU implementations (SwiftShader here) with subgroups, in Node
-    // (browsers default to tiled: see the known issue in conv2d_variants.ts)
-    const autoDirect = isCpuAdapter() && engine().info.runtime === 'node';
-    assertEqual(pickConv2dVariant(g1, 'weightGrad', 'auto'), autoDirect ? direct : 'tiled', 'auto rule');
+    // and in browsers alike
+    assertEqual(pickConv2dVariant(g1, 'weightGrad', 'auto'), isCpuAdapter() ? direct : 'tiled', 'auto rule');
     const before = getConv2dVariant();
     try {
       setConv2dVariant('tiled');
