@@ -10,6 +10,7 @@ import {
   conv2d, conv2dNaive, conv2dForwardGeom, conv2dBackwardInput, conv2dBackwardWeight, conv2dVariantsFor, convGeometry,
   type Conv2dPass, type ConvGeometry, type ConvTiles,
 } from '../src/ops/conv2d.js';
+import { directForward, type DirectConfig } from '../src/ops/conv2d_direct.js';
 import { dims, oursImpl, upload } from './impl.js';
 import { tfImpl, type TF } from './peer-tfjs.js';
 import { checkOutput, randomData, type ElementRef } from './reference.js';
@@ -38,6 +39,22 @@ const TUNED: { name: string; tiles: ConvTiles; gpuOnly: boolean }[] = [
   { name: 'tiled-32x32x16', tiles: { TM: 32, TN: 32, TK: 16 }, gpuOnly: false },
   { name: 'tiled-128x64x16', tiles: { TM: 128, TN: 64, TK: 16 }, gpuOnly: false },
   { name: 'tiled-128x128x8', tiles: { TM: 128, TN: 128, TK: 8 }, gpuOnly: false },
+];
+
+/**
+ * Direct-kernel configs (RW pixels x RH rows per thread, WG threads) timed besides the op's own
+ * choice (conv2d_direct.ts runConfig), forward only: what a CPU implementation prefers differs
+ * (Dawn's SwiftShader in Node compiles with Subzero, Chromium's with LLVM). Listed as large
+ * cases (a tuning sweep). Measured in Chromium on SwiftShader: the op's 7x2, 64 threads, was
+ * the fastest or tied (44 ms on LeNet conv2 b64; 7x1 59 ms, 4x2 65 ms, 7x4 48 ms).
+ */
+const DIRECT_TUNED: DirectConfig[] = [
+  { RW: 7, RH: 1, WG: 64 },
+  { RW: 7, RH: 2, WG: 16 },
+  { RW: 7, RH: 2, WG: 128 },
+  { RW: 7, RH: 4, WG: 64 },
+  { RW: 4, RH: 2, WG: 64 },
+  { RW: 5, RH: 2, WG: 64 },
 ];
 
 const PAD = 'same' as const;
@@ -129,23 +146,26 @@ function backwardWeightRef(g: ConvGeometry, x: Float32Array, dy: Float32Array): 
 type Pass = 'forward' | 'dX' | 'dW';
 const PASS: Record<Pass, Conv2dPass> = { forward: 'forward', dX: 'inputGrad', dW: 'weightGrad' };
 
-/** variant: 'naive' | 'tiled' | 'direct' | a tuned tile name (then `tiles` is set). */
-function conv(l: Layer, pass: Pass, variant: string, tiles: ConvTiles | null, large: boolean): BenchCase {
+/**
+ * variant: 'naive' | 'tiled' | 'direct' | a tuned tile name (then `tiles` is set) | a direct
+ * config name (then `direct` is set; forward only).
+ */
+function conv(l: Layer, pass: Pass, variant: string, tiles: ConvTiles | null, large: boolean, direct?: DirectConfig): BenchCase {
   const wShape: [number, number, number, number] = [l.k, l.k, l.x[3], l.O];
   const g = convGeometry('bench', l.x, wShape, { padding: PAD });
   const yShape: [number, number, number, number] = [g.N, g.OH, g.OW, g.O];
   const nx = l.x.reduce((a, b) => a * b, 1), nw = wShape.reduce((a, b) => a * b, 1), ny = yShape.reduce((a, b) => a * b, 1);
   const flops = 2 * ny * g.KH * g.KW * g.C;
   const kernel = pass === 'forward' ? 'conv2d' : `conv2d-${pass}`;
-  const v = variant === 'direct' ? ('direct' as const) : ('tiled' as const);
+  const v = variant.startsWith('direct') ? ('direct' as const) : ('tiled' as const);
   return {
     id: `${kernel}/${variant}/${dims(l.x)}-${l.O}`,
     kernel,
     variant,
     shape: `${dims(l.x)} ${l.k}x${l.k} -> ${l.O} (${l.note})`,
     large,
-    requires: variant === 'direct' ? 'subgroups' : undefined,
-    available: variant === 'direct' ? () => conv2dVariantsFor(g, PASS[pass]).includes('direct') : undefined,
+    requires: v === 'direct' ? 'subgroups' : undefined,
+    available: v === 'direct' ? () => conv2dVariantsFor(g, PASS[pass]).includes('direct') : undefined,
     flops,
     bytes: 4 * (nx + nw + ny),
     peer: pass === 'forward' ? 'tf.conv2d' : pass === 'dX' ? 'tf.conv2dTranspose (Conv2DBackpropInput)' : 'Conv2DBackpropFilter kernel',
@@ -155,6 +175,7 @@ function conv(l: Layer, pass: Pass, variant: string, tiles: ConvTiles | null, la
         const tx = upload(tf, x, l.x), tw = upload(tf, w, wShape);
         const run = variant === 'naive' ? () => conv2dNaive(tx.ours, tw.ours, { padding: PAD })
           : tiles ? () => conv2dForwardGeom(tx.ours, tw.ours, g, undefined, false, tiles)
+          : direct ? () => directForward(tx.ours, tw.ours, g, undefined, false, direct)
           : () => conv2d(tx.ours, tw.ours, { padding: PAD, variant: v });
         return {
           ours: oursImpl(run, [tx.ours, tw.ours]),
@@ -196,6 +217,8 @@ export function convCases(): BenchCase[] {
       cases.push(conv(l, pass, 'direct', null, l.large));
       // tile tuning on the layers with channels to tile over (not conv1's C = 1)
       if (pass === 'forward' && l.x[3] >= 32) for (const t of TUNED) cases.push(conv(l, 'forward', t.name, t.tiles, l.large || t.gpuOnly));
+      if (pass === 'forward' && l.x[3] >= 32)
+        for (const d of DIRECT_TUNED) cases.push(conv(l, 'forward', `direct-${d.RW}x${d.RH}-wg${d.WG}`, null, true, d)); // --large: a tuning sweep
     }
   }
   return cases;

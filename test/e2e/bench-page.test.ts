@@ -7,12 +7,16 @@ import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
 import type { ViteDevServer } from 'vite';
 import { launchChromium, startVite, watchPage } from '../harness/chromium.js';
+import { writeFileSync } from 'node:fs';
 import type { CaseResult, Report } from '../../bench/types.js';
 import { formatTable } from '../../bench/report.js';
 
 // One case per kernel family, each at a LeNet-sized shape (the cheap ones: SwiftShader is a CPU).
-// BENCH_PAGE_FILTER=... overrides the sweep (manual runs: the test then prints a bigger table).
+// BENCH_PAGE_FILTER=... overrides the sweep (manual runs: the test then prints a bigger table);
+// with it, BENCH_PAGE_LARGE=1 admits large cases and BENCH_PAGE_JSON=path saves the report.
 const OVERRIDE = process.env.BENCH_PAGE_FILTER;
+const LARGE = OVERRIDE && process.env.BENCH_PAGE_LARGE === '1' ? '&large=1' : '';
+const JSON_OUT = OVERRIDE ? process.env.BENCH_PAGE_JSON : undefined;
 const DEFAULT_FILTER = [
   'conv2d-dW/tiled/64x28x28x1-32', // (tfjs's forward conv with C=1 takes seconds on SwiftShader)
   'matmul/op/64x128x10',
@@ -37,7 +41,7 @@ describe('benchmark page (/bench/)', () => {
     browser = await launchChromium();
     page = await browser.newPage();
     watchPage(page, log);
-    await page.goto(`${v.url}/bench/?filter=${encodeURIComponent(FILTER)}&iters=${OVERRIDE ? 10 : 5}&budget=${OVERRIDE ? 1500 : 400}&autorun=1`);
+    await page.goto(`${v.url}/bench/?filter=${encodeURIComponent(FILTER)}&iters=${OVERRIDE ? 10 : 5}&budget=${OVERRIDE ? 1500 : 400}${LARGE}&autorun=1`);
     await page.waitForFunction(() => (window as unknown as { __bench?: { done: boolean } }).__bench?.done === true, null, {
       timeout: OVERRIDE ? 3_600_000 : 90_000,
       polling: 250,
@@ -92,5 +96,6 @@ describe('benchmark page (/bench/)', () => {
     // The measured table, for the test log.
     const report = await page.evaluate(() => (window as unknown as { __bench: { report: Report } }).__bench.report);
     console.log(formatTable(report));
+    if (JSON_OUT) writeFileSync(JSON_OUT, JSON.stringify(report, null, 1));
   });
 });

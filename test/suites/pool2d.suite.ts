@@ -166,7 +166,7 @@ suite('pool2d', (test) => {
     const dy4 = tensor(new Float32Array(r4.y.size).fill(1), r4.y.shape);
     const dx4 = maxPool2dBackward(dy4, r4.argmax, s4, o4);
     const d4 = await dx4.read();
-    assertEqual(d4.reduce((s, v) => s + v, 0), r4.y.size, 'sum of dx = sum of dy (vec4)');
+    assertEqual(Array.from(d4).reduce((s, v) => s + v, 0), r4.y.size, 'sum of dx = sum of dy (vec4)');
     for (const t of [z4, r4.y, r4.argmax, dy4, dx4]) t.dispose();
   });
 
