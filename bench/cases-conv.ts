@@ -52,6 +52,7 @@ const DIRECT_TUNED: DirectConfig[] = [
   { RW: 7, RH: 1, WG: 64 },
   { RW: 7, RH: 2, WG: 16 },
   { RW: 7, RH: 2, WG: 128 },
+  { RW: 7, RH: 3, WG: 64 },
   { RW: 7, RH: 4, WG: 64 },
   { RW: 4, RH: 2, WG: 64 },
   { RW: 5, RH: 2, WG: 64 },
