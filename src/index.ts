@@ -28,6 +28,7 @@ export {
 export { matmul, bmm, matmulNaive, type MatmulOptions } from './ops/matmul.js';
 export { kernelName, pickKernel, type MatmulKernel } from './ops/matmul_kernels.js';
 export { tuneMatmul, tuneMatmulsIn, type TuneMatmulOptions, type TuneResult } from './ops/matmul_tune.js';
+export { tuneConv2d, tuneConv2dIn, type TuneConv2dOptions, type TuneConv2dResult } from './ops/conv2d_tune.js';
 export { relu, reluBackward, leakyRelu, leakyReluBackward, sigmoid, sigmoidBackward, tanh, tanhBackward } from './ops/activations.js';
 export { sum, mean, biasGrad, sumTo, broadcastTo } from './ops/reduce.js';
 export { reshape, flatten, broadcastShapes } from './ops/shape.js';

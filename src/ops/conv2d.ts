@@ -13,9 +13,9 @@ import { isReluMasked, needsGrad, record } from '../autograd/tape.js';
 import { checkTensor } from './check.js';
 import { grid1d } from './grid.js';
 import { convGeometry, geometryUniforms, type Conv2dGeomOptions, type ConvGeometry } from './conv2d_geometry.js';
-import { checkTiles, foldGrid, pickTiles, tileConstants, type ConvTiles } from './conv2d_tiles.js';
+import { checkTiles, foldGrid, tileConstants, type ConvTiles } from './conv2d_tiles.js';
 import { inputGradFor, weightGradFor } from './conv2d_backward.js';
-import { checkVariant, pickConv2dVariant, type Conv2dVariantChoice } from './conv2d_variants.js';
+import { checkVariant, conv2dTilesFor, pickConv2dVariant, type Conv2dVariantChoice } from './conv2d_variants.js';
 import { directForward } from './conv2d_direct.js';
 import { reluBackward } from './activations.js';
 
@@ -25,7 +25,7 @@ export { pickTiles as conv2dTiles, type ConvTiles } from './conv2d_tiles.js';
 export { ref } from './conv2d_ref.js';
 export {
   setConv2dVariant, getConv2dVariant, pickConv2dVariant, conv2dVariantsFor, isCpuAdapter,
-  type Conv2dVariant, type Conv2dVariantChoice, type Conv2dPass,
+  type Conv2dVariant, type Conv2dVariantChoice, type Conv2dPass, type Conv2dKernel,
 } from './conv2d_variants.js';
 
 export interface Conv2dOptions extends Conv2dGeomOptions {
@@ -52,7 +52,7 @@ function checkArgs(op: string, x: Tensor, w: Tensor, opts: Conv2dOptions): ConvG
 }
 
 /** Tiled forward into a fresh [N,OH,OW,O] tensor. `tiles` is for benchmarks and tests. */
-export function conv2dForwardGeom(x: Tensor, w: Tensor, g: ConvGeometry, bias: Tensor | undefined, relu: boolean, tiles: ConvTiles = pickTiles(g.O)): Tensor {
+export function conv2dForwardGeom(x: Tensor, w: Tensor, g: ConvGeometry, bias: Tensor | undefined, relu: boolean, tiles: ConvTiles = conv2dTilesFor(g, 'forward')): Tensor {
   checkTiles(tiles);
   const y = empty([g.N, g.OH, g.OW, g.O]);
   const M = g.N * g.OH * g.OW;

@@ -11,8 +11,8 @@ import { empty, shapeStr, type Shape, type Tensor } from '../tensor/tensor.js';
 import { checkTensor } from './check.js';
 import { grid1d } from './grid.js';
 import { convGeometry, geometryUniforms, type Conv2dGeomOptions, type ConvGeometry } from './conv2d_geometry.js';
-import { checkTiles, foldGrid, pickTiles, tileConstants, type ConvTiles } from './conv2d_tiles.js';
-import { checkVariant, pickConv2dVariant, type Conv2dVariantChoice } from './conv2d_variants.js';
+import { checkTiles, foldGrid, tileConstants, type ConvTiles } from './conv2d_tiles.js';
+import { checkVariant, conv2dTilesFor, pickConv2dVariant, type Conv2dVariantChoice } from './conv2d_variants.js';
 import { directInputGrad } from './conv2d_direct.js';
 import { directWeightGrad } from './conv2d_direct_dw.js';
 import { reluBackward } from './activations.js';
@@ -41,7 +41,7 @@ function checkDy(op: string, dy: Tensor, g: ConvGeometry, reluY: Tensor | undefi
 }
 
 /** dx for a validated geometry. */
-export function backwardInputGeom(dy: Tensor, w: Tensor, g: ConvGeometry, reluY?: Tensor, tiles: ConvTiles = pickTiles(g.C)): Tensor {
+export function backwardInputGeom(dy: Tensor, w: Tensor, g: ConvGeometry, reluY?: Tensor, tiles: ConvTiles = conv2dTilesFor(g, 'inputGrad')): Tensor {
   checkTiles(tiles);
   const dx = empty([g.N, g.H, g.W, g.C]);
   // Rows of the largest stride phase; smaller phases skip their spare row tiles.
@@ -71,7 +71,7 @@ export function weightSplits(g: ConvGeometry, M: number, tiles: ConvTiles): { sp
 
 /** dw (and db when withBias) for a validated geometry. */
 export function backwardWeightGeom(
-  x: Tensor, dy: Tensor, g: ConvGeometry, withBias: boolean, reluY?: Tensor, tiles: ConvTiles = pickTiles(g.O),
+  x: Tensor, dy: Tensor, g: ConvGeometry, withBias: boolean, reluY?: Tensor, tiles: ConvTiles = conv2dTilesFor(g, 'weightGrad'),
 ): { dw: Tensor; db: Tensor | null } {
   checkTiles(tiles);
   const Mw = g.KH * g.KW * g.C;

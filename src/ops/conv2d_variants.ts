@@ -15,11 +15,17 @@
 // variant; its e2e test only caught it with direct because the faster training changed how
 // many inspections had been drawn. Fixed in demo/main.ts + demo/refresh.ts.)
 // An explicit variant (the `variant` option of the ops, or setConv2dVariant for every call) is
-// used when it can run the geometry and falls back to tiled otherwise. An autotuner can time
-// both through the same switch: conv2dVariantsFor() lists what can run.
+// used when it can run the geometry and falls back to tiled otherwise.
+//
+// Autotuning (conv2d_tune.ts) times the variants, and the tiled kernels' tile shapes, per
+// adapter, pass and geometry, and remembers the fastest (runtime/autotune.ts persists it).
+// 'auto' then follows the remembered choice; without one, the rule above. The tiled kernels
+// take remembered tiles whenever they run (conv2dTilesFor), whichever way they were chosen.
 
 import { engine } from '../runtime/engine.js';
+import { adapterKey, tuned } from '../runtime/autotune.js';
 import type { ConvGeometry } from './conv2d_geometry.js';
+import { checkTiles, pickTiles, type ConvTiles } from './conv2d_tiles.js';
 import { directForwardConfig, directInputGradConfig } from './conv2d_direct.js';
 import { directWeightGradConfig } from './conv2d_direct_dw.js';
 
@@ -59,10 +65,78 @@ export function conv2dVariantsFor(g: ConvGeometry, pass: Conv2dPass): Conv2dVari
 
 /** The variant that runs `pass` for geometry g, given a requested choice (default: the global one). */
 export function pickConv2dVariant(g: ConvGeometry, pass: Conv2dPass, requested?: Conv2dVariantChoice): Conv2dVariant {
+  for (const r of recorders) r.set(conv2dTuneKey(g, pass), { g, pass });
   const want = requested ?? defaultChoice;
   if (want === 'tiled') return 'tiled';
   if (want === 'direct') return directRuns(g, pass) ? 'direct' : 'tiled';
+  const t = tunedConv2d(g, pass);
+  if (t) return t.variant;
   return isCpuAdapter() && directRuns(g, pass) ? 'direct' : 'tiled';
+}
+
+// ---- remembered choices (written by conv2d_tune.ts) ----
+
+/** A kernel for one pass: the direct kernel, or the tiled one with a tile shape. */
+export type Conv2dKernel = { variant: 'direct' } | { variant: 'tiled'; tiles: ConvTiles };
+
+const passCols = (g: ConvGeometry, pass: Conv2dPass) => (pass === 'inputGrad' ? g.C : g.O);
+
+/** The tiled kernels' default tile shape for this pass (by output columns: conv2d_tiles.ts). */
+export function defaultConv2dTiles(g: ConvGeometry, pass: Conv2dPass): ConvTiles {
+  return pickTiles(passCols(g, pass));
+}
+
+/** Autotuning key: adapter, pass and the whole geometry. */
+export function conv2dTuneKey(g: ConvGeometry, pass: Conv2dPass): string {
+  return `${adapterKey(engine())}|conv2d|${pass}|${g.N}x${g.H}x${g.W}x${g.C}>${g.O}|k${g.KH}x${g.KW}|s${g.sh}x${g.sw}|d${g.dh}x${g.dw}|p${g.pt}x${g.pl}`;
+}
+
+export function formatConv2dKernel(k: Conv2dKernel): string {
+  return k.variant === 'direct' ? 'direct' : `tiled:${k.tiles.TM}x${k.tiles.TN}x${k.tiles.TK}`;
+}
+
+export function parseConv2dKernel(s: string): Conv2dKernel | null {
+  if (s === 'direct') return { variant: 'direct' };
+  const m = /^tiled:(\d+)x(\d+)x(\d+)$/.exec(s);
+  return m ? { variant: 'tiled', tiles: { TM: +m[1], TN: +m[2], TK: +m[3] } } : null;
+}
+
+/** Can `k` run this pass of g here? (A remembered choice may come from another version.) */
+export function conv2dKernelRuns(k: Conv2dKernel, g: ConvGeometry, pass: Conv2dPass): boolean {
+  if (k.variant === 'direct') return directRuns(g, pass);
+  try {
+    checkTiles(k.tiles);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The remembered kernel for this pass of g, if any and runnable here. */
+export function tunedConv2d(g: ConvGeometry, pass: Conv2dPass): Conv2dKernel | null {
+  const t = tuned(conv2dTuneKey(g, pass));
+  const k = t ? parseConv2dKernel(t) : null;
+  return k && conv2dKernelRuns(k, g, pass) ? k : null;
+}
+
+/** Tiles the tiled kernel uses for this pass of g: the remembered ones, else the default. */
+export function conv2dTilesFor(g: ConvGeometry, pass: Conv2dPass): ConvTiles {
+  const t = tunedConv2d(g, pass);
+  return t?.variant === 'tiled' ? t.tiles : defaultConv2dTiles(g, pass);
+}
+
+let recorders: Map<string, { g: ConvGeometry; pass: Conv2dPass }>[] = [];
+
+/** Run `f` and return each (geometry, pass) that conv2d ops chose a kernel for meanwhile. */
+export async function recordConv2dPasses(f: () => unknown): Promise<{ g: ConvGeometry; pass: Conv2dPass }[]> {
+  const seen = new Map<string, { g: ConvGeometry; pass: Conv2dPass }>();
+  recorders.push(seen);
+  try {
+    await f();
+  } finally {
+    recorders = recorders.filter((r) => r !== seen);
+  }
+  return [...seen.values()];
 }
 
 export function checkVariant(op: string, v: unknown): void {

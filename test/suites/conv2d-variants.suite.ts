@@ -17,6 +17,11 @@ import {
 } from '../../src/ops/conv2d.js';
 import { directForward, directForwardConfig, directInputGrad, directInputGradConfig } from '../../src/ops/conv2d_direct.js';
 import { directWeightGrad, directWeightGradConfig } from '../../src/ops/conv2d_direct_dw.js';
+import { tuneConv2d, tuneConv2dIn } from '../../src/ops/conv2d_tune.js';
+import { conv2dTilesFor, conv2dTuneKey, defaultConv2dTiles } from '../../src/ops/conv2d_variants.js';
+import { clearTuning, memoryStore, remember, setTuneStore, tuneStore } from '../../src/runtime/autotune.js';
+import { valueAndGrad } from '../../src/autograd/grad.js';
+import { sum } from '../../src/ops/reduce.js';
 
 type S4 = [number, number, number, number];
 interface Shapes { x: S4; w: S4; opts: Conv2dGeomOptions }
@@ -137,5 +142,58 @@ suite('conv2d-variants', (test) => {
     await assertThrows(() => conv2d(x, w, { variant: 'gemm' as 'auto' }), /conv2d: 'variant' must be 'auto', 'tiled' or 'direct', got "gemm"/);
     x.dispose();
     w.dispose();
+  });
+
+  test('autotuning: candidates validated, the fastest remembered, auto follows it, explicit choices win', async () => {
+    const prev = tuneStore();
+    clearTuning();
+    setTuneStore(memoryStore());
+    try {
+      const s: Shapes = { x: [2, 9, 7, 8], w: [3, 3, 8, 12], opts: { padding: 'same' } };
+      const g = geom(s);
+      const cands = ['direct', 'tiled:32x32x16'];
+      const res = await tuneConv2d(s.x, s.w, { ...s.opts, samples: 2, candidates: cands });
+      assertEqual(res.map((r) => r.pass), ['forward', 'inputGrad', 'weightGrad'], 'one result per pass');
+      for (const r of res) {
+        assert(!r.cached && r.timings.length >= 2, `${r.pass}: candidates timed: ${JSON.stringify(r.timings)}`);
+        assert(r.timings.every((t) => t.ms !== undefined && t.ms > 0), `${r.pass}: every candidate validated: ${JSON.stringify(r.timings)}`);
+        const best = r.timings.reduce((a, b) => (b.ms! < a.ms! ? b : a));
+        assertEqual(r.kernel, best.kernel, `${r.pass}: the fastest is remembered`);
+        assertEqual(pickConv2dVariant(g, r.pass), r.kernel === 'direct' ? 'direct' : 'tiled', `${r.pass}: 'auto' follows the choice`);
+        if (r.kernel !== 'direct') assertEqual(`tiled:${Object.values(conv2dTilesFor(g, r.pass)).join('x')}`, r.kernel, `${r.pass}: tiles follow the choice`);
+      }
+      assert((await tuneConv2d(s.x, s.w, { ...s.opts, passes: ['forward'] }))[0].cached, 'a remembered choice is not timed again');
+      // a remembered tile shape is used by the op, and the op stays correct with it
+      await remember(conv2dTuneKey(g, 'forward'), 'tiled:32x32x16');
+      assertEqual(pickConv2dVariant(g, 'forward'), 'tiled', 'tiled chosen');
+      assertEqual(conv2dTilesFor(g, 'forward'), { TM: 32, TN: 32, TK: 16 }, 'remembered tiles');
+      const xs = randomArray(n4(s.x), 61), ws = randomArray(n4(s.w), 62);
+      const x = tensor(xs, s.x), w = tensor(ws, s.w);
+      const y = conv2d(x, w, s.opts);
+      assertClose('conv2d with remembered tiles', await y.read(), ref.forward(Float64Array.from(xs), Float64Array.from(ws), g), tolFor(9 * 8));
+      // explicit choices win over the remembered one; a choice that cannot run is ignored
+      if (hasSubgroups()) {
+        await remember(conv2dTuneKey(g, 'forward'), 'direct');
+        assertEqual(pickConv2dVariant(g, 'forward'), 'direct', 'remembered direct');
+        assertEqual(pickConv2dVariant(g, 'forward', 'tiled'), 'tiled', 'explicit tiled wins');
+      }
+      await remember(conv2dTuneKey(g, 'forward'), 'tiled:7x7x7');
+      assertEqual(conv2dTilesFor(g, 'forward'), defaultConv2dTiles(g, 'forward'), 'unrunnable tiles ignored');
+      assertEqual(pickConv2dVariant(g, 'forward'), isCpuAdapter() && hasSubgroups() ? 'direct' : 'tiled', 'unrunnable choice: the rule');
+      await assertThrows(() => tuneConv2d(s.x, s.w, { ...s.opts, force: true, candidates: ['winograd'] }), /tuneConv2d: candidate "winograd" is not 'direct' or 'tiled:TMxTNxTK'/);
+      // tuneConv2dIn finds every pass a training step runs
+      clearTuning();
+      x.requiresGrad = true;
+      w.requiresGrad = true;
+      const found = await tuneConv2dIn(() => {
+        const r = valueAndGrad(() => sum(conv2d(x, w, { ...s.opts, relu: true })), [x, w]);
+        for (const t of [r.value, ...r.grads]) t.dispose();
+      }, { samples: 1, candidates: cands });
+      assertEqual(found.map((r) => r.pass).sort(), ['forward', 'inputGrad', 'weightGrad'], 'passes of a step');
+      for (const t of [x, w, y]) t.dispose();
+    } finally {
+      clearTuning();
+      setTuneStore(prev);
+    }
   });
 });
