@@ -11,7 +11,7 @@
 // never chosen.
 
 import { engine } from '../runtime/engine.js';
-import { loadTuning, measure, remember } from '../runtime/autotune.js';
+import { loadTuning, remember, ternary, validateAndTime, type CandidateTiming } from '../runtime/autotune.js';
 import { tensor, type Shape, type Tensor } from '../tensor/tensor.js';
 import { convGeometry, type Conv2dGeomOptions, type ConvGeometry } from './conv2d_geometry.js';
 import { conv2dForwardGeom } from './conv2d.js';
@@ -47,7 +47,7 @@ export interface TuneConv2dResult {
   /** true when the choice was remembered and nothing was timed */
   cached: boolean;
   /** per candidate: median ms, or why it was rejected */
-  timings: { kernel: string; ms?: number; error?: string }[];
+  timings: CandidateTiming[];
 }
 
 /** Tile shapes tried besides the pass's default (those the device cannot run are skipped). */
@@ -92,17 +92,6 @@ function candidates(g: ConvGeometry, pass: Conv2dPass, names?: string[]): Conv2d
   return out;
 }
 
-/** Deterministic values in {-1, 0, 1}. */
-function ternary(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    s ^= s << 13, s ^= s >>> 17, s ^= s << 5;
-    out[i] = ((s >>> 0) % 3) - 1;
-  }
-  return out;
-}
-
 /** One run of kernel k for this pass; returns the tensor it computed. */
 function runner(g: ConvGeometry, pass: Conv2dPass, x: Tensor, w: Tensor, dy: Tensor): (k: Conv2dKernel) => Tensor {
   return (k) => {
@@ -122,30 +111,16 @@ async function tunePass(g: ConvGeometry, pass: Conv2dPass, opts: TuneConv2dOptio
   const w = tensor(ternary(g.KH * g.KW * g.C * g.O, 2), [g.KH, g.KW, g.C, g.O]);
   const dy = tensor(ternary(g.N * g.OH * g.OW * g.O, 3), [g.N, g.OH, g.OW, g.O]);
   const run = runner(g, pass, x, w, dy);
-  const timings: TuneConv2dResult['timings'] = [];
+  let result: { timings: CandidateTiming[]; best: Conv2dKernel | null };
   try {
-    const ref = run(list[0]);
-    const want = await ref.read();
-    ref.dispose();
-    const valid: Conv2dKernel[] = [list[0]];
-    for (const k of list.slice(1)) {
-      const y = run(k);
-      const got = await y.read();
-      y.dispose();
-      const bad = got.findIndex((v, i) => v !== want[i]);
-      if (bad < 0) valid.push(k);
-      else timings.push({ kernel: formatConv2dKernel(k), error: `wrong result at ${bad}: ${got[bad]} instead of ${want[bad]}` });
-    }
-    const ms = await measure(e, valid.map((k) => () => run(k).dispose()), opts.samples ?? 5);
-    valid.forEach((k, i) => timings.push({ kernel: formatConv2dKernel(k), ms: ms[i] }));
+    // the default tiled kernel (list[0]) is the reference: it always validates, so best is set
+    result = await validateAndTime(e, list[0], list, run, formatConv2dKernel, opts.samples ?? 5);
   } finally {
     for (const t of [x, w, dy]) t.dispose();
   }
-  let best: { kernel: string; ms: number } | null = null;
-  for (const t of timings) if (t.ms !== undefined && (!best || t.ms < best.ms)) best = { kernel: t.kernel, ms: t.ms };
-  // the default tiled kernel is always valid (it is the reference), so there is a best
-  await remember(key, best!.kernel);
-  return { key, pass, kernel: best!.kernel, cached: false, timings };
+  const kernel = formatConv2dKernel(result.best!);
+  await remember(key, kernel);
+  return { key, pass, kernel, cached: false, timings: result.timings };
 }
 
 /**

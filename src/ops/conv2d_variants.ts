@@ -23,7 +23,7 @@
 // take remembered tiles whenever they run (conv2dTilesFor), whichever way they were chosen.
 
 import { engine } from '../runtime/engine.js';
-import { adapterKey, tuned } from '../runtime/autotune.js';
+import { adapterKey, ShapeRecorder, tuned } from '../runtime/autotune.js';
 import type { ConvGeometry } from './conv2d_geometry.js';
 import { checkTiles, pickTiles, type ConvTiles } from './conv2d_tiles.js';
 import { directForwardConfig, directInputGradConfig } from './conv2d_direct.js';
@@ -65,7 +65,7 @@ export function conv2dVariantsFor(g: ConvGeometry, pass: Conv2dPass): Conv2dVari
 
 /** The variant that runs `pass` for geometry g, given a requested choice (default: the global one). */
 export function pickConv2dVariant(g: ConvGeometry, pass: Conv2dPass, requested?: Conv2dVariantChoice): Conv2dVariant {
-  for (const r of recorders) r.set(conv2dTuneKey(g, pass), { g, pass });
+  passes.note(() => conv2dTuneKey(g, pass), () => ({ g, pass }));
   const want = requested ?? defaultChoice;
   if (want === 'tiled') return 'tiled';
   if (want === 'direct') return directRuns(g, pass) ? 'direct' : 'tiled';
@@ -125,18 +125,11 @@ export function conv2dTilesFor(g: ConvGeometry, pass: Conv2dPass): ConvTiles {
   return t?.variant === 'tiled' ? t.tiles : defaultConv2dTiles(g, pass);
 }
 
-let recorders: Map<string, { g: ConvGeometry; pass: Conv2dPass }>[] = [];
+const passes = new ShapeRecorder<{ g: ConvGeometry; pass: Conv2dPass }>();
 
 /** Run `f` and return each (geometry, pass) that conv2d ops chose a kernel for meanwhile. */
-export async function recordConv2dPasses(f: () => unknown): Promise<{ g: ConvGeometry; pass: Conv2dPass }[]> {
-  const seen = new Map<string, { g: ConvGeometry; pass: Conv2dPass }>();
-  recorders.push(seen);
-  try {
-    await f();
-  } finally {
-    recorders = recorders.filter((r) => r !== seen);
-  }
-  return [...seen.values()];
+export function recordConv2dPasses(f: () => unknown): Promise<{ g: ConvGeometry; pass: Conv2dPass }[]> {
+  return passes.record(f);
 }
 
 export function checkVariant(op: string, v: unknown): void {

@@ -15,7 +15,7 @@
 import { engine, type Engine } from '../runtime/engine.js';
 import type { PooledBuffer } from '../runtime/pool.js';
 import type { PipelineSpec } from '../runtime/pipelines.js';
-import { adapterKey, isCpuAdapter, tuned } from '../runtime/autotune.js';
+import { adapterKey, isCpuAdapter, ShapeRecorder, tuned } from '../runtime/autotune.js';
 
 export type MatmulKernel =
   | { kind: 'shared'; wgX: number; wgY: number; bk: number }
@@ -132,23 +132,16 @@ export function pickKernel(g: Gemm, e: Engine = engine()): MatmulKernel {
   return k && !kernelProblem(k, e) ? k : defaultKernel(g, e);
 }
 
-let recorders: Map<string, Gemm>[] = [];
+const gemms = new ShapeRecorder<Gemm>();
 
 /** Called by matmul/bmm and their backward products: lets recordGemms see every product run. */
 export function noteGemm(g: Gemm): void {
-  for (const r of recorders) r.set(tuneKey(g), g);
+  gemms.note(() => tuneKey(g), () => g);
 }
 
 /** Run `f` and return one product per tuning key that matmul ops ran meanwhile. */
-export async function recordGemms(f: () => unknown): Promise<Gemm[]> {
-  const seen = new Map<string, Gemm>();
-  recorders.push(seen);
-  try {
-    await f();
-  } finally {
-    recorders = recorders.filter((r) => r !== seen);
-  }
-  return [...seen.values()];
+export function recordGemms(f: () => unknown): Promise<Gemm[]> {
+  return gemms.record(f);
 }
 
 /** The variants the autotuner tries on `e` (a handful: each is a pipeline compile). */

@@ -10,7 +10,7 @@
 // assumption) is reported and never chosen.
 
 import { engine } from '../runtime/engine.js';
-import { loadTuning, measure, remember, tuned } from '../runtime/autotune.js';
+import { loadTuning, remember, ternary, tuned, validateAndTime, type CandidateTiming } from '../runtime/autotune.js';
 import { empty, tensor, type Tensor } from '../tensor/tensor.js';
 import {
   SHARED_DEFAULT, candidates, dispatchGemm, kernelName, kernelProblem, parseKernel, pipelineSpec, recordGemms, tuneKey,
@@ -40,17 +40,6 @@ export interface TuneResult {
   timings: { kernel: string; ms?: number; error?: string }[];
 }
 
-/** Deterministic values in {-1, 0, 1}. */
-function ternary(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    s ^= s << 13, s ^= s >>> 17, s ^= s << 5;
-    out[i] = ((s >>> 0) % 3) - 1;
-  }
-  return out;
-}
-
 /** Pick (and remember) the fastest matmul kernel for op(a) [M,K] . op(b) [K,N] on this device. */
 export async function tuneMatmul(M: number, N: number, K: number, opts: TuneMatmulOptions = {}): Promise<TuneResult> {
   const e = engine();
@@ -74,31 +63,17 @@ export async function tuneMatmul(M: number, N: number, K: number, opts: TuneMatm
     dispatchGemm(k, g, { buffers: { a: a.buffer, b: b.buffer, bias: a.buffer, c: c.buffer }, sa: M * K, sb: K * N, hasBias: false, relu: false }, 'tuneMatmul');
     return c;
   };
-  const timings: TuneResult['timings'] = [];
-  const valid: MatmulKernel[] = [];
+  let result: { timings: CandidateTiming[]; best: MatmulKernel | null };
   try {
-    const ref = run(SHARED_DEFAULT);
-    const want = await ref.read();
-    ref.dispose();
-    for (const k of list) {
-      const y = run(k);
-      const got = await y.read();
-      y.dispose();
-      const bad = got.findIndex((v, i) => v !== want[i]);
-      if (bad < 0) valid.push(k);
-      else timings.push({ kernel: kernelName(k), error: `wrong result at ${bad}: ${got[bad]} instead of ${want[bad]}` });
-    }
-    const ms = await measure(e, valid.map((k) => () => run(k).dispose()), opts.samples ?? 5);
-    valid.forEach((k, i) => timings.push({ kernel: kernelName(k), ms: ms[i] }));
+    result = await validateAndTime(e, SHARED_DEFAULT, list, run, kernelName, opts.samples ?? 5);
   } finally {
     a.dispose();
     b.dispose();
   }
-  let best: { kernel: MatmulKernel; ms: number } | null = null;
-  for (const t of timings) if (t.ms !== undefined && (!best || t.ms < best.ms)) best = { kernel: parseKernel(t.kernel)!, ms: t.ms };
+  const { timings, best } = result;
   if (!best) throw new Error(`webgpu-cnn: tuneMatmul: every candidate failed validation: ${JSON.stringify(timings)}`);
-  await remember(key, kernelName(best.kernel));
-  return { key, kernel: best.kernel, cached: false, timings };
+  await remember(key, kernelName(best));
+  return { key, kernel: best, cached: false, timings };
 }
 
 /** Run `f` (e.g. one training step), then tune every matmul/bmm product it ran (forward and backward). */

@@ -169,3 +169,84 @@ export async function measure(e: Engine, runs: (() => void)[], samples = 5): Pro
     for (let i = 0; i < runs.length; i++) times[i].push((await timed(runs[i], inner[i])) / inner[i]);
   return times.map((t) => t.sort((x, y) => x - y)[t.length >> 1]);
 }
+
+// ---- shared by the op tuners (matmul_tune.ts, conv2d_tune.ts) ----
+
+/** Deterministic values in {-1, 0, 1}: products and sums of them are exact in f32 in any order. */
+export function ternary(n: number, seed: number): Float32Array {
+  const out = new Float32Array(n);
+  let s = seed >>> 0 || 1;
+  for (let i = 0; i < n; i++) {
+    s ^= s << 13, s ^= s >>> 17, s ^= s << 5;
+    out[i] = ((s >>> 0) % 3) - 1;
+  }
+  return out;
+}
+
+/** What a candidate run hands back: a tensor (only read and disposed here). */
+interface RunOutput {
+  read(): Promise<ArrayLike<number>>;
+  dispose(): void;
+}
+
+export interface CandidateTiming {
+  kernel: string;
+  /** median ms (valid candidates) */
+  ms?: number;
+  /** why the candidate was rejected */
+  error?: string;
+}
+
+/**
+ * Validate each candidate against `reference` (assumed right), bit for bit on ternary data,
+ * then time the valid ones together with `measure`. Returns one timing per candidate (invalid
+ * ones carry the first wrong element) and the fastest valid candidate (null if none).
+ */
+export async function validateAndTime<K>(
+  e: Engine, reference: K, list: K[], run: (k: K) => RunOutput, name: (k: K) => string, samples: number,
+): Promise<{ timings: CandidateTiming[]; best: K | null }> {
+  const timings: CandidateTiming[] = [];
+  const ref = run(reference);
+  const want = await ref.read();
+  ref.dispose();
+  const valid: K[] = [];
+  for (const k of list) {
+    const y = run(k);
+    const got = await y.read();
+    y.dispose();
+    let bad = -1;
+    for (let i = 0; i < want.length && bad < 0; i++) if (got[i] !== want[i]) bad = i;
+    if (bad < 0) valid.push(k);
+    else timings.push({ kernel: name(k), error: `wrong result at ${bad}: ${got[bad]} instead of ${want[bad]}` });
+  }
+  const ms = await measure(e, valid.map((k) => () => run(k).dispose()), samples);
+  let best: K | null = null, bestMs = Infinity;
+  valid.forEach((k, i) => {
+    timings.push({ kernel: name(k), ms: ms[i] });
+    if (ms[i] < bestMs) (best = k), (bestMs = ms[i]);
+  });
+  return { timings, best };
+}
+
+/**
+ * Lets a tuner see which shapes an op runs: ops call `note(key, item)`; `record(f)` runs f and
+ * returns one item per distinct key noted meanwhile (nested records each see everything).
+ */
+export class ShapeRecorder<T> {
+  private active: Map<string, T>[] = [];
+
+  note(key: () => string, item: () => T): void {
+    for (const r of this.active) r.set(key(), item());
+  }
+
+  async record(f: () => unknown): Promise<T[]> {
+    const seen = new Map<string, T>();
+    this.active.push(seen);
+    try {
+      await f();
+    } finally {
+      this.active = this.active.filter((r) => r !== seen);
+    }
+    return [...seen.values()];
+  }
+}
