@@ -56,6 +56,7 @@ const DIRECT_TUNED: DirectConfig[] = [
   { RW: 7, RH: 4, WG: 64 },
   { RW: 4, RH: 2, WG: 64 },
   { RW: 5, RH: 2, WG: 64 },
+  { RW: 7, RH: 2, WG: 64, sumRows: false },
 ];
 
 const PAD = 'same' as const;
@@ -219,7 +220,7 @@ export function convCases(): BenchCase[] {
       // tile tuning on the layers with channels to tile over (not conv1's C = 1)
       if (pass === 'forward' && l.x[3] >= 32) for (const t of TUNED) cases.push(conv(l, 'forward', t.name, t.tiles, l.large || t.gpuOnly));
       if (pass === 'forward' && l.x[3] >= 32)
-        for (const d of DIRECT_TUNED) cases.push(conv(l, 'forward', `direct-${d.RW}x${d.RH}-wg${d.WG}`, null, true, d)); // --large: a tuning sweep
+        for (const d of DIRECT_TUNED) cases.push(conv(l, 'forward', `direct-${d.RW}x${d.RH}-wg${d.WG}${d.sumRows === false ? '-rowwise' : ''}`, null, true, d)); // --large: a tuning sweep
     }
   }
   return cases;

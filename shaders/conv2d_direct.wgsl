@@ -23,9 +23,10 @@
 //
 // Everything inside the ci loop is unrolled by hand: RW, RH, KH, KW, SW, SH... are override
 // constants, so register indices are compile-time constants and the guards on them fold
-// away. The KW taps of one (pixel, channel slot) are summed before they touch the
-// accumulator (one accumulator update per KW multiply-adds: the accumulators live mostly in
-// memory, there are 16 SSE registers).
+// away. All KH·KW taps of one (pixel, channel slot) are summed before they touch the
+// accumulator (SUM_ROWS: one accumulator update per input channel; the accumulators live
+// mostly in memory, there are 16 SSE registers). Measured on LeNet conv2 (b64): 4-7 % faster
+// than one update per tap row in Chromium, 1-22 % in Node, in the same runs.
 // Requires quads of consecutive invocations (subgroup size >= 4, 1-D workgroup). Host-checked
 // limits: see src/ops/conv2d_direct.ts.
 
@@ -42,6 +43,9 @@ override DW: u32 = 1;
 override WG: u32 = 64; // threads per workgroup, a multiple of 4
 override HAS_BIAS: bool = false;
 override RELU: bool = false;
+// Sum all KH·KW taps of a (pixel, channel slot) before touching its accumulator (one update
+// per ci instead of KH); false: per tap row (the KW taps only).
+override SUM_ROWS: bool = true;
 
 override L: u32 = (RW - 1u) * SW + (KW - 1u) * DW + 1u; // strip length, <= 16
 override R: u32 = (RH - 1u) * SH + (KH - 1u) * DH + 1u; // input rows per block, <= 10
@@ -169,6 +173,58 @@ fn fma_slot(a0: ptr<function, Acc>, a1: ptr<function, Acc>, a2: ptr<function, Ac
   if (RH > 3u) { fma_row(a3, xs, u + 3u * SH, s, t); }
 }
 
+// ---- SUM_ROWS: every tap row of a pixel summed first ----
+
+// sum over kh, kw of xs[o + kh·DH·16 + kw·DW] · T_kh[kw]: one output pixel, one channel slot.
+fn px_all(xs: ptr<function, Rows>, o: u32, t0: Taps, t1: Taps, t2: Taps, t3: Taps, t4: Taps) -> vec4<f32> {
+  var v = px(xs, o, t0);
+  if (KH > 1u) { v += px(xs, o + 16u * DH, t1); }
+  if (KH > 2u) { v += px(xs, o + 32u * DH, t2); }
+  if (KH > 3u) { v += px(xs, o + 48u * DH, t3); }
+  if (KH > 4u) { v += px(xs, o + 64u * DH, t4); }
+  return v;
+}
+
+// One output row (accumulators acc, first input row u), channel slot s, all taps.
+fn fma_row_all(acc: ptr<function, Acc>, xs: ptr<function, Rows>, u: u32, s: u32, t0: Taps, t1: Taps, t2: Taps, t3: Taps, t4: Taps) {
+  let o = 16u * u;
+  (*acc)[s] += px_all(xs, o, t0, t1, t2, t3, t4);
+  if (RW > 1u) { (*acc)[4u + s] += px_all(xs, o + SW, t0, t1, t2, t3, t4); }
+  if (RW > 2u) { (*acc)[8u + s] += px_all(xs, o + 2u * SW, t0, t1, t2, t3, t4); }
+  if (RW > 3u) { (*acc)[12u + s] += px_all(xs, o + 3u * SW, t0, t1, t2, t3, t4); }
+  if (RW > 4u) { (*acc)[16u + s] += px_all(xs, o + 4u * SW, t0, t1, t2, t3, t4); }
+  if (RW > 5u) { (*acc)[20u + s] += px_all(xs, o + 5u * SW, t0, t1, t2, t3, t4); }
+  if (RW > 6u) { (*acc)[24u + s] += px_all(xs, o + 6u * SW, t0, t1, t2, t3, t4); }
+  if (RW > 7u) { (*acc)[28u + s] += px_all(xs, o + 7u * SW, t0, t1, t2, t3, t4); }
+}
+
+// All RH output rows, channel slot s, all taps.
+fn slot_all(a0: ptr<function, Acc>, a1: ptr<function, Acc>, a2: ptr<function, Acc>, a3: ptr<function, Acc>,
+            xs: ptr<function, Rows>, s: u32, t0: Taps, t1: Taps, t2: Taps, t3: Taps, t4: Taps) {
+  fma_row_all(a0, xs, 0u, s, t0, t1, t2, t3, t4);
+  if (RH > 1u) { fma_row_all(a1, xs, SH, s, t0, t1, t2, t3, t4); }
+  if (RH > 2u) { fma_row_all(a2, xs, 2u * SH, s, t0, t1, t2, t3, t4); }
+  if (RH > 3u) { fma_row_all(a3, xs, 3u * SH, s, t0, t1, t2, t3, t4); }
+}
+
+// Every tap of one input channel for all 4 channel slots (weights index wi at kh = kw = 0).
+fn taps_all(a0: ptr<function, Acc>, a1: ptr<function, Acc>, a2: ptr<function, Acc>, a3: ptr<function, Acc>,
+            xs: ptr<function, Rows>, wi: i32, wm: vec4<bool>) {
+  let t0 = ld_taps(wi, wm);
+  var t1 = t0;
+  var t2 = t0;
+  var t3 = t0;
+  var t4 = t0;
+  if (KH > 1u) { t1 = ld_taps(wi + p.w_kh, wm); }
+  if (KH > 2u) { t2 = ld_taps(wi + 2 * p.w_kh, wm); }
+  if (KH > 3u) { t3 = ld_taps(wi + 3 * p.w_kh, wm); }
+  if (KH > 4u) { t4 = ld_taps(wi + 4 * p.w_kh, wm); }
+  slot_all(a0, a1, a2, a3, xs, 0u, t0, t1, t2, t3, t4);
+  slot_all(a0, a1, a2, a3, xs, 1u, swap_x(t0), swap_x(t1), swap_x(t2), swap_x(t3), swap_x(t4));
+  slot_all(a0, a1, a2, a3, xs, 2u, swap_y(t0), swap_y(t1), swap_y(t2), swap_y(t3), swap_y(t4));
+  slot_all(a0, a1, a2, a3, xs, 3u, swap_d(t0), swap_d(t1), swap_d(t2), swap_d(t3), swap_d(t4));
+}
+
 // Tap row kh for all 4 channel slots (weights index wi at kw = 0).
 fn tap_row(a0: ptr<function, Acc>, a1: ptr<function, Acc>, a2: ptr<function, Acc>, a3: ptr<function, Acc>,
            xs: ptr<function, Rows>, kh: u32, wi: i32, wm: vec4<bool>) {
@@ -273,6 +329,10 @@ fn direct(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: v
     if (R > 8u) { load_block_row(&xs, 8u, xc, ih0, hmask); }
     if (R > 9u) { load_block_row(&xs, 9u, xc, ih0, hmask); }
     let wi = wl + ci * p.w_ci;
+    if (SUM_ROWS) {
+      taps_all(&a0, &a1, &a2, &a3, &xs, wi, wm);
+      continue;
+    }
     tap_row(&a0, &a1, &a2, &a3, &xs, 0u, wi, wm);
     if (KH > 1u) { tap_row(&a0, &a1, &a2, &a3, &xs, 1u, wi + p.w_kh, wm); }
     if (KH > 2u) { tap_row(&a0, &a1, &a2, &a3, &xs, 2u, wi + 2 * p.w_kh, wm); }
