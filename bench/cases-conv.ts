@@ -10,7 +10,8 @@ import {
   conv2d, conv2dNaive, conv2dForwardGeom, conv2dBackwardInput, conv2dBackwardWeight, conv2dVariantsFor, convGeometry,
   type Conv2dPass, type ConvGeometry, type ConvTiles,
 } from '../src/ops/conv2d.js';
-import { directForward, type DirectConfig } from '../src/ops/conv2d_direct.js';
+import { directForward, directInputGrad, directInputGradConfig, type DirectConfig } from '../src/ops/conv2d_direct.js';
+import { directWeightGrad, directWeightGradConfig } from '../src/ops/conv2d_direct_dw.js';
 import { dims, oursImpl, upload } from './impl.js';
 import { tfImpl, type TF } from './peer-tfjs.js';
 import { checkOutput, randomData, type ElementRef } from './reference.js';
@@ -57,6 +58,7 @@ const DIRECT_TUNED: DirectConfig[] = [
   { RW: 4, RH: 2, WG: 64 },
   { RW: 5, RH: 2, WG: 64 },
   { RW: 7, RH: 2, WG: 64, sumRows: false },
+  { RW: 7, RH: 2, WG: 64, fma: false },
 ];
 
 const PAD = 'same' as const;
@@ -189,7 +191,12 @@ function conv(l: Layer, pass: Pass, variant: string, tiles: ConvTiles | null, la
       if (pass === 'dX') {
         const tdy = upload(tf, dy, yShape), tw = upload(tf, w, wShape);
         return {
-          ours: oursImpl(() => conv2dBackwardInput(tdy.ours, tw.ours, l.x, { padding: PAD, variant: v }), [tdy.ours, tw.ours]),
+          ours: oursImpl(
+            variant === 'direct-mul'
+              ? () => directInputGrad(tdy.ours, tw.ours, g, { ...directInputGradConfig(g)!, fma: false })
+              : () => conv2dBackwardInput(tdy.ours, tw.ours, l.x, { padding: PAD, variant: v }),
+            [tdy.ours, tw.ours],
+          ),
           peer: tf ? tfImpl(() => tf.conv2dTranspose(tdy.peer as never, tw.peer as never, l.x, 1, PAD), [tdy.peer!, tw.peer!]) : undefined,
           validate: (out) => checkOutput(out, nx, backwardInputRef(g, dy, w), g.KH * g.KW * g.O),
           dispose() {},
@@ -197,7 +204,12 @@ function conv(l: Layer, pass: Pass, variant: string, tiles: ConvTiles | null, la
       }
       const tx = upload(tf, x, l.x), tdy = upload(tf, dy, yShape);
       return {
-        ours: oursImpl(() => conv2dBackwardWeight(tx.ours, tdy.ours, wShape, { padding: PAD, variant: v }), [tx.ours, tdy.ours]),
+        ours: oursImpl(
+          variant === 'direct-mul'
+            ? () => directWeightGrad(tx.ours, tdy.ours, g, false, { ...directWeightGradConfig(g)!, fma: false }).dw
+            : () => conv2dBackwardWeight(tx.ours, tdy.ours, wShape, { padding: PAD, variant: v }),
+          [tx.ours, tdy.ours],
+        ),
         peer: tf ? tfImpl(() => backpropFilter(tf, tx.peer!, tdy.peer!, wShape), [tx.peer!, tdy.peer!]) : undefined,
         validate: (out) => checkOutput(out, nw, backwardWeightRef(g, x, dy), g.N * g.OH * g.OW),
         dispose() {},
@@ -219,8 +231,10 @@ export function convCases(): BenchCase[] {
       cases.push(conv(l, pass, 'direct', null, l.large));
       // tile tuning on the layers with channels to tile over (not conv1's C = 1)
       if (pass === 'forward' && l.x[3] >= 32) for (const t of TUNED) cases.push(conv(l, 'forward', t.name, t.tiles, l.large || t.gpuOnly));
+      // multiplies and adds instead of fused multiply-adds (the kernels' default), for comparison
+      if (pass !== 'forward' && l.x[3] >= 32) cases.push(conv(l, pass, 'direct-mul', null, true));
       if (pass === 'forward' && l.x[3] >= 32)
-        for (const d of DIRECT_TUNED) cases.push(conv(l, 'forward', `direct-${d.RW}x${d.RH}-wg${d.WG}${d.sumRows === false ? '-rowwise' : ''}`, null, true, d)); // --large: a tuning sweep
+        for (const d of DIRECT_TUNED) cases.push(conv(l, 'forward', `direct-${d.RW}x${d.RH}-wg${d.WG}${d.sumRows === false ? '-rowwise' : ''}${d.fma === false ? '-mul' : ''}`, null, true, d)); // --large: a tuning sweep
     }
   }
   return cases;

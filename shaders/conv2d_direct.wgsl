@@ -46,6 +46,9 @@ override RELU: bool = false;
 // Sum all KH·KW taps of a (pixel, channel slot) before touching its accumulator (one update
 // per ci instead of KH); false: per tap row (the KW taps only).
 override SUM_ROWS: bool = true;
+// With SUM_ROWS: chain the taps as fused multiply-adds into the accumulator (fma()), rather
+// than multiplies and adds; false for comparison runs.
+override USE_FMA: bool = true;
 
 override L: u32 = (RW - 1u) * SW + (KW - 1u) * DW + 1u; // strip length, <= 16
 override R: u32 = (RH - 1u) * SH + (KH - 1u) * DH + 1u; // input rows per block, <= 10
@@ -185,17 +188,38 @@ fn px_all(xs: ptr<function, Rows>, o: u32, t0: Taps, t1: Taps, t2: Taps, t3: Tap
   return v;
 }
 
+// acc + sum over kw of xs[o + kw·DW] · t[kw], as a chain of fused multiply-adds.
+fn px_fma(xs: ptr<function, Rows>, o: u32, t: Taps, acc: vec4<f32>) -> vec4<f32> {
+  var v = fma(vec4<f32>((*xs)[o]), t.b0, acc);
+  if (KW > 1u) { v = fma(vec4<f32>((*xs)[o + DW]), t.b1, v); }
+  if (KW > 2u) { v = fma(vec4<f32>((*xs)[o + 2u * DW]), t.b2, v); }
+  if (KW > 3u) { v = fma(vec4<f32>((*xs)[o + 3u * DW]), t.b3, v); }
+  if (KW > 4u) { v = fma(vec4<f32>((*xs)[o + 4u * DW]), t.b4, v); }
+  return v;
+}
+
+// acc + every tap of one pixel (USE_FMA) or acc + (the taps summed apart).
+fn px_upd(xs: ptr<function, Rows>, o: u32, t0: Taps, t1: Taps, t2: Taps, t3: Taps, t4: Taps, acc: vec4<f32>) -> vec4<f32> {
+  if (!USE_FMA) { return acc + px_all(xs, o, t0, t1, t2, t3, t4); }
+  var v = px_fma(xs, o, t0, acc);
+  if (KH > 1u) { v = px_fma(xs, o + 16u * DH, t1, v); }
+  if (KH > 2u) { v = px_fma(xs, o + 32u * DH, t2, v); }
+  if (KH > 3u) { v = px_fma(xs, o + 48u * DH, t3, v); }
+  if (KH > 4u) { v = px_fma(xs, o + 64u * DH, t4, v); }
+  return v;
+}
+
 // One output row (accumulators acc, first input row u), channel slot s, all taps.
 fn fma_row_all(acc: ptr<function, Acc>, xs: ptr<function, Rows>, u: u32, s: u32, t0: Taps, t1: Taps, t2: Taps, t3: Taps, t4: Taps) {
   let o = 16u * u;
-  (*acc)[s] += px_all(xs, o, t0, t1, t2, t3, t4);
-  if (RW > 1u) { (*acc)[4u + s] += px_all(xs, o + SW, t0, t1, t2, t3, t4); }
-  if (RW > 2u) { (*acc)[8u + s] += px_all(xs, o + 2u * SW, t0, t1, t2, t3, t4); }
-  if (RW > 3u) { (*acc)[12u + s] += px_all(xs, o + 3u * SW, t0, t1, t2, t3, t4); }
-  if (RW > 4u) { (*acc)[16u + s] += px_all(xs, o + 4u * SW, t0, t1, t2, t3, t4); }
-  if (RW > 5u) { (*acc)[20u + s] += px_all(xs, o + 5u * SW, t0, t1, t2, t3, t4); }
-  if (RW > 6u) { (*acc)[24u + s] += px_all(xs, o + 6u * SW, t0, t1, t2, t3, t4); }
-  if (RW > 7u) { (*acc)[28u + s] += px_all(xs, o + 7u * SW, t0, t1, t2, t3, t4); }
+  (*acc)[s] = px_upd(xs, o, t0, t1, t2, t3, t4, (*acc)[s]);
+  if (RW > 1u) { (*acc)[4u + s] = px_upd(xs, o + SW, t0, t1, t2, t3, t4, (*acc)[4u + s]); }
+  if (RW > 2u) { (*acc)[8u + s] = px_upd(xs, o + 2u * SW, t0, t1, t2, t3, t4, (*acc)[8u + s]); }
+  if (RW > 3u) { (*acc)[12u + s] = px_upd(xs, o + 3u * SW, t0, t1, t2, t3, t4, (*acc)[12u + s]); }
+  if (RW > 4u) { (*acc)[16u + s] = px_upd(xs, o + 4u * SW, t0, t1, t2, t3, t4, (*acc)[16u + s]); }
+  if (RW > 5u) { (*acc)[20u + s] = px_upd(xs, o + 5u * SW, t0, t1, t2, t3, t4, (*acc)[20u + s]); }
+  if (RW > 6u) { (*acc)[24u + s] = px_upd(xs, o + 6u * SW, t0, t1, t2, t3, t4, (*acc)[24u + s]); }
+  if (RW > 7u) { (*acc)[28u + s] = px_upd(xs, o + 7u * SW, t0, t1, t2, t3, t4, (*acc)[28u + s]); }
 }
 
 // All RH output rows, channel slot s, all taps.

@@ -36,6 +36,9 @@ override DW: u32 = 1;
 override WG: u32 = 64; // threads per workgroup, a multiple of 4
 override HAS_BIAS: bool = false;
 override SHARE: bool = true; // quad lanes = 4 input channels sharing dy; else 4 splits
+// Chain the strip's pixels as fused multiply-adds into the accumulator (fma()) rather than
+// multiplies and adds; false for comparison runs.
+override USE_FMA: bool = true;
 
 override L: u32 = (RW - 1u) * SW + (KW - 1u) * DW + 1u; // strip length, <= 16
 
@@ -152,14 +155,29 @@ fn dot_strip(xs: ptr<function, Rows>, o: u32, e: ptr<function, Dy>) -> vec4<f32>
   return v;
 }
 
+// acc + sum over the strip's pixels r of xs[o + r·SW] · e[r]: USE_FMA chains fused
+// multiply-adds from acc, else acc + (the products summed apart).
+fn upd(xs: ptr<function, Rows>, o: u32, e: ptr<function, Dy>, acc: vec4<f32>) -> vec4<f32> {
+  if (!USE_FMA) { return acc + dot_strip(xs, o, e); }
+  var v = fma(vec4<f32>((*xs)[o]), (*e)[0], acc);
+  if (RW > 1u) { v = fma(vec4<f32>((*xs)[o + SW]), (*e)[1], v); }
+  if (RW > 2u) { v = fma(vec4<f32>((*xs)[o + 2u * SW]), (*e)[2], v); }
+  if (RW > 3u) { v = fma(vec4<f32>((*xs)[o + 3u * SW]), (*e)[3], v); }
+  if (RW > 4u) { v = fma(vec4<f32>((*xs)[o + 4u * SW]), (*e)[4], v); }
+  if (RW > 5u) { v = fma(vec4<f32>((*xs)[o + 5u * SW]), (*e)[5], v); }
+  if (RW > 6u) { v = fma(vec4<f32>((*xs)[o + 6u * SW]), (*e)[6], v); }
+  if (RW > 7u) { v = fma(vec4<f32>((*xs)[o + 7u * SW]), (*e)[7], v); }
+  return v;
+}
+
 // Filter row kh, channel slot s: every tap kw.
 fn fma_row(acc: ptr<function, Acc>, xs: ptr<function, Rows>, kh: u32, s: u32, e: ptr<function, Dy>) {
   let o = 16u * kh;
-  (*acc)[s] += dot_strip(xs, o, e);
-  if (KW > 1u) { (*acc)[4u + s] += dot_strip(xs, o + DW, e); }
-  if (KW > 2u) { (*acc)[8u + s] += dot_strip(xs, o + 2u * DW, e); }
-  if (KW > 3u) { (*acc)[12u + s] += dot_strip(xs, o + 3u * DW, e); }
-  if (KW > 4u) { (*acc)[16u + s] += dot_strip(xs, o + 4u * DW, e); }
+  (*acc)[s] = upd(xs, o, e, (*acc)[s]);
+  if (KW > 1u) { (*acc)[4u + s] = upd(xs, o + DW, e, (*acc)[4u + s]); }
+  if (KW > 2u) { (*acc)[8u + s] = upd(xs, o + 2u * DW, e, (*acc)[8u + s]); }
+  if (KW > 3u) { (*acc)[12u + s] = upd(xs, o + 3u * DW, e, (*acc)[12u + s]); }
+  if (KW > 4u) { (*acc)[16u + s] = upd(xs, o + 4u * DW, e, (*acc)[16u + s]); }
 }
 
 // dy of channel slot s: from the quad (SHARE: d holds this lane's 4 channels) or loaded

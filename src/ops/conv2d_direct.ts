@@ -19,6 +19,8 @@ export interface DirectConfig {
   WG: number;
   /** sum every tap row of a pixel before its accumulator update (default true) */
   sumRows?: boolean;
+  /** with sumRows: fused multiply-adds into the accumulator (default true) */
+  fma?: boolean;
 }
 
 /** Limits of the hand-unrolled kernel: strip, filter, rows per block, input rows per block. */
@@ -115,7 +117,7 @@ function dispatch(r: DirectRun, cfg: DirectConfig, inp: Tensor, w: Tensor, bias:
     shader: 'conv2d_direct',
     entry: 'direct',
     op,
-    constants: { RW: cfg.RW, RH: cfg.RH, KH, KW, SH, SW, DH, DW, WG: cfg.WG, HAS_BIAS: bias ? 1 : 0, RELU: relu ? 1 : 0, SUM_ROWS: cfg.sumRows === false ? 0 : 1 },
+    constants: { RW: cfg.RW, RH: cfg.RH, KH, KW, SH, SW, DH, DW, WG: cfg.WG, HAS_BIAS: bias ? 1 : 0, RELU: relu ? 1 : 0, SUM_ROWS: cfg.sumRows === false ? 0 : 1, USE_FMA: cfg.fma === false ? 0 : 1 },
     uniforms: { ...u, strips, rgroups, oblocks, nunits, nquads },
     // without a bias the kernel never reads `bias`; w stands in for the binding
     buffers: { inp: inp.buffer, wt: w.buffer, bias: (bias ?? w).buffer, outp: out.buffer },

@@ -17,6 +17,8 @@ export interface DirectDwConfig {
   RW: number;
   splits: number;
   WG: number;
+  /** fused multiply-adds into the accumulators (default true; false for comparison runs) */
+  fma?: boolean;
 }
 
 const MAX_K = 5;
@@ -63,7 +65,7 @@ export function directWeightGrad(x: Tensor, dy: Tensor, g: ConvGeometry, withBia
     shader: 'conv2d_direct_dw',
     entry: 'direct_dw',
     op: 'conv2dBackwardWeight',
-    constants: { RW: c.RW, KH: g.KH, KW: g.KW, SH: g.sh, SW: g.sw, DH: g.dh, DW: g.dw, WG: c.WG, HAS_BIAS: withBias ? 1 : 0, SHARE: share ? 1 : 0 },
+    constants: { RW: c.RW, KH: g.KH, KW: g.KW, SH: g.sh, SW: g.sw, DH: g.dh, DW: g.dw, WG: c.WG, HAS_BIAS: withBias ? 1 : 0, SHARE: share ? 1 : 0, USE_FMA: c.fma === false ? 0 : 1 },
     uniforms: {
       N: g.N, H: g.H, W: g.W, C: g.C, O: g.O, OH: g.OH, OW: g.OW, pad_t: g.pt, pad_l: g.pl,
       strips, nstrips, chunk, splits, cquads, oblocks, nquads, M,
