@@ -58,8 +58,9 @@ export function endTape(prev: TapeNode[] | null): TapeNode[] {
 
 // ---- Pre-masked gradients (ReLU backward folded into the consumer's backward kernel) ----
 //
-// An op with a fused ReLU (conv2d, matmul with `relu`) masks its incoming gradient by y > 0
-// before its own backward kernels. A consumer of y whose backward kernel can apply that mask
+// An op with a fused ReLU masks its incoming gradient by y > 0 before its own backward
+// kernels; conv2d records that (`reluOutputs`) and honours a mark (matmul with `relu` does
+// neither: no consumer that could pre-mask follows a dense layer). A consumer of y whose backward kernel can apply that mask
 // for free (max pooling: the mask at the winning cell is pooled-output > 0) may do so, and
 // marks its gradient with markReluMasked(g, y); the producer then skips its mask pass.
 // Correctness: masking is linear and idempotent, so a pre-masked gradient that is summed
