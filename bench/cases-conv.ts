@@ -1,8 +1,10 @@
 // conv2d cases (compute-bound): forward (naive, tiled implicit GEMM with the op's tiles and
 // with tuned tile shapes, direct), backward input (dX) and backward weight (dW), each 'tiled' and
-// 'direct' (conv2d_variants.ts; the op itself picks direct on CPU adapters in Node, tiled
-// elsewhere; direct needs 'subgroups' and is listed only where it can run the geometry). NHWC x, HWIO w, 'same' padding, stride 1 (the LeNet layers) plus a
-// large 1x64x256x256 -> 128 layer. Reference: float64 per output element (sampled when large,
+// 'direct' (conv2d_variants.ts; the op itself picks direct on CPU adapters, in Node and in
+// browsers, tiled elsewhere; direct needs 'subgroups' and is listed only where it can run the
+// geometry). NHWC x, HWIO w, 'same' padding, stride 1 (the LeNet layers) plus a large
+// 1x64x256x256 -> 128 layer. Large cases also time other direct configs and the kernels'
+// older arithmetic (-rowwise, -mul), for docs/performance.md. Reference: float64 per output element (sampled when large,
 // see reference.ts). Peers: tf.conv2d, Conv2DBackpropInput (tf.conv2dTranspose),
 // Conv2DBackpropFilter (through tf.engine().runKernel: tfjs has no public op for it).
 
