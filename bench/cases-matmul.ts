@@ -54,6 +54,8 @@ const VARIANTS: { name: string; kernel: MatmulKernel; requires?: string }[] = [
   { name: 'register-4x4', kernel: { kind: 'register', wgX: 4, wgY: 4 } },
   { name: 'subgroup-8x8', kernel: { kind: 'subgroup', wgX: 8, wgY: 8 }, requires: 'subgroups' },
   { name: 'subgroup-4x4', kernel: { kind: 'subgroup', wgX: 4, wgY: 4 }, requires: 'subgroups' },
+  { name: 'subgroup32-8x8', kernel: { kind: 'subgroup32', wgX: 8, wgY: 8 }, requires: 'subgroups' },
+  { name: 'subgroup32-4x4', kernel: { kind: 'subgroup32', wgX: 4, wgY: 4 }, requires: 'subgroups' },
 ];
 
 function label(s: Shape): string {

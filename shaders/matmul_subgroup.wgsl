@@ -53,3 +53,40 @@ fn matmul_subgroup(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(subgr
   }
   store_block(&acc, gid.z * p.sc, m0, n0);
 }
+
+// The same with 32 rows per invocation (two 16-row halves sharing each B load): per K step of
+// 4 a lane loads 8 vec4 of A and 8 of B for 1024 multiply-adds, half the loads per multiply-add
+// of matmul_subgroup (measured faster on CPU implementations, where loads dominate).
+fn step32(acc: ptr<function, array<vec4<f32>, 32>>, acc2: ptr<function, array<vec4<f32>, 32>>, abase: u32, bbase: u32, r: u32, n0: u32, k: u32, kvalid: u32) {
+  let h = load_a(abase, r, k, kvalid);          // rows r .. r+3 (first half)
+  let g = load_a(abase, r + 16u, k, kvalid);    // rows r+16 .. r+19 (second half)
+  let v = load_b(bbase, n0, k, kvalid);
+  mac(acc, quadBroadcast(h[0], 0u), quadBroadcast(h[0], 1u), quadBroadcast(h[0], 2u), quadBroadcast(h[0], 3u), v[0], v[1]);
+  mac(acc, quadBroadcast(h[1], 0u), quadBroadcast(h[1], 1u), quadBroadcast(h[1], 2u), quadBroadcast(h[1], 3u), v[2], v[3]);
+  mac(acc, quadBroadcast(h[2], 0u), quadBroadcast(h[2], 1u), quadBroadcast(h[2], 2u), quadBroadcast(h[2], 3u), v[4], v[5]);
+  mac(acc, quadBroadcast(h[3], 0u), quadBroadcast(h[3], 1u), quadBroadcast(h[3], 2u), quadBroadcast(h[3], 3u), v[6], v[7]);
+  mac(acc2, quadBroadcast(g[0], 0u), quadBroadcast(g[0], 1u), quadBroadcast(g[0], 2u), quadBroadcast(g[0], 3u), v[0], v[1]);
+  mac(acc2, quadBroadcast(g[1], 0u), quadBroadcast(g[1], 1u), quadBroadcast(g[1], 2u), quadBroadcast(g[1], 3u), v[2], v[3]);
+  mac(acc2, quadBroadcast(g[2], 0u), quadBroadcast(g[2], 1u), quadBroadcast(g[2], 2u), quadBroadcast(g[2], 3u), v[4], v[5]);
+  mac(acc2, quadBroadcast(g[3], 0u), quadBroadcast(g[3], 1u), quadBroadcast(g[3], 2u), quadBroadcast(g[3], 3u), v[6], v[7]);
+}
+
+@compute @workgroup_size(WG_X, WG_Y)
+fn matmul_subgroup32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(subgroup_invocation_id) lane: u32) {
+  let m0 = 32u * gid.y;
+  let n0 = 8u * gid.x;
+  let r = m0 + 4u * (lane & 3u);
+  let abase = gid.z * p.sa;
+  let bbase = gid.z * p.sb;
+  var acc: array<vec4<f32>, 32>;
+  var acc2: array<vec4<f32>, 32>;
+  let kfull = p.K & ~3u;
+  for (var k = 0u; k < kfull; k += 4u) {
+    step32(&acc, &acc2, abase, bbase, r, n0, k, 4u);
+  }
+  if (kfull < p.K) {
+    step32(&acc, &acc2, abase, bbase, r, n0, kfull, p.K - kfull);
+  }
+  store_block(&acc, gid.z * p.sc, m0, n0);
+  store_block(&acc2, gid.z * p.sc, m0 + 16u, n0);
+}

@@ -24,7 +24,7 @@ const ints = (n: number, seed: number) => randomArray(n, seed, -4, 5).map(Math.f
 /** The variants without workgroup memory that this device can run, at workgroup size w x w. */
 function blockKernels(w: number): MatmulKernel[] {
   const ks: MatmulKernel[] = [{ kind: 'register', wgX: w, wgY: w }];
-  if (engine().features.has('subgroups')) ks.push({ kind: 'subgroup', wgX: w, wgY: w });
+  if (engine().features.has('subgroups')) ks.push({ kind: 'subgroup', wgX: w, wgY: w }, { kind: 'subgroup32', wgX: w, wgY: w });
   return ks;
 }
 
