@@ -16,25 +16,9 @@ export const ATOL = 1e-6;
 /** float64 multiply-adds spent on one check (all elements below this, a sample above) */
 export const CHECK_BUDGET = 2e7;
 
-/** Seeded PRNG (mulberry32), so ours and the peer see the same data every run. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** n values uniform in [lo, hi), seeded. */
-export function randomData(n: number, seed: number, lo = -1, hi = 1): Float32Array {
-  const r = rng(seed);
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) out[i] = lo + (hi - lo) * r();
-  return out;
-}
+// Seeded inputs (the library's mulberry32), so ours and the peer see the same data every run.
+import { createRng as rng, uniformArray as randomData } from '../src/data/rng.js';
+export { rng, randomData };
 
 /** The float64 value of output element i, and the sum of |terms| that produced it. */
 export type ElementRef = (i: number) => readonly [value: number, scale: number];

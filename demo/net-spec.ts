@@ -7,6 +7,8 @@
 // final dense layer to 10 logits. Parameter names follow PyTorch's habit (conv1.weight), with
 // our layouts: conv weights HWIO [K,K,Cin,Cout], dense weights [in,out], biases [C].
 
+import { createRng as mulberry32 } from '../src/data/rng.js';
+
 export interface ConvBlock {
   channels: number;
   kernel: number;
@@ -163,14 +165,5 @@ export function initWeights(spec: NetSpec, seed: number): Weights {
   return w;
 }
 
-/** Seeded PRNG (mulberry32): data split, batches, augmentation and init are reproducible. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded PRNG (the library's mulberry32): data split, batches, augmentation and init are reproducible. */
+export { mulberry32 };

@@ -56,6 +56,14 @@ export function shuffleInPlace(a: Uint32Array | number[], rng: Rng): void {
 }
 
 /** Uniform number in [lo, hi). */
+/** n values uniform in [lo, hi) from createRng(seed): the seeded data of tests and benchmarks. */
+export function uniformArray(n: number, seed: number, lo = -1, hi = 1): Float32Array {
+  const r = createRng(seed);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = lo + (hi - lo) * r();
+  return out;
+}
+
 export function uniform(rng: Rng, lo: number, hi: number): number {
   return lo + (hi - lo) * rng();
 }

@@ -71,22 +71,5 @@ export async function assertThrows(fn: () => unknown, re: RegExp, label = 'expec
   throw new AssertionError(`${label}: no error thrown (wanted ${re})`);
 }
 
-/** Seeded PRNG (mulberry32) for reproducible random test data. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** n uniform values in [lo, hi) from a seeded generator. */
-export function randomArray(n: number, seed: number, lo = -1, hi = 1): Float32Array {
-  const r = rng(seed);
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) out[i] = lo + (hi - lo) * r();
-  return out;
-}
+// Seeded random test data: the library's generator (mulberry32), under the names tests use.
+export { createRng as rng, uniformArray as randomArray } from '../../src/data/rng.js';
