@@ -9,12 +9,12 @@
 import { engine } from '../runtime/engine.js';
 import { empty, shapeStr, type Shape, type Tensor } from '../tensor/tensor.js';
 import { checkTensor } from './check.js';
-import { grid1d } from './grid.js';
 import { convGeometry, geometryUniforms, type Conv2dGeomOptions, type ConvGeometry } from './conv2d_geometry.js';
 import { checkTiles, foldGrid, tileConstants, type ConvTiles } from './conv2d_tiles.js';
 import { checkVariant, conv2dTilesFor, pickConv2dVariant, type Conv2dVariantChoice } from './conv2d_variants.js';
 import { directInputGrad } from './conv2d_direct.js';
 import { directWeightGrad } from './conv2d_direct_dw.js';
+import { reduceWeightSplits } from './conv2d_splits.js';
 import { reluBackward } from './activations.js';
 
 export interface Conv2dBackwardOptions extends Conv2dGeomOptions {
@@ -79,9 +79,8 @@ export function backwardWeightGeom(
   const P = g.N * g.OH * g.OW;
   const { splits, chunk } = weightSplits(g, M, tiles);
   const mTiles = Math.ceil(M / tiles.TM), nTiles = Math.ceil(g.O / tiles.TN);
-  const q = engine().queue;
   const parts = empty([splits, M, g.O]);
-  q.dispatch({
+  engine().queue.dispatch({
     shader: 'conv2d_bwd_weight',
     entry: 'backward_weight',
     op: 'conv2dBackwardWeight',
@@ -90,22 +89,7 @@ export function backwardWeightGeom(
     buffers: { x: x.buffer, dy: dy.buffer, yact: (reluY ?? dy).buffer, part_out: parts.buffer },
     workgroups: foldGrid(nTiles * mTiles * splits),
   });
-  const dw = empty([g.KH, g.KW, g.C, g.O]);
-  const db = withBias ? empty([g.O]) : null;
-  const scratch = db ? null : empty([1]); // the reduction's db binding when there is no bias
-  const RWG = 256;
-  q.dispatch({
-    shader: 'conv2d_bwd_weight',
-    entry: 'reduce_splits',
-    op: 'conv2dBackwardWeight',
-    constants: { RWG },
-    uniforms: { total: M * g.O, dw_len: Mw * g.O, splits },
-    buffers: { parts: parts.buffer, dwt: dw.buffer, dbt: (db ?? scratch)!.buffer },
-    workgroups: grid1d(M * g.O, RWG),
-  });
-  parts.dispose(); // reusable only after the submit that runs these commands (pool rule)
-  scratch?.dispose();
-  return { dw, db };
+  return reduceWeightSplits(parts, g, splits, withBias);
 }
 
 /** dx through the chosen variant. `dyMasked`: dy already multiplied by any fused ReLU's mask. */

@@ -7,9 +7,9 @@
 
 import { engine } from '../runtime/engine.js';
 import { empty, type Tensor } from '../tensor/tensor.js';
-import { grid1d } from './grid.js';
 import { foldGrid } from './conv2d_tiles.js';
 import { pickStrip } from './conv2d_direct.js';
+import { reduceWeightSplits } from './conv2d_splits.js';
 import type { ConvGeometry } from './conv2d_geometry.js';
 
 /** Pixels per strip, split count, threads per workgroup. */
@@ -57,11 +57,9 @@ export function directWeightGrad(x: Tensor, dy: Tensor, g: ConvGeometry, withBia
   const share = shares(g);
   const cquads = share ? Math.ceil(g.C / 4) : g.C, oblocks = Math.ceil(g.O / 16);
   const nquads = (share ? splits : Math.ceil(splits / 4)) * cquads * oblocks;
-  const Mw = g.KH * g.KW * g.C;
-  const M = Mw + (withBias ? 1 : 0);
-  const q = engine().queue;
+  const M = g.KH * g.KW * g.C + (withBias ? 1 : 0);
   const parts = empty([splits, M, g.O]);
-  q.dispatch({
+  engine().queue.dispatch({
     shader: 'conv2d_direct_dw',
     entry: 'direct_dw',
     op: 'conv2dBackwardWeight',
@@ -73,20 +71,5 @@ export function directWeightGrad(x: Tensor, dy: Tensor, g: ConvGeometry, withBia
     buffers: { x: x.buffer, dy: dy.buffer, part: parts.buffer },
     workgroups: foldGrid(Math.ceil(nquads / (c.WG / 4))),
   });
-  const dw = empty([g.KH, g.KW, g.C, g.O]);
-  const db = withBias ? empty([g.O]) : null;
-  const scratch = db ? null : empty([1]); // the reduction's db binding when there is no bias
-  const RWG = 256;
-  q.dispatch({
-    shader: 'conv2d_bwd_weight',
-    entry: 'reduce_splits',
-    op: 'conv2dBackwardWeight',
-    constants: { RWG },
-    uniforms: { total: M * g.O, dw_len: Mw * g.O, splits },
-    buffers: { parts: parts.buffer, dwt: dw.buffer, dbt: (db ?? scratch)!.buffer },
-    workgroups: grid1d(M * g.O, RWG),
-  });
-  parts.dispose(); // reusable only after the submit that runs these commands (pool rule)
-  scratch?.dispose();
-  return { dw, db };
+  return reduceWeightSplits(parts, g, splits, withBias);
 }
