@@ -26,13 +26,17 @@ enable subgroups;
 
 //!include "matmul_block.wgsl"
 
-fn step(acc: ptr<function, array<vec4<f32>, 32>>, abase: u32, bbase: u32, r: u32, n0: u32, k: u32, kvalid: u32) {
-  let h = load_a(abase, r, k, kvalid);   // this lane's 4 rows, 4 k
-  let v = load_b(bbase, n0, k, kvalid);
+// One K step (4 k) of a 16-row block: h = this lane's 4 rows of it (load_a), v = op(B) (load_b);
+// quadBroadcast gives every lane all 16 rows.
+fn mac_quad(acc: ptr<function, array<vec4<f32>, 32>>, h: array<vec4<f32>, 4>, v: array<vec4<f32>, 8>) {
   mac(acc, quadBroadcast(h[0], 0u), quadBroadcast(h[0], 1u), quadBroadcast(h[0], 2u), quadBroadcast(h[0], 3u), v[0], v[1]);
   mac(acc, quadBroadcast(h[1], 0u), quadBroadcast(h[1], 1u), quadBroadcast(h[1], 2u), quadBroadcast(h[1], 3u), v[2], v[3]);
   mac(acc, quadBroadcast(h[2], 0u), quadBroadcast(h[2], 1u), quadBroadcast(h[2], 2u), quadBroadcast(h[2], 3u), v[4], v[5]);
   mac(acc, quadBroadcast(h[3], 0u), quadBroadcast(h[3], 1u), quadBroadcast(h[3], 2u), quadBroadcast(h[3], 3u), v[6], v[7]);
+}
+
+fn step(acc: ptr<function, array<vec4<f32>, 32>>, abase: u32, bbase: u32, r: u32, n0: u32, k: u32, kvalid: u32) {
+  mac_quad(acc, load_a(abase, r, k, kvalid), load_b(bbase, n0, k, kvalid));
 }
 
 @compute @workgroup_size(WG_X, WG_Y)
@@ -58,17 +62,9 @@ fn matmul_subgroup(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(subgr
 // 4 a lane loads 8 vec4 of A and 8 of B for 1024 multiply-adds, half the loads per multiply-add
 // of matmul_subgroup (measured faster on CPU implementations, where loads dominate).
 fn step32(acc: ptr<function, array<vec4<f32>, 32>>, acc2: ptr<function, array<vec4<f32>, 32>>, abase: u32, bbase: u32, r: u32, n0: u32, k: u32, kvalid: u32) {
-  let h = load_a(abase, r, k, kvalid);          // rows r .. r+3 (first half)
-  let g = load_a(abase, r + 16u, k, kvalid);    // rows r+16 .. r+19 (second half)
   let v = load_b(bbase, n0, k, kvalid);
-  mac(acc, quadBroadcast(h[0], 0u), quadBroadcast(h[0], 1u), quadBroadcast(h[0], 2u), quadBroadcast(h[0], 3u), v[0], v[1]);
-  mac(acc, quadBroadcast(h[1], 0u), quadBroadcast(h[1], 1u), quadBroadcast(h[1], 2u), quadBroadcast(h[1], 3u), v[2], v[3]);
-  mac(acc, quadBroadcast(h[2], 0u), quadBroadcast(h[2], 1u), quadBroadcast(h[2], 2u), quadBroadcast(h[2], 3u), v[4], v[5]);
-  mac(acc, quadBroadcast(h[3], 0u), quadBroadcast(h[3], 1u), quadBroadcast(h[3], 2u), quadBroadcast(h[3], 3u), v[6], v[7]);
-  mac(acc2, quadBroadcast(g[0], 0u), quadBroadcast(g[0], 1u), quadBroadcast(g[0], 2u), quadBroadcast(g[0], 3u), v[0], v[1]);
-  mac(acc2, quadBroadcast(g[1], 0u), quadBroadcast(g[1], 1u), quadBroadcast(g[1], 2u), quadBroadcast(g[1], 3u), v[2], v[3]);
-  mac(acc2, quadBroadcast(g[2], 0u), quadBroadcast(g[2], 1u), quadBroadcast(g[2], 2u), quadBroadcast(g[2], 3u), v[4], v[5]);
-  mac(acc2, quadBroadcast(g[3], 0u), quadBroadcast(g[3], 1u), quadBroadcast(g[3], 2u), quadBroadcast(g[3], 3u), v[6], v[7]);
+  mac_quad(acc, load_a(abase, r, k, kvalid), v);         // rows r .. r+3 (first half)
+  mac_quad(acc2, load_a(abase, r + 16u, k, kvalid), v);  // rows r+16 .. r+19 (second half)
 }
 
 @compute @workgroup_size(WG_X, WG_Y)
