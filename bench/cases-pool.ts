@@ -2,7 +2,7 @@
 // writes argmax indices), average pooling. NHWC. Reference: float64 max / mean over each window
 // (cells inside the input only). Peer: tf.maxPool / tf.avgPool (NHWC, same padding rules).
 
-import { avgPool2d, maxPool2d, maxPool2dWithIndices, poolGeometry, type Pool2dOptions, type PoolGeometry } from '../src/ops/pool2d.js';
+import { avgPool2d, maxPool2d, maxPool2dWithIndices, poolGeometry, poolWindow, type Pool2dOptions, type PoolGeometry } from '../src/ops/pool2d.js';
 import type { Tensor } from '../src/tensor/tensor.js';
 import { dims, oursImpl, upload } from './impl.js';
 import { tfImpl } from './peer-tfjs.js';
@@ -25,37 +25,17 @@ const SHAPES: Shape[] = [
   { x: [32, 112, 112, 64], k: 3, s: 2, pad: 'same', note: 'ResNet stem', large: true },
 ];
 
-/** Window cells (flat x indices) of output element o. */
-function windowOf(g: PoolGeometry, o: number): number[] {
-  const c = o % g.C;
-  let r = Math.floor(o / g.C);
-  const ow = r % g.OW;
-  r = Math.floor(r / g.OW);
-  const oh = r % g.OH;
-  const n = Math.floor(r / g.OH);
-  const cells: number[] = [];
-  for (let kh = 0; kh < g.KH; kh++) {
-    const h = oh * g.SH - g.PT + kh;
-    if (h < 0 || h >= g.H) continue;
-    for (let kw = 0; kw < g.KW; kw++) {
-      const w = ow * g.SW - g.PL + kw;
-      if (w >= 0 && w < g.W) cells.push(((n * g.H + h) * g.W + w) * g.C + c);
-    }
-  }
-  return cells;
-}
-
 function maxRef(x: Float32Array, g: PoolGeometry): ElementRef {
   return (o) => {
     let m = -Infinity;
-    for (const j of windowOf(g, o)) m = Math.max(m, x[j]);
+    for (const j of poolWindow(g, o)) m = Math.max(m, x[j]);
     return [m, Math.abs(m)];
   };
 }
 
 function avgRef(x: Float32Array, g: PoolGeometry): ElementRef {
   return (o) => {
-    const cells = windowOf(g, o);
+    const cells = poolWindow(g, o);
     let s = 0, a = 0;
     for (const j of cells) (s += x[j]), (a += Math.abs(x[j]));
     return [s / cells.length, a / cells.length];

@@ -203,23 +203,30 @@ export function globalAvgPoolBackward(dy: Tensor, xShape: Shape): Tensor {
   return dx;
 }
 
-/** Visit every output (n, oh, ow, c) with its flat index and the flat input indices of its window. */
+/** The flat input indices (inside the input) of the window of output element o (c fastest). */
+export function poolWindow(g: PoolGeometry, o: number): number[] {
+  const c = o % g.C;
+  let r = Math.floor(o / g.C);
+  const ow = r % g.OW;
+  r = Math.floor(r / g.OW);
+  const oh = r % g.OH;
+  const n = Math.floor(r / g.OH);
+  const cells: number[] = [];
+  for (let kh = 0; kh < g.KH; kh++) {
+    const h = oh * g.SH - g.PT + kh;
+    if (h < 0 || h >= g.H) continue;
+    for (let kw = 0; kw < g.KW; kw++) {
+      const w = ow * g.SW - g.PL + kw;
+      if (w >= 0 && w < g.W) cells.push(((n * g.H + h) * g.W + w) * g.C + c);
+    }
+  }
+  return cells;
+}
+
+/** Visit every output in order with its flat index and the flat input indices of its window. */
 function eachWindow(g: PoolGeometry, f: (o: number, cells: number[]) => void): void {
-  for (let n = 0; n < g.N; n++)
-    for (let oh = 0; oh < g.OH; oh++)
-      for (let ow = 0; ow < g.OW; ow++)
-        for (let c = 0; c < g.C; c++) {
-          const cells: number[] = [];
-          for (let kh = 0; kh < g.KH; kh++) {
-            const h = oh * g.SH - g.PT + kh;
-            if (h < 0 || h >= g.H) continue;
-            for (let kw = 0; kw < g.KW; kw++) {
-              const w = ow * g.SW - g.PL + kw;
-              if (w >= 0 && w < g.W) cells.push(((n * g.H + h) * g.W + w) * g.C + c);
-            }
-          }
-          f(((n * g.OH + oh) * g.OW + ow) * g.C + c, cells);
-        }
+  const total = g.N * g.OH * g.OW * g.C;
+  for (let o = 0; o < total; o++) f(o, poolWindow(g, o));
 }
 
 /** Float64 references (straightforward loops over windows; backward as a scatter). */
