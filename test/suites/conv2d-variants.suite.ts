@@ -12,30 +12,18 @@ import { tensor, type Tensor } from '../../src/tensor/tensor.js';
 import { beginTape, endTape } from '../../src/autograd/tape.js';
 import { engine } from '../../src/runtime/engine.js';
 import {
-  conv2d, conv2dBackwardInput, conv2dBackwardWeightBias, convGeometry, ref, pickConv2dVariant, conv2dVariantsFor,
-  setConv2dVariant, getConv2dVariant, isCpuAdapter, type Conv2dGeomOptions,
+  conv2d, conv2dBackwardInput, conv2dBackwardWeightBias, ref, pickConv2dVariant, conv2dVariantsFor,
+  setConv2dVariant, getConv2dVariant, isCpuAdapter,
 } from '../../src/ops/conv2d.js';
 import { directForward, directForwardConfig, directInputGrad, directInputGradConfig } from '../../src/ops/conv2d_direct.js';
-import { directWeightGrad, directWeightGradConfig } from '../../src/ops/conv2d_direct_dw.js';
+import { directWeightGrad } from '../../src/ops/conv2d_direct_dw.js';
 import { tuneConv2d, tuneConv2dIn } from '../../src/ops/conv2d_tune.js';
 import { conv2dTilesFor, conv2dTuneKey, defaultConv2dTiles } from '../../src/ops/conv2d_variants.js';
 import { clearTuning, memoryStore, remember, setTuneStore, tuneStore } from '../../src/runtime/autotune.js';
 import { valueAndGrad } from '../../src/autograd/grad.js';
 import { sum } from '../../src/ops/reduce.js';
+import { geom, n4, tolFor, type Shapes } from './conv2d.helpers.js';
 
-type S4 = [number, number, number, number];
-interface Shapes { x: S4; w: S4; opts: Conv2dGeomOptions }
-
-// f32 dot products of K terms of data in [-1, 1]: error well below K·2^-24 (see conv2d.suite.ts);
-// factor 2 for the unfused multiplies. The direct kernels sum in a different order than the
-// reference (taps of a row first, then rows), which this bound covers.
-function tolFor(K: number) {
-  const t = 2 * Math.max(K, 1) * 2 ** -24;
-  return { atol: t, rtol: t };
-}
-
-const geom = (s: Shapes) => convGeometry('test', s.x, s.w, s.opts);
-const n4 = (s: S4) => s[0] * s[1] * s[2] * s[3];
 const hasSubgroups = () => engine().features.has('subgroups');
 
 const CASES: [string, Shapes][] = [

@@ -12,24 +12,11 @@ import { beginTape, endTape } from '../../src/autograd/tape.js';
 import { engine } from '../../src/runtime/engine.js';
 import {
   conv2d, conv2dNaive, conv2dBackwardInput, conv2dBackwardWeight, conv2dBackwardWeightBias, conv2dOutputShape,
-  convGeometry, oihwToHwio, hwioToOihw, ref, conv2dForwardGeom, conv2dTiles, type Conv2dGeomOptions, type ConvTiles,
+  convGeometry, oihwToHwio, hwioToOihw, ref, conv2dForwardGeom, conv2dTiles, type ConvTiles,
 } from '../../src/ops/conv2d.js';
 import { backwardInputGeom, backwardWeightGeom, weightSplits } from '../../src/ops/conv2d_backward.js';
+import { geom, n4, tolFor, type S4, type Shapes } from './conv2d.helpers.js';
 
-type S4 = [number, number, number, number];
-interface Shapes { x: S4; w: S4; opts: Conv2dGeomOptions }
-
-// Tolerance for an f32 dot product of K terms with |a|,|b| <= 1 (all test data is uniform in
-// [-1, 1]): each add rounds with relative error 2^-24 of a partial sum that is at most ~K/4 in
-// practice, so the accumulated error stays well below K·2^-24; a factor 2 covers the unfused
-// multiply's own rounding. The reference gets the same f32-rounded inputs, so nothing else differs.
-function tolFor(K: number) {
-  const t = 2 * Math.max(K, 1) * 2 ** -24;
-  return { atol: t, rtol: t };
-}
-
-const geom = (s: Shapes) => convGeometry('test', s.x, s.w, s.opts);
-const n4 = (s: S4) => s[0] * s[1] * s[2] * s[3];
 
 /** Forward, dx, dw, db on GPU vs reference for one shape (optionally with other tiles). */
 async function checkAll(label: string, s: Shapes, seed: number, tiles?: ConvTiles): Promise<void> {
