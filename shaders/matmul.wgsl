@@ -117,23 +117,7 @@ fn load_tile_b(base: u32, n0: u32, k0: u32, tid: u32, trans: bool, vec: bool) {
   }
 }
 
-fn store4(base: u32, m: u32, n: u32, v: vec4<f32>) {
-  for (var j = 0u; j < 4u; j++) {
-    if (n + j < p.N) {
-      var r = v[j];
-      if (p.has_bias == 1u) { r += bias[n + j]; }
-      if (p.relu == 1u) { r = max(r, 0.0); }
-      c[base + m * p.N + n + j] = r;
-    }
-  }
-}
-
-fn store8(base: u32, m: u32, n: u32, l: vec4<f32>, r: vec4<f32>) {
-  if (m < p.M) {
-    store4(base, m, n, l);
-    store4(base, m, n + 4u, r);
-  }
-}
+//!include "matmul_epilogue.wgsl"
 
 @compute @workgroup_size(WG_X, WG_Y)
 fn matmul(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,

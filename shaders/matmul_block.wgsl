@@ -152,23 +152,7 @@ fn mac(acc: ptr<function, array<vec4<f32>, 32>>, s0: vec4<f32>, s1: vec4<f32>, s
   row(acc, 15u, s3.w, bl, br);
 }
 
-fn store4(base: u32, m: u32, n: u32, v: vec4<f32>) {
-  for (var j = 0u; j < 4u; j++) {
-    if (n + j < p.N) {
-      var r = v[j];
-      if (p.has_bias == 1u) { r += bias[n + j]; }
-      if (p.relu == 1u) { r = max(r, 0.0); }
-      c[base + m * p.N + n + j] = r;
-    }
-  }
-}
-
-fn store8(base: u32, m: u32, n: u32, l: vec4<f32>, r: vec4<f32>) {
-  if (m < p.M) {
-    store4(base, m, n, l);
-    store4(base, m, n + 4u, r);
-  }
-}
+//!include "matmul_epilogue.wgsl"
 
 // Write the block with the epilogue (bias, ReLU); constant indices, see row().
 fn store_block(acc: ptr<function, array<vec4<f32>, 32>>, base: u32, m0: u32, n0: u32) {
