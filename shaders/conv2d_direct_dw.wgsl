@@ -69,31 +69,13 @@ alias Dy = array<vec4<f32>, 8>;
 
 // ---- loads ----
 
-fn ldx(base: i32, j: u32, m: u32) -> f32 {
+// One input value: lane-masked (padding and row ends read 0).
+fn ld(base: i32, j: u32, m: u32) -> f32 {
   let i = max(base + i32(j) * p.C, 0);
   return select(0.0, x[i], ((m >> j) & 1u) != 0u);
 }
 
-// Input row kh of the strip: L values from index base, valid where bit j of m is set.
-fn load_row(xs: ptr<function, Rows>, kh: u32, base: i32, m: u32) {
-  let o = 16u * kh;
-  (*xs)[o] = ldx(base, 0u, m);
-  if (L > 1u) { (*xs)[o + 1u] = ldx(base, 1u, m); }
-  if (L > 2u) { (*xs)[o + 2u] = ldx(base, 2u, m); }
-  if (L > 3u) { (*xs)[o + 3u] = ldx(base, 3u, m); }
-  if (L > 4u) { (*xs)[o + 4u] = ldx(base, 4u, m); }
-  if (L > 5u) { (*xs)[o + 5u] = ldx(base, 5u, m); }
-  if (L > 6u) { (*xs)[o + 6u] = ldx(base, 6u, m); }
-  if (L > 7u) { (*xs)[o + 7u] = ldx(base, 7u, m); }
-  if (L > 8u) { (*xs)[o + 8u] = ldx(base, 8u, m); }
-  if (L > 9u) { (*xs)[o + 9u] = ldx(base, 9u, m); }
-  if (L > 10u) { (*xs)[o + 10u] = ldx(base, 10u, m); }
-  if (L > 11u) { (*xs)[o + 11u] = ldx(base, 11u, m); }
-  if (L > 12u) { (*xs)[o + 12u] = ldx(base, 12u, m); }
-  if (L > 13u) { (*xs)[o + 13u] = ldx(base, 13u, m); }
-  if (L > 14u) { (*xs)[o + 14u] = ldx(base, 14u, m); }
-  if (L > 15u) { (*xs)[o + 15u] = ldx(base, 15u, m); }
-}
+//!include "conv2d_direct_rows.wgsl"
 
 // Row kh of the strip: input row ih0 + kh·DH, masked when outside the image.
 fn load_strip_row(xs: ptr<function, Rows>, kh: u32, xb: i32, ih0: i32, hmask: u32) {
