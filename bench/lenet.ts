@@ -7,6 +7,9 @@
 // Layouts as everywhere here: x NHWC, conv weights HWIO, dense weights [in, out].
 
 import { rng } from './reference.js';
+import { convGeometry, ref as convRef } from '../src/ops/conv2d.js';
+import { ref as poolRef } from '../src/ops/pool2d.js';
+import { ref as matmulRef } from '../src/ops/matmul.js';
 import type { Check } from './types.js';
 
 export const LR = 0.01;
@@ -46,134 +49,26 @@ export function makeBatch(B: number, seed = 8): { x: Float32Array; labels: Uint3
   return { x, labels };
 }
 
-// ---- float64 building blocks (3x3 'same' convolution: padding 1 on each side) ----
+// ---- float64 building blocks: the library's references (checked by finite differences in
+// the test suites), for 3x3 'same' convolutions, 2x2 max pools and dense layers ----
 
-function conv3(x: Float64Array, N: number, H: number, W: number, C: number, w: ArrayLike<number>, O: number, b: ArrayLike<number>): Float64Array {
-  const y = new Float64Array(N * H * W * O);
-  for (let n = 0; n < N; n++)
-    for (let h = 0; h < H; h++)
-      for (let ww = 0; ww < W; ww++) {
-        const yb = ((n * H + h) * W + ww) * O;
-        for (let o = 0; o < O; o++) y[yb + o] = b[o];
-        for (let kh = 0; kh < 3; kh++) {
-          const ih = h + kh - 1;
-          if (ih < 0 || ih >= H) continue;
-          for (let kw = 0; kw < 3; kw++) {
-            const iw = ww + kw - 1;
-            if (iw < 0 || iw >= W) continue;
-            const xb = ((n * H + ih) * W + iw) * C, wb = (kh * 3 + kw) * C * O;
-            for (let c = 0; c < C; c++) {
-              const xv = x[xb + c], wc = wb + c * O;
-              for (let o = 0; o < O; o++) y[yb + o] += xv * w[wc + o];
-            }
-          }
-        }
-      }
-  return y;
-}
+const convGeom = (N: number, H: number, W: number, C: number, O: number) => convGeometry('bench', [N, H, W, C], [3, 3, C, O], { padding: 'same' });
+const POOL = { kernel: 2 } as const;
+const mat = (rows: number, cols: number) => [1, rows, cols];
 
-/** dX and dW of conv3 for upstream dy [N,H,W,O]. */
-function conv3Backward(x: Float64Array, N: number, H: number, W: number, C: number, w: ArrayLike<number>, O: number, dy: Float64Array, wantDx: boolean) {
-  const dw = new Float64Array(9 * C * O), dx = wantDx ? new Float64Array(N * H * W * C) : null;
-  for (let n = 0; n < N; n++)
-    for (let h = 0; h < H; h++)
-      for (let ww = 0; ww < W; ww++) {
-        const yb = ((n * H + h) * W + ww) * O;
-        for (let kh = 0; kh < 3; kh++) {
-          const ih = h + kh - 1;
-          if (ih < 0 || ih >= H) continue;
-          for (let kw = 0; kw < 3; kw++) {
-            const iw = ww + kw - 1;
-            if (iw < 0 || iw >= W) continue;
-            const xb = ((n * H + ih) * W + iw) * C, wb = (kh * 3 + kw) * C * O;
-            for (let c = 0; c < C; c++) {
-              const xv = x[xb + c], wc = wb + c * O;
-              let s = 0;
-              for (let o = 0; o < O; o++) {
-                dw[wc + o] += xv * dy[yb + o];
-                s += dy[yb + o] * w[wc + o];
-              }
-              if (dx) dx[xb + c] += s;
-            }
-          }
-        }
-      }
-  return { dw, dx };
-}
-
-/** 2x2 stride-2 max pool; argmax = flat input index (first maximum in scan order). */
-function pool2(x: Float64Array, N: number, H: number, W: number, C: number) {
-  const OH = H >> 1, OW = W >> 1;
-  const y = new Float64Array(N * OH * OW * C), arg = new Int32Array(y.length);
-  for (let n = 0; n < N; n++)
-    for (let oh = 0; oh < OH; oh++)
-      for (let ow = 0; ow < OW; ow++)
-        for (let c = 0; c < C; c++) {
-          let best = -Infinity, bi = 0;
-          for (let kh = 0; kh < 2; kh++)
-            for (let kw = 0; kw < 2; kw++) {
-              const i = ((n * H + 2 * oh + kh) * W + 2 * ow + kw) * C + c;
-              if (x[i] > best) (best = x[i]), (bi = i);
-            }
-          const o = ((n * OH + oh) * OW + ow) * C + c;
-          y[o] = best;
-          arg[o] = bi;
-        }
-  return { y, arg };
-}
-
-function dense(x: Float64Array, B: number, K: number, w: ArrayLike<number>, N: number, b: ArrayLike<number>): Float64Array {
-  const y = new Float64Array(B * N);
-  for (let i = 0; i < B; i++) {
-    for (let n = 0; n < N; n++) y[i * N + n] = b[n];
-    for (let k = 0; k < K; k++) {
-      const xv = x[i * K + k];
-      for (let n = 0; n < N; n++) y[i * N + n] += xv * w[k * N + n];
-    }
-  }
-  return y;
-}
-
-function denseBackward(x: Float64Array, B: number, K: number, w: ArrayLike<number>, N: number, dz: Float64Array) {
-  const dw = new Float64Array(K * N), db = new Float64Array(N), dx = new Float64Array(B * K);
-  for (let i = 0; i < B; i++) {
-    for (let n = 0; n < N; n++) db[n] += dz[i * N + n];
-    for (let k = 0; k < K; k++) {
-      const xv = x[i * K + k];
-      let s = 0;
-      for (let n = 0; n < N; n++) {
-        dw[k * N + n] += xv * dz[i * N + n];
-        s += dz[i * N + n] * w[k * N + n];
-      }
-      dx[i * K + k] = s;
-    }
-  }
-  return { dw, db, dx };
-}
-
-const reluInPlace = (a: Float64Array) => { for (let i = 0; i < a.length; i++) if (a[i] < 0) a[i] = 0; return a; };
 const maskInPlace = (d: Float64Array, y: Float64Array) => { for (let i = 0; i < d.length; i++) if (!(y[i] > 0)) d[i] = 0; return d; };
-function biasGrad(d: Float64Array, C: number): Float64Array {
-  const g = new Float64Array(C);
-  for (let i = 0; i < d.length; i++) g[i % C] += d[i];
-  return g;
-}
-function unpool(d: Float64Array, arg: Int32Array, n: number): Float64Array {
-  const out = new Float64Array(n);
-  for (let i = 0; i < d.length; i++) out[arg[i]] += d[i];
-  return out;
-}
 
 /** Loss and gradients of one batch, in float64. */
 export function lenetGrads(p: Params, x: Float32Array, labels: Uint32Array): { loss: number; grads: Record<ParamName, Float64Array> } {
   const B = labels.length;
   const x0 = Float64Array.from(x);
-  const r1 = reluInPlace(conv3(x0, B, 28, 28, 1, p.w1, 32, p.b1));
-  const p1 = pool2(r1, B, 28, 28, 32);
-  const r2 = reluInPlace(conv3(p1.y, B, 14, 14, 32, p.w2, 64, p.b2));
-  const p2 = pool2(r2, B, 14, 14, 64); // [B,7,7,64] = [B,3136] in NHWC order
-  const h3 = reluInPlace(dense(p2.y, B, 3136, p.w3, 128, p.b3));
-  const logits = dense(h3, B, 128, p.w4, CLASSES, p.b4);
+  const g1 = convGeom(B, 28, 28, 1, 32), g2 = convGeom(B, 14, 14, 32, 64);
+  const r1 = convRef.forward(x0, p.w1, g1, p.b1, true);
+  const p1 = poolRef.maxPool2d(r1, [B, 28, 28, 32], POOL);
+  const r2 = convRef.forward(p1.y, p.w2, g2, p.b2, true);
+  const p2 = poolRef.maxPool2d(r2, [B, 14, 14, 64], POOL); // [B,7,7,64] = [B,3136] in NHWC order
+  const h3 = matmulRef.matmul(p2.y, mat(B, 3136), p.w3, mat(3136, 128), { bias: p.b3, relu: true });
+  const logits = matmulRef.matmul(h3, mat(B, 128), p.w4, mat(128, CLASSES), { bias: p.b4 });
   let loss = 0;
   const dlogits = new Float64Array(B * CLASSES);
   for (let i = 0; i < B; i++) {
@@ -184,15 +79,23 @@ export function lenetGrads(p: Params, x: Float32Array, labels: Uint32Array): { l
     loss += (mx + Math.log(s) - logits[i * CLASSES + labels[i]]) / B;
     for (let k = 0; k < CLASSES; k++) dlogits[i * CLASSES + k] = (Math.exp(logits[i * CLASSES + k] - mx) / s - (k === labels[i] ? 1 : 0)) / B;
   }
-  const d4 = denseBackward(h3, B, 128, p.w4, CLASSES, dlogits);
-  const d3 = denseBackward(p2.y, B, 3136, p.w3, 128, maskInPlace(d4.dx, h3));
-  const dz2 = maskInPlace(unpool(d3.dx, p2.arg, r2.length), r2);
-  const c2 = conv3Backward(p1.y, B, 14, 14, 32, p.w2, 64, dz2, true);
-  const dz1 = maskInPlace(unpool(c2.dx!, p1.arg, r1.length), r1);
-  const c1 = conv3Backward(x0, B, 28, 28, 1, p.w1, 32, dz1, false);
+  // dense layer y = x.w + b, x [B,K], w [K,N]: dw = x^T.dz, dx = dz.w^T, db = column sums of dz
+  const denseBackward = (xin: Float64Array, K: number, w: ArrayLike<number>, N: number, dz: Float64Array) => ({
+    dw: matmulRef.matmul(xin, mat(B, K), dz, mat(B, N), { transA: true }),
+    dx: matmulRef.matmul(dz, mat(B, N), w, mat(K, N), { transB: true }),
+    db: convRef.backwardBias(dz, N),
+  });
+  const d4 = denseBackward(h3, 128, p.w4, CLASSES, dlogits);
+  const d3 = denseBackward(p2.y, 3136, p.w3, 128, maskInPlace(d4.dx, h3));
+  const dz2 = maskInPlace(poolRef.maxPool2dBackward(d3.dx, p2.argmax, [B, 14, 14, 64]), r2);
+  const dz1 = maskInPlace(poolRef.maxPool2dBackward(convRef.backwardInput(dz2, p.w2, g2), p1.argmax, [B, 28, 28, 32]), r1);
   return {
     loss,
-    grads: { w1: c1.dw, b1: biasGrad(dz1, 32), w2: c2.dw, b2: biasGrad(dz2, 64), w3: d3.dw, b3: d3.db, w4: d4.dw, b4: d4.db },
+    grads: {
+      w1: convRef.backwardWeight(x0, dz1, g1), b1: convRef.backwardBias(dz1, 32),
+      w2: convRef.backwardWeight(p1.y, dz2, g2), b2: convRef.backwardBias(dz2, 64),
+      w3: d3.dw, b3: d3.db, w4: d4.dw, b4: d4.db,
+    },
   };
 }
 
