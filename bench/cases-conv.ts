@@ -6,7 +6,9 @@
 // 1x64x256x256 -> 128 layer. Large cases also time other direct configs and the kernels'
 // older arithmetic (-rowwise, -mul), for docs/performance.md. Reference: float64 per output element (sampled when large,
 // see reference.ts). Peers: tf.conv2d, Conv2DBackpropInput (tf.conv2dTranspose),
-// Conv2DBackpropFilter (through tf.engine().runKernel: tfjs has no public op for it).
+// Conv2DBackpropFilter (through tf.engine().runKernel: tfjs has no public op for it); for the
+// forward pass ('tiled' and 'direct' cases) also jax-js's lax.conv, in its own layout (x NCHW,
+// w OIHW: the inputs are uploaded transposed and its output is transposed back to be validated).
 
 import {
   conv2d, conv2dNaive, conv2dForwardGeom, conv2dBackwardInput, conv2dBackwardWeight, conv2dVariantsFor, convGeometry,
@@ -16,6 +18,7 @@ import { directForward, directInputGrad, directInputGradConfig, type DirectConfi
 import { directWeightGrad, directWeightGradConfig } from '../src/ops/conv2d_direct_dw.js';
 import { dims, oursImpl, upload } from './impl.js';
 import { tfImpl, type TF } from './peer-tfjs.js';
+import { hwioToOihw, jaxArray, jaxImpl, nchwToNhwc, nhwcToNchw } from './peer-jax.js';
 import { checkOutput, randomData, type ElementRef } from './reference.js';
 import type { BenchCase } from './types.js';
 
@@ -175,7 +178,8 @@ function conv(l: Layer, pass: Pass, variant: string, tiles: ConvTiles | null, la
     flops,
     bytes: 4 * (nx + nw + ny),
     peer: pass === 'forward' ? 'tf.conv2d' : pass === 'dX' ? 'tf.conv2dTranspose (Conv2DBackpropInput)' : 'Conv2DBackpropFilter kernel',
-    setup({ tf }) {
+    jax: pass === 'forward' && (variant === 'tiled' || variant === 'direct') ? "lax.conv(x, w, [1, 1], 'SAME') (NCHW, OIHW)" : undefined,
+    setup({ tf, jax }) {
       const x = randomData(nx, 31), w = randomData(nw, 32), dy = randomData(ny, 33);
       if (pass === 'forward') {
         const tx = upload(tf, x, l.x), tw = upload(tf, w, wShape);
@@ -186,6 +190,11 @@ function conv(l: Layer, pass: Pass, variant: string, tiles: ConvTiles | null, la
         return {
           ours: oursImpl(run, [tx.ours, tw.ours]),
           peer: tf ? tfImpl(() => tf.conv2d(tx.peer as never, tw.peer as never, 1, PAD), [tx.peer!, tw.peer!]) : undefined,
+          jax: jax ? (() => {
+            const jx = jaxArray(jax, nhwcToNchw(x, l.x), [l.x[0], l.x[3], l.x[1], l.x[2]]);
+            const jw = jaxArray(jax, hwioToOihw(w, wShape), [l.O, l.x[3], l.k, l.k]);
+            return jaxImpl(() => jax.lax.conv(jx.ref, jw.ref, [1, 1], 'SAME'), [jx, jw], (d) => nchwToNhwc(d, yShape));
+          })() : undefined,
           validate: (out) => checkOutput(out, ny, forwardRef(g, x, w), g.KH * g.KW * g.C),
           dispose() {},
         };

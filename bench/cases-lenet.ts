@@ -1,7 +1,7 @@
 // The full LeNet training step (forward, loss, backward, SGD-momentum update) at batch 64 and
 // 512: ours as a TrainStep (captured: recorded once, replayed with one submit; eager: ops run
-// every step) and tfjs's optimizer.minimize on the same network, weights and batch (lenet.ts).
-// Both are validated against the float64 step (loss, and every parameter after one step from
+// every step), tfjs's optimizer.minimize and a jitted jax-js step (lenet-jax.ts) on the same
+// network, weights and batch (lenet.ts). All are validated against the float64 step (loss, and every parameter after one step from
 // the shared initial weights) before timing. Timed with the wall clock: a step's host work
 // (recording, uploads, submit) is part of its cost. Each run uploads the batch.
 
@@ -13,6 +13,7 @@ import { engine } from '../src/runtime/engine.js';
 import { shapeStr } from '../src/tensor/tensor.js';
 import { checkStep, initParams, lenetGrads, LR, makeBatch, MOMENTUM, PARAM_NAMES, PARAM_SHAPES, STEP_OUTPUT_SIZE, type Params } from './lenet.js';
 import { tfjsLenetStep } from './lenet-tfjs.js';
+import { jaxLenetStep } from './lenet-jax.js';
 import type { BenchCase, Impl } from './types.js';
 
 function oursLenetStep(B: number, p0: Params, x: Float32Array, labels: Uint32Array, capture: boolean): Impl {
@@ -69,12 +70,14 @@ export function lenetCases(): BenchCase[] {
         bytes: 0,
         wallClock: true,
         peer: capture ? 'tf.train.momentum().minimize (same net, fused conv/matMul)' : '',
-        setup({ tf }) {
+        jax: capture ? 'jit(valueAndGrad + momentum update) (same net, NCHW)' : undefined,
+        setup({ tf, jax }) {
           const p0 = initParams(), { x, labels } = makeBatch(B);
           const ref = lenetGrads(p0, x, labels);
           return {
             ours: oursLenetStep(B, p0, x, labels, capture),
             peer: tf ? tfjsLenetStep(tf, B, p0, x, labels) : undefined,
+            jax: jax ? jaxLenetStep(jax, B, p0, x, labels) : undefined,
             validate: (out) => checkStep(out, p0, ref),
             dispose() {},
           };

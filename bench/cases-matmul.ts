@@ -3,12 +3,14 @@
 // on the LeNet dense layers (forward, and the two backward products as the autograd rule
 // computes them: dX = dy . W^T, dW = X^T . dy, via transpose flags) and square sizes 256..4096.
 // Reference: float64 dot product per output element (sampled above CHECK_BUDGET).
-// Peer: tf.matMul with the same transpose flags.
+// Peers: tf.matMul with the same transpose flags; for the 'op' cases also jax-js's np.matmul
+// (transposed operands as .transpose() views).
 
 import { matmul, matmulNaive } from '../src/ops/matmul.js';
 import type { MatmulKernel } from '../src/ops/matmul_kernels.js';
 import { oursImpl, upload } from './impl.js';
 import { tfImpl } from './peer-tfjs.js';
+import { jaxArray, jaxImpl } from './peer-jax.js';
 import { checkOutput, randomData, type ElementRef } from './reference.js';
 import type { BenchCase } from './types.js';
 
@@ -88,7 +90,8 @@ function matmulCase(s: Shape, variant: string, kernel: MatmulKernel | null, requ
     flops: 2 * s.M * s.N * s.K,
     bytes: 4 * (s.M * s.K + s.K * s.N + s.M * s.N),
     peer: `tf.matMul(a, b, ${s.ta}, ${s.tb})`,
-    setup({ tf }) {
+    jax: variant === 'op' ? `np.matmul(${s.ta ? 'a.transpose()' : 'a'}, ${s.tb ? 'b.transpose()' : 'b'})` : undefined,
+    setup({ tf, jax }) {
       const a = randomData(s.M * s.K, 41), b = randomData(s.K * s.N, 42);
       const ta = upload(tf, a, aShape), tb = upload(tf, b, bShape);
       const opts = { transA: s.ta, transB: s.tb };
@@ -97,6 +100,10 @@ function matmulCase(s: Shape, variant: string, kernel: MatmulKernel | null, requ
       return {
         ours: oursImpl(run, [ta.ours, tb.ours]),
         peer: tf ? tfImpl(() => tf.matMul(ta.peer as never, tb.peer as never, s.ta, s.tb), [ta.peer!, tb.peer!]) : undefined,
+        jax: jax ? (() => {
+          const ja = jaxArray(jax, a, aShape), jb = jaxArray(jax, b, bShape);
+          return jaxImpl(() => jax.numpy.matmul(s.ta ? ja.ref.transpose() : ja.ref, s.tb ? jb.ref.transpose() : jb.ref), [ja, jb]);
+        })() : undefined,
         validate: (out) => checkOutput(out, s.M * s.N, matmulRef(s, a, b), s.K),
         dispose() {},
       };

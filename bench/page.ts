@@ -1,11 +1,11 @@
 // The benchmark page (/bench/ on the Vite dev server): the same cases and runner as the CLI,
 // rendered as a table (with the tfjs/ours ratio column), a ratio bar chart and a JSON download.
-// URL parameters preset the form: ?filter=…&large=1&peers=0&iters=N&budget=MS&autorun=1.
+// URL parameters preset the form: ?filter=…&large=1&peers=0&jax=0&iters=N&budget=MS&autorun=1.
 // Progress and the final report are published on window.__bench for the e2e test.
 
 import { init } from '../src/runtime/engine.js';
 import { ratioChart } from './chart.js';
-import { adapterLine, COLUMNS, rooflineLine, statusText, timingText } from './report.js';
+import { adapterLine, COLUMNS, jaxText, notValidated, rooflineLine, statusText, timingText } from './report.js';
 import { DEFAULTS, runBench } from './runner.js';
 import type { CaseResult, Report } from './types.js';
 
@@ -22,7 +22,7 @@ const state: PageState = { running: false, done: false, results: [] };
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const form = $<HTMLFormElement>('controls');
 const filter = $<HTMLInputElement>('filter'), large = $<HTMLInputElement>('large');
-const peers = $<HTMLInputElement>('peers'), iters = $<HTMLInputElement>('iters');
+const peers = $<HTMLInputElement>('peers'), jaxBox = $<HTMLInputElement>('jax'), iters = $<HTMLInputElement>('iters');
 const runButton = $<HTMLButtonElement>('run'), download = $<HTMLButtonElement>('download');
 const status = $('status'), table = $<HTMLTableElement>('results'), chart = $('chart');
 
@@ -30,6 +30,7 @@ const params = new URLSearchParams(location.search);
 filter.value = params.get('filter') ?? '';
 large.checked = params.get('large') === '1';
 peers.checked = params.get('peers') !== '0';
+jaxBox.checked = params.get('jax') !== '0';
 iters.value = params.get('iters') ?? String(DEFAULTS.iters);
 const budgetMs = Number(params.get('budget') ?? DEFAULTS.budgetMs);
 
@@ -48,7 +49,7 @@ function addRow(r: CaseResult): void {
   const tr = document.createElement('tr');
   tr.dataset.id = r.id;
   tr.title = statusText(r);
-  if (r.ours.status !== 'ok' || (r.peer && r.peer.status !== 'ok')) tr.className = 'bad';
+  if (notValidated(r)) tr.className = 'bad';
   for (const c of COLUMNS) {
     const td = document.createElement('td');
     td.textContent = c.cell(r);
@@ -68,7 +69,7 @@ async function run(): Promise<void> {
   chart.replaceChildren();
   try {
     const report = await runBench(
-      { filter: filter.value, large: large.checked, peers: peers.checked, iters: Math.max(3, Number(iters.value) || DEFAULTS.iters), budgetMs },
+      { filter: filter.value, large: large.checked, peers: peers.checked, jax: jaxBox.checked, iters: Math.max(3, Number(iters.value) || DEFAULTS.iters), budgetMs },
       {
         onStatus: (m) => (status.textContent = m),
         onResult: (r) => {
@@ -79,8 +80,8 @@ async function run(): Promise<void> {
       },
     );
     state.report = report;
-    $('roofline').textContent = `${rooflineLine(report)}; timing: ${timingText(report)}`;
-    const bad = report.results.filter((r) => r.ours.status !== 'ok' || (r.peer && r.peer.status !== 'ok')).length;
+    $('roofline').textContent = `${rooflineLine(report)}; timing: ${timingText(report)}; jax-js: ${jaxText(report)}`;
+    const bad = report.results.filter(notValidated).length;
     status.textContent = `done: ${report.results.length} cases${bad ? `, ${bad} not validated (hover the red rows)` : ', all validated'}`;
     download.disabled = false;
   } catch (e) {

@@ -30,11 +30,7 @@ export async function initTfjs(): Promise<TF> {
   const { WebGPUBackend } = await import('@tensorflow/tfjs-backend-webgpu');
   const e = engine();
   if (backend && (backend as unknown as { device: GPUDevice }).device === e.device) return tf;
-  const g = globalThis as unknown as { navigator?: { gpu?: unknown } };
-  if (!g.navigator?.gpu) {
-    const gpu = e.keepAlive.find((x) => typeof (x as GPU)?.requestAdapter === 'function');
-    Object.defineProperty(globalThis, 'navigator', { value: { ...(g.navigator ?? {}), gpu: gpu ?? {} }, configurable: true, writable: true });
-  }
+  ensureNavigatorGpu();
   if (tf.findBackendFactory('webgpu')) tf.removeBackend('webgpu');
   const info = e.info;
   tf.registerBackend('webgpu', () => {
@@ -45,6 +41,17 @@ export async function initTfjs(): Promise<TF> {
   await tf.ready();
   tf.env().set('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', 1 << 30);
   return tf;
+}
+
+/**
+ * In Node there is no navigator.gpu: point globalThis.navigator at the GPU object the engine
+ * was created from (Dawn's), which the peers' backends look for. A no-op in browsers.
+ */
+export function ensureNavigatorGpu(): void {
+  const g = globalThis as unknown as { navigator?: { gpu?: unknown } };
+  if (g.navigator?.gpu) return;
+  const gpu = engine().keepAlive.find((x) => typeof (x as GPU)?.requestAdapter === 'function');
+  Object.defineProperty(globalThis, 'navigator', { value: { ...(g.navigator ?? {}), gpu: gpu ?? {} }, configurable: true, writable: true });
 }
 
 /** Submit tfjs's recorded commands, if any. */

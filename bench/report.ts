@@ -30,7 +30,7 @@ function ms(r: ImplResult | undefined): string {
 export function statusText(r: CaseResult): string {
   const side = (name: string, x: ImplResult | undefined) =>
     !x ? '' : x.status === 'error' ? `${name}: ERROR ${x.error}` : x.check ? `${name}: ${describeCheck(x.check)}` : '';
-  return [side('ours', r.ours), side('tfjs', r.peer)].filter(Boolean).join('; ');
+  return [side('ours', r.ours), side('tfjs', r.peer), side('jax-js', r.jax)].filter(Boolean).join('; ');
 }
 
 export const COLUMNS: Column[] = [
@@ -43,11 +43,13 @@ export const COLUMNS: Column[] = [
   { key: 'roof', title: '%roof', num: true, cell: (r) => fmt(r.ours.roofPct, 2) },
   { key: 'tfms', title: 'tfjs ms', num: true, cell: (r) => (r.peer ? ms(r.peer) : '–') },
   { key: 'ratio', title: 'tfjs/ours', num: true, cell: (r) => (r.ratio ? `${fmt(r.ratio)}x` : '') },
+  { key: 'jaxms', title: 'jax ms', num: true, cell: (r) => (r.jax ? ms(r.jax) : '–') },
+  { key: 'jaxratio', title: 'jax/ours', num: true, cell: (r) => (r.jaxRatio ? `${fmt(r.jaxRatio)}x` : '') },
   { key: 'method', title: 'timing', num: false, cell: (r) => r.ours.timing?.method ?? '' },
   { key: 'valid', title: 'validated', num: false, cell: (r) => validatedText(r) },
 ];
 
-/** "ok" / "ok 4096/802816" (sampled) / "FAILED" / "ERROR", for ours and the peer. */
+/** "ok" / "ok 4096/802816" (sampled) / "FAILED" / "ERROR", for ours and the peers (tfjs, jax-js). */
 export function validatedText(r: CaseResult): string {
   const one = (x: ImplResult | undefined) => {
     if (!x) return '';
@@ -56,8 +58,20 @@ export function validatedText(r: CaseResult): string {
     if (!x.check.ok) return 'FAILED';
     return x.check.compared === x.check.size ? 'ok' : `ok(${x.check.compared} sampled)`;
   };
-  const a = one(r.ours), b = one(r.peer);
-  return b ? `${a} / ${b}` : a;
+  return [one(r.ours), one(r.peer), one(r.jax)].filter(Boolean).join(' / ');
+}
+
+/** The jax-js peer in words: version and device, why it did not start, or off. */
+export function jaxText(rep: Report): string {
+  const j = rep.jax;
+  if (!j) return 'off';
+  if ('error' in j) return j.error;
+  return `${j.name} ${j.version} (same adapter, its own GPUDevice)`;
+}
+
+/** A case where ours or a peer did not validate or failed. */
+export function notValidated(r: CaseResult): boolean {
+  return [r.ours, r.peer, r.jax].some((x) => x !== undefined && x.status !== 'ok');
 }
 
 export function adapterLine(rep: Report): string {
@@ -78,7 +92,7 @@ export function timingText(rep: Report): string {
   let q = 0;
   for (const r of rep.results) for (const x of [r.ours, r.peer]) q = Math.max(q, x?.timing?.quantumNs ?? 0);
   const warn = q >= 4096 ? ` [timestamps quantized to ${(q / 1000).toFixed(1)} us: sub-ms kernels are imprecise]` : '';
-  return `GPU timestamp queries (median; training steps: wall clock)${warn}`;
+  return `GPU timestamp queries (median; training steps and jax-js: wall clock, jax/ours against ours by the wall clock)${warn}`;
 }
 
 /** Plain-text table with a header (adapter, roofline, timing method), then failures in full. */
@@ -90,13 +104,14 @@ export function formatTable(rep: Report): string {
     `adapter: ${adapterLine(rep)}`,
     rooflineLine(rep),
     `timing: ${timingText(rep)}; ` +
-      `peer: ${rep.peer ? `TensorFlow.js ${rep.peer.name} ${rep.peer.version}${rep.peer.sharedDevice ? ', same GPUDevice' : ''}` : 'off'}`,
+      `peer: ${rep.peer ? `TensorFlow.js ${rep.peer.name} ${rep.peer.version}${rep.peer.sharedDevice ? ', same GPUDevice' : ''}` : 'off'}; ` +
+      `jax-js: ${jaxText(rep)}`,
     '',
     line(COLUMNS.map((c) => c.title)),
     line(widths.map((w) => '-'.repeat(w))),
     ...rows.map(line),
   ];
-  const bad = rep.results.filter((r) => r.ours.status !== 'ok' || (r.peer && r.peer.status !== 'ok'));
+  const bad = rep.results.filter(notValidated);
   if (bad.length) out.push('', 'not timed:', ...bad.map((r) => `  ${r.id}: ${statusText(r)}`));
   return out.join('\n');
 }

@@ -1,11 +1,18 @@
 // Runs the benchmark: the roofline, then every selected case: set up, validate ours and the
-// peer's output against the reference, and only then time them. A case whose output fails
+// peers' outputs against the reference, and only then time them. A case whose output fails
 // validation is reported 'invalid' and is not timed; a case that throws or raises a WebGPU
 // error is reported 'error'. Used by the CLI and the page alike.
+//
+// Peers: TensorFlow.js on our GPUDevice (timed like ours), and jax-js on a device of its own
+// on the same adapter (peer-jax.ts). jax-js is timed with the wall clock; where ours was timed
+// with timestamps it is timed again with the wall clock, so the jax/ours ratio compares like
+// with like. A jax-js run's WebGPU errors happen on its device, outside our error scopes: its
+// output still has to pass the same validation before it is timed.
 
 import { engine } from '../src/runtime/engine.js';
 import { allCases, selectCases } from './cases.js';
 import { initTfjs, type TF } from './peer-tfjs.js';
+import { initJax, JAX_VERSION, type JAX } from './peer-jax.js';
 import { measureRoofline } from './roofline.js';
 import { measure } from './timing.js';
 import type { BenchCase, BenchOptions, CaseResult, Impl, ImplResult, Method, Prepared, Report, Roofline } from './types.js';
@@ -67,16 +74,17 @@ async function runImpl(c: BenchCase, p: Prepared, impl: Impl, method: Method, o:
   }
 }
 
-export async function runCase(c: BenchCase, tf: TF | null, method: Method, o: Required<Pick<BenchOptions, 'iters' | 'warmup' | 'budgetMs'>>, roof: Roofline | null): Promise<CaseResult> {
+export async function runCase(c: BenchCase, tf: TF | null, method: Method, o: Required<Pick<BenchOptions, 'iters' | 'warmup' | 'budgetMs'>>, roof: Roofline | null, jax: JAX | null = null): Promise<CaseResult> {
   const r: CaseResult = {
     id: c.id, kernel: c.kernel, variant: c.variant, shape: c.shape, large: c.large,
     flops: c.flops, bytes: c.bytes, peerName: c.peer,
     ours: { status: 'error' },
   };
+  if (jax && c.jax) r.jaxName = c.jax;
   const e = engine();
   let p: Prepared | null = null;
   try {
-    p = await captureErrors(e.device, async () => c.setup({ tf: c.peer ? tf : null }));
+    p = await captureErrors(e.device, async () => c.setup({ tf: c.peer ? tf : null, jax: c.jax ? jax : null }));
   } catch (err) {
     r.ours = { status: 'error', error: `setup: ${(err as Error).message}` };
     return r;
@@ -86,9 +94,22 @@ export async function runCase(c: BenchCase, tf: TF | null, method: Method, o: Re
     if (p.peer) r.peer = await runImpl(c, p, p.peer, method, o, roof);
     const a = r.ours.timing, b = r.peer?.timing;
     if (a && b && a.method === b.method) r.ratio = b.ms / a.ms;
+    if (p.jax) {
+      r.jax = await runImpl(c, p, p.jax, 'wall', o, roof);
+      const j = r.jax.timing;
+      if (a && j) {
+        let wall = a;
+        if (a.method !== 'wall') {
+          const ours = p.ours;
+          wall = r.oursWall = await captureErrors(e.device, () => measure(e.device, ours, { ...o, method: 'wall' }));
+        }
+        r.jaxRatio = j.ms / wall.ms;
+      }
+    }
   } finally {
     p.ours.dispose();
     p.peer?.dispose();
+    p.jax?.dispose();
     p.dispose();
     // Give freed buffers back to the device between cases (big shapes would pile up).
     await e.sync();
@@ -113,6 +134,16 @@ export async function runBench(opts: BenchOptions = {}, hooks: Hooks = {}): Prom
     hooks.onStatus?.('starting TensorFlow.js (webgpu backend)…');
     tf = await initTfjs();
   }
+  let jax: JAX | null = null, jaxError: string | null = null;
+  if (opts.peers !== false && opts.jax !== false && cases.some((c) => c.jax)) {
+    hooks.onStatus?.('starting jax-js (webgpu backend)…');
+    try {
+      jax = await initJax();
+    } catch (err) {
+      jaxError = `jax-js did not start: ${(err as Error).message}`;
+      hooks.onStatus?.(jaxError);
+    }
+  }
   hooks.onStatus?.('measuring the roofline (FMA peak, copy bandwidth)…');
   let roofline: Roofline | null = null;
   try {
@@ -128,13 +159,14 @@ export async function runBench(opts: BenchOptions = {}, hooks: Hooks = {}): Prom
     adapter: e.info,
     method,
     peer: tf ? { name: 'tfjs-backend-webgpu', version: tf.version_core, sharedDevice: true } : null,
+    jax: jax ? { name: '@jax-js/jax', version: JAX_VERSION, sharedDevice: false } : jaxError ? { error: jaxError } : null,
     roofline,
     options: { ...opts, ...o },
     results: [],
   };
   for (let i = 0; i < cases.length; i++) {
     hooks.onStatus?.(`${cases[i].id} (${i + 1}/${cases.length})`);
-    const r = await runCase(cases[i], tf, method, o, roofline);
+    const r = await runCase(cases[i], tf, method, o, roofline, jax);
     report.results.push(r);
     hooks.onResult?.(r, i, cases.length);
   }
@@ -148,7 +180,7 @@ export async function runBench(opts: BenchOptions = {}, hooks: Hooks = {}): Prom
       roofline = { ...roofline, gflops: Math.max(roofline.gflops, again.gflops), gbps: Math.max(roofline.gbps, again.gbps) };
       report.roofline = roofline;
       for (const r of report.results)
-        for (const x of [r.ours, r.peer]) if (x?.timing) Object.assign(x, metrics(r, x.timing.ms, roofline));
+        for (const x of [r.ours, r.peer, r.jax]) if (x?.timing) Object.assign(x, metrics(r, x.timing.ms, roofline));
     } catch (err) {
       hooks.onStatus?.(`second roofline measurement failed: ${(err as Error).message}`);
     }

@@ -10,7 +10,8 @@
 //   escape the bracket), the case falls back to the wall clock.
 // 'wall': performance.now() around record + submit + await device.queue.onSubmittedWorkDone(),
 //   one run at a time: includes host recording and submit overhead (the right measure for whole
-//   training steps, and the only one without timestamp queries).
+//   training steps, and the only one without timestamp queries). An implementation on a device
+//   of its own (jax-js) is always timed this way, waiting on its `wait()` instead.
 //
 // Nothing here reads a result back: validation happens before timing (runner.ts).
 
@@ -19,6 +20,8 @@ import type { Method, Timing } from './types.js';
 export interface Timed {
   run(): void;
   submit(): void;
+  /** work on another device (jax-js): resolves when it is done; such runs are timed by the wall clock */
+  wait?(): Promise<void>;
 }
 
 export interface TimeOptions {
@@ -56,7 +59,7 @@ async function wallOnce(device: GPUDevice, t: Timed): Promise<number> {
   const t0 = performance.now();
   t.run();
   t.submit();
-  await device.queue.onSubmittedWorkDone();
+  await (t.wait ? t.wait() : device.queue.onSubmittedWorkDone());
   return performance.now() - t0;
 }
 
@@ -117,7 +120,7 @@ export async function measure(device: GPUDevice, t: Timed, o: TimeOptions): Prom
   while (warm.length < o.warmup && performance.now() - t0 < o.budgetMs / 2);
   const estimate = Math.max(median(warm), 1e-3);
   const n = Math.max(3, Math.min(o.iters, Math.floor(o.budgetMs / estimate)));
-  if (o.method === 'timestamp') {
+  if (o.method === 'timestamp' && !t.wait) {
     const r = await timestamps(device, t, n);
     if (r) return { method: 'timestamp', ms: median(r.ms), samples: r.ms, warmup: warm.length, quantumNs: r.quantumNs };
   }

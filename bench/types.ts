@@ -12,6 +12,12 @@ export interface Impl {
   /** Read back the output of the last `run` (for validation; never inside the timed loop). */
   read(): Promise<Float32Array>;
   dispose(): void;
+  /**
+   * Implementations on a device of their own (jax-js): resolves when the last run's work is
+   * done. Such an implementation is always timed with the wall clock, and `submit` may leave
+   * the dispatch to `wait`. Absent: the work is on the engine's device.
+   */
+  wait?(): Promise<void>;
 }
 
 /** Result of comparing an output with the reference. */
@@ -33,6 +39,8 @@ export interface Prepared {
   ours: Impl;
   /** the TensorFlow.js equivalent on the same inputs (absent when tfjs is off or has none) */
   peer?: Impl;
+  /** the jax-js equivalent (absent when jax-js is off or the case has none) */
+  jax?: Impl;
   /** compare an output (ours or the peer's) with the reference */
   validate(out: Float32Array): Check;
   dispose(): void;
@@ -41,6 +49,8 @@ export interface Prepared {
 export interface SetupContext {
   /** TensorFlow.js, initialised on the engine's device; null when peers are off */
   tf: typeof import('@tensorflow/tfjs-core') | null;
+  /** jax-js with its WebGPU backend started (its own device); null when off or for this case */
+  jax: typeof import('@jax-js/jax') | null;
 }
 
 export interface BenchCase {
@@ -65,6 +75,8 @@ export interface BenchCase {
   wallClock?: boolean;
   /** tfjs equivalent, in words (empty: no peer) */
   peer: string;
+  /** jax-js equivalent, in words (absent or empty: none) */
+  jax?: string;
   setup(ctx: SetupContext): Prepared | Promise<Prepared>;
 }
 
@@ -105,6 +117,15 @@ export interface CaseResult {
   peer?: ImplResult;
   /** peer ms / our ms (same timing method on both sides); > 1: we are faster */
   ratio?: number;
+  jaxName?: string;
+  jax?: ImplResult;
+  /**
+   * ours timed again with the wall clock, for the jax-js ratio (present when ours was timed with
+   * timestamps: jax-js runs on a device of its own, so only the wall clock sees both)
+   */
+  oursWall?: Timing;
+  /** jax-js ms / our ms, both by the wall clock; > 1: we are faster */
+  jaxRatio?: number;
 }
 
 export interface Roofline {
@@ -126,8 +147,10 @@ export interface BenchOptions {
   warmup?: number;
   /** time budget per implementation and case; fewer iterations when a run is slow (at least 3) */
   budgetMs?: number;
-  /** run the TensorFlow.js peers (default true) */
+  /** run the peers, TensorFlow.js and jax-js (default true) */
   peers?: boolean;
+  /** run the jax-js peer (default: as `peers`) */
+  jax?: boolean;
   /** force wall-clock timing even where timestamp queries exist */
   wall?: boolean;
 }
@@ -141,6 +164,8 @@ export interface Report {
   /** 'timestamp' when the device has timestamp-query (kernels), else 'wall' */
   method: Method;
   peer: { name: string; version: string; sharedDevice: boolean } | null;
+  /** the jax-js peer: on the same adapter, its own device; `error` when it could not start */
+  jax: { name: string; version: string; sharedDevice: false } | { error: string } | null;
   roofline: Roofline | null;
   options: BenchOptions;
   results: CaseResult[];

@@ -2,7 +2,7 @@
 // Dawn. Same cases as the page (bench/cases.ts). Prints a table; --json writes the full report.
 //
 //   node dist-node/bench.mjs [--filter s[,s2|/re/]] [--large] [--iters N] [--warmup N]
-//                            [--budget MS] [--no-peers] [--wall] [--json [path]] [--list]
+//                            [--budget MS] [--no-peers] [--no-jax] [--wall] [--json [path]] [--list]
 //
 // On a machine without a GPU Dawn runs on SwiftShader; on a GPU machine set VK_DRIVER_FILES /
 // VK_ICD_FILENAMES (docs/bench.md) and it uses the real driver.
@@ -14,7 +14,7 @@ import { SWIFTSHADER_ICD } from '../test/harness/node-gpu.js';
 import { engine, init } from '../src/runtime/engine.js';
 import { allCases, selectCases } from '../bench/cases.js';
 import { DEFAULTS, runBench } from '../bench/runner.js';
-import { COLUMNS, formatTable, statusText } from '../bench/report.js';
+import { COLUMNS, formatTable, notValidated, statusText } from '../bench/report.js';
 import type { BenchOptions } from '../bench/types.js';
 
 const HELP = `usage: node dist-node/bench.mjs [options]
@@ -23,7 +23,8 @@ const HELP = `usage: node dist-node/bench.mjs [options]
   --iters N       timed iterations per implementation (default ${DEFAULTS.iters}; fewer if over --budget)
   --warmup N      warmup iterations (default ${DEFAULTS.warmup})
   --budget MS     time budget per implementation and case (default ${DEFAULTS.budgetMs})
-  --no-peers      skip TensorFlow.js
+  --no-peers      skip the peers (TensorFlow.js and jax-js)
+  --no-jax        skip jax-js only
   --wall          wall-clock timing even where timestamp queries exist
   --json [path]   write the JSON report to path (without path: JSON on stdout, table on stderr)
   --list          list the selected case ids and exit`;
@@ -45,6 +46,7 @@ function parse(argv: string[]): { opts: BenchOptions; json: string | null | unde
     else if (a === '--warmup') opts.warmup = Math.round(num(++i, a));
     else if (a === '--budget') opts.budgetMs = num(++i, a);
     else if (a === '--no-peers') opts.peers = false;
+    else if (a === '--no-jax') opts.jax = false;
     else if (a === '--wall') opts.wall = true;
     else if (a === '--list') list = true;
     else if (a === '--json') json = argv[i + 1] && !argv[i + 1].startsWith('--') ? argv[++i] : null;
@@ -87,9 +89,9 @@ async function main(): Promise<void> {
     onStatus: (m) => process.stderr.write(`# ${m}\n`),
     // one line per finished case, so long runs show results as they go
     onResult: (r) => {
-      const cells = COLUMNS.filter((c) => ['ms', 'tfms', 'ratio', 'valid'].includes(c.key)).map((c) => `${c.title} ${c.cell(r) || '-'}`);
+      const cells = COLUMNS.filter((c) => ['ms', 'tfms', 'ratio', 'jaxms', 'jaxratio', 'valid'].includes(c.key)).map((c) => `${c.title} ${c.cell(r) || '-'}`);
       process.stderr.write(`#   ${cells.join(', ')}\n`);
-      if (r.ours.status !== 'ok' || (r.peer && r.peer.status !== 'ok')) process.stderr.write(`#   ${statusText(r)}\n`);
+      if (notValidated(r)) process.stderr.write(`#   ${statusText(r)}\n`);
     },
   });
   say(formatTable(report));
@@ -100,7 +102,7 @@ async function main(): Promise<void> {
     writeFileSync(json, text);
     say(`wrote ${json}`);
   }
-  const failed = report.results.filter((r) => r.ours.status !== 'ok' || (r.peer && r.peer.status !== 'ok'));
+  const failed = report.results.filter(notValidated);
   process.exitCode = failed.length ? 1 : 0;
 }
 

@@ -1,7 +1,8 @@
 // The benchmark page end to end: Vite dev server + headless Chromium (WebGPU on SwiftShader).
 // Runs a small sweep with ?autorun=1 and checks the page renders the table with the ratio
-// column, that every case was validated against the float64 reference (ours and tfjs), and
-// that every timed case has a ratio. Cases are small so this stays well under a minute.
+// column, that every case was validated against the float64 reference (ours and tfjs, and
+// jax-js where the case has it: matmul), and that every timed case has its ratios. Cases are
+// small so this stays well under a minute.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
@@ -13,9 +14,11 @@ import { formatTable } from '../../bench/report.js';
 
 // One case per kernel family, each at a LeNet-sized shape (the cheap ones: SwiftShader is a CPU).
 // BENCH_PAGE_FILTER=... overrides the sweep (manual runs: the test then prints a bigger table);
-// with it, BENCH_PAGE_LARGE=1 admits large cases and BENCH_PAGE_JSON=path saves the report.
+// with it, BENCH_PAGE_LARGE=1 admits large cases, BENCH_PAGE_JSON=path saves the report and
+// BENCH_PAGE_PARAMS adds URL parameters (e.g. 'jax=0&peers=0').
 const OVERRIDE = process.env.BENCH_PAGE_FILTER;
 const LARGE = OVERRIDE && process.env.BENCH_PAGE_LARGE === '1' ? '&large=1' : '';
+const EXTRA = OVERRIDE && process.env.BENCH_PAGE_PARAMS ? `&${process.env.BENCH_PAGE_PARAMS}` : '';
 const JSON_OUT = OVERRIDE ? process.env.BENCH_PAGE_JSON : undefined;
 const DEFAULT_FILTER = [
   'conv2d-dW/tiled/64x28x28x1-32', // (tfjs's forward conv with C=1 takes seconds on SwiftShader)
@@ -41,7 +44,7 @@ describe('benchmark page (/bench/)', () => {
     browser = await launchChromium();
     page = await browser.newPage();
     watchPage(page, log);
-    await page.goto(`${v.url}/bench/?filter=${encodeURIComponent(FILTER)}&iters=${OVERRIDE ? 10 : 5}&budget=${OVERRIDE ? 1500 : 400}${LARGE}&autorun=1`);
+    await page.goto(`${v.url}/bench/?filter=${encodeURIComponent(FILTER)}&iters=${OVERRIDE ? 10 : 5}&budget=${OVERRIDE ? 1500 : 400}${LARGE}${EXTRA}&autorun=1`);
     await page.waitForFunction(() => (window as unknown as { __bench?: { done: boolean } }).__bench?.done === true, null, {
       timeout: OVERRIDE ? 3_600_000 : 90_000,
       polling: 250,
@@ -61,7 +64,7 @@ describe('benchmark page (/bench/)', () => {
     if (EXPECTED) assert.equal(s.results.length, EXPECTED, 'one result per selected case');
     assert.ok(s.results.length > 0, 'no results');
     for (const r of s.results) {
-      if (!r.peer && OVERRIDE) continue; // a case without a tfjs equivalent (only in override sweeps)
+      if (!r.peer && OVERRIDE) continue; // a case without a tfjs equivalent, or peers off (only in override sweeps)
       for (const [side, x] of [['ours', r.ours], ['tfjs', r.peer]] as const) {
         assert.ok(x, `${r.id}: no ${side} result`);
         assert.equal(x.status, 'ok', `${r.id} ${side}: ${x.status} ${x.error ?? JSON.stringify(x.check)}`);
@@ -69,7 +72,18 @@ describe('benchmark page (/bench/)', () => {
         assert.ok(x.timing && x.timing.ms > 0 && x.timing.samples.length >= 3, `${r.id} ${side}: no timing`);
       }
       assert.ok(r.ratio && r.ratio > 0, `${r.id}: no ratio`);
+      if (!r.jaxName) continue;
+      assert.ok(r.jax, `${r.id}: no jax-js result`);
+      assert.equal(r.jax.status, 'ok', `${r.id} jax-js: ${r.jax.status} ${r.jax.error ?? JSON.stringify(r.jax.check)}`);
+      assert.ok(r.jax.check?.ok && r.jax.check.compared > 0, `${r.id} jax-js: not validated`);
+      assert.equal(r.jax.timing?.method, 'wall', `${r.id}: jax-js runs on its own device, so it is timed by the wall clock`);
+      assert.ok(r.jaxRatio && r.jaxRatio > 0, `${r.id}: no jax/ours ratio`);
+      // the ratio compares wall clock with wall clock
+      const oursWall = r.ours.timing?.method === 'wall' ? r.ours.timing : r.oursWall;
+      assert.ok(oursWall && oursWall.method === 'wall', `${r.id}: ours not timed by the wall clock for the jax ratio`);
+      assert.ok(Math.abs(r.jaxRatio - r.jax.timing!.ms / oursWall.ms) < 1e-9 * r.jaxRatio, `${r.id}: jax ratio`);
     }
+    if (!OVERRIDE) assert.ok(s.results.some((r) => r.jaxName), 'the default sweep has a jax-js case');
   });
 
   it('renders the table with a tfjs/ours ratio column, the chart and adapter info', async () => {
@@ -78,6 +92,7 @@ describe('benchmark page (/bench/)', () => {
     const rows = await page.$$eval('#results tbody tr', (trs) =>
       trs.map((tr) => ({
         ratio: tr.querySelector('[data-col="ratio"]')?.textContent ?? '',
+        jaxRatio: tr.querySelector('[data-col="jaxratio"]')?.textContent ?? '',
         valid: tr.querySelector('[data-col="valid"]')?.textContent ?? '',
         ms: tr.querySelector('[data-col="ms"]')?.textContent ?? '',
       })),
@@ -89,7 +104,11 @@ describe('benchmark page (/bench/)', () => {
       assert.match(r.valid, /^ok.* \/ ok/, 'validated cell (ours / tfjs)');
       assert.ok(Number(r.ms) > 0, `ms cell '${r.ms}'`);
     }
-    assert.equal(await page.locator('#chart svg rect').count(), rows.filter((r) => r.ratio).length, 'one bar per case with a ratio');
+    assert.ok(heads.includes('jax/ours'), `jax-js ratio column missing: ${heads.join(' | ')}`);
+    assert.equal(await page.locator('#chart svg rect.tfjs').count(), rows.filter((r) => r.ratio).length, 'one tfjs bar per case with a ratio');
+    assert.equal(await page.locator('#chart svg rect.jax').count(), rows.filter((r) => r.jaxRatio).length, 'one jax-js bar per case with a jax ratio');
+    if (!OVERRIDE) assert.ok(rows.some((r) => /^[\d.]+x$/.test(r.jaxRatio)), 'a jax/ours ratio cell');
+    if (!OVERRIDE) assert.match((await page.textContent('#roofline')) ?? '', /jax-js: @jax-js\/jax [\d.]+/);
     assert.match((await page.textContent('#adapter')) ?? '', /adapter: .*browser/);
     assert.match((await page.textContent('#roofline')) ?? '', /FMA peak [\d.]+ GFLOP\/s, copy [\d.]+ GB\/s/);
     assert.equal(await page.isEnabled('#download'), true, 'JSON download enabled');
