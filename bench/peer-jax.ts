@@ -74,40 +74,27 @@ export function jaxImpl(fn: () => JaxArray, inputs: JaxArray[], toOurs: (d: Floa
   };
 }
 
-/** NHWC <-> NCHW for a [n, h, w, c] tensor's data. */
-export function nhwcToNchw(d: Float32Array, [n, h, w, c]: readonly number[]): Float32Array {
+/**
+ * A 4-D array transposed: `d` has shape `shape`; output axis i is input axis perm[i]
+ * (numpy's transpose(perm)).
+ */
+export function transpose4(d: Float32Array, shape: readonly number[], perm: readonly [number, number, number, number]): Float32Array {
   const out = new Float32Array(d.length);
-  for (let i = 0; i < n; i++)
-    for (let y = 0; y < h; y++)
-      for (let x = 0; x < w; x++)
-        for (let k = 0; k < c; k++) out[((i * c + k) * h + y) * w + x] = d[((i * h + y) * w + x) * c + k];
+  const stride = [shape[1] * shape[2] * shape[3], shape[2] * shape[3], shape[3], 1];
+  const [s0, s1, s2, s3] = perm.map((a) => stride[a]);
+  const [n0, n1, n2, n3] = perm.map((a) => shape[a]);
+  let o = 0;
+  for (let i = 0; i < n0; i++)
+    for (let j = 0; j < n1; j++)
+      for (let k = 0; k < n2; k++)
+        for (let l = 0; l < n3; l++) out[o++] = d[i * s0 + j * s1 + k * s2 + l * s3];
   return out;
 }
 
-export function nchwToNhwc(d: Float32Array, [n, h, w, c]: readonly number[]): Float32Array {
-  const out = new Float32Array(d.length);
-  for (let i = 0; i < n; i++)
-    for (let y = 0; y < h; y++)
-      for (let x = 0; x < w; x++)
-        for (let k = 0; k < c; k++) out[((i * h + y) * w + x) * c + k] = d[((i * c + k) * h + y) * w + x];
-  return out;
-}
+/** Activations NHWC [n, h, w, c] -> NCHW (jax-js's layout), and back (shape given as NHWC). */
+export const nhwcToNchw = (d: Float32Array, [n, h, w, c]: readonly number[]) => transpose4(d, [n, h, w, c], [0, 3, 1, 2]);
+export const nchwToNhwc = (d: Float32Array, [n, h, w, c]: readonly number[]) => transpose4(d, [n, c, h, w], [0, 2, 3, 1]);
 
-/** Conv weights HWIO [kh, kw, ci, co] <-> OIHW [co, ci, kh, kw] (jax-js's layout). */
-export function hwioToOihw(d: Float32Array, [kh, kw, ci, co]: readonly number[]): Float32Array {
-  const out = new Float32Array(d.length);
-  for (let y = 0; y < kh; y++)
-    for (let x = 0; x < kw; x++)
-      for (let i = 0; i < ci; i++)
-        for (let o = 0; o < co; o++) out[((o * ci + i) * kh + y) * kw + x] = d[((y * kw + x) * ci + i) * co + o];
-  return out;
-}
-
-export function oihwToHwio(d: Float32Array, [kh, kw, ci, co]: readonly number[]): Float32Array {
-  const out = new Float32Array(d.length);
-  for (let y = 0; y < kh; y++)
-    for (let x = 0; x < kw; x++)
-      for (let i = 0; i < ci; i++)
-        for (let o = 0; o < co; o++) out[((y * kw + x) * ci + i) * co + o] = d[((o * ci + i) * kh + y) * kw + x];
-  return out;
-}
+/** Conv weights HWIO [kh, kw, ci, co] -> OIHW [co, ci, kh, kw] (jax-js's layout), and back (shape given as HWIO). */
+export const hwioToOihw = (d: Float32Array, [kh, kw, ci, co]: readonly number[]) => transpose4(d, [kh, kw, ci, co], [3, 2, 0, 1]);
+export const oihwToHwio = (d: Float32Array, [kh, kw, ci, co]: readonly number[]) => transpose4(d, [co, ci, kh, kw], [2, 3, 1, 0]);
