@@ -1,13 +1,16 @@
 // Activation and loss cases (memory-bound): ReLU over LeNet activations, softmax cross-entropy
 // (mean over the batch; our kernel also writes d loss / d logits for the backward pass, tfjs's
-// loss op computes the loss only: it has less to write). Reference: float64.
-// Peers: tf.relu, tf.losses.softmaxCrossEntropy with one-hot labels.
+// loss op computes the loss only: it has less to write); with more than 32 classes also the
+// 'row' and 'block' kernels forced (src/ops/loss.ts). Reference: float64.
+// Peers: tf.relu, tf.losses.softmaxCrossEntropy with one-hot labels; jax-js nn.relu and a jitted
+// -mean(logSoftmax(x) * onehot).
 
 import { relu } from '../src/ops/activations.js';
 import { softmaxCrossEntropy } from '../src/ops/loss.js';
 import { tensor } from '../src/tensor/tensor.js';
 import { dims, oursImpl, upload } from './impl.js';
 import { tfImpl } from './peer-tfjs.js';
+import { jaxArray, jaxImpl } from './peer-jax.js';
 import { checkOutput, randomData, rng } from './reference.js';
 import type { BenchCase } from './types.js';
 
@@ -37,29 +40,37 @@ export function denseCases(): BenchCase[] {
       flops: 0,
       bytes: 8 * n,
       peer: 'tf.relu',
-      setup({ tf }) {
+      jax: 'nn.relu',
+      setup({ tf, jax }) {
         const x = randomData(n, 51);
         const tx = upload(tf, x, r.shape);
         return {
           ours: oursImpl(() => relu(tx.ours), [tx.ours]),
           peer: tf ? tfImpl(() => tf.relu(tx.peer!), [tx.peer!]) : undefined,
+          jax: jax ? (() => {
+            const jx = jaxArray(jax, x, r.shape);
+            return jaxImpl(() => jax.nn.relu(jx.ref), [jx]);
+          })() : undefined,
           validate: (out) => checkOutput(out, n, (i) => [Math.max(x[i], 0), Math.abs(x[i])], 1),
           dispose() {},
         };
       },
     });
   }
-  for (const { N, K, large } of CE) {
+  // 'op' is the op's own kernel choice; with many classes also each kernel forced (no peers)
+  for (const { N, K, large } of CE) for (const variant of K > 32 ? (['op', 'row', 'block'] as const) : (['op'] as const)) {
+    const op = variant === 'op';
     cases.push({
-      id: `softmax-ce/op/${N}x${K}`,
+      id: `softmax-ce/${variant}/${N}x${K}`,
       kernel: 'softmax-ce',
-      variant: 'op',
+      variant,
       shape: `${N}x${K}`,
       large,
       flops: 0,
       bytes: 4 * (2 * N * K + 2 * N), // logits, labels in; dlogits and per-row losses out
-      peer: 'tf.losses.softmaxCrossEntropy (loss only)',
-      setup({ tf }) {
+      peer: op ? 'tf.losses.softmaxCrossEntropy (loss only)' : '',
+      jax: op ? 'jit(-mean(logSoftmax(x) * onehot)) (loss only)' : undefined,
+      setup({ tf, jax }) {
         const logits = randomData(N * K, 52, -4, 4);
         const r = rng(53);
         const labels = Uint32Array.from({ length: N }, () => Math.floor(r() * K));
@@ -78,8 +89,15 @@ export function denseCases(): BenchCase[] {
           scale += (Math.abs(lse) + Math.abs(logits[n * K + labels[n]])) / N;
         }
         return {
-          ours: oursImpl(() => softmaxCrossEntropy(tl.ours, lab), [tl.ours, lab]),
+          ours: oursImpl(() => softmaxCrossEntropy(tl.ours, lab, { kernel: op ? 'auto' : variant }), [tl.ours, lab]),
           peer: tf ? tfImpl(() => tf.losses.softmaxCrossEntropy(onehot!, tl.peer!), [tl.peer!, onehot!]) : undefined,
+          jax: jax ? (() => {
+            const oh = new Float32Array(N * K);
+            labels.forEach((l, i) => (oh[i * K + l] = 1));
+            const jl = jaxArray(jax, logits, [N, K]), joh = jaxArray(jax, oh, [N, K]);
+            const ce = jax.jit((x: typeof jl, y: typeof jl) => jax.nn.logSoftmax(x, -1).mul(y).sum().mul(-1 / N));
+            return jaxImpl(() => ce(jl.ref, joh.ref), [jl, joh]);
+          })() : undefined,
           // one scalar; f32 exp/log over K terms per row, then a sum over N rows
           validate: (out) => checkOutput(out, 1, () => [loss, scale], K + N),
           dispose() {},

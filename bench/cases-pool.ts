@@ -1,11 +1,14 @@
 // Pooling cases (memory-bound): max pooling (inference entry, and the training entry that also
 // writes argmax indices), average pooling. NHWC. Reference: float64 max / mean over each window
-// (cells inside the input only). Peer: tf.maxPool / tf.avgPool (NHWC, same padding rules).
+// (cells inside the input only). Peers: tf.maxPool / tf.avgPool (NHWC, same padding rules); for
+// the unpadded 'op' cases also jax-js's lax.reduceWindow with np.max / np.mean over NCHW (its
+// input uploaded transposed, its output transposed back to be validated).
 
 import { avgPool2d, maxPool2d, maxPool2dWithIndices, poolGeometry, poolWindow, type Pool2dOptions, type PoolGeometry } from '../src/ops/pool2d.js';
 import type { Tensor } from '../src/tensor/tensor.js';
 import { dims, oursImpl, upload } from './impl.js';
 import { tfImpl } from './peer-tfjs.js';
+import { jaxArray, jaxImpl, nchwToNhwc, nhwcToNchw } from './peer-jax.js';
 import { checkOutput, randomData, type ElementRef } from './reference.js';
 import type { BenchCase } from './types.js';
 
@@ -65,7 +68,8 @@ export function poolCases(): BenchCase[] {
         flops: v.avg ? nOut * g.KH * g.KW : 0,
         bytes: 4 * (nIn + nOut) + v.extra,
         peer: v.avg ? 'tf.avgPool' : 'tf.maxPool',
-        setup({ tf }) {
+        jax: v.variant === 'op' && sh.pad === 'valid' ? `lax.reduceWindow(x, np.${v.avg ? 'mean' : 'max'}, [${sh.k}, ${sh.k}], [${sh.s}, ${sh.s}]) (NCHW)` : undefined,
+        setup({ tf, jax }) {
           const x = randomData(nIn, 11);
           const tx = upload(tf, x, sh.x);
           const ref = v.avg ? avgRef(x, g) : maxRef(x, g);
@@ -75,6 +79,11 @@ export function poolCases(): BenchCase[] {
             peer: tf
               ? tfImpl(() => (v.avg ? tf.avgPool(peerX!, sh.k, sh.s, sh.pad) : tf.maxPool(peerX!, sh.k, sh.s, sh.pad)), [peerX!])
               : undefined,
+            jax: jax ? (() => {
+              const jx = jaxArray(jax, nhwcToNchw(x, sh.x), [g.N, g.C, sh.x[1], sh.x[2]]);
+              const reduce = v.avg ? (w: typeof jx) => jax.numpy.mean(w) : (w: typeof jx) => jax.numpy.max(w);
+              return jaxImpl(() => jax.lax.reduceWindow(jx.ref, reduce, [sh.k, sh.k], [sh.s, sh.s]), [jx], (d) => nchwToNhwc(d, [g.N, g.OH, g.OW, g.C]));
+            })() : undefined,
             validate: (out) => checkOutput(out, nOut, ref, g.KH * g.KW),
             dispose() {},
           };

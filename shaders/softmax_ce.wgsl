@@ -5,9 +5,10 @@
 //       loss[n] = m + log(s) - x[n, labels[n]]                             (= -log softmax)
 //       dx[n,k] = (exp(x[n,k] - m) / s - (k == labels[n])) * inv_n        (d mean-loss / dx)
 //     A label >= K makes loss[n] NaN (visible in the mean) rather than reading out of bounds.
-//   softmax_ce_row: the same, one thread per row (few classes)
-//   softmax:          y[n,k] = exp(x[n,k] - m) / s
-//   softmax_backward: dx[n,k] = y[n,k] * (dy[n,k] - sum_j dy[n,j] y[n,j])   (y = softmax output)
+//   softmax_ce_row: the same, one thread per row (few classes, or a CPU adapter)
+//   softmax:          y[n,k] = exp(x[n,k] - m) / s                  (softmax_row: a thread per row)
+//   softmax_backward: dx[n,k] = y[n,k] * (dy[n,k] - sum_j dy[n,j] y[n,j])   (y = softmax output;
+//                     softmax_backward_row: a thread per row)
 //   argmax:      one thread per row: idx[n] = first k with the largest x[n,k]
 //   hits:        one thread per row: hit[n] = 1.0 if argmax(x[n]) == labels[n] else 0.0
 // Row reductions are tree reductions in workgroup memory (fixed order: deterministic).
@@ -127,6 +128,32 @@ fn softmax(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
   let base = row * p.K;
   let st = row_stats(base, lid);
   for (var k = lid; k < p.K; k += WG) { probs[base + k] = exp(x[base + k] - st.x) / st.y; }
+}
+
+// softmax and softmax_backward with one THREAD per row (the host's choice for few classes or a
+// CPU adapter, as for softmax_ce_row): no workgroup memory, no barriers.
+@compute @workgroup_size(WG)
+fn softmax_row(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+               @builtin(local_invocation_index) lid: u32) {
+  let row = flat_index(wid, nwg, lid, WG);
+  if (row >= p.N) { return; }
+  let base = row * p.K;
+  var m = LOWEST;
+  for (var k = 0u; k < p.K; k++) { m = max(m, x[base + k]); }
+  var s = 0.0;
+  for (var k = 0u; k < p.K; k++) { s += exp(x[base + k] - m); }
+  for (var k = 0u; k < p.K; k++) { probs[base + k] = exp(x[base + k] - m) / s; }
+}
+
+@compute @workgroup_size(WG)
+fn softmax_backward_row(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                        @builtin(local_invocation_index) lid: u32) {
+  let row = flat_index(wid, nwg, lid, WG);
+  if (row >= p.N) { return; }
+  let base = row * p.K;
+  var d = 0.0;
+  for (var k = 0u; k < p.K; k++) { d += dy[base + k] * y[base + k]; }
+  for (var k = 0u; k < p.K; k++) { dx[base + k] = y[base + k] * (dy[base + k] - d); }
 }
 
 @compute @workgroup_size(WG)

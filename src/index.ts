@@ -32,7 +32,7 @@ export { tuneConv2d, tuneConv2dIn, type TuneConv2dOptions, type TuneConv2dResult
 export { relu, reluBackward, leakyRelu, leakyReluBackward, sigmoid, sigmoidBackward, tanh, tanhBackward } from './ops/activations.js';
 export { sum, mean, biasGrad, sumTo, broadcastTo } from './ops/reduce.js';
 export { reshape, flatten, broadcastShapes } from './ops/shape.js';
-export { softmaxCrossEntropy, softmax, softmaxBackward, argmax, accuracy } from './ops/loss.js';
+export { softmaxCrossEntropy, softmax, softmaxBackward, argmax, accuracy, type SoftmaxCeKernel } from './ops/loss.js';
 
 // --- ops: pooling, optimizer kernels ---
 export {

@@ -1,6 +1,7 @@
 // Classification head ops: softmaxCrossEntropy (mean over the batch; its one forward kernel also
 // writes d loss / d logits for the backward rule), softmax, argmax and accuracy (computed on the
-// GPU). Forward, autograd rules and float64 references side by side.
+// GPU). Forward, autograd rules and float64 references side by side. Row reductions run a
+// thread per row (few classes, or a CPU adapter) or a workgroup per row (see SoftmaxCeKernel).
 // Kernels: shaders/softmax_ce.wgsl; the batch mean is reduce.ts's deterministic sum.
 //
 // Labels are u32 class indices [N]. They cannot be range-checked on the host without a
@@ -14,10 +15,34 @@ import { checkTensor } from './check.js';
 import { grid1d } from './grid.js';
 import { mean } from './reduce.js';
 import { scaleBy } from './elementwise.js';
+import { isCpuAdapter } from '../runtime/autotune.js';
 
 const WG = 64;
-/** Up to this many classes softmaxCrossEntropy walks each row in one thread. */
+/**
+ * Up to this many classes softmaxCrossEntropy walks each row in one thread on a GPU; on a CPU
+ * adapter (SwiftShader, llvmpipe, WARP) it always does, because there a workgroup barrier runs
+ * each 4-lane group as a coroutine: 256 rows x 1000 classes took 22 ms per workgroup and row,
+ * ~2 ms per thread and row (Node, SwiftShader).
+ */
 const ROW_THREAD_MAX_K = 32;
+
+/** One workgroup per row (tree reductions), or one thread per row. */
+function perRowGroup(K: number, kernel: SoftmaxCeKernel = 'auto'): boolean {
+  if (kernel !== 'auto') return kernel === 'block';
+  return K > ROW_THREAD_MAX_K && !isCpuAdapter(engine());
+}
+
+/**
+ * softmaxCrossEntropy's kernel: 'row' (a thread walks each row), 'block' (a workgroup per row,
+ * tree reductions in workgroup memory) or 'auto' (row for K <= 32 or on a CPU adapter, else
+ * block). Both give the same results up to summation order.
+ */
+export type SoftmaxCeKernel = 'auto' | 'row' | 'block';
+
+function checkKernel(op: string, kernel: SoftmaxCeKernel = 'auto'): SoftmaxCeKernel {
+  if (!['auto', 'row', 'block'].includes(kernel)) throw new RangeError(`webgpu-cnn: ${op}: kernel must be 'auto', 'row' or 'block', got '${String(kernel)}'`);
+  return kernel;
+}
 
 function checkLogits(op: string, logits: Tensor, arg = 'logits'): [number, number] {
   checkTensor(op, arg, logits, 'f32', 2);
@@ -45,16 +70,18 @@ function dispatch(entry: string, op: string, N: number, K: number, buffers: Reco
 /**
  * Mean over the batch of -log softmax(logits)[n, labels[n]]: logits [N,K] f32, labels [N] u32
  * -> [1]. The backward rule scales the saved d loss / d logits by the upstream gradient on the GPU.
+ * `opts.kernel` forces a kernel (see SoftmaxCeKernel; for tests and benchmarks).
  */
-export function softmaxCrossEntropy(logits: Tensor, labels: Tensor): Tensor {
+export function softmaxCrossEntropy(logits: Tensor, labels: Tensor, opts: { kernel?: SoftmaxCeKernel } = {}): Tensor {
   const op = 'softmaxCrossEntropy';
   const [N, K] = checkLogits(op, logits);
   checkLabels(op, labels, N);
+  const kernel = checkKernel(op, opts.kernel);
   if (N === 0) throw new RangeError(`webgpu-cnn: ${op}: the batch is empty (logits ${shapeStr(logits.shape)})`);
   const rows = empty([N]);
   const dlogits = empty([N, K]);
-  // few classes: a thread per row (no barriers); else a workgroup per row (tree reductions)
-  const perRow = K > ROW_THREAD_MAX_K;
+  // few classes, or a CPU adapter: a thread per row (no barriers); else a workgroup per row
+  const perRow = perRowGroup(K, kernel);
   dispatch(perRow ? 'softmax_ce' : 'softmax_ce_row', op, N, K, { x: logits.buffer, labels: labels.buffer, loss: rows.buffer, dx: dlogits.buffer }, perRow);
   const loss = mean(rows, [0], true);
   rows.dispose(); // still read by the recorded reduction; reused only after the submit
@@ -63,23 +90,27 @@ export function softmaxCrossEntropy(logits: Tensor, labels: Tensor): Tensor {
   return loss;
 }
 
-/** Row-wise softmax of [N,K] logits. */
-export function softmax(logits: Tensor): Tensor {
+/** Row-wise softmax of [N,K] logits. `opts.kernel` as for softmaxCrossEntropy (also used by the backward). */
+export function softmax(logits: Tensor, opts: { kernel?: SoftmaxCeKernel } = {}): Tensor {
   const [N, K] = checkLogits('softmax', logits);
+  const kernel = checkKernel('softmax', opts.kernel);
   const y = empty([N, K]);
-  if (N > 0) dispatch('softmax', 'softmax', N, K, { x: logits.buffer, probs: y.buffer }, true);
-  if (needsGrad([logits])) record('softmax', [logits], [y], ([gy]) => [gy ? softmaxBackward(gy, y) : null]);
+  const block = perRowGroup(K, kernel);
+  if (N > 0) dispatch(block ? 'softmax' : 'softmax_row', 'softmax', N, K, { x: logits.buffer, probs: y.buffer }, block);
+  if (needsGrad([logits])) record('softmax', [logits], [y], ([gy]) => [gy ? softmaxBackward(gy, y, { kernel }) : null]);
   return y;
 }
 
 /** dx = y * (dy - sum_k dy*y) per row, y = softmax's output. */
-export function softmaxBackward(dy: Tensor, y: Tensor): Tensor {
+export function softmaxBackward(dy: Tensor, y: Tensor, opts: { kernel?: SoftmaxCeKernel } = {}): Tensor {
   const [N, K] = checkLogits('softmaxBackward', y, 'y');
+  const kernel = checkKernel('softmaxBackward', opts.kernel);
   checkTensor('softmaxBackward', 'dy', dy, 'f32', 2);
   if (dy.shape[0] !== N || dy.shape[1] !== K)
     throw new RangeError(`webgpu-cnn: softmaxBackward: 'dy' ${shapeStr(dy.shape)} and 'y' ${shapeStr(y.shape)} must have the same shape`);
   const dx = empty([N, K]);
-  if (N > 0) dispatch('softmax_backward', 'softmaxBackward', N, K, { y: y.buffer, dy: dy.buffer, dx: dx.buffer }, true);
+  const block = perRowGroup(K, kernel);
+  if (N > 0) dispatch(block ? 'softmax_backward' : 'softmax_backward_row', 'softmaxBackward', N, K, { y: y.buffer, dy: dy.buffer, dx: dx.buffer }, block);
   return dx;
 }
 

@@ -25,18 +25,22 @@ suite('loss', (test) => {
     checkFd('softmax', (v) => ref.softmax(v, K), x, (w) => ref.softmaxBackward(w, x, K), N * K);
   });
 
-  test('loss and dlogits = reference (N = 1, 3, 65; K = 1, 10, 33, 100; upstream gradient 2.5)', async () => {
+  test('loss and dlogits = reference, both kernels (N = 1, 3, 65; K = 1, 10, 33, 100, 1000; upstream gradient 2.5)', async () => {
     let seed = 10;
-    for (const [N, K] of [[1, 10], [3, 1], [3, 33], [65, 10], [17, 100]]) {
-      const x = rand([N, K], seed++, -3, 3), lab = labelsFor(N, K, seed++);
-      const labels = tensor(lab, [N], 'u32'), gy = tensor([2.5]);
-      const { y, grads } = viaTape(() => softmaxCrossEntropy(x.t, labels), [x.t], gy);
-      assertEqual(y.shape, [1], 'loss shape');
-      assertClose(`loss N=${N} K=${K}`, await y.read(), [ref.softmaxCrossEntropy(x.d, lab, K)], { atol: 2e-6 + 4 * U32 * 3, rtol: 0 });
-      const want = ref.softmaxCrossEntropyBackward(x.d, lab, K).map((g) => 2.5 * g);
-      assertClose(`dlogits * 2.5 N=${N} K=${K}`, await grads[0]!.read(), want, { atol: 1e-7, rtol: 2e-6 });
-      disposeAll(x.t, labels, gy, y, grads);
-    }
+    for (const kernel of ['auto', 'row', 'block'] as const)
+      for (const [N, K] of [[1, 10], [3, 1], [3, 33], [65, 10], [17, 100], [5, 1000]]) {
+        const x = rand([N, K], seed++, -3, 3), lab = labelsFor(N, K, seed++);
+        const labels = tensor(lab, [N], 'u32'), gy = tensor([2.5]);
+        const { y, grads } = viaTape(() => softmaxCrossEntropy(x.t, labels, { kernel }), [x.t], gy);
+        assertEqual(y.shape, [1], 'loss shape');
+        // the row sums of up to K exps add K roundings to log(s): 4u·log terms, K·u relative
+        assertClose(`loss ${kernel} N=${N} K=${K}`, await y.read(), [ref.softmaxCrossEntropy(x.d, lab, K)], { atol: 2e-6 + 4 * U32 * 3 + K * U32, rtol: 0 });
+        const want = ref.softmaxCrossEntropyBackward(x.d, lab, K).map((g) => 2.5 * g);
+        assertClose(`dlogits * 2.5 ${kernel} N=${N} K=${K}`, await grads[0]!.read(), want, { atol: 1e-7, rtol: 2e-6 + K * U32 });
+        disposeAll(x.t, labels, gy, y, grads);
+      }
+    await assertThrows(() => softmaxCrossEntropy(tensor([1, 2], [1, 2]), tensor(new Uint32Array([0]), [1], 'u32'), { kernel: 'fast' as never }),
+      /softmaxCrossEntropy: kernel must be 'auto', 'row' or 'block', got 'fast'/);
   });
 
   test('numerically stable for huge logits (rows offset by +-1000, spread 80)', async () => {
@@ -54,17 +58,20 @@ suite('loss', (test) => {
     disposeAll(t, labels, loss, p);
   });
 
-  test('softmax forward and backward (tape rule and kernel) = reference', async () => {
-    for (const [N, K] of [[1, 1], [5, 10], [3, 129]]) {
-      const x = rand([N, K], N * K, -3, 3), gy = rand([N, K], N * K + 1);
-      const { y, grads } = viaTape(() => softmax(x.t), [x.t], gy.t);
-      assertClose(`softmax N=${N} K=${K}`, await y.read(), ref.softmax(x.d, K), { atol: 1e-7, rtol: 2e-6 });
-      // y carries ~1e-6 relative error; dx = y (dy - <dy, y>) with |dy| <= 1 sums K terms
-      assertClose(`softmax backward N=${N} K=${K}`, await grads[0]!.read(), ref.softmaxBackward(gy.d, x.d, K), { atol: 4e-6 + K * U32, rtol: 0 });
-      const direct = softmaxBackward(gy.t, y);
-      assertClose(`softmaxBackward kernel N=${N} K=${K}`, await direct.read(), await grads[0]!.read(), { atol: 0, rtol: 0, log: false });
-      disposeAll(x.t, gy.t, y, grads, direct);
-    }
+  test('softmax forward and backward (tape rule and kernel) = reference, both kernels', async () => {
+    for (const kernel of ['auto', 'row', 'block'] as const)
+      for (const [N, K] of [[1, 1], [5, 10], [3, 129]]) {
+        const x = rand([N, K], N * K, -3, 3), gy = rand([N, K], N * K + 1);
+        const { y, grads } = viaTape(() => softmax(x.t, { kernel }), [x.t], gy.t);
+        // the row sum of K exps: K roundings
+        assertClose(`softmax ${kernel} N=${N} K=${K}`, await y.read(), ref.softmax(x.d, K), { atol: 1e-7, rtol: 2e-6 + K * U32 });
+        // y carries ~1e-6 relative error; dx = y (dy - <dy, y>) with |dy| <= 1 sums K terms
+        assertClose(`softmax backward ${kernel} N=${N} K=${K}`, await grads[0]!.read(), ref.softmaxBackward(gy.d, x.d, K), { atol: 4e-6 + K * U32, rtol: 0 });
+        const direct = softmaxBackward(gy.t, y, { kernel });
+        assertClose(`softmaxBackward kernel ${kernel} N=${N} K=${K}`, await direct.read(), await grads[0]!.read(), { atol: 0, rtol: 0, log: false });
+        disposeAll(x.t, gy.t, y, grads, direct);
+      }
+    await assertThrows(() => softmax(tensor([1, 2], [1, 2]), { kernel: 'fast' as never }), /softmax: kernel must be 'auto', 'row' or 'block', got 'fast'/);
   });
 
   test('argmax (first index on ties) and accuracy on the GPU', async () => {
