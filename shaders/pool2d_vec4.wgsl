@@ -1,4 +1,4 @@
-// Max pooling over NHWC tensors, fast path for the common case: non-overlapping windows
+// Max and average pooling over NHWC tensors, fast path for the common case: non-overlapping windows
 // (stride = kernel), no padding, C a multiple of 4. One thread owns 4 neighbouring channels of
 // one OUTPUT pixel and moves them as vec4: on CPU implementations (SwiftShader) a load with a
 // computed index is emulated lane by lane per 32-bit word, so one vec4 load costs about what a
@@ -10,9 +10,10 @@
 // Semantics as in pool2d.wgsl: ties keep the first cell in (kh, kw) scan order (strict >),
 // `argmax` is the winner's flat index into x, ((n·H + h)·W + w)·C + c, so either backward
 // can consume it. The backward SCATTERS: output o's window holds input cells no other window
-// holds, so the thread writes dy to the winning cell and 0 to the others of its window; the
-// host uses it only when the windows tile the input exactly (H = OH·KH, W = OW·KW), so every
-// dx cell is written once.
+// holds, so the thread writes dy to the winning cell and 0 to the others of its window (max),
+// or dy / (KH·KW) to all of them (average: no padding, so every window counts KH·KW cells);
+// the host uses it only when the windows tile the input exactly (H = OH·KH, W = OW·KW), so
+// every dx cell is written once.
 
 //!include "common.wgsl"
 
@@ -112,4 +113,34 @@ fn max_backward4_relu(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgr
   let i = flat_index(wid, nwg, lid, WG);
   if (i >= p.total) { return; }
   scatter(i, select(vec4<f32>(0.0), dy[i], ym[i] > vec4<f32>(0.0)));
+}
+
+// Average pooling: the mean of the window's KH·KW cells (no padding here, so all count).
+@compute @workgroup_size(WG)
+fn avg_forward4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                @builtin(local_invocation_index) lid: u32) {
+  let i = flat_index(wid, nwg, lid, WG);
+  if (i >= p.total) { return; }
+  let b = window_base(i);
+  var s = vec4<f32>(0.0);
+  for (var kh = 0u; kh < KH; kh++) {
+    for (var kw = 0u; kw < KW; kw++) {
+      s += x[b + (kh * p.W + kw) * p.C4];
+    }
+  }
+  y[i] = s / f32(KH * KW);
+}
+
+@compute @workgroup_size(WG)
+fn avg_backward4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                 @builtin(local_invocation_index) lid: u32) {
+  let i = flat_index(wid, nwg, lid, WG);
+  if (i >= p.total) { return; }
+  let b = window_base(i);
+  let g = dy[i] / f32(KH * KW);
+  for (var kh = 0u; kh < KH; kh++) {
+    for (var kw = 0u; kw < KW; kw++) {
+      dx[b + (kh * p.W + kw) * p.C4] = g;
+    }
+  }
 }

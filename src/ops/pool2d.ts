@@ -84,10 +84,14 @@ function dispatch(entry: string, g: PoolGeometry, total: number, buffers: Record
 
 // ---- the vec4 fast path (shaders/pool2d_vec4.wgsl) ----
 // Non-overlapping windows without padding over C % 4 == 0 channels: a thread moves 4 channels
-// as vec4 (about 4x fewer loads on CPU adapters, coalesced on GPUs). The backward also needs
-// the windows to tile the input exactly (it scatters, writing each dx cell once).
+// as vec4 (about 4x fewer loads on CPU adapters, coalesced on GPUs). Every window must lie
+// inside the input: 'same' padding with stride = kernel can have no top/left padding and still
+// hang the last windows over the bottom/right edge (OH·KH > H), which the kernel cannot see.
+// The backward also needs the windows to tile the input exactly (it scatters, writing each dx
+// cell once).
 const WG4 = 128;
-const vec4Forward = (g: PoolGeometry) => g.C % 4 === 0 && g.SH === g.KH && g.SW === g.KW && g.PT === 0 && g.PL === 0 && g.KH * g.KW <= 16;
+const vec4Forward = (g: PoolGeometry) =>
+  g.C % 4 === 0 && g.SH === g.KH && g.SW === g.KW && g.PT === 0 && g.PL === 0 && g.OH * g.KH <= g.H && g.OW * g.KW <= g.W && g.KH * g.KW <= 16;
 const vec4Backward = (g: PoolGeometry) => vec4Forward(g) && g.H === g.OH * g.KH && g.W === g.OW * g.KW;
 
 function dispatch4(entry: string, g: PoolGeometry, buffers: Record<string, PooledBuffer>, op: string): void {
@@ -160,7 +164,8 @@ export function avgPool2d(x: Tensor, opts: Pool2dOptions): Tensor {
   checkTensor('avgPool2d', 'x', x, 'f32', 4);
   const g = poolGeometry('avgPool2d', x.shape, opts);
   const y = empty([g.N, g.OH, g.OW, g.C]);
-  dispatch('avg_forward', g, y.size, { x: x.buffer, y: y.buffer }, 'avgPool2d');
+  if (vec4Forward(g)) dispatch4('avg_forward4', g, { x: x.buffer, y: y.buffer }, 'avgPool2d');
+  else dispatch('avg_forward', g, y.size, { x: x.buffer, y: y.buffer }, 'avgPool2d');
   if (needsGrad([x])) record('avgPool2d', [x], [y], ([gy]) => [gy ? avgPool2dBackward(gy, x.shape, opts) : null]);
   return y;
 }
@@ -169,7 +174,8 @@ export function avgPool2dBackward(dy: Tensor, xShape: Shape, opts: Pool2dOptions
   const g = poolGeometry('avgPool2dBackward', xShape, opts, 'xShape');
   checkDy('avgPool2dBackward', dy, g);
   const dx = empty(xShape);
-  dispatch('avg_backward', g, dx.size, { dy: dy.buffer, dx: dx.buffer }, 'avgPool2dBackward');
+  if (vec4Backward(g)) dispatch4('avg_backward4', g, { dy: dy.buffer, dx: dx.buffer }, 'avgPool2dBackward');
+  else dispatch('avg_backward', g, dx.size, { dy: dy.buffer, dx: dx.buffer }, 'avgPool2dBackward');
   return dx;
 }
 
