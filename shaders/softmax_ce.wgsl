@@ -72,6 +72,15 @@ fn row_stats(base: u32, lid: u32) -> vec2<f32> {
   return vec2<f32>(m, wg_sum(s, lid));
 }
 
+// The same statistics walked by one thread (the thread-per-row kernels).
+fn row_stats_seq(base: u32) -> vec2<f32> {
+  var m = LOWEST;
+  for (var k = 0u; k < p.K; k++) { m = max(m, x[base + k]); }
+  var s = 0.0;
+  for (var k = 0u; k < p.K; k++) { s += exp(x[base + k] - m); }
+  return vec2<f32>(m, s);
+}
+
 @compute @workgroup_size(WG)
 fn softmax_ce(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
               @builtin(local_invocation_index) lid: u32) {
@@ -104,10 +113,9 @@ fn softmax_ce_row(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups
   let row = flat_index(wid, nwg, lid, WG);
   if (row >= p.N) { return; }
   let base = row * p.K;
-  var m = LOWEST;
-  for (var k = 0u; k < p.K; k++) { m = max(m, x[base + k]); }
-  var s = 0.0;
-  for (var k = 0u; k < p.K; k++) { s += exp(x[base + k] - m); }
+  let st = row_stats_seq(base);
+  let m = st.x;
+  let s = st.y;
   let lab = labels[row];
   for (var k = 0u; k < p.K; k++) {
     let q = exp(x[base + k] - m) / s;
@@ -138,11 +146,8 @@ fn softmax_row(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
   let row = flat_index(wid, nwg, lid, WG);
   if (row >= p.N) { return; }
   let base = row * p.K;
-  var m = LOWEST;
-  for (var k = 0u; k < p.K; k++) { m = max(m, x[base + k]); }
-  var s = 0.0;
-  for (var k = 0u; k < p.K; k++) { s += exp(x[base + k] - m); }
-  for (var k = 0u; k < p.K; k++) { probs[base + k] = exp(x[base + k] - m) / s; }
+  let st = row_stats_seq(base);
+  for (var k = 0u; k < p.K; k++) { probs[base + k] = exp(x[base + k] - st.x) / st.y; }
 }
 
 @compute @workgroup_size(WG)
