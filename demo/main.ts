@@ -44,7 +44,6 @@ const state = {
   history: [] as { step: number; loss: number; ips: number }[],
   inspections: 0,
   lastInspect: 0,
-  inspecting: false,
   augSeed: 1,
   bench: null as { backend: BackendName; imagesPerSec: number; steps: number }[] | null,
 };
@@ -170,7 +169,6 @@ $<HTMLInputElement>('show-grads').addEventListener('change', (e) => {
  * is drawn as the view it was asked for.
  */
 const inspector = new Refresh(async () => {
-  state.inspecting = true;
   state.lastInspect = performance.now();
   try {
     const d = state.digit, grads = features.showGrads;
@@ -179,10 +177,11 @@ const inspector = new Refresh(async () => {
     state.inspections++;
   } catch (e) {
     console.warn('inspect failed', e);
-  } finally {
-    state.inspecting = false;
   }
 });
+
+// Whether an inspection is in flight (read by the e2e test): the inspector's own state.
+Object.defineProperty(state, 'inspecting', { get: () => inspector.busy, enumerable: true });
 
 function inspect(force = false): Promise<void> {
   if (!state.ready) return Promise.resolve();

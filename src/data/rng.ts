@@ -55,15 +55,15 @@ export function shuffleInPlace(a: Uint32Array | number[], rng: Rng): void {
   }
 }
 
-/** Uniform number in [lo, hi). */
 /** n values uniform in [lo, hi) from createRng(seed): the seeded data of tests and benchmarks. */
 export function uniformArray(n: number, seed: number, lo = -1, hi = 1): Float32Array {
   const r = createRng(seed);
   const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) out[i] = lo + (hi - lo) * r();
+  for (let i = 0; i < n; i++) out[i] = uniform(r, lo, hi);
   return out;
 }
 
+/** Uniform number in [lo, hi). */
 export function uniform(rng: Rng, lo: number, hi: number): number {
   return lo + (hi - lo) * rng();
 }

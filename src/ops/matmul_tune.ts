@@ -37,7 +37,7 @@ export interface TuneResult {
   /** true when the choice was remembered and nothing was timed */
   cached: boolean;
   /** per variant: median ms, or why it was rejected */
-  timings: { kernel: string; ms?: number; error?: string }[];
+  timings: CandidateTiming[];
 }
 
 /** Pick (and remember) the fastest matmul kernel for op(a) [M,K] . op(b) [K,N] on this device. */
