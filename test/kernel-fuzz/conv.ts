@@ -2,10 +2,11 @@
 // gradient, each through the variant switch ('tiled', 'direct', 'auto'; an explicit 'direct'
 // falls back to tiled where the direct kernels cannot run) or through the tiled kernels with one
 // of the tile shapes the autotuner may remember (conv2d_tune.ts TILE_CANDIDATES and the
-// defaults: the functions the tuner itself times). Geometries: batch 1-3, odd sizes, 1-20
-// input and 1-40 output channels (around the 16-channel blocks and the 16/32/64 column tiles),
-// square and non-square kernels 1-5, strides 1-3, dilation 1-2 (rarely 3: past the direct
-// kernels' strip), 'valid' / 'same' / symmetric or per-axis explicit padding.
+// defaults: the functions the tuner itself times). Geometries: batch 1-3, odd sizes (sometimes
+// one image up to 48x48 with 1-4 channels), 1-20 input and 1-40 output channels (around the
+// 16-channel blocks and the 16/32/64 column tiles), square and non-square kernels 1-5,
+// strides 1-3, dilation 1-2 (rarely 3: past the direct kernels' strip), 'valid' / 'same' /
+// symmetric or per-axis explicit padding.
 // Reference: src/ops/conv2d_ref.ts in float64; the error scale is the same reference run on
 // |x|, |w|, |dy| (the sum of |terms| of every output).
 
@@ -58,8 +59,10 @@ function drawConv(r: Rng): ConvParams {
     const dilation: [number, number] = chance(r, 0.8) ? [d, d] : [d, int(r, 1, 2)];
     const padding: Padding = pick(r, ['valid', 'same', 'same', 'num', 'pair'] as const) === 'valid' ? 'valid'
       : chance(r, 0.5) ? 'same' : chance(r, 0.5) ? int(r, 0, 3) : [int(r, 0, 3), int(r, 0, 3)];
-    const x: S4 = [int(r, 1, 3), int(r, 1, 14), int(r, 1, 14), edgy(r, 1, 20, [1, 2, 3, 4, 5, 8, 15, 16, 17])];
-    const w: S4 = [KH, KW, x[3], edgy(r, 1, 40, [1, 2, 4, 5, 8, 15, 16, 17, 31, 32, 33])];
+    // a fifth of the time a large image with few channels: many strips, row pairs and tiles
+    const large = chance(r, 0.2);
+    const x: S4 = large ? [1, int(r, 12, 48), int(r, 12, 48), int(r, 1, 4)] : [int(r, 1, 3), int(r, 1, 14), int(r, 1, 14), edgy(r, 1, 20, [1, 2, 3, 4, 5, 8, 15, 16, 17])];
+    const w: S4 = [KH, KW, x[3], large ? edgy(r, 1, 17, [1, 4, 5, 16, 17]) : edgy(r, 1, 40, [1, 2, 4, 5, 8, 15, 16, 17, 31, 32, 33])];
     const variant = pick(r, ['tiled', 'direct', 'auto'] as const);
     const p: ConvParams = {
       x, w, stride, dilation, padding, variant, bias: chance(r, 0.5), relu: chance(r, 0.5), seed: int(r, 0, 2 ** 31),
