@@ -87,6 +87,14 @@ export function sumTol(terms: number, scale: number, atol = ATOL): number {
   return atol + U * (8 * Math.sqrt(Math.max(terms, 1)) + 8) * scale;
 }
 
+/** The largest |error| / tolerance of every element compared since the last call (headroom). */
+let worstRatio = 0;
+export function takeWorstRatio(): number {
+  const w = worstRatio;
+  worstRatio = 0;
+  return w;
+}
+
 /** Compare `got` with `want` element by element; `tol(i)` is element i's allowed |error|. */
 export function compare(what: string, got: ArrayLike<number>, want: ArrayLike<number>, tol: (i: number) => number): Mismatch | null {
   if (got.length !== want.length) return { what: `${what} (length)`, firstBadIndex: -1, got: got.length, want: want.length, tol: 0, size: want.length, bad: 1 };
@@ -95,6 +103,7 @@ export function compare(what: string, got: ArrayLike<number>, want: ArrayLike<nu
   for (let i = 0; i < want.length; i++) {
     const t = tol(i);
     const d = Math.abs(got[i] - want[i]);
+    if (t > 0 && d / t > worstRatio) worstRatio = d / t;
     if (d <= t) continue;
     bad++;
     first ??= { what, firstBadIndex: i, got: got[i], want: want[i], tol: t, size: want.length, bad: 0 };

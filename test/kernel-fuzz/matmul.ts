@@ -2,7 +2,7 @@
 // workgroup shape and K step, register, subgroup, subgroup32 with theirs; the naive kernel;
 // and the default pick), transposes, 2-D and batched with either operand's batch broadcast,
 // fused bias and ReLU, M, N, K from 1 to 80 around multiples of 4/8/16/32 (which also switches
-// the vector loads on and off), sometimes M or N up to 700. Workgroup shapes are any that checkKernel accepts under
+// the vector loads on and off), sometimes M, N or K up to 700. Workgroup shapes are any that checkKernel accepts under
 // WebGPU's default limits, odd ones included. A second family differentiates through the
 // autograd rule (backward products with other transposes, batch-broadcast gradients summed).
 // Reference: src/ops/matmul.ts `ref` in float64; the scale is the same product of |a|, |b|.
@@ -50,10 +50,11 @@ function drawMatmul(r: Rng): MatmulParams {
     const bc = pick(r, ['none', 'a', 'b'] as const);
     // a quarter of the time one long side (up to 700): several workgroups along it, also for
     // the kernels with tall workgroups (subgroup32 with wgY 16 covers 512 rows)
-    const long = chance(r, 0.25) ? pick(r, ['M', 'N'] as const) : null;
-    const side = (d: 'M' | 'N') => (long === d ? int(r, 81, 700) : edgy(r, 1, 80));
+    // (or a long K: many K steps and their tail)
+    const long = chance(r, 0.35) ? pick(r, ['M', 'N', 'K'] as const) : null;
+    const side = (d: 'M' | 'N' | 'K') => (long === d ? int(r, 81, 700) : long ? edgy(r, 1, 24) : edgy(r, 1, 80));
     const p: MatmulParams = {
-      M: side('M'), N: side('N'), K: long ? edgy(r, 1, 24) : edgy(r, 1, 80),
+      M: side('M'), N: side('N'), K: side('K'),
       batchA: rank3 ? (bc === 'a' ? 1 : b) : 0, batchB: rank3 ? (bc === 'b' ? 1 : b) : 0,
       transA: chance(r, 0.5), transB: chance(r, 0.5), bias: chance(r, 0.5), relu: chance(r, 0.5),
       kernel: drawKernel(r), seed: int(r, 0, 2 ** 31),

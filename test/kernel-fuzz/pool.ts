@@ -37,7 +37,8 @@ function sizeNear(r: Rng, k: number): number {
 
 function drawPool(r: Rng): PoolParams {
   for (;;) {
-    const kh = int(r, 1, 4), kw = chance(r, 0.6) ? kh : int(r, 1, 4);
+    // kernels up to 5: the vec4 kernels take windows of at most 16 cells (5x3 yes, 5x4 no)
+    const kh = int(r, 1, 5), kw = chance(r, 0.6) ? kh : int(r, 1, 5);
     const stride: [number, number] = chance(r, 0.5) ? [kh, kw] : [int(r, 1, 4), int(r, 1, 4)];
     const mode = pick(r, ['valid', 'valid', 'same', 'same', 'num', 'pair'] as const);
     const padding = mode === 'valid' || mode === 'same' ? mode : mode === 'num' ? int(r, 0, Math.min(kh, kw) - 1) : ([int(r, 0, kh - 1), int(r, 0, kw - 1)] as [number, number]);

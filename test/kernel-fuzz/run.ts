@@ -10,7 +10,7 @@ import { engine } from '../../src/runtime/engine.js';
 import { bucketSize } from '../../src/runtime/pool.js';
 import { tensor, type Tensor } from '../../src/tensor/tensor.js';
 import { runCase } from '../harness/gpu-case.js';
-import { Bag, type Family, type Mismatch } from './core.js';
+import { Bag, takeWorstRatio, type Family, type Mismatch } from './core.js';
 import { convFamilies } from './conv.js';
 import { poolFamilies } from './pool.js';
 import { matmulFamilies } from './matmul.js';
@@ -34,8 +34,12 @@ export interface FuzzSummary {
   seed: number;
   cases: number;
   ms: number;
-  /** per family: the cases, failures, time, and the kernels (shader.entry) it dispatched, with counts */
-  byFamily: Record<string, { cases: number; failed: number; ms: number; kernels: Record<string, number> }>;
+  /**
+   * per family: the cases, failures, time, the largest |error| / tolerance of any passing
+   * element (how much headroom the tolerances leave), and the kernels (shader.entry) it
+   * dispatched, with counts
+   */
+  byFamily: Record<string, { cases: number; failed: number; ms: number; worstErrorToTolerance: number; kernels: Record<string, number> }>;
   failures: Failure[];
 }
 
@@ -125,7 +129,7 @@ export async function runKernelFuzz(o: FuzzOptions): Promise<FuzzSummary> {
   for (const [fi, family] of fams.entries()) {
     const n = split(o.cases, fams.length, fi);
     const t1 = performance.now();
-    let failed = 0;
+    let failed = 0, worst = 0;
     const kernels: Record<string, number> = {};
     const q = engine().queue, prev = q.afterDispatch;
     q.afterDispatch = (cmd) => {
@@ -136,15 +140,17 @@ export async function runKernelFuzz(o: FuzzOptions): Promise<FuzzSummary> {
     try {
       for (let k = 0; k < n; k++) {
         const params = drawCase(family, o.seed, k);
+        takeWorstRatio();
         const f = await runOne(family, params, o.caseTimeoutMs);
         if (f) failures.push({ family: family.name, case: k, params, ...f }), failed++;
+        else worst = Math.max(worst, takeWorstRatio());
       }
     } finally {
       q.afterDispatch = prev;
     }
     const ms = Math.round(performance.now() - t1);
-    byFamily[family.name] = { cases: n, failed, ms, kernels };
-    o.log?.(`${family.name}: ${n} cases, ${failed} failed, ${ms} ms${n ? ` (${Math.round(ms / n)} ms/case)` : ''}`);
+    byFamily[family.name] = { cases: n, failed, ms, worstErrorToTolerance: Number(worst.toPrecision(2)), kernels };
+    o.log?.(`${family.name}: ${n} cases, ${failed} failed, ${ms} ms${n ? ` (${Math.round(ms / n)} ms/case)` : ''}, worst error ${worst.toPrecision(2)} of tolerance`);
   }
   return { seed: o.seed, cases: o.cases, ms: Math.round(performance.now() - t0), byFamily, failures };
 }

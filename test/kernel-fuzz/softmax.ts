@@ -2,7 +2,8 @@
 // forward kernel writes, through the autograd rule), softmax and softmaxBackward, with the
 // kernel forced to 'row' (a thread per row) or 'block' (a workgroup per row, tree reductions)
 // or left to 'auto'; argmax and accuracy. K from 1 to 1100 (around the 64-thread workgroup and
-// the 32-class switch), logits spread over +-1 to +-30 (the max subtraction matters).
+// the 32-class switch), logits spread over +-1 to +-30 (the max subtraction matters); rarely
+// 65,536-66,000 rows.
 // Tolerances follow WGSL's accuracy rules: exp(x) within 3 + 2|x| ULP, log within 2^-21
 // absolute near 1 (3 ULP elsewhere), division 2.5 ULP; sums as in core.ts sumTol.
 // References: src/ops/loss.ts `ref` in float64 (plus the per-row terms, for the tolerances).
@@ -21,6 +22,10 @@ export interface SoftmaxParams {
 }
 
 function drawSoftmax(r: Rng): SoftmaxParams {
+  // rarely more rows than one grid dimension holds (65,535 workgroups): the block kernels'
+  // row index folds over two dimensions (the only draws that take seconds on SwiftShader,
+  // where 65,536 workgroups with barriers cost ~4 s)
+  if (chance(r, 0.01)) return { N: int(r, 65_536, 66_000), K: int(r, 1, 3), kernel: 'block', range: pick(r, [1, 5, 30]), seed: int(r, 0, 2 ** 31) };
   for (;;) {
     const K = chance(r, 0.4) ? pick(r, [1, 2, 31, 32, 33, 63, 64, 65, 127, 128, 129, 1000, 1024, 1025, 1100]) : logInt(r, 1, 1100);
     const N = chance(r, 0.3) ? 1 : logInt(r, 1, 40);
