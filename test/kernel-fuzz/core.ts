@@ -102,15 +102,20 @@ export function compare(what: string, got: ArrayLike<number>, want: ArrayLike<nu
   let bad = 0;
   for (let i = 0; i < want.length; i++) {
     const t = tol(i);
-    const d = Math.abs(got[i] - want[i]);
+    // a non-finite reference (the mean of nothing is NaN) must be matched exactly
+    const d = Number.isFinite(want[i]) ? Math.abs(got[i] - want[i]) : Object.is(got[i], want[i]) ? 0 : Infinity;
     if (t > 0 && d / t > worstRatio) worstRatio = d / t;
-    if (d <= t) continue;
+    if (d === 0 || d <= t) continue; // (an exact match passes even where t is NaN)
     bad++;
     first ??= { what, firstBadIndex: i, got: got[i], want: want[i], tol: t, size: want.length, bad: 0 };
   }
   if (first) first.bad = bad;
   return first;
 }
+
+/** A result's shape against the expected one. */
+export const shapeCheck = (got: readonly unknown[], want: readonly unknown[]): Mismatch | null =>
+  JSON.stringify(got) === JSON.stringify(want) ? null : { what: `shape ${JSON.stringify(got)}, want ${JSON.stringify(want)}`, firstBadIndex: -1, got: got.length, want: want.length, tol: 0, size: 0, bad: 1 };
 
 /** Exact equality (indices, max values). */
 export const compareExact = (what: string, got: ArrayLike<number>, want: ArrayLike<number>) => compare(what, got, want, () => 0);

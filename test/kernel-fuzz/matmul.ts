@@ -14,11 +14,12 @@ import { kernelProblem, type MatmulKernel } from '../../src/ops/matmul_kernels.j
 import { mul } from '../../src/ops/elementwise.js';
 import { sum } from '../../src/ops/reduce.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
-import { abs, chance, compare, edgy, firstOf, int, pick, sumTol, uniformData, gradIn, type Bag, type Family, type Mismatch } from './core.js';
+import { abs, chance, compare, edgy, firstOf, int, pick, shapeCheck, sumTol, uniformData, gradIn, type Bag, type Family, type Mismatch } from './core.js';
 
 export interface MatmulParams {
   M: number; N: number; K: number;
-  /** 0: 2-D matmul; else bmm with these batch sizes (one of them may be 1: broadcast) */
+  /** 2: matmul; 3: bmm with these batch sizes (one of them may be 1: broadcast) */
+  rank: 2 | 3;
   batchA: number; batchB: number;
   transA: boolean; transB: boolean;
   bias: boolean; relu: boolean;
@@ -46,7 +47,8 @@ function drawKernel(r: Rng): MatmulParams['kernel'] {
 function drawMatmul(r: Rng): MatmulParams {
   for (;;) {
     const rank3 = chance(r, 0.5);
-    const b = int(r, 1, 3);
+    // now and then an empty batch (0, or 0 against a broadcast 1: the result has none)
+    const b = chance(r, 0.06) ? 0 : int(r, 1, 3);
     const bc = pick(r, ['none', 'a', 'b'] as const);
     // a quarter of the time one long side (up to 700): several workgroups along it, also for
     // the kernels with tall workgroups (subgroup32 with wgY 16 covers 512 rows)
@@ -54,21 +56,25 @@ function drawMatmul(r: Rng): MatmulParams {
     const long = chance(r, 0.35) ? pick(r, ['M', 'N', 'K'] as const) : null;
     const side = (d: 'M' | 'N' | 'K') => (long === d ? int(r, 81, 700) : long ? edgy(r, 1, 24) : edgy(r, 1, 80));
     const p: MatmulParams = {
-      M: side('M'), N: side('N'), K: side('K'),
-      batchA: rank3 ? (bc === 'a' ? 1 : b) : 0, batchB: rank3 ? (bc === 'b' ? 1 : b) : 0,
+      M: side('M'), N: side('N'), K: side('K'), rank: rank3 ? 3 : 2,
+      batchA: rank3 && bc !== 'a' ? b : 1, batchB: rank3 && bc !== 'b' ? b : 1,
       transA: chance(r, 0.5), transB: chance(r, 0.5), bias: chance(r, 0.5), relu: chance(r, 0.5),
       kernel: drawKernel(r), seed: int(r, 0, 2 ** 31),
     };
-    if (Math.max(p.batchA, p.batchB, 1) * p.M * p.N * p.K <= MAX_MACS) return p;
+    // and now and then an empty side (M, N or K = 0: a K of 0 leaves bias, ReLU and zeros)
+    if (chance(r, 0.06)) p[pick(r, ['M', 'N', 'K'] as const)] = 0;
+    if (Math.max(p.batchA, p.batchB) * p.M * p.N * p.K <= MAX_MACS) return p;
   }
 }
 
-/** Stored shapes [batch, rows, cols] (batch 1 for 2-D) and the tensors' shapes. */
+/** Stored shapes [batch, rows, cols] (batch 1 for 2-D), the tensors' shapes and the result's. */
 function shapes(p: MatmulParams) {
   const ra = p.transA ? p.K : p.M, ca = p.transA ? p.M : p.K, rb = p.transB ? p.N : p.K, cb = p.transB ? p.K : p.N;
-  const as = [Math.max(p.batchA, 1), ra, ca], bs = [Math.max(p.batchB, 1), rb, cb];
-  const rank3 = p.batchA > 0;
-  return { as, bs, aShape: rank3 ? as : as.slice(1), bShape: rank3 ? bs : bs.slice(1), batch: Math.max(p.batchA, p.batchB, 1) };
+  const as = [p.batchA, ra, ca], bs = [p.batchB, rb, cb];
+  const rank3 = p.rank === 3;
+  // numpy broadcasting: a batch of 1 takes the other's size (0 included)
+  const batch = p.batchA === 1 ? p.batchB : p.batchA;
+  return { as, bs, aShape: rank3 ? as : as.slice(1), bShape: rank3 ? bs : bs.slice(1), batch, yShape: rank3 ? [batch, p.M, p.N] : [p.M, p.N] };
 }
 
 function inputs(p: MatmulParams, bag: Bag) {
@@ -86,7 +92,7 @@ function product(p: MatmulParams, a: Tensor, b: Tensor, bias: Tensor | undefined
   const o: MatmulOptions = { transA: p.transA, transB: p.transB, bias, relu: p.relu };
   if (p.kernel === 'naive') return matmulNaive(a, b, o);
   if (p.kernel !== 'auto') o.kernel = p.kernel;
-  return p.batchA > 0 ? bmm(a, b, o) : matmul(a, b, o);
+  return p.rank === 3 ? bmm(a, b, o) : matmul(a, b, o);
 }
 
 async function forward(p: MatmulParams, bag: Bag): Promise<Mismatch | null> {
@@ -96,7 +102,7 @@ async function forward(p: MatmulParams, bag: Bag): Promise<Mismatch | null> {
   const o = { transA: p.transA, transB: p.transB };
   const want = ref.matmul(d.ad, d.as, d.bd, d.bs, { ...o, bias: p.bias ? d.biasd : undefined, relu: p.relu });
   const scale = ref.matmul(abs(d.ad), d.as, abs(d.bd), d.bs, { ...o, bias: p.bias ? abs(d.biasd) : undefined });
-  return compare('y', await y.read(), want, (i) => sumTol(p.K + 1, scale[i]));
+  return firstOf(shapeCheck(y.shape, d.yShape), compare('y', await y.read(), want, (i) => sumTol(p.K + 1, scale[i])));
 }
 
 /**
@@ -120,6 +126,7 @@ async function grad(p: MatmulParams, bag: Bag): Promise<Mismatch | null> {
   // da sums over N (and the batch when a is broadcast), db over M (and the batch), dbias over M and the batch
   const ta = p.N * (d.as[0] === 1 ? d.batch : 1), tb = p.M * (d.bs[0] === 1 ? d.batch : 1);
   return firstOf(
+    shapeCheck(y.shape, d.yShape),
     compare('da', await grads[0].read(), want.da, (i) => sumTol(ta, scale.da[i])),
     compare('db', await grads[1].read(), want.db, (i) => sumTol(tb, scale.db[i])),
     d.bias ? compare('dbias', await grads[2].read(), want.dbias, (i) => sumTol(p.M * d.batch, scale.dbias[i])) : null,

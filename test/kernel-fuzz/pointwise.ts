@@ -2,8 +2,9 @@
 // by shape: same-shape operands take the vec4 kernels (4 elements a thread, sizes not multiples
 // of 4 leave a partial last vec4), others the broadcasting kernel over coalesced dimensions;
 // reductions run one stage or several (chunked partial sums) depending on the reduced size, over
-// at most 4 kept and 4 reduced dimension groups. Shapes: rank 0-5, dimensions 1-9 with size-1
-// (broadcast) axes, and long rows for multi-stage sums. Gradients go through the autograd
+// at most 4 kept and 4 reduced dimension groups. Shapes: rank 0-8, dimensions 1-9 with size-1
+// (broadcast) axes, long rows for multi-stage sums, alternating reduced and kept axes, and now
+// and then an empty (size-0) axis. Gradients go through the autograd
 // rules (broadcast gradients summed back by sumTo).
 // References: `ref` of src/ops/elementwise.ts, activations.ts, reduce.ts in float64.
 
@@ -13,10 +14,8 @@ import { leakyRelu, leakyReluBackward, relu, reluBackward, sigmoid, sigmoidBackw
 import { biasGrad, broadcastTo, mean, ref as red, sum, sumTo } from '../../src/ops/reduce.js';
 import { broadcastShapes, coalesce, stridesOf } from '../../src/ops/shape.js';
 import { sizeOf } from '../../src/tensor/tensor.js';
-import { ATOL, U, abs, chance, compare, compareExact, edgy, firstOf, int, logInt, pick, sumTol, uniformData, gradIn, type Bag, type Family, type Mismatch } from './core.js';
+import { ATOL, U, abs, chance, compare, compareExact, edgy, firstOf, int, logInt, pick, shapeCheck, sumTol, uniformData, gradIn, type Bag, type Family, type Mismatch } from './core.js';
 
-const shapeCheck = (got: readonly unknown[], want: readonly unknown[]): Mismatch | null =>
-  JSON.stringify(got) === JSON.stringify(want) ? null : { what: `shape ${JSON.stringify(got)}, want ${JSON.stringify(want)}`, firstBadIndex: -1, got: got.length, want: want.length, tol: 0, size: 0, bad: 1 };
 
 /** A shape of rank 0-8 (mostly up to 5) with at most `max` elements; a third of the time one long axis. */
 function drawShape(r: Rng, max: number): number[] {
@@ -24,6 +23,7 @@ function drawShape(r: Rng, max: number): number[] {
     const rank = chance(r, 0.15) ? int(r, 6, 8) : int(r, 0, 5);
     const s = Array.from({ length: rank }, () => (chance(r, 0.2) ? 1 : edgy(r, 1, 9, [1, 3, 4, 5, 8])));
     if (rank > 0 && chance(r, 0.33)) s[int(r, 0, rank - 1)] = logInt(r, 10, 3000);
+    if (rank > 0 && chance(r, 0.04)) s[int(r, 0, rank - 1)] = 0; // empty tensors too
     if (sizeOf(s) <= max) return s;
   }
 }

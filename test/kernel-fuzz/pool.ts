@@ -44,6 +44,7 @@ function drawPool(r: Rng): PoolParams {
     const padding = mode === 'valid' || mode === 'same' ? mode : mode === 'num' ? int(r, 0, Math.min(kh, kw) - 1) : ([int(r, 0, kh - 1), int(r, 0, kw - 1)] as [number, number]);
     const C = chance(r, 0.5) ? 4 * int(r, 1, 5) : edgy(r, 1, 9, [1, 3, 5, 7]);
     const p: PoolParams = { x: [int(r, 1, 3), sizeNear(r, kh), sizeNear(r, kw), C], kernel: [kh, kw], stride, padding, seed: int(r, 0, 2 ** 31) };
+    if (chance(r, 0.04)) p.x[pick(r, [0, 3])] = 0; // no images or no channels: empty outputs
     try {
       poolGeometry('fuzz', p.x, opts(p));
       return p;
@@ -139,11 +140,12 @@ async function globalPool(p: GlobalParams, bag: Bag): Promise<Mismatch | null> {
 
 export const poolFamilies: Family<any>[] = [
   { name: 'pool.max', draw: drawPool, run: maxPool } satisfies Family<PoolParams>,
-  { name: 'pool.maxRelu', draw: drawPool, run: maxPoolRelu } satisfies Family<PoolParams>,
+  // conv2d takes no empty tensors: this family draws again until the input has cells
+  { name: 'pool.maxRelu', draw: (r) => { for (;;) { const p = drawPool(r); if (!p.x.includes(0)) return p; } }, run: maxPoolRelu } satisfies Family<PoolParams>,
   { name: 'pool.avg', draw: drawPool, run: avgPool } satisfies Family<PoolParams>,
   {
     name: 'pool.global',
-    draw: (r) => ({ x: [int(r, 1, 4), edgy(r, 1, 20, [1, 2, 7, 16, 17]), edgy(r, 1, 20, [1, 2, 7, 16, 17]), edgy(r, 1, 40, [1, 3, 4, 5, 8, 33])], seed: int(r, 0, 2 ** 31) }),
+    draw: (r) => ({ x: [chance(r, 0.04) ? 0 : int(r, 1, 4), edgy(r, 1, 20, [1, 2, 7, 16, 17]), edgy(r, 1, 20, [1, 2, 7, 16, 17]), chance(r, 0.04) ? 0 : edgy(r, 1, 40, [1, 3, 4, 5, 8, 33])], seed: int(r, 0, 2 ** 31) }),
     run: globalPool,
   } satisfies Family<GlobalParams>,
 ];

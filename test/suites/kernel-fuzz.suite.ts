@@ -21,12 +21,12 @@ const GROUPS: { name: string; families: [string, number][]; reach: (sg: boolean)
   },
   {
     name: 'pooling (max with indices and folded ReLU mask, average, global; vec4 and general kernels)',
-    families: [['pool.max', 10], ['pool.maxRelu', 3], ['pool.avg', 10], ['pool.global', 4]],
+    families: [['pool.max', 20], ['pool.maxRelu', 3], ['pool.avg', 20], ['pool.global', 6]],
     reach: () => ['pool2d.max_forward', 'pool2d_vec4.max_forward4', 'pool2d.max_backward', 'pool2d.avg_forward', 'pool2d_vec4.avg_forward4', 'pool2d.global_avg_forward'],
   },
   {
     name: 'matmul / bmm (kernel kinds, transposes, broadcast batches, bias / ReLU, autograd)',
-    families: [['matmul.forward', 5], ['matmul.grad', 2]],
+    families: [['matmul.forward', 7], ['matmul.grad', 2]],
     reach: (sg) => ['matmul.matmul', 'matmul_register.matmul_register', 'matmul_naive.matmul_naive', ...(sg ? ['matmul_subgroup.matmul_subgroup'] : [])],
   },
   {
