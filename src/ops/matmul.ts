@@ -37,6 +37,13 @@ interface Mat { t: Tensor; batch: number; rows: number; cols: number }
 const mat2 = (t: Tensor): Mat => ({ t, batch: 1, rows: t.shape[0], cols: t.shape[1] });
 const mat3 = (t: Tensor): Mat => ({ t, batch: t.shape[0], rows: t.shape[1], cols: t.shape[2] });
 
+/**
+ * The result's batch: a batch of 1 broadcasts to the other's size, 0 included (numpy). Not
+ * max(a, b): an empty batch against a broadcast one gave a batch of 1, computed from the empty
+ * operand's buffer (stale data), and a gradient of the wrong shape.
+ */
+const batchOf = (a: number, b: number) => (a === 1 ? b : a);
+
 /** The kernel the caller forces, validated; undefined when the choice is left to pickKernel. */
 function forcedKernel(opts: MatmulOptions, op: string): MatmulKernel | undefined {
   const k = opts.kernel ?? (opts.tiles && { kind: 'shared' as const, ...opts.tiles });
@@ -44,10 +51,10 @@ function forcedKernel(opts: MatmulOptions, op: string): MatmulKernel | undefined
   return k;
 }
 
-/** c = relu?(op(a) . op(b) + bias?) over max(a.batch, b.batch) batches, written as `outShape`. */
+/** c = relu?(op(a) . op(b) + bias?) over batchOf(a.batch, b.batch) batches, written as `outShape`. */
 function gemm(a: Mat, b: Mat, ta: boolean, tb: boolean, outShape: Shape, opts: MatmulOptions, op: string, naive = false): Tensor {
   const M = ta ? a.cols : a.rows, K = ta ? a.rows : a.cols, N = tb ? b.rows : b.cols;
-  const batch = Math.max(a.batch, b.batch);
+  const batch = batchOf(a.batch, b.batch);
   const c = empty(outShape);
   if (c.size === 0) return c;
   const common = {
@@ -84,7 +91,7 @@ function check(op: string, a: Tensor, b: Tensor, opts: MatmulOptions, rank: numb
     if (opts.bias.shape[0] !== N) throw new RangeError(`webgpu-cnn: ${op}: 'bias' must have shape [${N}], got ${shapeStr(opts.bias.shape)}`);
   }
   forcedKernel(opts, op);
-  const batch = Math.max(A.batch, B.batch);
+  const batch = batchOf(A.batch, B.batch);
   return { A, B, outShape: rank === 2 ? [M, N] : [batch, M, N] };
 }
 
@@ -97,7 +104,8 @@ function reduceBatch(r: Tensor, x: Mat, batch: number): Tensor {
 }
 
 function gradA(g: Mat, A: Mat, B: Mat, ta: boolean, tb: boolean): Tensor {
-  const shape = g.batch > A.batch ? [g.batch, A.rows, A.cols] : A.t.shape;
+  // a broadcast a (batch 1 against g's batch, 0 included) gets the per-batch products summed
+  const shape = g.batch !== A.batch ? [g.batch, A.rows, A.cols] : A.t.shape;
   const r = !ta
     ? gemm(g, B, false, !tb, shape, {}, 'matmul backward (a)')   // g.B^T  or  g.B
     : gemm(B, g, tb, true, shape, {}, 'matmul backward (a)');    // B.g^T  or  B^T.g^T
@@ -105,7 +113,7 @@ function gradA(g: Mat, A: Mat, B: Mat, ta: boolean, tb: boolean): Tensor {
 }
 
 function gradB(g: Mat, A: Mat, B: Mat, ta: boolean, tb: boolean): Tensor {
-  const shape = g.batch > B.batch ? [g.batch, B.rows, B.cols] : B.t.shape;
+  const shape = g.batch !== B.batch ? [g.batch, B.rows, B.cols] : B.t.shape;
   const r = !tb
     ? gemm(A, g, !ta, false, shape, {}, 'matmul backward (b)')   // A^T.g  or  A.g
     : gemm(g, A, true, ta, shape, {}, 'matmul backward (b)');    // g^T.A  or  g^T.A^T
@@ -152,7 +160,7 @@ export interface RefMatmulOptions { transA?: boolean; transB?: boolean; bias?: A
 export const ref = {
   matmul(a: ArrayLike<number>, as: number[], b: ArrayLike<number>, bs: number[], o: RefMatmulOptions = {}): Float64Array {
     const [ba, ra, ca] = as, [bb, rb, cb] = bs;
-    const M = o.transA ? ca : ra, K = o.transA ? ra : ca, N = o.transB ? rb : cb, batch = Math.max(ba, bb);
+    const M = o.transA ? ca : ra, K = o.transA ? ra : ca, N = o.transB ? rb : cb, batch = batchOf(ba, bb);
     const y = new Float64Array(batch * M * N);
     for (let z = 0; z < batch; z++)
       for (let m = 0; m < M; m++)
@@ -170,7 +178,7 @@ export const ref = {
   /** Gradients of sum(gy * matmul(a, b, o)) for a, b and bias (straight from the definition). */
   matmulBackward(gy: ArrayLike<number>, a: ArrayLike<number>, as: number[], b: ArrayLike<number>, bs: number[], o: RefMatmulOptions = {}) {
     const [ba, ra, ca] = as, [bb, rb, cb] = bs;
-    const M = o.transA ? ca : ra, K = o.transA ? ra : ca, N = o.transB ? rb : cb, batch = Math.max(ba, bb);
+    const M = o.transA ? ca : ra, K = o.transA ? ra : ca, N = o.transB ? rb : cb, batch = batchOf(ba, bb);
     const y = o.relu ? ref.matmul(a, as, b, bs, o) : null;
     const da = new Float64Array(a.length), db = new Float64Array(b.length), dbias = new Float64Array(N);
     for (let z = 0; z < batch; z++)

@@ -8,7 +8,8 @@
 // of the exact value (u = 2^-24), so each comparison uses atol = K * u * max_ij (|A| |B|)_ij,
 // computed from the same reference on absolute values; rtol 0.
 import { suite } from '../harness/define.js';
-import { assertClose, assertThrows, randomArray } from '../harness/assert.js';
+import { assertClose, assertEqual, assertThrows, randomArray } from '../harness/assert.js';
+import { valueAndGrad } from '../../src/autograd/grad.js';
 import { tensor } from '../../src/tensor/tensor.js';
 import { bmm, matmul, matmulNaive, ref, type RefMatmulOptions } from '../../src/ops/matmul.js';
 import { U32, checkFd, disposeAll, rand, viaTape, absOf, maxAbs } from './dense.helpers.js';
@@ -139,6 +140,23 @@ suite('matmul', (test) => {
           assertClose(`dbias ${tag}`, await grads[2]!.read(), r.dbias, { ...tol(M * batch, ra.dbias), log });
           disposeAll(A.t, B.t, bias.t, gy.t, y, grads);
         }
+  });
+
+  test('bmm: an empty batch against a broadcast batch of 1 is empty (numpy), and the broadcast operand gets a zero gradient', async () => {
+    // Found by the kernel fuzzer (test/kernel-fuzz/matmul.ts): the batch was max(0, 1) = 1, so
+    // bmm([0,2,3], [1,3,4]) returned a [1,2,4] tensor computed from the empty operand's buffer
+    // (stale data) and the backward rule returned gradients of the wrong shape.
+    for (const [ba, bb] of [[0, 1], [1, 0], [0, 0]]) {
+      const A = rand([ba, 2, 3], 90), B = rand([bb, 3, 4], 91), bias = rand([4], 92);
+      const y = bmm(A.t, B.t, { bias: bias.t, relu: true });
+      assertEqual(y.shape, [0, 2, 4], `bmm [${ba},2,3] x [${bb},3,4]: result shape`);
+      const { value, grads } = valueAndGrad(() => bmm(A.t, B.t, { bias: bias.t, relu: true }), [A.t, B.t, bias.t]);
+      assertEqual(grads.map((g) => g.shape), [[ba, 2, 3], [bb, 3, 4], [4]], `[${ba},2,3] x [${bb},3,4]: gradient shapes`);
+      // a sum over no batch: the broadcast operand's and the bias's gradients are exactly 0
+      for (const [i, g] of grads.entries()) assertEqual(Array.from(await g.read()).filter((v) => v !== 0), [], `[${ba},2,3] x [${bb},3,4]: gradient ${i} is 0`);
+      assertEqual(value.shape, [0, 2, 4], 'valueAndGrad value (the empty result)');
+      disposeAll(A.t, B.t, bias.t, y, value, grads);
+    }
   });
 
   test('bad arguments name the op, the argument and the shapes', async () => {
