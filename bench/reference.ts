@@ -35,6 +35,9 @@ export function sampleIndices(size: number, costPerElement: number, budget = CHE
   return idx;
 }
 
+/** The relative part of the tolerance for `terms` f32 roundings: 2^-24 (8 sqrt(terms) + 8) (above). */
+export const relTolerance = (terms: number): number => 2 ** -24 * (8 * Math.sqrt(terms) + 8);
+
 /**
  * Compare `out` with `ref` on every element (or a sample, see sampleIndices).
  * `terms` is K in the tolerance above (use 1 for exact elementwise results).
@@ -46,7 +49,7 @@ export function checkOutput(out: Float32Array, size: number, ref: ElementRef, te
     check.worst = { index: -1, got: out.length, want: size, tol: 0 };
     return check;
   }
-  const rel = 2 ** -24 * (8 * Math.sqrt(terms) + 8);
+  const rel = relTolerance(terms);
   const idx = sampleIndices(size, terms);
   const n = idx ? idx.length : size;
   let worstExcess = -Infinity;

@@ -9,6 +9,7 @@
 
 import { engine } from '../runtime/engine.js';
 import { empty, shapeStr, type Shape, type Tensor } from '../tensor/tensor.js';
+import { broadcastDim } from './shape.js';
 import { needsGrad, record } from '../autograd/tape.js';
 import { checkTensor } from './check.js';
 import { reluBackward } from './activations.js';
@@ -37,13 +38,6 @@ interface Mat { t: Tensor; batch: number; rows: number; cols: number }
 const mat2 = (t: Tensor): Mat => ({ t, batch: 1, rows: t.shape[0], cols: t.shape[1] });
 const mat3 = (t: Tensor): Mat => ({ t, batch: t.shape[0], rows: t.shape[1], cols: t.shape[2] });
 
-/**
- * The result's batch: a batch of 1 broadcasts to the other's size, 0 included (numpy). Not
- * max(a, b): an empty batch against a broadcast one gave a batch of 1, computed from the empty
- * operand's buffer (stale data), and a gradient of the wrong shape.
- */
-const batchOf = (a: number, b: number) => (a === 1 ? b : a);
-
 /** The kernel the caller forces, validated; undefined when the choice is left to pickKernel. */
 function forcedKernel(opts: MatmulOptions, op: string): MatmulKernel | undefined {
   const k = opts.kernel ?? (opts.tiles && { kind: 'shared' as const, ...opts.tiles });
@@ -51,10 +45,12 @@ function forcedKernel(opts: MatmulOptions, op: string): MatmulKernel | undefined
   return k;
 }
 
-/** c = relu?(op(a) . op(b) + bias?) over batchOf(a.batch, b.batch) batches, written as `outShape`. */
+/** c = relu?(op(a) . op(b) + bias?) over broadcastDim(a.batch, b.batch) batches, written as `outShape`. */
 function gemm(a: Mat, b: Mat, ta: boolean, tb: boolean, outShape: Shape, opts: MatmulOptions, op: string, naive = false): Tensor {
   const M = ta ? a.cols : a.rows, K = ta ? a.rows : a.cols, N = tb ? b.rows : b.cols;
-  const batch = batchOf(a.batch, b.batch);
+  // numpy's rule, not max(a, b): an empty batch against a broadcast one is empty (max gave a
+  // batch of 1, computed from the empty operand's buffer: stale data)
+  const batch = broadcastDim(a.batch, b.batch);
   const c = empty(outShape);
   if (c.size === 0) return c;
   const common = {
@@ -91,7 +87,7 @@ function check(op: string, a: Tensor, b: Tensor, opts: MatmulOptions, rank: numb
     if (opts.bias.shape[0] !== N) throw new RangeError(`webgpu-cnn: ${op}: 'bias' must have shape [${N}], got ${shapeStr(opts.bias.shape)}`);
   }
   forcedKernel(opts, op);
-  const batch = batchOf(A.batch, B.batch);
+  const batch = broadcastDim(A.batch, B.batch);
   return { A, B, outShape: rank === 2 ? [M, N] : [batch, M, N] };
 }
 
@@ -160,7 +156,7 @@ export interface RefMatmulOptions { transA?: boolean; transB?: boolean; bias?: A
 export const ref = {
   matmul(a: ArrayLike<number>, as: number[], b: ArrayLike<number>, bs: number[], o: RefMatmulOptions = {}): Float64Array {
     const [ba, ra, ca] = as, [bb, rb, cb] = bs;
-    const M = o.transA ? ca : ra, K = o.transA ? ra : ca, N = o.transB ? rb : cb, batch = batchOf(ba, bb);
+    const M = o.transA ? ca : ra, K = o.transA ? ra : ca, N = o.transB ? rb : cb, batch = broadcastDim(ba, bb);
     const y = new Float64Array(batch * M * N);
     for (let z = 0; z < batch; z++)
       for (let m = 0; m < M; m++)
@@ -178,7 +174,7 @@ export const ref = {
   /** Gradients of sum(gy * matmul(a, b, o)) for a, b and bias (straight from the definition). */
   matmulBackward(gy: ArrayLike<number>, a: ArrayLike<number>, as: number[], b: ArrayLike<number>, bs: number[], o: RefMatmulOptions = {}) {
     const [ba, ra, ca] = as, [bb, rb, cb] = bs;
-    const M = o.transA ? ca : ra, K = o.transA ? ra : ca, N = o.transB ? rb : cb, batch = batchOf(ba, bb);
+    const M = o.transA ? ca : ra, K = o.transA ? ra : ca, N = o.transB ? rb : cb, batch = broadcastDim(ba, bb);
     const y = o.relu ? ref.matmul(a, as, b, bs, o) : null;
     const da = new Float64Array(a.length), db = new Float64Array(b.length), dbias = new Float64Array(N);
     for (let z = 0; z < batch; z++)

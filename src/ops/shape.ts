@@ -24,6 +24,9 @@ export function stridesOf(shape: Shape): number[] {
   return s;
 }
 
+/** One dimension of a numpy broadcast (sizes equal, or one of them 1): a 1 takes the other's size, 0 included. */
+export const broadcastDim = (a: number, b: number): number => (a === 1 ? b : a);
+
 /** numpy broadcasting: align right, each pair of dimensions equal or one of them 1. */
 export function broadcastShapes(op: string, a: Shape, b: Shape, an = 'a', bn = 'b'): number[] {
   const r = Math.max(a.length, b.length);
@@ -32,7 +35,7 @@ export function broadcastShapes(op: string, a: Shape, b: Shape, an = 'a', bn = '
     const da = a[a.length - r + i] ?? 1, db = b[b.length - r + i] ?? 1;
     if (da !== db && da !== 1 && db !== 1)
       throw new RangeError(`webgpu-cnn: ${op}: '${an}' ${shapeStr(a)} and '${bn}' ${shapeStr(b)} must have the same shape or be broadcastable (numpy rules; dimension ${i} of the result: ${da} vs ${db})`);
-    out[i] = da === 1 ? db : da;
+    out[i] = broadcastDim(da, db);
   }
   return out;
 }

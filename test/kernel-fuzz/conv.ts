@@ -11,15 +11,15 @@
 // Reference: src/ops/conv2d_ref.ts in float64; the error scale is the same reference run on
 // |x|, |w|, |dy| (the sum of |terms| of every output).
 
-import type { Rng } from '../../src/data/rng.js';
+import { uniformArray, type Rng } from '../../src/data/rng.js';
 import { conv2d, conv2dBackwardInput, conv2dBackwardWeight, conv2dBackwardWeightBias, conv2dForwardGeom, convGeometry, pickConv2dVariant, ref, type Conv2dGeomOptions, type ConvGeometry } from '../../src/ops/conv2d.js';
 import { backwardInputGeom, backwardWeightGeom } from '../../src/ops/conv2d_backward.js';
 import type { Conv2dPass } from '../../src/ops/conv2d_variants.js';
 import { checkTiles, type ConvTiles } from '../../src/ops/conv2d_tiles.js';
-import type { Tensor } from '../../src/tensor/tensor.js';
+import { sizeOf, type Tensor } from '../../src/tensor/tensor.js';
 import { mul } from '../../src/ops/elementwise.js';
 import { sum } from '../../src/ops/reduce.js';
-import { abs, chance, compare, edgy, firstOf, gradIn, int, pick, sumTol, uniformData, type Bag, type Family, type Mismatch } from './core.js';
+import { abs, chance, compare, edgy, firstOf, gradIn, int, pick, sumTol, type Bag, type Family, type Mismatch } from './core.js';
 
 type S4 = [number, number, number, number];
 type Padding = 'valid' | 'same' | number | [number, number];
@@ -113,10 +113,10 @@ function tilesRun(p: ConvParams): boolean {
 /** Data of one case: x, w, bias, dy, and reluY with ~10% exact zeros (the mask is y > 0). */
 function data(p: ConvParams, g: ConvGeometry) {
   const ny = g.N * g.OH * g.OW * g.O;
-  const reluY = uniformData(ny, p.seed + 4).map((v) => (Math.abs(v) < 0.1 ? 0 : v));
+  const reluY = uniformArray(ny, p.seed + 4).map((v) => (Math.abs(v) < 0.1 ? 0 : v));
   return {
-    x: uniformData(p.x.reduce((a, b) => a * b), p.seed), w: uniformData(p.w.reduce((a, b) => a * b), p.seed + 1),
-    b: uniformData(g.O, p.seed + 2), dy: uniformData(ny, p.seed + 3), reluY,
+    x: uniformArray(sizeOf(p.x), p.seed), w: uniformArray(sizeOf(p.w), p.seed + 1),
+    b: uniformArray(g.O, p.seed + 2), dy: uniformArray(ny, p.seed + 3), reluY,
   };
 }
 

@@ -3,7 +3,8 @@
 // Families live beside this file (conv.ts, pool.ts, matmul.ts, softmax.ts, pointwise.ts);
 // run.ts drives them. Not part of the library: nothing in src/ imports this.
 
-import { createRng, type Rng } from '../../src/data/rng.js';
+import { createRng, permutation, type Rng } from '../../src/data/rng.js';
+import { ATOL, relTolerance } from '../../bench/reference.js';
 import { tensor, type Shape, type Tensor } from '../../src/tensor/tensor.js';
 import { valueAndGrad } from '../../src/autograd/grad.js';
 
@@ -42,28 +43,14 @@ export function edgy(r: Rng, lo: number, hi: number, edges: readonly number[] = 
   return e.length && chance(r, 0.5) ? pick(r, e) : int(r, lo, hi);
 }
 
-// ---- test data ----
-
-/** n values uniform in [lo, hi), from a seed stored in the case parameters. */
-export function uniformData(n: number, seed: number, lo = -1, hi = 1): Float32Array {
-  const r = createRng(seed);
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) out[i] = lo + (hi - lo) * r();
-  return out;
-}
+// ---- test data (uniform data: uniformArray of src/data/rng.ts) ----
 
 /**
  * n distinct values (a shuffled ramp with spacing 2^-10 around 0, exact in f32): a max has one
  * winner, so argmax and max pooling are unambiguous.
  */
 export function distinctData(n: number, seed: number): Float32Array {
-  const r = createRng(seed);
-  const a = Float32Array.from({ length: n }, (_, i) => (i - Math.floor(n / 2)) / 1024);
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(r() * (i + 1));
-    [a[i], a[j]] = [a[j], a[i]];
-  }
-  return a;
+  return Float32Array.from(permutation(n, createRng(seed)), (i) => (i - Math.floor(n / 2)) / 1024);
 }
 
 export const abs = (a: ArrayLike<number>): Float64Array => Float64Array.from(a, Math.abs);
@@ -71,20 +58,16 @@ export const abs = (a: ArrayLike<number>): Float64Array => Float64Array.from(a, 
 // ---- tolerance ----
 
 export const U = 2 ** -24;
-/** Absolute floor for results that cancel to ~0 (as bench/reference.ts ATOL). */
-export const ATOL = 1e-6;
+export { ATOL };
 
 /**
- * Tolerance of a sum of `terms` f32 roundings whose magnitudes add up to `scale`
- * (sum |term|): the rule of bench/reference.ts checkOutput, 2^-24 (8 sqrt(terms) + 8) scale.
- * Worst-case recursive summation errs by (terms - 1) 2^-24 scale; in any order the errors
- * behave like a random walk, and 8 sqrt(terms) + 8 covers that with a wide margin (and the
- * worst case itself up to ~80 terms). Relative to sum |term| rather than |result|, so
- * cancellation does not make the check flaky, while a dropped, doubled or misplaced term
- * (typically ~0.1-1 of a term of data in [-1, 1]) stands far out.
+ * Tolerance of a sum of `terms` f32 roundings whose magnitudes add up to `scale` (sum |term|):
+ * the benchmark's rule (bench/reference.ts, which says why it holds). Relative to sum |term|
+ * rather than |result|, so cancellation does not make the check flaky, while a dropped, doubled
+ * or misplaced term stands far out.
  */
 export function sumTol(terms: number, scale: number, atol = ATOL): number {
-  return atol + U * (8 * Math.sqrt(Math.max(terms, 1)) + 8) * scale;
+  return atol + relTolerance(Math.max(terms, 1)) * scale;
 }
 
 /** The largest |error| / tolerance of every element compared since the last call (headroom). */

@@ -7,14 +7,14 @@
 // autograd rule (backward products with other transposes, batch-broadcast gradients summed).
 // Reference: src/ops/matmul.ts `ref` in float64; the scale is the same product of |a|, |b|.
 
-import type { Rng } from '../../src/data/rng.js';
+import { uniformArray, type Rng } from '../../src/data/rng.js';
 import { engine } from '../../src/runtime/engine.js';
 import { bmm, matmul, matmulNaive, ref, type MatmulOptions } from '../../src/ops/matmul.js';
 import { kernelProblem, type MatmulKernel } from '../../src/ops/matmul_kernels.js';
 import { mul } from '../../src/ops/elementwise.js';
 import { sum } from '../../src/ops/reduce.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
-import { abs, chance, compare, edgy, firstOf, int, pick, shapeCheck, sumTol, uniformData, gradIn, type Bag, type Family, type Mismatch } from './core.js';
+import { abs, chance, compare, edgy, firstOf, int, pick, shapeCheck, sumTol, gradIn, type Bag, type Family, type Mismatch } from './core.js';
 
 export interface MatmulParams {
   M: number; N: number; K: number;
@@ -79,7 +79,7 @@ function shapes(p: MatmulParams) {
 
 function inputs(p: MatmulParams, bag: Bag) {
   const s = shapes(p);
-  const ad = uniformData(s.as[0] * s.as[1] * s.as[2], p.seed), bd = uniformData(s.bs[0] * s.bs[1] * s.bs[2], p.seed + 1), biasd = uniformData(p.N, p.seed + 2);
+  const ad = uniformArray(s.as[0] * s.as[1] * s.as[2], p.seed), bd = uniformArray(s.bs[0] * s.bs[1] * s.bs[2], p.seed + 1), biasd = uniformArray(p.N, p.seed + 2);
   return { ...s, ad, bd, biasd, a: bag.f32(ad, s.aShape), b: bag.f32(bd, s.bShape), bias: p.bias ? bag.f32(biasd, [p.N]) : undefined };
 }
 
@@ -115,7 +115,7 @@ async function grad(p: MatmulParams, bag: Bag): Promise<Mismatch | null> {
   if (refused(p)) return expectRefusal(() => product(p, d.a, d.b, d.bias));
   const y = bag.add(product(p, d.a, d.b, d.bias));
   const yd = await y.read();
-  const gyd = uniformData(yd.length, p.seed + 3);
+  const gyd = uniformArray(yd.length, p.seed + 3);
   const gy = bag.f32(gyd, y.shape);
   const params = d.bias ? [d.a, d.b, d.bias] : [d.a, d.b];
   const { value, grads } = gradIn(bag, () => sum(mul(product(p, d.a, d.b, d.bias), gy)), params);

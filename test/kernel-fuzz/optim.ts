@@ -5,9 +5,9 @@
 // 256 workgroups of 256, i.e. 65,536 elements). References: `ref` of src/ops/optim.ts in
 // float64 with the f32 hyper-parameters the kernels read; tolerances from each update's terms.
 
-import type { Rng } from '../../src/data/rng.js';
+import { uniformArray, type Rng } from '../../src/data/rng.js';
 import { adamStep, adamStepFlat, clipByGlobalNorm, hyperArray, ref, sgdStep, sgdStepFlat, type HyperParams } from '../../src/ops/optim.js';
-import { ATOL, U, chance, compare, firstOf, int, logInt, pick, sumTol, uniformData, type Bag, type Family, type Mismatch } from './core.js';
+import { ATOL, U, chance, compare, firstOf, int, logInt, pick, sumTol, type Bag, type Family, type Mismatch } from './core.js';
 
 export interface OptimParams {
   op: 'sgd' | 'adam' | 'clip';
@@ -39,8 +39,8 @@ function drawOptim(r: Rng, ops: readonly OptimParams['op'][]): OptimParams {
 
 async function steps(p: OptimParams, bag: Bag): Promise<Mismatch | null> {
   const n = p.sizes[0], s = p.seed;
-  const pd = uniformData(n, s), gd = uniformData(n, s + 1), md = uniformData(n, s + 2), vd = uniformData(n, s + 3, 0, 1);
-  const wsd = Float32Array.from(uniformData(n, s + 4), (x) => (x < -0.3 ? 0 : x < 0.3 ? 0.5 : 1));
+  const pd = uniformArray(n, s), gd = uniformArray(n, s + 1), md = uniformArray(n, s + 2), vd = uniformArray(n, s + 3, 0, 1);
+  const wsd = Float32Array.from(uniformArray(n, s + 4), (x) => (x < -0.3 ? 0 : x < 0.3 ? 0.5 : 1));
   const h: HyperParams = p.op === 'sgd'
     ? { kind: 'sgd', lr: p.lr, momentum: p.momentum, weightDecay: p.weightDecay, decoupled: p.decoupled }
     : { kind: p.decoupled ? 'adamw' : 'adam', lr: p.lr, step: p.step, weightDecay: p.weightDecay };
@@ -86,7 +86,7 @@ async function steps(p: OptimParams, bag: Bag): Promise<Mismatch | null> {
 }
 
 async function clip(p: OptimParams, bag: Bag): Promise<Mismatch | null> {
-  const gs = p.sizes.map((n, k) => uniformData(n, p.seed + k));
+  const gs = p.sizes.map((n, k) => uniformArray(n, p.seed + k));
   const normSq = ref.globalNormSq(gs);
   const maxNorm = Math.fround(Math.sqrt(normSq) * p.clipAt);
   const ts = gs.map((g) => bag.f32(g, [g.length]));

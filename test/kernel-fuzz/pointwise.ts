@@ -8,13 +8,13 @@
 // rules (broadcast gradients summed back by sumTo).
 // References: `ref` of src/ops/elementwise.ts, activations.ts, reduce.ts in float64.
 
-import type { Rng } from '../../src/data/rng.js';
+import { uniformArray, type Rng } from '../../src/data/rng.js';
 import { add, full, mul, ref as ew, scale, addScalar, scaleBy, sub } from '../../src/ops/elementwise.js';
 import { leakyRelu, leakyReluBackward, relu, reluBackward, sigmoid, sigmoidBackward, tanh, tanhBackward, ref as act } from '../../src/ops/activations.js';
 import { biasGrad, broadcastTo, mean, ref as red, sum, sumTo } from '../../src/ops/reduce.js';
 import { broadcastShapes, coalesce, stridesOf } from '../../src/ops/shape.js';
 import { sizeOf } from '../../src/tensor/tensor.js';
-import { ATOL, U, abs, chance, compare, compareExact, edgy, firstOf, int, logInt, pick, shapeCheck, sumTol, uniformData, gradIn, type Bag, type Family, type Mismatch } from './core.js';
+import { ATOL, U, abs, chance, compare, compareExact, edgy, firstOf, int, logInt, pick, shapeCheck, sumTol, gradIn, type Bag, type Family, type Mismatch } from './core.js';
 
 
 /** A shape of rank 0-8 (mostly up to 5) with at most `max` elements; a third of the time one long axis. */
@@ -53,7 +53,7 @@ function drawElementwise(r: Rng): ElementwiseParams {
 }
 
 async function elementwise(p: ElementwiseParams, bag: Bag): Promise<Mismatch | null> {
-  const ad = uniformData(sizeOf(p.a), p.seed), bd = uniformData(sizeOf(p.b), p.seed + 1);
+  const ad = uniformArray(sizeOf(p.a), p.seed), bd = uniformArray(sizeOf(p.b), p.seed + 1);
   const a = bag.f32(ad, p.a);
   if (p.op === 'full') {
     const y = bag.add(full(p.a, p.alpha));
@@ -69,7 +69,7 @@ async function elementwise(p: ElementwiseParams, bag: Bag): Promise<Mismatch | n
   const b = bag.f32(bd, p.b);
   const f = op === 'add' ? add : op === 'sub' ? sub : mul;
   const { y: want, shape } = ew.binary(op, ad, p.a, bd, p.b);
-  const gyd = uniformData(want.length, p.seed + 2);
+  const gyd = uniformArray(want.length, p.seed + 2);
   const gy = bag.f32(gyd, shape);
   const y = bag.add(f(a, b));
   const { grads } = gradIn(bag, () => sum(mul(f(a, b), gy)), [a, b]);
@@ -90,8 +90,8 @@ async function elementwise(p: ElementwiseParams, bag: Bag): Promise<Mismatch | n
 export interface ActivationParams { fn: 'relu' | 'leakyRelu' | 'sigmoid' | 'tanh'; shape: number[]; range: number; slope: number; seed: number }
 
 async function activation(p: ActivationParams, bag: Bag): Promise<Mismatch | null> {
-  const xd = uniformData(sizeOf(p.shape), p.seed, -p.range, p.range).map((v, i) => (i % 7 === 3 ? 0 : v)); // exact zeros: the ReLU edge
-  const dyd = uniformData(xd.length, p.seed + 1);
+  const xd = uniformArray(sizeOf(p.shape), p.seed, -p.range, p.range).map((v, i) => (i % 7 === 3 ? 0 : v)); // exact zeros: the ReLU edge
+  const dyd = uniformArray(xd.length, p.seed + 1);
   const x = bag.f32(xd, p.shape), dy = bag.f32(dyd, p.shape);
   const n = xd.length;
   if (p.fn === 'relu' || p.fn === 'leakyRelu') {
@@ -155,7 +155,7 @@ function groups(shape: number[], pick: (d: number) => boolean): number {
 }
 
 async function reduce(p: ReduceParams, bag: Bag): Promise<Mismatch | null> {
-  const xd = uniformData(sizeOf(p.op === 'broadcastTo' ? p.other : p.shape), p.seed);
+  const xd = uniformArray(sizeOf(p.op === 'broadcastTo' ? p.other : p.shape), p.seed);
   if (p.op === 'broadcastTo') {
     const y = bag.add(broadcastTo(bag.f32(xd, p.other), p.shape));
     return firstOf(shapeCheck(y.shape, p.shape), compareExact('y', await y.read(), red.broadcast(xd, p.other, p.shape)));
@@ -187,7 +187,7 @@ async function reduce(p: ReduceParams, bag: Bag): Promise<Mismatch | null> {
   const outShape = p.op === 'biasGrad' ? [p.shape[rank - 1]] : p.keepDims ? p.shape.map((d, i) => (axes.includes(i) ? 1 : d)) : p.shape.filter((_, i) => !axes.includes(i));
   const want = red.sum(xd, p.shape, axes, alpha), scale = red.sum(abs(xd), p.shape, axes, alpha);
   // the gradient of sum(y * gy): gy broadcast back over the reduced axes, times alpha
-  const gyd = uniformData(want.length, p.seed + 1);
+  const gyd = uniformArray(want.length, p.seed + 1);
   const gy = bag.f32(gyd, outShape);
   const { grads } = gradIn(bag, () => sum(mul(f(), gy)), [x]);
   const dxWant = red.sumBackward(gyd, p.shape, axes, alpha);

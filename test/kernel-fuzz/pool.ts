@@ -7,12 +7,13 @@
 // References: src/ops/pool2d.ts `ref` in float64; max pooling runs on distinct values, so the
 // argmax is unambiguous and compared exactly.
 
-import type { Rng } from '../../src/data/rng.js';
-import { avgPool2d, avgPool2dBackward, globalAvgPool, globalAvgPoolBackward, maxPool2d, maxPool2dBackward, maxPool2dWithIndices, poolGeometry, ref, type Pool2dOptions, type PoolGeometry } from '../../src/ops/pool2d.js';
+import { uniformArray, type Rng } from '../../src/data/rng.js';
+import { avgPool2d, avgPool2dBackward, globalAvgPool, globalAvgPoolBackward, maxPool2d, maxPool2dBackward, maxPool2dWithIndices, pool2dOutputShape, poolGeometry, ref, type Pool2dOptions, type PoolGeometry } from '../../src/ops/pool2d.js';
 import { conv2d } from '../../src/ops/conv2d.js';
 import { mul } from '../../src/ops/elementwise.js';
 import { sum } from '../../src/ops/reduce.js';
-import { abs, chance, compare, compareExact, edgy, firstOf, int, pick, sumTol, uniformData, distinctData, gradIn, type Bag, type Family, type Mismatch } from './core.js';
+import { sizeOf } from '../../src/tensor/tensor.js';
+import { abs, chance, compare, compareExact, edgy, firstOf, int, pick, sumTol, distinctData, gradIn, type Bag, type Family, type Mismatch } from './core.js';
 
 type S4 = [number, number, number, number];
 
@@ -24,7 +25,6 @@ export interface PoolParams {
   seed: number;
 }
 
-const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 const opts = (p: PoolParams): Pool2dOptions => ({ kernel: p.kernel, stride: p.stride, padding: p.padding });
 /** Most outputs one input can feed: the windows overlapping along each axis. */
 const overlap = (g: PoolGeometry) => Math.ceil(g.KH / g.SH) * Math.ceil(g.KW / g.SW);
@@ -56,13 +56,13 @@ function drawPool(r: Rng): PoolParams {
 
 async function maxPool(p: PoolParams, bag: Bag): Promise<Mismatch | null> {
   const g = poolGeometry('fuzz', p.x, opts(p));
-  const xd = distinctData(size(p.x), p.seed);
+  const xd = distinctData(sizeOf(p.x), p.seed);
   const x = bag.f32(xd, p.x);
   const { y, argmax } = maxPool2dWithIndices(x, opts(p));
   bag.add(y), bag.add(argmax);
   const y2 = bag.add(maxPool2d(x, opts(p))); // no autograd: the kernels without indices
   const want = ref.maxPool2d(xd, p.x, opts(p));
-  const dyd = uniformData(y.size, p.seed + 1);
+  const dyd = uniformArray(y.size, p.seed + 1);
   const dx = bag.add(maxPool2dBackward(bag.f32(dyd, y.shape), argmax, p.x, opts(p)));
   const dxWant = ref.maxPool2dBackward(dyd, want.argmax, p.x), dxScale = ref.maxPool2dBackward(abs(dyd), want.argmax, p.x);
   return firstOf(
@@ -82,13 +82,13 @@ async function maxPool(p: PoolParams, bag: Bag): Promise<Mismatch | null> {
  */
 async function maxPoolRelu(p: PoolParams, bag: Bag): Promise<Mismatch | null> {
   const C = p.x[3];
-  const x0d = distinctData(size(p.x), p.seed);
+  const x0d = distinctData(sizeOf(p.x), p.seed);
   const eye = new Float32Array(C * C).map((_, i) => (i % (C + 1) === 0 ? 1 : 0));
   const x0 = bag.f32(x0d, p.x), id = bag.f32(eye, [1, 1, C, C]);
   const xr = Float64Array.from(x0d, (v) => Math.max(v, 0));
   const want = ref.maxPool2d(xr, p.x, opts(p));
-  const gyd = uniformData(want.y.length, p.seed + 1);
-  const gy = bag.f32(gyd, [p.x[0], ...poolOut(p)]);
+  const gyd = uniformArray(want.y.length, p.seed + 1);
+  const gy = bag.f32(gyd, pool2dOutputShape(p.x, opts(p)));
   const { value, grads } = gradIn(bag, () => sum(mul(maxPool2d(conv2d(x0, id, { relu: true }), opts(p)), gy)), [x0]);
   const dx = new Float64Array(xr.length), scale = new Float64Array(xr.length);
   want.argmax.forEach((j, o) => {
@@ -103,16 +103,11 @@ async function maxPoolRelu(p: PoolParams, bag: Bag): Promise<Mismatch | null> {
   );
 }
 
-function poolOut(p: PoolParams): [number, number, number] {
-  const g = poolGeometry('fuzz', p.x, opts(p));
-  return [g.OH, g.OW, g.C];
-}
-
 async function avgPool(p: PoolParams, bag: Bag): Promise<Mismatch | null> {
   const g = poolGeometry('fuzz', p.x, opts(p));
-  const xd = uniformData(size(p.x), p.seed);
+  const xd = uniformArray(sizeOf(p.x), p.seed);
   const y = bag.add(avgPool2d(bag.f32(xd, p.x), opts(p)));
-  const dyd = uniformData(y.size, p.seed + 1);
+  const dyd = uniformArray(y.size, p.seed + 1);
   const dx = bag.add(avgPool2dBackward(bag.f32(dyd, y.shape), p.x, opts(p)));
   const want = ref.avgPool2d(xd, p.x, opts(p)), scale = ref.avgPool2d(abs(xd), p.x, opts(p));
   const dxWant = ref.avgPool2dBackward(dyd, p.x, opts(p)), dxScale = ref.avgPool2dBackward(abs(dyd), p.x, opts(p));
@@ -126,9 +121,9 @@ interface GlobalParams { x: S4; seed: number }
 
 async function globalPool(p: GlobalParams, bag: Bag): Promise<Mismatch | null> {
   const [N, H, W, C] = p.x;
-  const xd = uniformData(size(p.x), p.seed);
+  const xd = uniformArray(sizeOf(p.x), p.seed);
   const y = bag.add(globalAvgPool(bag.f32(xd, p.x)));
-  const dyd = uniformData(N * C, p.seed + 1);
+  const dyd = uniformArray(N * C, p.seed + 1);
   const dx = bag.add(globalAvgPoolBackward(bag.f32(dyd, [N, C]), p.x));
   const want = ref.globalAvgPool(xd, p.x), scale = ref.globalAvgPool(abs(xd), p.x);
   const dxWant = ref.globalAvgPoolBackward(dyd, p.x);

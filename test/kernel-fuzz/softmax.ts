@@ -8,9 +8,9 @@
 // absolute near 1 (3 ULP elsewhere), division 2.5 ULP; sums as in core.ts sumTol.
 // References: src/ops/loss.ts `ref` in float64 (plus the per-row terms, for the tolerances).
 
-import type { Rng } from '../../src/data/rng.js';
+import { uniformArray, type Rng } from '../../src/data/rng.js';
 import { accuracy, argmax, ref, softmax, softmaxBackward, softmaxCrossEntropy, type SoftmaxCeKernel } from '../../src/ops/loss.js';
-import { ATOL, U, chance, compare, compareExact, distinctData, firstOf, int, logInt, pick, sumTol, uniformData, gradIn, type Bag, type Family, type Mismatch } from './core.js';
+import { ATOL, U, chance, compare, compareExact, distinctData, firstOf, int, logInt, pick, sumTol, gradIn, type Bag, type Family, type Mismatch } from './core.js';
 
 export interface SoftmaxParams {
   N: number;
@@ -55,7 +55,7 @@ const qRel = (K: number, d: number, R: number) => U * (3 + 2 * d + (3 + 2 * R) +
 
 async function crossEntropy(p: SoftmaxParams, bag: Bag): Promise<Mismatch | null> {
   const xd = logits(p);
-  const r = uniformData(p.N, p.seed + 1);
+  const r = uniformArray(p.N, p.seed + 1);
   const labels = Uint32Array.from(r, (v) => Math.min(p.K - 1, Math.floor(((v + 1) / 2) * p.K)));
   const x = bag.f32(xd, [p.N, p.K]);
   const lab = bag.u32(labels, [p.N]);
@@ -88,12 +88,12 @@ async function softmaxFwdBwd(p: SoftmaxParams, bag: Bag): Promise<Mismatch | nul
   const xd = logits(p);
   const x = bag.f32(xd, [p.N, p.K]);
   const y = bag.add(softmax(x, { kernel: p.kernel }));
-  const dyd = uniformData(p.N * p.K, p.seed + 2);
+  const dyd = uniformArray(p.N * p.K, p.seed + 2);
   const dx = bag.add(softmaxBackward(bag.f32(dyd, [p.N, p.K]), y, { kernel: p.kernel }));
   const am = bag.add(argmax(x));
   const amWant = ref.argmax(xd, p.K);
   // half the labels hit the argmax: accuracy must count exactly those
-  const r = uniformData(p.N, p.seed + 3);
+  const r = uniformArray(p.N, p.seed + 3);
   const labels = Uint32Array.from(r, (v, n) => (v < 0 ? amWant[n] : Math.min(p.K - 1, Math.floor(v * p.K))));
   const acc = bag.add(accuracy(x, bag.u32(labels, [p.N])));
   const yd = await y.read();
