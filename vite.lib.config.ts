@@ -1,5 +1,6 @@
-// Library build: dist/index.js, one ES module with the WGSL inlined, importable from a Vite
-// web app and from Node 20 (which then needs Dawn's `webgpu` package for the device).
+// Library build: dist/index.js (the main entry) and dist/kernels.js ('webgpu-cnn/kernels'), ES
+// modules sharing one chunk with the engine, WGSL inlined, importable from a Vite web app and
+// from Node 20 (which then needs Dawn's `webgpu` package for the device).
 import { defineConfig } from 'vite';
 import { resolve } from 'node:path';
 
@@ -17,7 +18,11 @@ export default defineConfig({
     target: 'es2022',
     minify: false,
     sourcemap: true,
-    lib: { entry: resolve(root, 'src/index.ts'), formats: ['es'], fileName: () => 'index.js' },
-    rollupOptions: { external: ['webgpu'] },
+    lib: {
+      entry: { index: resolve(root, 'src/index.ts'), kernels: resolve(root, 'src/kernels.ts') },
+      formats: ['es'],
+      fileName: (_format, name) => `${name}.js`,
+    },
+    rollupOptions: { external: ['webgpu'], output: { chunkFileNames: 'chunk-[hash].js' } },
   },
 });

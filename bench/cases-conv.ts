@@ -1,21 +1,22 @@
 // conv2d cases (compute-bound): forward (naive, tiled implicit GEMM with the op's tiles and
 // with tuned tile shapes, direct), backward input (dX) and backward weight (dW), each 'tiled' and
-// 'direct' (conv2d_variants.ts; the op itself picks direct on CPU adapters, in Node and in
+// 'direct' (src/ops/conv2d/choose.ts; the op itself picks direct on CPU adapters, in Node and in
 // browsers, tiled elsewhere; direct needs 'subgroups' and is listed only where it can run the
 // geometry). NHWC x, HWIO w, 'same' padding, stride 1 (the LeNet layers) plus a large
-// 1x64x256x256 -> 128 layer. Large cases also time other direct configs and the kernels'
-// older arithmetic (-rowwise, -mul), for docs/performance.md. Reference: float64 per output element (sampled when large,
+// 1x64x256x256 -> 128 layer. Large cases also time other direct configs (a tuning sweep), for
+// docs/performance.md. Reference: float64 per output element (sampled when large,
 // see reference.ts). Peers: tf.conv2d, Conv2DBackpropInput (tf.conv2dTranspose),
 // Conv2DBackpropFilter (through tf.engine().runKernel: tfjs has no public op for it); for the
 // forward pass ('tiled' and 'direct' cases) also jax-js's lax.conv, in its own layout (x NCHW,
 // w OIHW: the inputs are uploaded transposed and its output is transposed back to be validated).
 
 import {
-  conv2d, conv2dNaive, conv2dForwardGeom, conv2dBackwardInput, conv2dBackwardWeight, conv2dVariantsFor, convGeometry,
-  type Conv2dPass, type ConvGeometry, type ConvTiles,
-} from '../src/ops/conv2d.js';
-import { directForward, directInputGrad, directInputGradConfig, type DirectConfig } from '../src/ops/conv2d_direct.js';
-import { directWeightGrad, directWeightGradConfig } from '../src/ops/conv2d_direct_dw.js';
+  CONV2D, conv2d, conv2dInputGrad, conv2dWeightGrad, convGeometry, type Conv2dPass, type ConvGeometry,
+} from '../src/ops/conv2d/index.js';
+import { tiledForward, type ConvTiles } from '../src/ops/conv2d/tiled.js';
+import { directForward, type DirectConfig } from '../src/ops/conv2d/direct.js';
+import { engine } from '../src/runtime/engine.js';
+import { conv2dNaive } from './naive.js';
 import { dims, oursImpl, upload } from './impl.js';
 import { tfImpl, type TF } from './peer-tfjs.js';
 import { hwioToOihw, jaxArray, jaxImpl, nchwToNhwc, nhwcToNchw } from './peer-jax.js';
@@ -39,7 +40,7 @@ const LAYERS: Layer[] = [
 
 /**
  * Tile shapes (TM x TN outputs, K step TK; 8x8 outputs per thread) timed besides the op's own
- * choice (conv2d_tiles.ts pickTiles: by output channels).
+ * choice (src/ops/conv2d/choose.ts defaultConv2dTiles: by output channels).
  */
 const TUNED: { name: string; tiles: ConvTiles; gpuOnly: boolean }[] = [
   { name: 'tiled-32x32x16', tiles: { TM: 32, TN: 32, TK: 16 }, gpuOnly: false },
@@ -49,7 +50,7 @@ const TUNED: { name: string; tiles: ConvTiles; gpuOnly: boolean }[] = [
 
 /**
  * Direct-kernel configs (RW pixels x RH rows per thread, WG threads) timed besides the op's own
- * choice (conv2d_direct.ts runConfig), forward only: what a CPU implementation prefers differs
+ * choice (src/ops/conv2d/direct.ts runConfig), forward only: what a CPU implementation prefers differs
  * (Dawn's SwiftShader in Node compiles with Subzero, Chromium's with LLVM). Listed as large
  * cases (a tuning sweep). Measured in Chromium on SwiftShader: the op's 7x2, 64 threads, was
  * the fastest or tied (44 ms on LeNet conv2 b64; 7x1 59 ms, 4x2 65 ms, 7x4 48 ms).
@@ -62,8 +63,6 @@ const DIRECT_TUNED: DirectConfig[] = [
   { RW: 7, RH: 4, WG: 64 },
   { RW: 4, RH: 2, WG: 64 },
   { RW: 5, RH: 2, WG: 64 },
-  { RW: 7, RH: 2, WG: 64, sumRows: false },
-  { RW: 7, RH: 2, WG: 64, fma: false },
 ];
 
 const PAD = 'same' as const;
@@ -96,7 +95,7 @@ function forwardRef(g: ConvGeometry, x: Float32Array, w: Float32Array): ElementR
   };
 }
 
-function backwardInputRef(g: ConvGeometry, dy: Float32Array, w: Float32Array): ElementRef {
+function inputGradRef(g: ConvGeometry, dy: Float32Array, w: Float32Array): ElementRef {
   return (i) => {
     const c = i % g.C;
     let r = Math.floor(i / g.C);
@@ -126,7 +125,7 @@ function backwardInputRef(g: ConvGeometry, dy: Float32Array, w: Float32Array): E
   };
 }
 
-function backwardWeightRef(g: ConvGeometry, x: Float32Array, dy: Float32Array): ElementRef {
+function weightGradRef(g: ConvGeometry, x: Float32Array, dy: Float32Array): ElementRef {
   return (i) => {
     const o = i % g.O;
     let r = Math.floor(i / g.O);
@@ -174,7 +173,7 @@ function conv(l: Layer, pass: Pass, variant: string, tiles: ConvTiles | null, la
     shape: `${dims(l.x)} ${l.k}x${l.k} -> ${l.O} (${l.note})`,
     large,
     requires: v === 'direct' ? 'subgroups' : undefined,
-    available: v === 'direct' ? () => conv2dVariantsFor(g, PASS[pass]).includes('direct') : undefined,
+    available: v === 'direct' ? () => CONV2D[PASS[pass]].problem({ variant: 'direct' }, g, engine()) === null : undefined,
     flops,
     bytes: 4 * (nx + nw + ny),
     peer: pass === 'forward' ? 'tf.conv2d' : pass === 'dX' ? 'tf.conv2dTranspose (Conv2DBackpropInput)' : 'Conv2DBackpropFilter kernel',
@@ -184,9 +183,9 @@ function conv(l: Layer, pass: Pass, variant: string, tiles: ConvTiles | null, la
       if (pass === 'forward') {
         const tx = upload(tf, x, l.x), tw = upload(tf, w, wShape);
         const run = variant === 'naive' ? () => conv2dNaive(tx.ours, tw.ours, { padding: PAD })
-          : tiles ? () => conv2dForwardGeom(tx.ours, tw.ours, g, undefined, false, tiles)
+          : tiles ? () => tiledForward(tx.ours, tw.ours, g, undefined, false, tiles)
           : direct ? () => directForward(tx.ours, tw.ours, g, undefined, false, direct)
-          : () => conv2d(tx.ours, tw.ours, { padding: PAD, variant: v });
+          : () => conv2d(tx.ours, tw.ours, { padding: PAD, kernel: v });
         return {
           ours: oursImpl(run, [tx.ours, tw.ours]),
           peer: tf ? tfImpl(() => tf.conv2d(tx.peer as never, tw.peer as never, 1, PAD), [tx.peer!, tw.peer!]) : undefined,
@@ -202,27 +201,17 @@ function conv(l: Layer, pass: Pass, variant: string, tiles: ConvTiles | null, la
       if (pass === 'dX') {
         const tdy = upload(tf, dy, yShape), tw = upload(tf, w, wShape);
         return {
-          ours: oursImpl(
-            variant === 'direct-mul'
-              ? () => directInputGrad(tdy.ours, tw.ours, g, { ...directInputGradConfig(g)!, fma: false })
-              : () => conv2dBackwardInput(tdy.ours, tw.ours, l.x, { padding: PAD, variant: v }),
-            [tdy.ours, tw.ours],
-          ),
+          ours: oursImpl(() => conv2dInputGrad(tdy.ours, tw.ours, l.x, { padding: PAD, kernel: v }), [tdy.ours, tw.ours]),
           peer: tf ? tfImpl(() => tf.conv2dTranspose(tdy.peer as never, tw.peer as never, l.x, 1, PAD), [tdy.peer!, tw.peer!]) : undefined,
-          validate: (out) => checkOutput(out, nx, backwardInputRef(g, dy, w), g.KH * g.KW * g.O),
+          validate: (out) => checkOutput(out, nx, inputGradRef(g, dy, w), g.KH * g.KW * g.O),
           dispose() {},
         };
       }
       const tx = upload(tf, x, l.x), tdy = upload(tf, dy, yShape);
       return {
-        ours: oursImpl(
-          variant === 'direct-mul'
-            ? () => directWeightGrad(tx.ours, tdy.ours, g, false, { ...directWeightGradConfig(g)!, fma: false }).dw
-            : () => conv2dBackwardWeight(tx.ours, tdy.ours, wShape, { padding: PAD, variant: v }),
-          [tx.ours, tdy.ours],
-        ),
+        ours: oursImpl(() => conv2dWeightGrad(tx.ours, tdy.ours, wShape, { padding: PAD, kernel: v }), [tx.ours, tdy.ours]),
         peer: tf ? tfImpl(() => backpropFilter(tf, tx.peer!, tdy.peer!, wShape), [tx.peer!, tdy.peer!]) : undefined,
-        validate: (out) => checkOutput(out, nw, backwardWeightRef(g, x, dy), g.N * g.OH * g.OW),
+        validate: (out) => checkOutput(out, nw, weightGradRef(g, x, dy), g.N * g.OH * g.OW),
         dispose() {},
       };
     },
@@ -242,10 +231,8 @@ export function convCases(): BenchCase[] {
       cases.push(conv(l, pass, 'direct', null, l.large));
       // tile tuning on the layers with channels to tile over (not conv1's C = 1)
       if (pass === 'forward' && l.x[3] >= 32) for (const t of TUNED) cases.push(conv(l, 'forward', t.name, t.tiles, l.large || t.gpuOnly));
-      // multiplies and adds instead of fused multiply-adds (the kernels' default), for comparison
-      if (pass !== 'forward' && l.x[3] >= 32) cases.push(conv(l, pass, 'direct-mul', null, true));
       if (pass === 'forward' && l.x[3] >= 32)
-        for (const d of DIRECT_TUNED) cases.push(conv(l, 'forward', `direct-${d.RW}x${d.RH}-wg${d.WG}${d.sumRows === false ? '-rowwise' : ''}${d.fma === false ? '-mul' : ''}`, null, true, d)); // --large: a tuning sweep
+        for (const d of DIRECT_TUNED) cases.push(conv(l, 'forward', `direct-${d.RW}x${d.RH}-wg${d.WG}`, null, true, d)); // --large: a tuning sweep
     }
   }
   return cases;

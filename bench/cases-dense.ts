@@ -6,7 +6,7 @@
 // -mean(logSoftmax(x) * onehot).
 
 import { relu } from '../src/ops/activations.js';
-import { softmaxCrossEntropy } from '../src/ops/loss.js';
+import { softmaxCrossEntropy } from '../src/ops/loss/index.js';
 import { tensor } from '../src/tensor/tensor.js';
 import { dims, oursImpl, upload } from './impl.js';
 import { tfImpl } from './peer-tfjs.js';

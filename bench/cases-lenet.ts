@@ -8,7 +8,7 @@
 import { lenet } from '../src/nn/presets.js';
 import { SGD } from '../src/optim/optimizers.js';
 import { TrainStep } from '../src/train/step.js';
-import { softmaxCrossEntropy } from '../src/ops/loss.js';
+import { softmaxCrossEntropy } from '../src/ops/loss/index.js';
 import { engine } from '../src/runtime/engine.js';
 import { shapeStr } from '../src/tensor/tensor.js';
 import { checkStep, initParams, lenetGrads, LR, makeBatch, MOMENTUM, PARAM_NAMES, PARAM_SHAPES, STEP_OUTPUT_SIZE, type Params } from './lenet.js';

@@ -1,13 +1,15 @@
 // matmul cases (compute-bound): naive, 'op' (the op's own, untuned kernel choice for this
-// adapter: matmul_kernels.ts defaultKernel) and every kernel variant with a few tile shapes,
+// adapter: src/ops/matmul/choose.ts) and every kernel variant with a few tile shapes,
 // on the LeNet dense layers (forward, and the two backward products as the autograd rule
 // computes them: dX = dy . W^T, dW = X^T . dy, via transpose flags) and square sizes 256..4096.
 // Reference: float64 dot product per output element (sampled above CHECK_BUDGET).
 // Peers: tf.matMul with the same transpose flags; for the 'op' cases also jax-js's np.matmul
 // (transposed operands as .transpose() views).
 
-import { matmul, matmulNaive } from '../src/ops/matmul.js';
-import type { MatmulKernel } from '../src/ops/matmul_kernels.js';
+import { matmul } from '../src/ops/matmul/index.js';
+import { matmulNaive } from './naive.js';
+import { MATMUL } from '../src/ops/matmul/choose.js';
+import type { MatmulKernel } from '../src/ops/matmul/kernels.js';
 import { oursImpl, upload } from './impl.js';
 import { tfImpl } from './peer-tfjs.js';
 import { jaxArray, jaxImpl } from './peer-jax.js';
@@ -43,22 +45,23 @@ const SHAPES: Shape[] = [
 ];
 
 /**
- * Kernel variants timed besides the op's own (untuned) choice (src/ops/matmul_kernels.ts):
- * shared = tiles staged in workgroup memory, 8x8 outputs per thread (name: tile M x N x K step);
- * register = 16x8 per thread straight from global memory; subgroup = register with quads
- * sharing A (needs the 'subgroups' feature).
+ * Kernels timed besides the op's own (untuned) choice: the matmul family's candidates
+ * (src/ops/matmul/choose.ts, what the tuner times) and two more shared-memory tile shapes for
+ * the sweep. shared = tiles staged in workgroup memory, 8x8 outputs per thread (name: tile
+ * M x N x K step); register = 16x8 per thread straight from global memory; subgroup = register
+ * with quads sharing A (needs the 'subgroups' feature); subgroup32 = 32 rows per thread.
  */
-const VARIANTS: { name: string; kernel: MatmulKernel; requires?: string }[] = [
-  { name: 'shared-64x64x16', kernel: { kind: 'shared', wgX: 8, wgY: 8, bk: 16 } },
-  { name: 'shared-64x64x32', kernel: { kind: 'shared', wgX: 8, wgY: 8, bk: 32 } },
-  { name: 'shared-128x128x8', kernel: { kind: 'shared', wgX: 16, wgY: 16, bk: 8 } },
-  { name: 'register-8x8', kernel: { kind: 'register', wgX: 8, wgY: 8 } },
-  { name: 'register-4x4', kernel: { kind: 'register', wgX: 4, wgY: 4 } },
-  { name: 'subgroup-8x8', kernel: { kind: 'subgroup', wgX: 8, wgY: 8 }, requires: 'subgroups' },
-  { name: 'subgroup-4x4', kernel: { kind: 'subgroup', wgX: 4, wgY: 4 }, requires: 'subgroups' },
-  { name: 'subgroup32-8x8', kernel: { kind: 'subgroup32', wgX: 8, wgY: 8 }, requires: 'subgroups' },
-  { name: 'subgroup32-4x4', kernel: { kind: 'subgroup32', wgX: 4, wgY: 4 }, requires: 'subgroups' },
+const SWEEP_ONLY: MatmulKernel[] = [
+  { kind: 'shared', wgX: 8, wgY: 8, bk: 32 },
+  { kind: 'shared', wgX: 16, wgY: 16, bk: 8 },
 ];
+const benchName = (k: MatmulKernel) =>
+  k.kind === 'shared' ? `shared-${8 * k.wgX}x${8 * k.wgY}x${k.bk}` : `${k.kind}-${k.wgX}x${k.wgY}`;
+// the family's candidates do not depend on the product or the device (the rule filters them)
+const VARIANTS: { name: string; kernel: MatmulKernel; requires?: string }[] = [
+  ...MATMUL.candidates(undefined as never, undefined as never),
+  ...SWEEP_ONLY,
+].map((kernel) => ({ name: benchName(kernel), kernel, requires: kernel.kind.startsWith('subgroup') ? 'subgroups' : undefined }));
 
 function label(s: Shape): string {
   return `${s.M}x${s.K}x${s.N}${s.ta ? ' tA' : ''}${s.tb ? ' tB' : ''}`;

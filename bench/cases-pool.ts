@@ -4,7 +4,7 @@
 // the unpadded 'op' cases also jax-js's lax.reduceWindow with np.max / np.mean over NCHW (its
 // input uploaded transposed, its output transposed back to be validated).
 
-import { avgPool2d, maxPool2d, maxPool2dWithIndices, poolGeometry, poolWindow, type Pool2dOptions, type PoolGeometry } from '../src/ops/pool2d.js';
+import { avgPool2d, maxPool2d, maxPool2dWithIndices, poolGeometry, poolWindow, type Pool2dOptions, type PoolGeometry } from '../src/ops/pool2d/index.js';
 import type { Tensor } from '../src/tensor/tensor.js';
 import { dims, oursImpl, upload } from './impl.js';
 import { tfImpl } from './peer-tfjs.js';

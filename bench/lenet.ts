@@ -7,9 +7,9 @@
 // Layouts as everywhere here: x NHWC, conv weights HWIO, dense weights [in, out].
 
 import { rng } from './reference.js';
-import { convGeometry, ref as convRef } from '../src/ops/conv2d.js';
-import { ref as poolRef } from '../src/ops/pool2d.js';
-import { ref as matmulRef } from '../src/ops/matmul.js';
+import { convGeometry, ref as convRef } from '../src/ops/conv2d/index.js';
+import { ref as poolRef } from '../src/ops/pool2d/index.js';
+import { ref as matmulRef } from '../src/ops/matmul/index.js';
 import type { Check } from './types.js';
 
 export const LR = 0.01;
@@ -83,17 +83,17 @@ export function lenetGrads(p: Params, x: Float32Array, labels: Uint32Array): { l
   const denseBackward = (xin: Float64Array, K: number, w: ArrayLike<number>, N: number, dz: Float64Array) => ({
     dw: matmulRef.matmul(xin, mat(B, K), dz, mat(B, N), { transA: true }),
     dx: matmulRef.matmul(dz, mat(B, N), w, mat(K, N), { transB: true }),
-    db: convRef.backwardBias(dz, N),
+    db: convRef.biasGrad(dz, N),
   });
   const d4 = denseBackward(h3, 128, p.w4, CLASSES, dlogits);
   const d3 = denseBackward(p2.y, 3136, p.w3, 128, maskInPlace(d4.dx, h3));
   const dz2 = maskInPlace(poolRef.maxPool2dBackward(d3.dx, p2.argmax, [B, 14, 14, 64]), r2);
-  const dz1 = maskInPlace(poolRef.maxPool2dBackward(convRef.backwardInput(dz2, p.w2, g2), p1.argmax, [B, 28, 28, 32]), r1);
+  const dz1 = maskInPlace(poolRef.maxPool2dBackward(convRef.inputGrad(dz2, p.w2, g2), p1.argmax, [B, 28, 28, 32]), r1);
   return {
     loss,
     grads: {
-      w1: convRef.backwardWeight(x0, dz1, g1), b1: convRef.backwardBias(dz1, 32),
-      w2: convRef.backwardWeight(p1.y, dz2, g2), b2: convRef.backwardBias(dz2, 64),
+      w1: convRef.weightGrad(x0, dz1, g1), b1: convRef.biasGrad(dz1, 32),
+      w2: convRef.weightGrad(p1.y, dz2, g2), b2: convRef.biasGrad(dz2, 64),
       w3: d3.dw, b3: d3.db, w4: d4.dw, b4: d4.db,
     },
   };

@@ -153,7 +153,7 @@ export class CpuModel implements DemoModel {
       let y: Float32Array, arg: Int32Array | null = null;
       if (l.kind === 'conv') y = convForward(l, a, n, this.w[`${l.name}.weight`].data, this.w[`${l.name}.bias`].data);
       else if (l.kind === 'dense') y = denseForward(l, a, n, this.w[`${l.name}.weight`].data, this.w[`${l.name}.bias`].data);
-      else if (l.kind === 'relu') y = a.map((v) => (v > 0 ? v : 0));
+      else if (l.kind === 'relu') y = a.map((v) => (Math.max(v , 0)));
       else if (l.kind === 'maxpool') ({ y, arg } = poolForward(l, a, n));
       else y = a; // flatten: NHWC is already row-major per image
       acts.push(y);
@@ -237,7 +237,7 @@ export class CpuModel implements DemoModel {
     const h = this.hyper;
     this.t++;
     const b1 = 0.9, b2 = 0.999, eps = 1e-8;
-    const c1 = 1 - Math.pow(b1, this.t), c2 = 1 - Math.pow(b2, this.t);
+    const c1 = 1 - b1 ** this.t, c2 = 1 - b2 ** this.t;
     for (const [name, g] of Object.entries(grads)) {
       const p = this.w[name].data;
       let s = this.state.get(name);

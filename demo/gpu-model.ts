@@ -12,11 +12,11 @@
 // with the kernels' backward functions for the gradient view.
 
 import {
-  Adam, SGD, Module, Sequential, TrainStep, accuracy, add, augment, conv2d, conv2dBackwardInput, keep, matmul,
-  maxPool2dBackward, maxPool2dWithIndices, relu, reluBackward, reshape, scope, softmax, softmaxCrossEntropy, sub, tensor,
-  zeros, type Optimizer, type Shape, type Tensor,
+  Adam, SGD, Module, Sequential, TrainStep, accuracy, add, augment, conv2d, keep, matmul,
+  relu, reshape, scope, softmax, softmaxCrossEntropy, sub, tensor, zeros, type Optimizer, type Shape, type Tensor,
 } from '../src/index.js';
-import { toModelSpec } from './engine-adapter.js';
+import { conv2dInputGrad, maxPool2dBackward, maxPool2dWithIndices, reluBackward } from '../src/kernels.js';
+import { toModelSpec } from './model-files.js';
 import { CLASSES, expandSpec, initWeights, paramList, type Layer, type NetSpec, type Weights } from './net-spec.js';
 import type { DemoModel, Hyper, Stage, StepStats } from './model-api.js';
 
@@ -219,7 +219,7 @@ export class GpuModel implements DemoModel {
           if (acts[k - 1].rank === 4) g = reshape(g, acts[k - 1].shape); // back from flat to the map
         } else if (s.kind === 'conv') {
           if (k === 1) break;
-          g = conv2dBackwardInput(g, this.w(`${s.name}.weight`), acts[k - 1].shape, SAME);
+          g = conv2dInputGrad(g, this.w(`${s.name}.weight`), acts[k - 1].shape, SAME);
         }
       }
       return { acts, dacts };

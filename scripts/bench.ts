@@ -82,7 +82,7 @@ async function main(): Promise<void> {
     return;
   }
   // With JSON on stdout, everything human-readable goes to stderr.
-  const say = json === null ? (s: string) => process.stderr.write(s + '\n') : (s: string) => console.log(s);
+  const say = json === null ? (s: string) => process.stderr.write(`${s}\n`) : (s: string) => console.log(s);
   await initDawn();
   const t0 = performance.now();
   const report = await runBench(opts, {
@@ -97,7 +97,7 @@ async function main(): Promise<void> {
   say(formatTable(report));
   say(`(${((performance.now() - t0) / 1000).toFixed(1)} s)`);
   const text = JSON.stringify(report, null, 2);
-  if (json === null) process.stdout.write(text + '\n');
+  if (json === null) process.stdout.write(`${text}\n`);
   else if (json) {
     writeFileSync(json, text);
     say(`wrote ${json}`);

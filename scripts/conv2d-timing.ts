@@ -14,11 +14,10 @@ import { createRequire } from 'node:module';
 import { initNodeGPU } from '../test/harness/node-gpu.js';
 import { engine } from '../src/runtime/engine.js';
 import { tensor, type Tensor } from '../src/tensor/tensor.js';
-import { conv2dForwardGeom, convGeometry, ref, type ConvGeometry } from '../src/ops/conv2d.js';
-import { backwardInputGeom, backwardWeightGeom } from '../src/ops/conv2d_backward.js';
-import { directForward, directInputGrad } from '../src/ops/conv2d_direct.js';
-import { directWeightGrad } from '../src/ops/conv2d_direct_dw.js';
-import type { ConvTiles } from '../src/ops/conv2d_tiles.js';
+import { convGeometry, ref, type ConvGeometry } from '../src/ops/conv2d/index.js';
+import { defaultConv2dTiles } from '../src/ops/conv2d/choose.js';
+import { tiledForward, tiledInputGrad, tiledWeightGrad, type ConvTiles } from '../src/ops/conv2d/tiled.js';
+import { directForward, directInputGrad, directWeightGrad } from '../src/ops/conv2d/direct.js';
 import { randomArray, assertClose } from '../test/harness/assert.js';
 
 const reps = Number(process.argv[2] ?? 5);
@@ -36,7 +35,7 @@ interface Stat { wall: number; wallMin: number; cpu: number; cpuMin: number; loa
 const med = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
 
 /** Times f (which queues GPU work) to completion: `done` waits for that work. */
-async function measure(f: () => Tensor[] | void, done: () => Promise<void>): Promise<Stat> {
+async function measure(f: () => Tensor[] | undefined, done: () => Promise<void>): Promise<Stat> {
   for (let i = 0; i < 2; i++) {
     f()?.forEach((t) => t.dispose()); // compile + warm up
     await done();
@@ -98,22 +97,22 @@ async function main() {
     const K = g.KH * g.KW * g.C, P = g.N * g.OH * g.OW;
     const gflop = (2 * P * g.O * K) / 1e9;
     const tol = (k: number) => ({ atol: 2 * k * 2 ** -24, rtol: 2 * k * 2 ** -24 });
-    const yRef = ref.forward(xd, wd, g, bd), dxRef = ref.backwardInput(dyd, wd, g), dwRef = ref.backwardWeight(xd, dyd, g);
+    const yRef = ref.forward(xd, wd, g, bd), dxRef = ref.inputGrad(dyd, wd, g), dwRef = ref.weightGrad(xd, dyd, g);
     const passes = {
       forward: {
-        tiled: () => [conv2dForwardGeom(x, w, g, b, false, tiles)],
+        tiled: () => [tiledForward(x, w, g, b, false, tiles ?? defaultConv2dTiles(g, 'forward'))],
         direct: () => [directForward(x, w, g, b, false)],
       },
       dX: {
-        tiled: () => [backwardInputGeom(dy, w, g, undefined, tiles)],
+        tiled: () => [tiledInputGrad(dy, w, g, undefined, tiles ?? defaultConv2dTiles(g, 'inputGrad'))],
         direct: () => [directInputGrad(dy, w, g)],
       },
       dW: {
-        tiled: () => { const r = backwardWeightGeom(x, dy, g, true, undefined, tiles); return [r.dw, r.db!]; },
+        tiled: () => { const r = tiledWeightGrad(x, dy, g, true, undefined, tiles ?? defaultConv2dTiles(g, 'weightGrad')); return [r.dw, r.db!]; },
         direct: () => { const r = directWeightGrad(x, dy, g, true); return [r.dw, r.db!]; },
       },
     };
-    const want = { forward: [yRef], dX: [dxRef], dW: [dwRef, ref.backwardBias(dyd, g.O)] };
+    const want = { forward: [yRef], dX: [dxRef], dW: [dwRef, ref.biasGrad(dyd, g.O)] };
     const tols = { forward: tol(K + 1), dX: tol(g.KH * g.KW * g.O), dW: tol(P) };
     for (const [pass, impls] of Object.entries(passes) as [keyof typeof passes, Record<string, () => Tensor[]>][]) {
       for (const [impl, f] of Object.entries(impls)) {

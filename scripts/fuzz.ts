@@ -2,7 +2,7 @@
 // Usage: node dist-node/fuzz.mjs [cases=20000] [seed=1]. Prints a JSON summary; exits 1 if any
 // input produced something other than a parse or a FormatError, allocated more than the input
 // size, or took longer than 250 ms.
-import { runFuzz } from '../src/io/fuzz-cases.js';
+import { runFuzz } from '../test/fuzz/cases.js';
 
 const cases = Number(process.argv[2] ?? 20000);
 const seed = Number(process.argv[3] ?? 1);

@@ -1,4 +1,4 @@
-// Matmul throughput of every kernel variant (src/ops/matmul_kernels.ts), the naive kernel and,
+// Matmul throughput of every kernel variant (src/ops/matmul/kernels.ts), the naive kernel and,
 // with TFJS=1, TensorFlow.js's WebGPU backend, in Node on Dawn (SwiftShader when there is no
 // GPU). A benchmark script, not a test. Each kernel is validated before it is timed: 64
 // sampled outputs against a float64 dot product, within n * u * sum|a_k b_k|.
@@ -24,9 +24,10 @@
 import { initNodeGPU } from '../test/harness/node-gpu.js';
 import { engine } from '../src/runtime/engine.js';
 import { tensor, type Tensor } from '../src/tensor/tensor.js';
-import { matmul, matmulNaive } from '../src/ops/matmul.js';
-import { kernelName, SHARED_DEFAULT, type MatmulKernel } from '../src/ops/matmul_kernels.js';
-import { tuneMatmul } from '../src/ops/matmul_tune.js';
+import { matmul } from '../src/ops/matmul/index.js';
+import { matmulNaive } from '../bench/naive.js';
+import { kernelName, SHARED_DEFAULT, type MatmulKernel } from '../src/ops/matmul/kernels.js';
+import { tuneMatmul } from '../src/ops/matmul/tune.js';
 import { memoryStore, setTuneStore } from '../src/runtime/autotune.js';
 import { randomArray } from '../test/harness/assert.js';
 import { cpus, loadavg } from 'node:os';

@@ -9,7 +9,7 @@ import { engine } from '../src/runtime/engine.js';
 import { lenet } from '../src/nn/presets.js';
 import { SGD } from '../src/optim/optimizers.js';
 import { TrainStep } from '../src/train/step.js';
-import { softmaxCrossEntropy } from '../src/ops/loss.js';
+import { softmaxCrossEntropy } from '../src/ops/loss/index.js';
 import { initParams, makeBatch, LR, MOMENTUM, PARAM_NAMES } from '../bench/lenet.js';
 import type { Command } from '../src/runtime/queue.js';
 

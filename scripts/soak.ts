@@ -19,7 +19,7 @@ import { Dropout } from '../src/nn/dropout.js';
 import { MaxPool2d } from '../src/nn/pooling.js';
 import { Conv2d } from '../src/nn/conv.js';
 import { Flatten, Linear } from '../src/nn/linear.js';
-import { softmaxCrossEntropy } from '../src/ops/loss.js';
+import { softmaxCrossEntropy } from '../src/ops/loss/index.js';
 import { Adam } from '../src/optim/optimizers.js';
 import { cosineLr } from '../src/optim/schedule.js';
 import { TrainStep } from '../src/train/step.js';

@@ -1,13 +1,12 @@
-// Public API of webgpu-cnn. Sections by area; keep each area's exports in its own section.
+// Public API of webgpu-cnn (the package's main entry): what an application uses to train or
+// predict. Sections by area; keep each area's exports in its own section. Gradient kernels,
+// optimizer kernels, kernel choice and tuning, shader access: the 'webgpu-cnn/kernels' entry
+// (src/kernels.ts).
 
 // --- runtime ---
 export { init, engine, useDevice, onEngine, Engine, type DeviceLostInfo } from './runtime/engine.js';
 export { NoAdapterError, type AdapterSummary, type InitOptions } from './runtime/device.js';
 export type { MemoryStats } from './runtime/pool.js';
-export { shaderNames, rawShader } from './runtime/shaders.js';
-export {
-  loadTuning, setTuneStore, clearTuning, fileStore, indexedDbStore, memoryStore, type TuneStore,
-} from './runtime/autotune.js';
 
 // --- tensors ---
 export { Tensor, tensor, empty, sizeOf, type DType, type Shape } from './tensor/tensor.js';
@@ -18,31 +17,19 @@ export { full, zeros, ones, add, sub, mul, scale, addScalar, scaleBy } from './o
 
 // --- ops: conv2d ---
 export {
-  conv2d, conv2dNaive, conv2dBackwardInput, conv2dBackwardWeight, conv2dBackwardWeightBias,
-  conv2dOutputShape, oihwToHwio, hwioToOihw,
-  setConv2dVariant, getConv2dVariant, pickConv2dVariant, conv2dVariantsFor, isCpuAdapter,
-  type Conv2dOptions, type Conv2dBackwardOptions, type Conv2dVariant, type Conv2dVariantChoice, type Conv2dPass,
-} from './ops/conv2d.js';
+  conv2d, conv2dOutputShape, oihwToHwio, hwioToOihw, type Conv2dOptions, type Conv2dKernelChoice,
+} from './ops/conv2d/index.js';
 
 // --- ops: matmul, activations, reductions, loss ---
-export { matmul, bmm, matmulNaive, type MatmulOptions } from './ops/matmul.js';
-export { kernelName, pickKernel, type MatmulKernel } from './ops/matmul_kernels.js';
-export { tuneMatmul, tuneMatmulsIn, type TuneMatmulOptions, type TuneResult } from './ops/matmul_tune.js';
-export { tuneConv2d, tuneConv2dIn, type TuneConv2dOptions, type TuneConv2dResult } from './ops/conv2d_tune.js';
-export { relu, reluBackward, leakyRelu, leakyReluBackward, sigmoid, sigmoidBackward, tanh, tanhBackward } from './ops/activations.js';
-export { sum, mean, biasGrad, sumTo, broadcastTo } from './ops/reduce.js';
+export { matmul, bmm, type MatmulOptions } from './ops/matmul/index.js';
+export { relu, leakyRelu, sigmoid, tanh } from './ops/activations.js';
+export { sum, mean, sumTo, broadcastTo } from './ops/reduce.js';
 export { reshape, flatten, broadcastShapes } from './ops/shape.js';
-export { softmaxCrossEntropy, softmax, softmaxBackward, argmax, accuracy, type SoftmaxCeKernel } from './ops/loss.js';
+export { softmaxCrossEntropy, softmax, argmax, accuracy } from './ops/loss/index.js';
 
-// --- ops: pooling, optimizer kernels ---
-export {
-  maxPool2d, maxPool2dWithIndices, maxPool2dBackward, avgPool2d, avgPool2dBackward, globalAvgPool,
-  globalAvgPoolBackward, pool2dOutputShape, type Pool2dOptions,
-} from './ops/pool2d.js';
-export {
-  sgdStep, adamStep, sgdStepFlat, adamStepFlat, globalNormSq, clipScale, clipByGlobalNorm, makeHyper,
-  writeHyper, hyperArray, HYPER, HYPER_SIZE, type HyperParams, type SgdOptions, type FlatOptions,
-} from './ops/optim.js';
+// --- ops: pooling ---
+export { maxPool2d, avgPool2d, globalAvgPool, pool2dOutputShape, type Pool2dOptions } from './ops/pool2d/index.js';
+export { clipByGlobalNorm } from './ops/optim.js';
 
 // --- autograd ---
 export { valueAndGrad, computeGradients, type ValueAndGrad, type ComputeGradientsOptions } from './autograd/grad.js';
@@ -56,8 +43,10 @@ export { Linear, Flatten, type LinearOptions } from './nn/linear.js';
 export { ReLU, LeakyReLU, Sigmoid, Tanh } from './nn/activations.js';
 export { lenet } from './nn/presets.js';
 export { InitRng, initValues, initTensor, fans, type InitKind } from './nn/init.js';
-export { batchNorm, BatchNorm2d, type BatchNormOptions } from './nn/batchnorm.js';
-export { dropout, Dropout } from './nn/dropout.js';
+export { BatchNorm2d } from './nn/batchnorm.js';
+export { batchNorm, type BatchNormOptions } from './ops/batchnorm.js';
+export { Dropout } from './nn/dropout.js';
+export { dropout } from './ops/dropout.js';
 export { MaxPool2d, AvgPool2d, GlobalAvgPool } from './nn/pooling.js';
 
 // --- optimizers ---
@@ -88,7 +77,7 @@ export {
 export {
   parseModelSpec, modelShapes, modelParams, ARCH_METADATA_KEY,
   type ModelSpec, type LayerSpec, type ParamSpec,
-} from './io/model-spec.js';
+} from './nn/spec.js';
 export {
   pytorchToHwio, hwioToPytorch, linearOutInToInOut, linearInOutToOutIn, linearAfterFlattenFromPytorch,
   importPytorchStateDict, type ImportOptions,
@@ -107,7 +96,7 @@ export {
   type TrainingState, type CheckpointInfo, type DataPosition,
 } from './train/checkpoint.js';
 export { OutOfMemoryError } from './runtime/pool.js';
-export { type StateSlot } from './optim/optimizers.js';
+export type { StateSlot } from './optim/optimizers.js';
 
 import { engine } from './runtime/engine.js';
 /** Memory stats of the current engine: bytes allocated, in use, pooled; live tensors. */

@@ -70,7 +70,7 @@ export function paintDigit(c: HTMLCanvasElement, img: ArrayLike<number>, cell = 
 }
 
 /** Largest cell size (>= 1) so that n tiles of h x w fit `width` pixels in `cols` columns. */
-export function tileLayout(n: number, h: number, w: number, maxWidth: number, maxCell = 8, gap = 3): { cols: number; rows: number; cell: number; gap: number } {
+export function tileLayout(n: number, _h: number, w: number, maxWidth: number, maxCell = 8, gap = 3): { cols: number; rows: number; cell: number; gap: number } {
   for (let cell = maxCell; cell >= 1; cell--) {
     const cols = Math.max(1, Math.floor((maxWidth + gap) / (w * cell + gap)));
     if (cols >= Math.min(n, 8) || cell === 1) return { cols: Math.min(cols, n), rows: Math.ceil(n / Math.min(cols, n)), cell, gap };

@@ -113,7 +113,7 @@ export function capture<T>(body: () => T, opts: CaptureOptions = {}): CapturedPl
  * the pool's own accounting is untouched, so retained buffers count as in use.
  */
 function retainReleases(pool: BufferPool, into: PooledBuffer[]): () => void {
-  const own = Object.prototype.hasOwnProperty.call(pool, 'release');
+  const own = Object.hasOwn(pool, 'release');
   if (own) throw new Error('webgpu-cnn: capture: nested captures are not supported');
   pool.release = (b: PooledBuffer) => void into.push(b);
   return () => void delete (pool as { release?: unknown }).release;

@@ -29,7 +29,7 @@ export function isRecording(): boolean {
 /** True when recording and some input carries gradient. */
 export function needsGrad(inputs: readonly (Tensor | null | undefined)[]): boolean {
   if (!tape) return false;
-  for (const t of inputs) if (t && t.requiresGrad) return true;
+  for (const t of inputs) if (t?.requiresGrad) return true;
   return false;
 }
 

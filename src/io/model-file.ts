@@ -8,7 +8,7 @@
 import { tensor, type Tensor } from '../tensor/tensor.js';
 import { brief, FormatError } from './errors.js';
 import { readSafetensors, toFloat32, writeSafetensors } from './safetensors.js';
-import { ARCH_METADATA_KEY, modelParams, parseModelSpec, type ModelSpec } from './model-spec.js';
+import { ARCH_METADATA_KEY, modelParams, parseModelSpec, type ModelSpec } from '../nn/spec.js';
 
 export interface HostTensor {
   shape: number[];

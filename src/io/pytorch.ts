@@ -8,7 +8,7 @@
 
 import { brief, FormatError } from './errors.js';
 import { toFloat32, type SafetensorsFile } from './safetensors.js';
-import { modelShapes, type ModelSpec } from './model-spec.js';
+import { modelShapes, type ModelSpec } from '../nn/spec.js';
 
 function checkLen(fn: string, data: ArrayLike<number>, shape: readonly number[]): void {
   const n = shape.reduce((a, b) => a * b, 1);

@@ -3,7 +3,7 @@
 import type { Shape, Tensor } from '../tensor/tensor.js';
 import { leakyRelu, relu, sigmoid, tanh } from '../ops/activations.js';
 import { checkNumber } from '../ops/check.js';
-import type { LayerSpec } from '../io/model-spec.js';
+import type { LayerSpec } from './spec.js';
 import { Module } from './module.js';
 
 abstract class Activation extends Module {

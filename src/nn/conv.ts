@@ -2,9 +2,9 @@
 // (one kernel: conv + bias + ReLU), over src/ops/conv2d.ts.
 
 import type { Shape, Tensor } from '../tensor/tensor.js';
-import { conv2d, conv2dOutputShape, type Conv2dGeomOptions } from '../ops/conv2d.js';
+import { conv2d, conv2dOutputShape, type Conv2dGeomOptions } from '../ops/conv2d/index.js';
 import { checkNumber } from '../ops/check.js';
-import type { LayerSpec } from '../io/model-spec.js';
+import type { LayerSpec } from './spec.js';
 import { Module } from './module.js';
 import { InitRng, initTensor, type InitKind } from './init.js';
 

@@ -2,10 +2,10 @@
 // PyTorch [out, in] weight transposes), with an optional fused ReLU (one matmul kernel).
 
 import { shapeStr, type Shape, type Tensor } from '../tensor/tensor.js';
-import { matmul } from '../ops/matmul.js';
+import { matmul } from '../ops/matmul/index.js';
 import { flatten } from '../ops/shape.js';
 import { checkNumber } from '../ops/check.js';
-import type { LayerSpec } from '../io/model-spec.js';
+import type { LayerSpec } from './spec.js';
 import { Module } from './module.js';
 import { InitRng, initTensor, type InitKind } from './init.js';
 

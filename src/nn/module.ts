@@ -9,7 +9,7 @@
 
 import { shapeStr, type Shape, type Tensor } from '../tensor/tensor.js';
 import { keep } from '../tensor/scope.js';
-import type { LayerSpec, ModelSpec } from '../io/model-spec.js';
+import type { LayerSpec, ModelSpec } from './spec.js';
 
 /** A tensor's worth of host data (what a decoded model file holds). */
 export interface HostArray {
@@ -33,7 +33,7 @@ export abstract class Module {
   /** A short description, e.g. "Conv2d(1→32, 3x3, same)". */
   abstract toString(): string;
 
-  /** This layer as a ModelSpec layer (src/io/model-spec.ts); layers it cannot describe throw. */
+  /** This layer as a ModelSpec layer (src/nn/spec.ts); layers it cannot describe throw. */
   toSpec(): LayerSpec | ModelSpec {
     throw new Error(`${this} has no ModelSpec layer type`);
   }

@@ -1,8 +1,8 @@
 // Pooling layers over NHWC activations: thin modules over src/ops/pool2d.ts (no parameters).
 
 import { shapeStr, type Shape, type Tensor } from '../tensor/tensor.js';
-import { avgPool2d, globalAvgPool, maxPool2d, pool2dOutputShape, type Pool2dOptions } from '../ops/pool2d.js';
-import type { LayerSpec } from '../io/model-spec.js';
+import { avgPool2d, globalAvgPool, maxPool2d, pool2dOutputShape, type Pool2dOptions } from '../ops/pool2d/index.js';
+import type { LayerSpec } from './spec.js';
 import { Module } from './module.js';
 
 /** ModelSpec form of a pooling layer ('same' padding has no ModelSpec form). */

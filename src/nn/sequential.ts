@@ -1,11 +1,11 @@
 // Sequential: layers applied in order, children named "0", "1", ... so parameter names are
-// "<layer index>.weight" — the naming of ModelSpec (src/io/model-spec.ts) and PyTorch's
+// "<layer index>.weight" — the naming of ModelSpec (src/nn/spec.ts) and PyTorch's
 // nn.Sequential. A Sequential converts to and from a ModelSpec (the architecture JSON stored
 // in model files); layers a ModelSpec cannot describe (BatchNorm2d, 'same' pooling) make
 // toSpec() throw and say which.
 
 import { shapeStr, type Shape, type Tensor } from '../tensor/tensor.js';
-import { parseModelSpec, type LayerSpec, type ModelSpec } from '../io/model-spec.js';
+import { parseModelSpec, type LayerSpec, type ModelSpec } from './spec.js';
 import { Module } from './module.js';
 import { withContext } from '../ops/check.js';
 import { InitRng } from './init.js';

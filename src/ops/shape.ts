@@ -47,7 +47,7 @@ export function broadcastShapes(op: string, a: Shape, b: Shape, an = 'a', bn = '
 export function broadcastStrides(inShape: Shape, outShape: Shape): number[] {
   const pad = outShape.length - inShape.length;
   const s = stridesOf(inShape);
-  return outShape.map((d, i) => (i < pad || inShape[i - pad] === 1 ? 0 : s[i - pad]));
+  return outShape.map((_d, i) => (i < pad || inShape[i - pad] === 1 ? 0 : s[i - pad]));
 }
 
 /**

@@ -1,6 +1,7 @@
-// Autotuning support: a cache of measured kernel choices and the timer that fills it. The
-// op-specific part (which variants exist, how to run them) lives beside each op
-// (src/ops/matmul_tune.ts); this file knows nothing about kernels.
+// Autotuning support: a cache of measured kernel choices and the timer that fills it. Which
+// kernels exist and when each applies is declared by each op family (src/ops/*/choose.ts, read
+// through runtime/select.ts); the tuners beside them (src/ops/*/tune.ts) time the candidates.
+// This file knows nothing about kernels.
 //
 // Ops are synchronous, so they only ever read the in-memory map (`tuned(key)`) and fall back to
 // their default on a miss. Tuning is explicit and async: it times the candidates with
@@ -49,7 +50,7 @@ export function fileStore(path: string): TuneStore {
       const dir = path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : '.';
       await f.mkdir(dir, { recursive: true });
       const tmp = `${path}.${Date.now()}.${Math.random().toString(36).slice(2)}.tmp`;
-      await f.writeFile(tmp, JSON.stringify(all, null, 1) + '\n');
+      await f.writeFile(tmp, `${JSON.stringify(all, null, 1)}\n`);
       await f.rename(tmp, path);
     },
   };
@@ -134,12 +135,6 @@ export function adapterKey(e: Engine): string {
   return `${i.vendor}/${i.architecture}/${i.device}/${i.description}|${e.features.has('subgroups') ? 'sg' : 'nosg'}`;
 }
 
-/** True for CPU implementations (SwiftShader, llvmpipe, WARP): kernel defaults differ there. */
-export function isCpuAdapter(e: Engine): boolean {
-  const i = e.info;
-  return /swiftshader|llvmpipe|lavapipe|warp|software/i.test(`${i.vendor} ${i.architecture} ${i.device} ${i.description}`);
-}
-
 /**
  * Median wall time (ms) of one call of each of `runs` on the GPU. A sample records `inner`
  * calls, submits them and waits for onSubmittedWorkDone. Per run: an untimed warm-up call
@@ -170,7 +165,7 @@ export async function measure(e: Engine, runs: (() => void)[], samples = 5): Pro
   return times.map((t) => t.sort((x, y) => x - y)[t.length >> 1]);
 }
 
-// ---- shared by the op tuners (matmul_tune.ts, conv2d_tune.ts) ----
+// ---- shared by the op tuners (src/ops/matmul/tune.ts, src/ops/conv2d/tune.ts) ----
 
 /** Deterministic values in {-1, 0, 1}: products and sums of them are exact in f32 in any order. */
 export function ternary(n: number, seed: number): Float32Array {

@@ -5,7 +5,14 @@
 // read back until `report()`, so the check keeps the one-encoder batching. Costs one extra
 // dispatch per output: a debugging aid, off by default.
 
-import type { Engine } from './engine.js';
+import type { BufferPool } from './pool.js';
+import type { Queue } from './queue.js';
+
+/** What the check uses of its engine: the pool and the queue (no import of engine.ts: no cycle). */
+export interface NumericsHost {
+  readonly pool: BufferPool;
+  readonly queue: Queue;
+}
 import type { PooledBuffer } from './pool.js';
 
 export interface NonFiniteReport {
@@ -29,7 +36,7 @@ export class NumericsCheck {
   readonly sizes = new Map<number, number>();
   enabled = false;
 
-  constructor(private engine: Engine) {}
+  constructor(private engine: NumericsHost) {}
 
   enable(): void {
     if (this.enabled) return;

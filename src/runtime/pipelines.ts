@@ -77,7 +77,7 @@ export class PipelineCache {
     return l;
   }
 
-  private descriptor(spec: PipelineSpec, e: EntryInfo, layout: GPUBindGroupLayout): GPUComputePipelineDescriptor {
+  private descriptor(spec: PipelineSpec, _e: EntryInfo, layout: GPUBindGroupLayout): GPUComputePipelineDescriptor {
     return {
       label: PipelineCache.key(spec),
       layout: this.device.createPipelineLayout({ bindGroupLayouts: [layout] }),

@@ -57,7 +57,6 @@ export class Queue {
   private arena: GPUBuffer;
   private arenaId = 0;
   private arenaMirror: ArrayBuffer;
-  private arenaView: DataView;
   private arenaUsed = 0;
   private bindGroups = new Map<string, GPUBindGroup>();
   private keysByBuffer = new Map<number, string[]>();
@@ -78,7 +77,6 @@ export class Queue {
   ) {
     this.pipelines = new PipelineCache(device);
     this.arenaMirror = new ArrayBuffer(arenaBytes);
-    this.arenaView = new DataView(this.arenaMirror);
     this.arena = this.makeArena(arenaBytes);
     pool.onDestroy = (b) => this.forgetBuffer(b);
   }

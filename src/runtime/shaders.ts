@@ -1,9 +1,12 @@
-// WGSL sources and their reflection. Every `.wgsl` file under shaders/ is bundled as a string
-// (Vite's import.meta.glob with ?raw: the same files in the browser, in Node under Vite/Vitest,
-// and inlined into dist/ by the library build).
+// WGSL sources and their reflection. Every `.wgsl` file under shaders/ (one folder per op
+// family, e.g. shaders/conv2d/tiled_forward.wgsl) is bundled as a string (Vite's
+// import.meta.glob with ?raw: the same files in the browser, in Node, and inlined into dist/ by
+// the library build). A shader's name is its path under shaders/ without `.wgsl`
+// ('conv2d/tiled_forward', 'elementwise'). Benchmarks add their own comparison kernels with
+// registerShader (bench/naive.ts); the library ships only what its ops dispatch.
 //
-// Includes are explicit and visible: a line `//!include "common.wgsl"` is replaced by that
-// file's text (once per shader). Nothing else is injected.
+// Includes are explicit and visible: a line `//!include "conv2d/tile.wgsl"` (a path under
+// shaders/) is replaced by that file's text (once per shader). Nothing else is injected.
 //
 // Reflection (wgsl_reflect) gives, per compute entry point, the bindings it uses (name, group,
 // binding, uniform/storage, access) and the byte layout of uniform structs, so that kernels
@@ -11,19 +14,29 @@
 
 import { WgslReflect, ResourceType, type FunctionInfo, type VariableInfo } from 'wgsl_reflect';
 
-const files = import.meta.glob('../../shaders/*.wgsl', { query: '?raw', import: 'default', eager: true }) as Record<
+const files = import.meta.glob('../../shaders/**/*.wgsl', { query: '?raw', import: 'default', eager: true }) as Record<
   string,
   string
 >;
 
 const sources = new Map<string, string>();
 for (const [path, text] of Object.entries(files)) {
-  const name = path.slice(path.lastIndexOf('/') + 1).replace(/\.wgsl$/, '');
+  const name = path.slice(path.indexOf('/shaders/') + '/shaders/'.length).replace(/\.wgsl$/, '');
   sources.set(name, text);
 }
 
 export function shaderNames(): string[] {
   return [...sources.keys()].sort();
+}
+
+/**
+ * Add a shader that is not under shaders/ (benchmark baselines). Names must not clash with the
+ * library's; registering the same text again is a no-op.
+ */
+export function registerShader(name: string, code: string): void {
+  const old = sources.get(name);
+  if (old !== undefined && old !== code) throw new Error(`webgpu-cnn: registerShader: a different shader named '${name}' exists`);
+  sources.set(name, code);
 }
 
 /** Raw text of shaders/<name>.wgsl, without includes resolved. */
@@ -36,7 +49,7 @@ export function rawShader(name: string): string {
 /** Resolve `//!include "x.wgsl"` lines (each file included at most once). */
 export function resolveIncludes(name: string, seen = new Set<string>()): string {
   seen.add(name);
-  return rawShader(name).replace(/^\s*\/\/!include\s+"([\w.-]+)\.wgsl"\s*$/gm, (_m, inc: string) => {
+  return rawShader(name).replace(/^\s*\/\/!include\s+"([\w./-]+)\.wgsl"\s*$/gm, (_m, inc: string) => {
     if (seen.has(inc)) return `// (${inc}.wgsl already included)`;
     return `// ---- begin ${inc}.wgsl ----\n${resolveIncludes(inc, seen)}\n// ---- end ${inc}.wgsl ----`;
   });

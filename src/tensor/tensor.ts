@@ -29,7 +29,7 @@ export function shapeStr(shape: Shape): string {
 
 export function checkShape(shape: Shape, where: string): void {
   const list = Array.isArray(shape) || ArrayBuffer.isView(shape) ? Array.from(shape as ArrayLike<number>) : null;
-  if (!list || !list.every((d) => Number.isInteger(d) && d >= 0))
+  if (!list?.every((d) => Number.isInteger(d) && d >= 0))
     throw new TypeError(`webgpu-cnn: ${where}: 'shape' must be a list of integers >= 0, got ${list ? shapeStr(list) : JSON.stringify(shape)}`);
 }
 

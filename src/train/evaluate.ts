@@ -6,7 +6,7 @@
 import { empty, tensor, type Tensor } from '../tensor/tensor.js';
 import { keep, scope } from '../tensor/scope.js';
 import { capture, type CapturedPlan } from '../autograd/capture.js';
-import { accuracy, softmaxCrossEntropy } from '../ops/loss.js';
+import { accuracy, softmaxCrossEntropy } from '../ops/loss/index.js';
 import { batches, type Normalization } from '../data/batch.js';
 import type { ImageDataset } from '../data/dataset.js';
 import type { Module } from '../nn/module.js';

@@ -4,7 +4,7 @@
 
 import type { Module } from '../nn/module.js';
 import type { Optimizer } from '../optim/optimizers.js';
-import { softmaxCrossEntropy } from '../ops/loss.js';
+import { softmaxCrossEntropy } from '../ops/loss/index.js';
 import { batches, batchCount, type Normalization } from '../data/batch.js';
 import type { AugmentOptions } from '../data/augment.js';
 import type { ImageDataset } from '../data/dataset.js';

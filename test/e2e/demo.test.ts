@@ -175,7 +175,7 @@ describe('demo page [chromium/swiftshader]', { timeout: 180_000 }, () => {
     assert.ok(inFlight, 'an inspection was in flight when the gradients were switched on');
     await waitFor(page, `window.__demo.state.inspections > ${n1} && document.getElementById('feature-maps').dataset.view === 'gradients'`);
     // conv2's gradient comes from the dense head and pooling; pool1's and conv1's also pass
-    // through conv2's input gradient (conv2dBackwardInput)
+    // through conv2's input gradient (conv2dInputGrad)
     for (const stage of ['conv2', 'pool1', 'conv1']) {
       const v = await canvasVariance(page, `canvas[data-stage="${stage}"]`);
       console.log(`#   gradient of ${stage}: grey variance ${v.toFixed(1)}`);

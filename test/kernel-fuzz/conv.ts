@@ -1,21 +1,20 @@
 // Kernel fuzzing of conv2d: forward (fused bias / ReLU), input gradient and weight (+ bias)
 // gradient, each through the variant switch ('tiled', 'direct', 'auto'; an explicit 'direct'
 // falls back to tiled where the direct kernels cannot run) or through the tiled kernels with one
-// of the tile shapes the autotuner may remember (conv2d_tune.ts TILE_CANDIDATES and the
+// of the tile shapes the autotuner may remember (choose.ts TILE_CANDIDATES and the
 // defaults: the functions the tuner itself times). Geometries: batch 1-3, odd sizes (sometimes
 // one image up to 48x48 with 1-4 channels), 1-20 input and 1-40 output channels (around the
 // 16-channel blocks and the 16/32/64 column tiles; sometimes up to 70 in, 140 out on a small
 // image: the 64/128-wide tiles), square and non-square kernels 1-5,
 // strides 1-3, dilation 1-2 (rarely 3: past the direct kernels' strip), 'valid' / 'same' /
 // symmetric or per-axis explicit padding.
-// Reference: src/ops/conv2d_ref.ts in float64; the error scale is the same reference run on
+// Reference: src/ops/conv2d/reference.ts in float64; the error scale is the same reference run on
 // |x|, |w|, |dy| (the sum of |terms| of every output).
 
 import { uniformArray, type Rng } from '../../src/data/rng.js';
-import { conv2d, conv2dBackwardInput, conv2dBackwardWeight, conv2dBackwardWeightBias, conv2dForwardGeom, convGeometry, pickConv2dVariant, ref, type Conv2dGeomOptions, type ConvGeometry } from '../../src/ops/conv2d.js';
-import { backwardInputGeom, backwardWeightGeom } from '../../src/ops/conv2d_backward.js';
-import type { Conv2dPass } from '../../src/ops/conv2d_variants.js';
-import { checkTiles, type ConvTiles } from '../../src/ops/conv2d_tiles.js';
+import { conv2d, conv2dInputGrad, conv2dWeightGrad, conv2dWeightBiasGrad, convGeometry, conv2dKernelFor, ref, type Conv2dGeomOptions, type ConvGeometry } from '../../src/ops/conv2d/index.js';
+import { checkTiles, tiledForward, tiledInputGrad, tiledWeightGrad, type ConvTiles } from '../../src/ops/conv2d/tiled.js';
+import type { Conv2dPass } from '../../src/ops/conv2d/choose.js';
 import { sizeOf, type Tensor } from '../../src/tensor/tensor.js';
 import { mul } from '../../src/ops/elementwise.js';
 import { sum } from '../../src/ops/reduce.js';
@@ -39,7 +38,7 @@ export interface ConvParams {
   seed: number;
 }
 
-/** The tile shapes conv2d_tune.ts tries by default (its candidates plus pickTiles' defaults). */
+/** The tile shapes conv2d's tuner tries by default (its candidates plus pickTiles' defaults). */
 const TILES = ['128x16x16', '64x32x16', '64x64x16', '32x32x16', '128x64x16', '128x128x8'];
 
 /**
@@ -122,7 +121,7 @@ function data(p: ConvParams, g: ConvGeometry) {
 
 /** What ran (for the report): the variant the switch picked, or the forced tile shape. */
 function ran(p: ConvParams, g: ConvGeometry, pass: Conv2dPass): string {
-  return p.tiles ? `tiled ${p.tiles}` : pickConv2dVariant(g, pass, p.variant);
+  return p.tiles ? `tiled ${p.tiles}` : conv2dKernelFor(g, pass, p.variant).variant;
 }
 
 async function forward(p: ConvParams, bag: Bag): Promise<Mismatch | null> {
@@ -131,8 +130,8 @@ async function forward(p: ConvParams, bag: Bag): Promise<Mismatch | null> {
   const d = data(p, g);
   const x = bag.f32(d.x, p.x), w = bag.f32(d.w, p.w), b = p.bias ? bag.f32(d.b, [g.O]) : undefined;
   const y = bag.add(p.tiles
-    ? conv2dForwardGeom(x, w, g, b, p.relu, parseTiles(p.tiles))
-    : conv2d(x, w, { ...opts(p), bias: b, relu: p.relu, variant: p.variant }));
+    ? tiledForward(x, w, g, b, p.relu, parseTiles(p.tiles))
+    : conv2d(x, w, { ...opts(p), bias: b, relu: p.relu, kernel: p.variant }));
   const want = ref.forward(d.x, d.w, g, p.bias ? d.b : null, p.relu);
   // ReLU is 1-Lipschitz: the pre-activation's tolerance holds after it
   const scale = ref.forward(abs(d.x), abs(d.w), g, p.bias ? abs(d.b) : null, false);
@@ -147,10 +146,10 @@ async function inputGrad(p: ConvParams, bag: Bag): Promise<Mismatch | null> {
   const yShape = [g.N, g.OH, g.OW, g.O];
   const dy = bag.f32(d.dy, yShape), w = bag.f32(d.w, p.w), reluY = p.relu ? bag.f32(d.reluY, yShape) : undefined;
   const dx = bag.add(p.tiles
-    ? backwardInputGeom(dy, w, g, reluY, parseTiles(p.tiles))
-    : conv2dBackwardInput(dy, w, p.x, { ...opts(p), reluY, variant: p.variant }));
+    ? tiledInputGrad(dy, w, g, reluY, parseTiles(p.tiles))
+    : conv2dInputGrad(dy, w, p.x, { ...opts(p), reluY, kernel: p.variant }));
   const dym = p.relu ? ref.reluMask(d.dy, d.reluY) : d.dy;
-  const want = ref.backwardInput(dym, d.w, g), scale = ref.backwardInput(abs(dym), abs(d.w), g);
+  const want = ref.inputGrad(dym, d.w, g), scale = ref.inputGrad(abs(dym), abs(d.w), g);
   const terms = g.KH * g.KW * g.O;
   return note(compare('dx', await dx.read(), want, (i) => sumTol(terms, scale[i])), ran(p, g, 'inputGrad'));
 }
@@ -163,16 +162,16 @@ async function weightGrad(p: ConvParams, bag: Bag): Promise<Mismatch | null> {
   const x = bag.f32(d.x, p.x), dy = bag.f32(d.dy, yShape), reluY = p.relu ? bag.f32(d.reluY, yShape) : undefined;
   let dw: Tensor, db: Tensor | null = null;
   if (p.tiles) {
-    const r = backwardWeightGeom(x, dy, g, p.bias, reluY, parseTiles(p.tiles));
+    const r = tiledWeightGrad(x, dy, g, p.bias, reluY, parseTiles(p.tiles));
     (dw = bag.add(r.dw)), (db = bag.add(r.db));
   } else if (p.bias) {
-    const r = conv2dBackwardWeightBias(x, dy, p.w, { ...opts(p), reluY, variant: p.variant });
+    const r = conv2dWeightBiasGrad(x, dy, p.w, { ...opts(p), reluY, kernel: p.variant });
     (dw = bag.add(r.dw)), (db = bag.add(r.db));
-  } else dw = bag.add(conv2dBackwardWeight(x, dy, p.w, { ...opts(p), reluY, variant: p.variant }));
+  } else dw = bag.add(conv2dWeightGrad(x, dy, p.w, { ...opts(p), reluY, kernel: p.variant }));
   const dym = p.relu ? ref.reluMask(d.dy, d.reluY) : d.dy;
   const P = g.N * g.OH * g.OW;
-  const want = ref.backwardWeight(d.x, dym, g), scale = ref.backwardWeight(abs(d.x), abs(dym), g);
-  const dbWant = ref.backwardBias(dym, g.O), dbScale = ref.backwardBias(abs(dym), g.O);
+  const want = ref.weightGrad(d.x, dym, g), scale = ref.weightGrad(abs(d.x), abs(dym), g);
+  const dbWant = ref.biasGrad(dym, g.O), dbScale = ref.biasGrad(abs(dym), g.O);
   return note(firstOf(
     compare('dw', await dw.read(), want, (i) => sumTol(P, scale[i])),
     db ? compare('db', await db.read(), dbWant, (i) => sumTol(P, dbScale[i])) : null,
@@ -188,16 +187,16 @@ async function autograd(p: ConvParams, bag: Bag): Promise<Mismatch | null> {
   const g = convGeometry('fuzz', p.x, p.w, opts(p));
   const d = data(p, g);
   const x = bag.f32(d.x, p.x), w = bag.f32(d.w, p.w), b = p.bias ? bag.f32(d.b, [g.O]) : undefined;
-  const o = { ...opts(p), bias: b, relu: p.relu, variant: p.variant };
+  const o = { ...opts(p), bias: b, relu: p.relu, kernel: p.variant };
   const yd = await bag.add(conv2d(x, w, o)).read();
   const gy = bag.f32(d.dy, [g.N, g.OH, g.OW, g.O]);
   const { grads } = gradIn(bag, () => sum(mul(conv2d(x, w, o), gy)), b ? [x, w, b] : [x, w]);
   const gm = Float64Array.from(d.dy, (v, i) => (p.relu && !(yd[i] > 0) ? 0 : v));
-  const dx = ref.backwardInput(gm, d.w, g), dxs = ref.backwardInput(abs(gm), abs(d.w), g);
-  const dw = ref.backwardWeight(d.x, gm, g), dws = ref.backwardWeight(abs(d.x), abs(gm), g);
-  const db = ref.backwardBias(gm, g.O), dbs = ref.backwardBias(abs(gm), g.O);
+  const dx = ref.inputGrad(gm, d.w, g), dxs = ref.inputGrad(abs(gm), abs(d.w), g);
+  const dw = ref.weightGrad(d.x, gm, g), dws = ref.weightGrad(abs(d.x), abs(gm), g);
+  const db = ref.biasGrad(gm, g.O), dbs = ref.biasGrad(abs(gm), g.O);
   const P = g.N * g.OH * g.OW;
-  const passes = `dx ${pickConv2dVariant(g, 'inputGrad', p.variant)}, dw ${pickConv2dVariant(g, 'weightGrad', p.variant)}`;
+  const passes = `dx ${conv2dKernelFor(g, 'inputGrad', p.variant).variant}, dw ${conv2dKernelFor(g, 'weightGrad', p.variant).variant}`;
   return note(firstOf(
     compare('dx', await grads[0].read(), dx, (i) => sumTol(g.KH * g.KW * g.O, dxs[i])),
     compare('dw', await grads[1].read(), dw, (i) => sumTol(P, dws[i])),

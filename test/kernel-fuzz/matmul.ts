@@ -1,4 +1,4 @@
-// Kernel fuzzing of matmul / bmm: every kernel kind (src/ops/matmul_kernels.ts: shared with its
+// Kernel fuzzing of matmul / bmm: every kernel kind (src/ops/matmul/kernels.ts: shared with its
 // workgroup shape and K step, register, subgroup, subgroup32 with theirs; the naive kernel;
 // and the default pick), transposes, 2-D and batched with either operand's batch broadcast,
 // fused bias and ReLU, M, N, K from 1 to 80 around multiples of 4/8/16/32 (which also switches
@@ -9,8 +9,9 @@
 
 import { uniformArray, type Rng } from '../../src/data/rng.js';
 import { engine } from '../../src/runtime/engine.js';
-import { bmm, matmul, matmulNaive, ref, type MatmulOptions } from '../../src/ops/matmul.js';
-import { kernelProblem, type MatmulKernel } from '../../src/ops/matmul_kernels.js';
+import { bmm, matmul, ref, type MatmulOptions } from '../../src/ops/matmul/index.js';
+import { matmulNaive } from '../../bench/naive.js';
+import { kernelProblem, type MatmulKernel } from '../../src/ops/matmul/kernels.js';
 import { mul } from '../../src/ops/elementwise.js';
 import { sum } from '../../src/ops/reduce.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
@@ -118,7 +119,7 @@ async function grad(p: MatmulParams, bag: Bag): Promise<Mismatch | null> {
   const gyd = uniformArray(yd.length, p.seed + 3);
   const gy = bag.f32(gyd, y.shape);
   const params = d.bias ? [d.a, d.b, d.bias] : [d.a, d.b];
-  const { value, grads } = gradIn(bag, () => sum(mul(product(p, d.a, d.b, d.bias), gy)), params);
+  const { grads } = gradIn(bag, () => sum(mul(product(p, d.a, d.b, d.bias), gy)), params);
   const g = Float64Array.from(gyd, (v, i) => (p.relu && !(yd[i] > 0) ? 0 : v));
   const o = { transA: p.transA, transB: p.transB };
   const want = ref.matmulBackward(g, d.ad, d.as, d.bd, d.bs, o);

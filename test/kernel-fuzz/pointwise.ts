@@ -198,6 +198,7 @@ async function reduce(p: ReduceParams, bag: Bag): Promise<Mismatch | null> {
   );
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: families of different parameter types in one list
 export const pointwiseFamilies: Family<any>[] = [
   { name: 'elementwise', draw: drawElementwise, run: elementwise } satisfies Family<ElementwiseParams>,
   {

@@ -8,8 +8,8 @@
 // argmax is unambiguous and compared exactly.
 
 import { uniformArray, type Rng } from '../../src/data/rng.js';
-import { avgPool2d, avgPool2dBackward, globalAvgPool, globalAvgPoolBackward, maxPool2d, maxPool2dBackward, maxPool2dWithIndices, pool2dOutputShape, poolGeometry, ref, type Pool2dOptions, type PoolGeometry } from '../../src/ops/pool2d.js';
-import { conv2d } from '../../src/ops/conv2d.js';
+import { avgPool2d, avgPool2dBackward, globalAvgPool, globalAvgPoolBackward, maxPool2d, maxPool2dBackward, maxPool2dWithIndices, pool2dOutputShape, poolGeometry, ref, type Pool2dOptions, type PoolGeometry } from '../../src/ops/pool2d/index.js';
+import { conv2d } from '../../src/ops/conv2d/index.js';
 import { mul } from '../../src/ops/elementwise.js';
 import { sum } from '../../src/ops/reduce.js';
 import { sizeOf } from '../../src/tensor/tensor.js';
@@ -133,6 +133,7 @@ async function globalPool(p: GlobalParams, bag: Bag): Promise<Mismatch | null> {
   );
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: families of different parameter types in one list
 export const poolFamilies: Family<any>[] = [
   { name: 'pool.max', draw: drawPool, run: maxPool } satisfies Family<PoolParams>,
   // conv2d takes no empty tensors: this family draws again until the input has cells

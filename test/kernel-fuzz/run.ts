@@ -18,7 +18,7 @@ import { softmaxFamilies } from './softmax.js';
 import { pointwiseFamilies } from './pointwise.js';
 import { optimFamilies } from './optim.js';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: families of different parameter types in one list
 export const FAMILIES: readonly Family<any>[] = [...convFamilies, ...poolFamilies, ...matmulFamilies, ...softmaxFamilies, ...pointwiseFamilies, ...optimFamilies];
 
 export interface Failure extends Partial<Mismatch> {

@@ -9,13 +9,13 @@
 // References: src/ops/loss.ts `ref` in float64 (plus the per-row terms, for the tolerances).
 
 import { uniformArray, type Rng } from '../../src/data/rng.js';
-import { accuracy, argmax, ref, softmax, softmaxBackward, softmaxCrossEntropy, type SoftmaxCeKernel } from '../../src/ops/loss.js';
+import { accuracy, argmax, ref, softmax, softmaxBackward, softmaxCrossEntropy, type SoftmaxKernelChoice } from '../../src/ops/loss/index.js';
 import { ATOL, U, chance, compare, compareExact, distinctData, firstOf, int, logInt, pick, sumTol, gradIn, type Bag, type Family, type Mismatch } from './core.js';
 
 export interface SoftmaxParams {
   N: number;
   K: number;
-  kernel: SoftmaxCeKernel;
+  kernel: SoftmaxKernelChoice;
   /** logits lie in [-range, range] */
   range: number;
   seed: number;

@@ -10,7 +10,7 @@ import { Flatten, Linear } from '../../src/nn/linear.js';
 import { InitRng } from '../../src/nn/init.js';
 import { Adam, SGD, type Optimizer } from '../../src/optim/optimizers.js';
 import { cosineLr } from '../../src/optim/schedule.js';
-import { softmaxCrossEntropy } from '../../src/ops/loss.js';
+import { softmaxCrossEntropy } from '../../src/ops/loss/index.js';
 import { TrainStep } from '../../src/train/step.js';
 import { batches, batchCount } from '../../src/data/batch.js';
 import type { ImageDataset } from '../../src/data/dataset.js';

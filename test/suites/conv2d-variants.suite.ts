@@ -1,6 +1,6 @@
-// conv2d variants: the 'direct' kernels (forward, input gradient, weight + bias gradient,
-// conv2d_direct*.wgsl) against the float64 references on seeded random data, and the rule
-// that picks a variant (conv2d_variants.ts). The references themselves are checked by finite
+// conv2d kernels: the 'direct' kernels (forward, input gradient, weight + bias gradient,
+// shaders/conv2d/direct*.wgsl) against the float64 references on seeded random data, and the
+// declaration that picks a kernel (src/ops/conv2d/choose.ts, runtime/select.ts). The references themselves are checked by finite
 // differences in conv2d.suite.ts; the tiled kernels are checked there too.
 // Few shapes on purpose: each (shape, pass) compiles its own pipeline (~1-2 s on SwiftShader).
 // The shapes: Cin 1/3/5/8/64, widths and channel counts that are not multiples of the strip or
@@ -11,20 +11,23 @@ import { assert, assertClose, assertEqual, assertThrows, randomArray } from '../
 import { tensor, type Tensor } from '../../src/tensor/tensor.js';
 import { beginTape, endTape } from '../../src/autograd/tape.js';
 import { engine } from '../../src/runtime/engine.js';
+import { conv2d, conv2dInputGrad, conv2dWeightBiasGrad, ref, type ConvGeometry } from '../../src/ops/conv2d/index.js';
+import { directForward, directForwardConfig, directInputGrad, directInputGradConfig, directWeightGrad } from '../../src/ops/conv2d/direct.js';
+import { tuneConv2d, tuneConv2dIn } from '../../src/ops/conv2d/tune.js';
 import {
-  conv2d, conv2dBackwardInput, conv2dBackwardWeightBias, ref, pickConv2dVariant, conv2dVariantsFor,
-  setConv2dVariant, getConv2dVariant, isCpuAdapter,
-} from '../../src/ops/conv2d.js';
-import { directForward, directForwardConfig, directInputGrad, directInputGradConfig } from '../../src/ops/conv2d_direct.js';
-import { directWeightGrad } from '../../src/ops/conv2d_direct_dw.js';
-import { tuneConv2d, tuneConv2dIn } from '../../src/ops/conv2d_tune.js';
-import { conv2dTilesFor, conv2dTuneKey, defaultConv2dTiles } from '../../src/ops/conv2d_variants.js';
+  CONV2D, conv2dKernelFor, conv2dTilesFor, defaultConv2dTiles, type Conv2dKernelChoice, type Conv2dPass,
+} from '../../src/ops/conv2d/choose.js';
+import { getKernel, isCpuAdapter, runnableCandidates, setKernel, tuneKeyOf } from '../../src/runtime/select.js';
 import { clearTuning, memoryStore, remember, setTuneStore, tuneStore } from '../../src/runtime/autotune.js';
 import { valueAndGrad } from '../../src/autograd/grad.js';
 import { sum } from '../../src/ops/reduce.js';
 import { geom, n4, tolFor, type Shapes } from './conv2d.helpers.js';
 
 const hasSubgroups = () => engine().features.has('subgroups');
+/** 'tiled' or 'direct': the kernel conv2d's rule picks for this pass. */
+const pick = (g: ConvGeometry, pass: Conv2dPass, k?: Conv2dKernelChoice) => conv2dKernelFor(g, pass, k).variant;
+/** The variants among the family's runnable candidates. */
+const variants = (g: ConvGeometry, pass: Conv2dPass) => [...new Set(runnableCandidates(CONV2D[pass], g).map((k) => k.variant))].sort().reverse();
 
 const CASES: [string, Shapes][] = [
   ['Cin 1, 3x3 same, 9x11 -> O=5, batch 2', { x: [2, 9, 11, 1], w: [3, 3, 1, 5], opts: { padding: 'same' } }],
@@ -44,7 +47,7 @@ suite('conv2d-variants', (test) => {
       const g = geom(s);
       if (!hasSubgroups()) {
         // No quad operations: the direct variant cannot run, the rule must never pick it.
-        assertEqual(conv2dVariantsFor(g, 'forward'), ['tiled'], 'variants without subgroups');
+        assertEqual(variants(g, 'forward'), ['tiled'], 'variants without subgroups');
         await assertThrows(() => directForward(tensor(new Float32Array(n4(s.x)), s.x), tensor(new Float32Array(n4(s.w)), s.w), g, undefined, false), /direct variant cannot run/);
         return;
       }
@@ -62,17 +65,17 @@ suite('conv2d-variants', (test) => {
 
       const dwr = directWeightGrad(x, dy, g, true);
       made.push(dwr.dw, dwr.db!);
-      assertClose(`${name} dw`, await dwr.dw.read(), ref.backwardWeight(xd, dyd, g), tolFor(P));
-      assertClose(`${name} db`, await dwr.db!.read(), ref.backwardBias(dyd, g.O), tolFor(P));
+      assertClose(`${name} dw`, await dwr.dw.read(), ref.weightGrad(xd, dyd, g), tolFor(P));
+      assertClose(`${name} db`, await dwr.db!.read(), ref.biasGrad(dyd, g.O), tolFor(P));
 
       if (g.sh === 1 && g.sw === 1) {
         assert(directInputGradConfig(g) !== null, 'the direct input gradient runs stride 1');
         const dx = directInputGrad(dy, w, g);
         made.push(dx);
-        assertClose(`${name} dx`, await dx.read(), ref.backwardInput(dyd, wd, g), tolFor(g.KH * g.KW * g.O));
+        assertClose(`${name} dx`, await dx.read(), ref.inputGrad(dyd, wd, g), tolFor(g.KH * g.KW * g.O));
       } else {
         assert(directInputGradConfig(g) === null, 'no direct input gradient for stride > 1');
-        assertEqual(pickConv2dVariant(g, 'inputGrad', 'direct'), 'tiled', 'stride 2 input gradient falls back to tiled');
+        assertEqual(pick(g, 'inputGrad', 'direct'), 'tiled', 'stride 2 input gradient falls back to tiled');
       }
       for (const t of made) t.dispose();
     }),
@@ -85,7 +88,7 @@ suite('conv2d-variants', (test) => {
     const x = tensor(xd, s.x), w = tensor(wd, s.w), b = tensor(bd, [g.O]), dy = tensor(dyd, [g.N, g.OH, g.OW, g.O]);
     for (const t of [x, w, b]) t.requiresGrad = true;
     const prev = beginTape();
-    const y = conv2d(x, w, { ...s.opts, bias: b, relu: true, variant: 'direct' });
+    const y = conv2d(x, w, { ...s.opts, bias: b, relu: true, kernel: 'direct' });
     const tape = endTape(prev);
     const yd = await y.read();
     const K = g.KH * g.KW * g.C, P = g.N * g.OH * g.OW;
@@ -94,40 +97,44 @@ suite('conv2d-variants', (test) => {
     const [dx, dw, db] = tape[0].backward([dy]) as Tensor[];
     assertEqual(engine().liveTensors, live + 3, 'only dx, dw, db stay alive (the masked dy is freed)');
     const dm = ref.reluMask(dyd, yd); // the GPU's own y decides the mask
-    assertClose('dx', await dx.read(), ref.backwardInput(dm, wd, g), tolFor(g.KH * g.KW * g.O));
-    assertClose('dw', await dw.read(), ref.backwardWeight(xd, dm, g), tolFor(P));
-    assertClose('db', await db.read(), ref.backwardBias(dm, g.O), tolFor(P));
+    assertClose('dx', await dx.read(), ref.inputGrad(dm, wd, g), tolFor(g.KH * g.KW * g.O));
+    assertClose('dw', await dw.read(), ref.weightGrad(xd, dm, g), tolFor(P));
+    assertClose('db', await db.read(), ref.biasGrad(dm, g.O), tolFor(P));
     // the public backward functions with reluY take the same path
-    const dx2 = conv2dBackwardInput(dy, w, s.x, { ...s.opts, reluY: y, variant: 'direct' });
-    const r2 = conv2dBackwardWeightBias(x, dy, s.w, { ...s.opts, reluY: y, variant: 'direct' });
-    assertClose('dx (conv2dBackwardInput)', await dx2.read(), ref.backwardInput(dm, wd, g), tolFor(g.KH * g.KW * g.O));
-    assertClose('dw (conv2dBackwardWeightBias)', await r2.dw.read(), ref.backwardWeight(xd, dm, g), tolFor(P));
+    const dx2 = conv2dInputGrad(dy, w, s.x, { ...s.opts, reluY: y, kernel: 'direct' });
+    const r2 = conv2dWeightBiasGrad(x, dy, s.w, { ...s.opts, reluY: y, kernel: 'direct' });
+    assertClose('dx (conv2dInputGrad)', await dx2.read(), ref.inputGrad(dm, wd, g), tolFor(g.KH * g.KW * g.O));
+    assertClose('dw (conv2dWeightBiasGrad)', await r2.dw.read(), ref.weightGrad(xd, dm, g), tolFor(P));
     for (const t of [x, w, b, dy, y, dx, dw, db, dx2, r2.dw, r2.db]) t.dispose();
   });
 
-  test('variant rule: explicit choice, fallback, global default, errors', async () => {
+  test('kernel rule: explicit choice, fallback, family-wide choice, errors', async () => {
     const g1 = geom({ x: [1, 8, 8, 3], w: [3, 3, 3, 4], opts: { padding: 'same' } });
     const g2 = geom({ x: [1, 8, 8, 3], w: [7, 7, 3, 4], opts: { padding: 'same' } }); // 7x7: not unrolled
-    assertEqual(pickConv2dVariant(g1, 'forward', 'tiled'), 'tiled', 'explicit tiled');
-    assertEqual(pickConv2dVariant(g2, 'forward', 'direct'), 'tiled', '7x7 falls back to tiled');
-    assertEqual(conv2dVariantsFor(g2, 'weightGrad'), ['tiled'], '7x7: tiled only');
+    assertEqual(pick(g1, 'forward', 'tiled'), 'tiled', 'explicit tiled');
+    assertEqual(pick(g2, 'forward', 'direct'), 'tiled', '7x7 falls back to tiled');
+    assertEqual(variants(g2, 'weightGrad'), ['tiled'], '7x7: tiled only');
+    assert(CONV2D.weightGrad.problem({ variant: 'direct' }, g2, engine()) !== null, '7x7: the declaration says why direct does not apply');
     const direct = hasSubgroups() ? 'direct' : 'tiled';
-    assertEqual(pickConv2dVariant(g1, 'forward', 'direct'), direct, 'explicit direct (needs subgroups)');
+    assertEqual(pick(g1, 'forward', 'direct'), direct, 'explicit direct (needs subgroups)');
+    assertEqual(variants(g1, 'forward'), hasSubgroups() ? ['tiled', 'direct'] : ['tiled'], 'candidates that run');
     // 'auto': direct exactly on CPU implementations (SwiftShader here) with subgroups, in Node
     // and in browsers alike
-    assertEqual(pickConv2dVariant(g1, 'weightGrad', 'auto'), isCpuAdapter() ? direct : 'tiled', 'auto rule');
-    const before = getConv2dVariant();
+    assertEqual(pick(g1, 'weightGrad', 'auto'), isCpuAdapter() ? direct : 'tiled', 'auto rule');
+    assertEqual(conv2dKernelFor(g1, 'forward', 'tiled:32x32x16'), { variant: 'tiled', tiles: { TM: 32, TN: 32, TK: 16 } }, 'explicit tiles');
+    const before = getKernel(CONV2D.forward);
     try {
-      setConv2dVariant('tiled');
-      assertEqual(pickConv2dVariant(g1, 'forward'), 'tiled', 'global default tiled');
-      setConv2dVariant('direct');
-      assertEqual(pickConv2dVariant(g1, 'inputGrad'), direct, 'global default direct');
+      setKernel(CONV2D.forward, 'tiled');
+      assertEqual(pick(g1, 'forward'), 'tiled', 'family-wide tiled');
+      setKernel(CONV2D.forward, 'direct');
+      assertEqual(pick(g1, 'forward'), direct, 'family-wide direct');
+      assertEqual(pick(g1, 'forward', 'tiled'), 'tiled', "the op's own choice wins");
     } finally {
-      setConv2dVariant(before);
+      setKernel(CONV2D.forward, before);
     }
-    await assertThrows(() => setConv2dVariant('fast' as 'auto'), /setConv2dVariant: expected 'auto', 'tiled' or 'direct', got "fast"/);
+    await assertThrows(() => setKernel(CONV2D.forward, 'fast'), /setKernel: "fast" is not a kernel of conv2d.forward/);
     const x = tensor(new Float32Array(64 * 3), [1, 8, 8, 3]), w = tensor(new Float32Array(9 * 12), [3, 3, 3, 4]);
-    await assertThrows(() => conv2d(x, w, { variant: 'gemm' as 'auto' }), /conv2d: 'variant' must be 'auto', 'tiled' or 'direct', got "gemm"/);
+    await assertThrows(() => conv2d(x, w, { kernel: 'gemm' as 'auto' }), /conv2d: 'kernel' must be 'auto' or a conv2d.forward kernel \('auto', 'tiled', 'direct' or 'tiled:TMxTNxTK'\), got "gemm"/);
     x.dispose();
     w.dispose();
   });
@@ -147,13 +154,13 @@ suite('conv2d-variants', (test) => {
         assert(r.timings.every((t) => t.ms !== undefined && t.ms > 0), `${r.pass}: every candidate validated: ${JSON.stringify(r.timings)}`);
         const best = r.timings.reduce((a, b) => (b.ms! < a.ms! ? b : a));
         assertEqual(r.kernel, best.kernel, `${r.pass}: the fastest is remembered`);
-        assertEqual(pickConv2dVariant(g, r.pass), r.kernel === 'direct' ? 'direct' : 'tiled', `${r.pass}: 'auto' follows the choice`);
+        assertEqual(pick(g, r.pass), r.kernel === 'direct' ? 'direct' : 'tiled', `${r.pass}: 'auto' follows the choice`);
         if (r.kernel !== 'direct') assertEqual(`tiled:${Object.values(conv2dTilesFor(g, r.pass)).join('x')}`, r.kernel, `${r.pass}: tiles follow the choice`);
       }
       assert((await tuneConv2d(s.x, s.w, { ...s.opts, passes: ['forward'] }))[0].cached, 'a remembered choice is not timed again');
       // a remembered tile shape is used by the op, and the op stays correct with it
-      await remember(conv2dTuneKey(g, 'forward'), 'tiled:32x32x16');
-      assertEqual(pickConv2dVariant(g, 'forward'), 'tiled', 'tiled chosen');
+      await remember(tuneKeyOf(CONV2D.forward, g), 'tiled:32x32x16');
+      assertEqual(pick(g, 'forward'), 'tiled', 'tiled chosen');
       assertEqual(conv2dTilesFor(g, 'forward'), { TM: 32, TN: 32, TK: 16 }, 'remembered tiles');
       const xs = randomArray(n4(s.x), 61), ws = randomArray(n4(s.w), 62);
       const x = tensor(xs, s.x), w = tensor(ws, s.w);
@@ -161,13 +168,13 @@ suite('conv2d-variants', (test) => {
       assertClose('conv2d with remembered tiles', await y.read(), ref.forward(Float64Array.from(xs), Float64Array.from(ws), g), tolFor(9 * 8));
       // explicit choices win over the remembered one; a choice that cannot run is ignored
       if (hasSubgroups()) {
-        await remember(conv2dTuneKey(g, 'forward'), 'direct');
-        assertEqual(pickConv2dVariant(g, 'forward'), 'direct', 'remembered direct');
-        assertEqual(pickConv2dVariant(g, 'forward', 'tiled'), 'tiled', 'explicit tiled wins');
+        await remember(tuneKeyOf(CONV2D.forward, g), 'direct');
+        assertEqual(pick(g, 'forward'), 'direct', 'remembered direct');
+        assertEqual(pick(g, 'forward', 'tiled'), 'tiled', 'explicit tiled wins');
       }
-      await remember(conv2dTuneKey(g, 'forward'), 'tiled:7x7x7');
+      await remember(tuneKeyOf(CONV2D.forward, g), 'tiled:7x7x7');
       assertEqual(conv2dTilesFor(g, 'forward'), defaultConv2dTiles(g, 'forward'), 'unrunnable tiles ignored');
-      assertEqual(pickConv2dVariant(g, 'forward'), isCpuAdapter() && hasSubgroups() ? 'direct' : 'tiled', 'unrunnable choice: the rule');
+      assertEqual(pick(g, 'forward'), isCpuAdapter() && hasSubgroups() ? 'direct' : 'tiled', 'unrunnable choice: the rule');
       await assertThrows(() => tuneConv2d(s.x, s.w, { ...s.opts, force: true, candidates: ['winograd'] }), /tuneConv2d: candidate "winograd" is not 'direct' or 'tiled:TMxTNxTK'/);
       // tuneConv2dIn finds every pass a training step runs
       clearTuning();

@@ -1,7 +1,7 @@
 // Helpers shared by the conv2d suites (conv2d, conv2d-variants). Not a suite itself (the
 // runners load *.suite.ts only).
 
-import { convGeometry, type Conv2dGeomOptions } from '../../src/ops/conv2d.js';
+import { convGeometry, type Conv2dGeomOptions } from '../../src/ops/conv2d/index.js';
 
 export type S4 = [number, number, number, number];
 export interface Shapes { x: S4; w: S4; opts: Conv2dGeomOptions }

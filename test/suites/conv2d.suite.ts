@@ -2,7 +2,7 @@
 // backward input, backward weight + bias, fused bias + ReLU and its backward through the
 // autograd rule) and the naive kernel checked against the references on seeded random data;
 // shapes chosen to straddle the 64x64x16 tiles; layout conversion, output shapes, argument
-// errors, split-K determinism. GPU cases ask for the 'tiled' variant explicitly (on CPU
+// errors, split-K determinism. GPU cases ask for the 'tiled' kernel explicitly (on CPU
 // adapters 'auto' picks 'direct', which conv2d-variants.suite.ts checks).
 import { suite } from '../harness/define.js';
 import { assert, assertClose, assertEqual, assertThrows, randomArray } from '../harness/assert.js';
@@ -11,10 +11,11 @@ import { tensor, type Tensor } from '../../src/tensor/tensor.js';
 import { beginTape, endTape } from '../../src/autograd/tape.js';
 import { engine } from '../../src/runtime/engine.js';
 import {
-  conv2d, conv2dNaive, conv2dBackwardInput, conv2dBackwardWeight, conv2dBackwardWeightBias, conv2dOutputShape,
-  convGeometry, oihwToHwio, hwioToOihw, ref, conv2dForwardGeom, conv2dTiles, type ConvTiles,
-} from '../../src/ops/conv2d.js';
-import { backwardInputGeom, backwardWeightGeom, weightSplits } from '../../src/ops/conv2d_backward.js';
+  conv2d, conv2dInputGrad, conv2dWeightGrad, conv2dWeightBiasGrad, conv2dOutputShape,
+  convGeometry, oihwToHwio, hwioToOihw, ref,
+} from '../../src/ops/conv2d/index.js';
+import { pickTiles, tiledForward, tiledInputGrad, tiledWeightGrad, weightSplits, type ConvTiles } from '../../src/ops/conv2d/tiled.js';
+import { conv2dNaive } from '../../bench/naive.js';
 import { geom, n4, tolFor, type S4, type Shapes } from './conv2d.helpers.js';
 
 
@@ -25,15 +26,15 @@ async function checkAll(label: string, s: Shapes, seed: number, tiles?: ConvTile
   const dyd = randomArray(g.N * g.OH * g.OW * g.O, seed + 3);
   const x = tensor(xd, s.x), w = tensor(wd, s.w), b = tensor(bd, [g.O]), dy = tensor(dyd, [g.N, g.OH, g.OW, g.O]);
   const K = g.KH * g.KW * g.C;
-  const y = tiles ? conv2dForwardGeom(x, w, g, b, false, tiles) : conv2d(x, w, { ...s.opts, bias: b, variant: 'tiled' });
+  const y = tiles ? tiledForward(x, w, g, b, false, tiles) : conv2d(x, w, { ...s.opts, bias: b, kernel: 'tiled' });
   assertEqual(y.shape, [g.N, g.OH, g.OW, g.O], `${label}: output shape`);
   assertClose(`${label} forward`, await y.read(), ref.forward(xd, wd, g, bd), tolFor(K + 1));
-  const dx = tiles ? backwardInputGeom(dy, w, g, undefined, tiles) : conv2dBackwardInput(dy, w, s.x, { ...s.opts, variant: 'tiled' });
-  assertClose(`${label} dx`, await dx.read(), ref.backwardInput(dyd, wd, g), tolFor(g.KH * g.KW * g.O));
-  const r = tiles ? backwardWeightGeom(x, dy, g, true, undefined, tiles) : conv2dBackwardWeightBias(x, dy, s.w, { ...s.opts, variant: 'tiled' });
+  const dx = tiles ? tiledInputGrad(dy, w, g, undefined, tiles) : conv2dInputGrad(dy, w, s.x, { ...s.opts, kernel: 'tiled' });
+  assertClose(`${label} dx`, await dx.read(), ref.inputGrad(dyd, wd, g), tolFor(g.KH * g.KW * g.O));
+  const r = tiles ? tiledWeightGrad(x, dy, g, true, undefined, tiles) : conv2dWeightBiasGrad(x, dy, s.w, { ...s.opts, kernel: 'tiled' });
   const P = g.N * g.OH * g.OW;
-  assertClose(`${label} dw`, await r.dw.read(), ref.backwardWeight(xd, dyd, g), tolFor(P));
-  assertClose(`${label} db`, await r.db!.read(), ref.backwardBias(dyd, g.O), tolFor(P));
+  assertClose(`${label} dw`, await r.dw.read(), ref.weightGrad(xd, dyd, g), tolFor(P));
+  assertClose(`${label} db`, await r.db!.read(), ref.biasGrad(dyd, g.O), tolFor(P));
   for (const t of [x, w, b, dy, y, dx, r.dw, r.db!]) t.dispose();
 }
 
@@ -57,7 +58,7 @@ function refLossAndGrads(xd: Float64Array, wd: Float64Array, bd: Float64Array, r
   const g = geom(s);
   const loss = (x: Float64Array, w: Float64Array, b: Float64Array) => dot(ref.forward(x, w, g, b, relu), r);
   const dy = relu ? ref.reluMask(r, ref.forward(xd, wd, g, bd, true)) : r;
-  return { loss, dx: ref.backwardInput(dy, wd, g), dw: ref.backwardWeight(xd, dy, g), db: ref.backwardBias(dy, g.O) };
+  return { loss, dx: ref.inputGrad(dy, wd, g), dw: ref.weightGrad(xd, dy, g), db: ref.biasGrad(dy, g.O) };
 }
 
 suite('conv2d', (test) => {
@@ -105,7 +106,7 @@ suite('conv2d', (test) => {
       const x = tensor(xd, s.x), w = tensor(wd, s.w), b = tensor(bd, [g.O]), dy = tensor(dyd, [g.N, g.OH, g.OW, g.O]);
       for (const t of [x, w, b]) t.requiresGrad = true;
       const prev = beginTape();
-      const y = conv2d(x, w, { ...s.opts, bias: b, relu: true, variant: 'tiled' });
+      const y = conv2d(x, w, { ...s.opts, bias: b, relu: true, kernel: 'tiled' });
       const tape = endTape(prev);
       assertEqual(tape.map((n) => n.op), ['conv2d'], 'one tape node');
       const yd = await y.read();
@@ -115,9 +116,9 @@ suite('conv2d', (test) => {
       // The mask comes from the GPU's own y (a value within rounding of 0 could flip sign).
       const dm = ref.reluMask(dyd, yd);
       const P = g.N * g.OH * g.OW;
-      assertClose(`relu #${i} dx`, await dx.read(), ref.backwardInput(dm, wd, g), tolFor(g.KH * g.KW * g.O));
-      assertClose(`relu #${i} dw`, await dw.read(), ref.backwardWeight(xd, dm, g), tolFor(P));
-      assertClose(`relu #${i} db`, await db.read(), ref.backwardBias(dm, g.O), tolFor(P));
+      assertClose(`relu #${i} dx`, await dx.read(), ref.inputGrad(dm, wd, g), tolFor(g.KH * g.KW * g.O));
+      assertClose(`relu #${i} dw`, await dw.read(), ref.weightGrad(xd, dm, g), tolFor(P));
+      assertClose(`relu #${i} db`, await db.read(), ref.biasGrad(dm, g.O), tolFor(P));
       for (const t of [x, w, b, dy, y, dx, dw, db]) t.dispose();
     }
   });
@@ -129,12 +130,12 @@ suite('conv2d', (test) => {
     const x = tensor(xd, s.x), w = tensor(wd, s.w), dy = tensor(dyd, [1, 4, 4, 2]);
     w.requiresGrad = true;
     const prev = beginTape();
-    const y = conv2d(x, w, { ...s.opts, variant: 'tiled' });
+    const y = conv2d(x, w, { ...s.opts, kernel: 'tiled' });
     const tape = endTape(prev);
     const grads = tape[0].backward([dy]);
     assertEqual(grads.length, 2, 'two inputs, two gradients');
     assert(grads[0] === null, 'x does not require grad: no dx');
-    assertClose('dw', await grads[1]!.read(), ref.backwardWeight(xd, dyd, g), tolFor(16));
+    assertClose('dw', await grads[1]!.read(), ref.weightGrad(xd, dyd, g), tolFor(16));
     for (const t of [x, w, dy, y, grads[1]!]) t.dispose();
   });
 
@@ -155,17 +156,17 @@ suite('conv2d', (test) => {
   test('weight gradient: split-K is used and deterministic; temporaries are freed', async () => {
     const s: Shapes = { x: [4, 17, 17, 3], w: [3, 3, 3, 5], opts: {} };
     const g = geom(s);
-    const { splits } = weightSplits(g, 27, conv2dTiles(g.O));
+    const { splits } = weightSplits(g, 27, pickTiles(g.O));
     assert(splits > 1, `expected several K splits, got ${splits}`);
     const xd = randomArray(n4(s.x), 5), dyd = randomArray(g.N * g.OH * g.OW * g.O, 6);
     const x = tensor(xd, s.x), dy = tensor(dyd, [g.N, g.OH, g.OW, g.O]);
     const live = engine().liveTensors;
-    const to = { ...s.opts, variant: 'tiled' as const };
-    const dw1 = conv2dBackwardWeight(x, dy, s.w, to), dw2 = conv2dBackwardWeight(x, dy, s.w, to);
+    const to = { ...s.opts, kernel: 'tiled' as const };
+    const dw1 = conv2dWeightGrad(x, dy, s.w, to), dw2 = conv2dWeightGrad(x, dy, s.w, to);
     assertEqual(engine().liveTensors, live + 2, 'only the two results stay alive');
     const a = await dw1.read(), b = await dw2.read();
     assert(a.every((v, i) => Object.is(v, b[i])), 'two runs are bitwise identical');
-    assertClose(`dw (${splits} splits)`, a, ref.backwardWeight(xd, dyd, g), tolFor(g.N * g.OH * g.OW));
+    assertClose(`dw (${splits} splits)`, a, ref.weightGrad(xd, dyd, g), tolFor(g.N * g.OH * g.OW));
     for (const t of [x, dy, dw1, dw2]) t.dispose();
   });
 
@@ -201,9 +202,9 @@ suite('conv2d', (test) => {
     const b3 = tensor([1, 2, 3]);
     await assertThrows(() => conv2d(x, w3, { bias: b3 }), /conv2d: 'bias' must have shape \[8\]/);
     const dy = tensor(new Float32Array(2 * 3 * 3 * 7), [2, 3, 3, 7]);
-    await assertThrows(() => conv2dBackwardInput(dy, w3, [2, 5, 5, 3]), /conv2dBackwardInput: 'dy' must have shape \[2,3,3,8\]/);
-    await assertThrows(() => conv2dBackwardWeight(x, dy, [3, 3, 3, 8]), /conv2dBackwardWeight: 'dy' must have shape \[2,3,3,8\]/);
-    await assertThrows(() => conv2dForwardGeom(x, w3, geom({ x: [2, 5, 5, 3], w: [3, 3, 3, 8], opts: {} }), undefined, false, { TM: 64, TN: 64, TK: 3 }), /unsupported tile shape/);
+    await assertThrows(() => conv2dInputGrad(dy, w3, [2, 5, 5, 3]), /conv2dInputGrad: 'dy' must have shape \[2,3,3,8\]/);
+    await assertThrows(() => conv2dWeightGrad(x, dy, [3, 3, 3, 8]), /conv2dWeightGrad: 'dy' must have shape \[2,3,3,8\]/);
+    await assertThrows(() => tiledForward(x, w3, geom({ x: [2, 5, 5, 3], w: [3, 3, 3, 8], opts: {} }), undefined, false, { TM: 64, TN: 64, TK: 3 }), /unsupported tile shape/);
     for (const t of [x, w, w3, x3, b3, dy]) t.dispose();
   });
 });

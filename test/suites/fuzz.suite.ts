@@ -4,7 +4,7 @@
 // fast. `npm run fuzz` runs the long version (scripts/fuzz.ts).
 import { suite } from '../harness/define.js';
 import { assert, assertEqual } from '../harness/assert.js';
-import { runFuzz } from '../../src/io/fuzz-cases.js';
+import { runFuzz } from '../fuzz/cases.js';
 
 suite('fuzz', (test) => {
   test('1,000 random/truncated/mutated inputs: parse or FormatError, allocation <= input, bounded time', () => {

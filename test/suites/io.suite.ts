@@ -4,7 +4,7 @@ import { suite } from '../harness/define.js';
 import { assert, assertClose, assertEqual, assertThrows, randomArray, rng } from '../harness/assert.js';
 import { parseIdx, writeIdx, idxImageDataset, type IdxArray } from '../../src/io/idx.js';
 import { readSafetensors, writeSafetensors, toFloat32, halfToFloat } from '../../src/io/safetensors.js';
-import { parseModelSpec, modelShapes, modelParams, type ModelSpec } from '../../src/io/model-spec.js';
+import { parseModelSpec, modelShapes, modelParams, type ModelSpec } from '../../src/nn/spec.js';
 import { FormatError } from '../../src/io/errors.js';
 import { findDuplicateKey } from '../../src/io/json.js';
 import { pytorchToHwio, hwioToPytorch, linearOutInToInOut, linearInOutToOutIn, linearAfterFlattenFromPytorch, importPytorchStateDict, naturalCompare } from '../../src/io/pytorch.js';

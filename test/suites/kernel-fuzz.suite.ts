@@ -17,22 +17,22 @@ const GROUPS: { name: string; families: [string, number][]; reach: (sg: boolean)
   {
     name: 'conv2d (forward, input and weight gradients, autograd; tiled, direct, auto, tuner tiles)',
     families: [['conv.forward', 3], ['conv.inputGrad', 3], ['conv.weightGrad', 3], ['conv.autograd', 2]],
-    reach: (sg) => ['conv2d.forward', 'conv2d_bwd_input.backward_input', 'conv2d_bwd_weight.backward_weight', ...(sg ? ['conv2d_direct.direct', 'conv2d_direct_dw.direct_dw'] : [])],
+    reach: (sg) => ['conv2d/tiled_forward.forward', 'conv2d/tiled_input_grad.input_grad', 'conv2d/tiled_weight_grad.weight_grad', ...(sg ? ['conv2d/direct.direct', 'conv2d/direct_weight_grad.weight_grad'] : [])],
   },
   {
     name: 'pooling (max with indices and folded ReLU mask, average, global; vec4 and general kernels)',
     families: [['pool.max', 20], ['pool.maxRelu', 3], ['pool.avg', 20], ['pool.global', 6]],
-    reach: () => ['pool2d.max_forward', 'pool2d_vec4.max_forward4', 'pool2d.max_backward', 'pool2d.avg_forward', 'pool2d_vec4.avg_forward4', 'pool2d.global_avg_forward'],
+    reach: () => ['pool2d/pool2d.max_forward', 'pool2d/vec4.max_forward4', 'pool2d/pool2d.max_backward', 'pool2d/pool2d.avg_forward', 'pool2d/vec4.avg_forward4', 'pool2d/pool2d.global_avg_forward'],
   },
   {
     name: 'matmul / bmm (kernel kinds, transposes, broadcast batches, bias / ReLU, autograd)',
     families: [['matmul.forward', 7], ['matmul.grad', 2]],
-    reach: (sg) => ['matmul.matmul', 'matmul_register.matmul_register', 'matmul_naive.matmul_naive', ...(sg ? ['matmul_subgroup.matmul_subgroup'] : [])],
+    reach: (sg) => ['matmul/shared.matmul', 'matmul/register.matmul_register', 'matmul_naive.matmul_naive', ...(sg ? ['matmul/subgroup.matmul_subgroup'] : [])],
   },
   {
     name: 'softmax, cross-entropy, argmax, accuracy (row and block kernels)',
     families: [['softmax.crossEntropy', 8], ['softmax.softmax', 8]],
-    reach: () => ['softmax_ce.softmax_ce_row', 'softmax_ce.softmax_ce', 'softmax_ce.softmax_row', 'softmax_ce.softmax', 'softmax_ce.argmax'],
+    reach: () => ['loss/softmax_ce.softmax_ce_row', 'loss/softmax_ce.softmax_ce', 'loss/softmax_ce.softmax_row', 'loss/softmax_ce.softmax', 'loss/softmax_ce.argmax'],
   },
   {
     name: 'elementwise, activations, reductions, optimizer steps and clipping',

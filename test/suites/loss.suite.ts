@@ -10,7 +10,7 @@
 import { suite } from '../harness/define.js';
 import { assert, assertClose, assertEqual, assertThrows, randomArray } from '../harness/assert.js';
 import { tensor } from '../../src/tensor/tensor.js';
-import { accuracy, argmax, ref, softmax, softmaxBackward, softmaxCrossEntropy } from '../../src/ops/loss.js';
+import { accuracy, argmax, ref, softmax, softmaxBackward, softmaxCrossEntropy } from '../../src/ops/loss/index.js';
 import { U32, checkFd, disposeAll, rand, viaTape } from './dense.helpers.js';
 
 function labelsFor(n: number, k: number, seed: number): Uint32Array {
@@ -40,7 +40,7 @@ suite('loss', (test) => {
         disposeAll(x.t, labels, gy, y, grads);
       }
     await assertThrows(() => softmaxCrossEntropy(tensor([1, 2], [1, 2]), tensor(new Uint32Array([0]), [1], 'u32'), { kernel: 'fast' as never }),
-      /softmaxCrossEntropy: kernel must be 'auto', 'row' or 'block', got 'fast'/);
+      /softmaxCrossEntropy: 'kernel' must be 'auto' or a softmax kernel \('auto', 'row' or 'block'\), got "fast"/);
   });
 
   test('numerically stable for huge logits (rows offset by +-1000, spread 80)', async () => {
@@ -71,7 +71,7 @@ suite('loss', (test) => {
         assertClose(`softmaxBackward kernel ${kernel} N=${N} K=${K}`, await direct.read(), await grads[0]!.read(), { atol: 0, rtol: 0, log: false });
         disposeAll(x.t, gy.t, y, grads, direct);
       }
-    await assertThrows(() => softmax(tensor([1, 2], [1, 2]), { kernel: 'fast' as never }), /softmax: kernel must be 'auto', 'row' or 'block', got 'fast'/);
+    await assertThrows(() => softmax(tensor([1, 2], [1, 2]), { kernel: 'fast' as never }), /softmax: 'kernel' must be 'auto' or a softmax kernel \('auto', 'row' or 'block'\), got "fast"/);
   });
 
   test('argmax (first index on ties) and accuracy on the GPU', async () => {

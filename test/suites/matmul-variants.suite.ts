@@ -8,9 +8,11 @@ import { suite } from '../harness/define.js';
 import { assert, assertClose, assertEqual, assertThrows, randomArray } from '../harness/assert.js';
 import { tensor, type Tensor } from '../../src/tensor/tensor.js';
 import { full } from '../../src/ops/elementwise.js';
-import { bmm, matmul, ref } from '../../src/ops/matmul.js';
-import { SHARED_DEFAULT, candidates, defaultKernel, kernelName, pickKernel, tuneKey, type MatmulKernel } from '../../src/ops/matmul_kernels.js';
-import { tuneMatmul, tuneMatmulsIn } from '../../src/ops/matmul_tune.js';
+import { bmm, matmul, ref } from '../../src/ops/matmul/index.js';
+import { SHARED_DEFAULT, kernelName, type Gemm, type MatmulKernel } from '../../src/ops/matmul/kernels.js';
+import { MATMUL } from '../../src/ops/matmul/choose.js';
+import { chooseKernel, defaultKernel as familyDefault, runnableCandidates, tuneKeyOf } from '../../src/runtime/select.js';
+import { tuneMatmul, tuneMatmulsIn } from '../../src/ops/matmul/tune.js';
 import { clearTuning, fileStore, indexedDbStore, loadTuning, memoryStore, remember, setTuneStore, tuneStore, type TuneStore } from '../../src/runtime/autotune.js';
 import { engine, init, setEngine } from '../../src/runtime/engine.js';
 import { bucketSize } from '../../src/runtime/pool.js';
@@ -19,6 +21,9 @@ import { U32, absOf, disposeAll, maxAbs, rand, viaTape } from './dense.helpers.j
 const tol = (terms: number, absRef: ArrayLike<number>) => ({ atol: Math.max(terms, 1) * U32 * maxAbs(absRef) + 1e-30, rtol: 0 });
 const shapes = (M: number, K: number, N: number, ta: boolean, tb: boolean, ba = 1, bb = 1) =>
   ({ as: [ba, ta ? K : M, ta ? M : K], bs: [bb, tb ? N : K, tb ? K : N] });
+const pickKernel = (g: Gemm) => chooseKernel(MATMUL, g);
+const defaultKernel = (g: Gemm) => familyDefault(MATMUL, g);
+const tuneKey = (g: Gemm) => tuneKeyOf(MATMUL, g);
 const ints = (n: number, seed: number) => randomArray(n, seed, -4, 5).map(Math.floor);
 
 /** The variants without workgroup memory that this device can run, at workgroup size w x w. */
@@ -136,7 +141,7 @@ suite('matmul variants', (test) => {
       const g = { M: 300, N: 200, K: 30, batch: 1, ta: false, tb: false };
       const d = defaultKernel(g);
       assert(d.kind !== 'subgroup', `default without subgroups is ${kernelName(d)}`);
-      assert(candidates().every((k) => k.kind !== 'subgroup'), 'no subgroup candidates');
+      assert(runnableCandidates(MATMUL, g).every((k) => k.kind !== 'subgroup'), 'no subgroup candidates');
       const [M, K, N] = [37, 30, 21];
       const A = rand([M, K], 600), B = rand([K, N], 601);
       await assertThrows(() => matmul(A.t, B.t, { kernel: { kind: 'subgroup', wgX: 4, wgY: 4 } }), /matmul: bad kernel .*'subgroups' feature/);

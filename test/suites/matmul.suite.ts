@@ -1,7 +1,7 @@
 // matmul / bmm: float64 reference checked by finite differences; tiled and naive GPU kernels vs
 // the reference on shapes that are not multiples of the tiles, all transposes, vec4 and scalar
 // load paths, several tile configurations, batches (incl. broadcast); backward rule vs reference.
-// "Tiled" is the kernel matmul() picks by default on this adapter (src/ops/matmul_kernels.ts);
+// "Tiled" is the kernel matmul() picks by default on this adapter (src/ops/matmul/choose.ts);
 // matmul-variants.suite.ts forces every variant one by one.
 //
 // Tolerance: a dot product of K f32 terms computed in any order is within K * u * sum|a_k b_k|
@@ -11,7 +11,8 @@ import { suite } from '../harness/define.js';
 import { assertClose, assertEqual, assertThrows, randomArray } from '../harness/assert.js';
 import { valueAndGrad } from '../../src/autograd/grad.js';
 import { tensor } from '../../src/tensor/tensor.js';
-import { bmm, matmul, matmulNaive, ref, type RefMatmulOptions } from '../../src/ops/matmul.js';
+import { bmm, matmul, ref, type RefMatmulOptions } from '../../src/ops/matmul/index.js';
+import { matmulNaive } from '../../bench/naive.js';
 import { U32, checkFd, disposeAll, rand, viaTape, absOf, maxAbs } from './dense.helpers.js';
 
 

@@ -17,9 +17,9 @@ import { Flatten, Linear } from '../../src/nn/linear.js';
 import { LeakyReLU, ReLU, Sigmoid, Tanh } from '../../src/nn/activations.js';
 import { AvgPool2d, GlobalAvgPool, MaxPool2d } from '../../src/nn/pooling.js';
 import { lenet } from '../../src/nn/presets.js';
-import { Module } from '../../src/nn/module.js';
+import type { Module } from '../../src/nn/module.js';
 import { ref as actRef } from '../../src/ops/activations.js';
-import { modelParams, parseModelSpec } from '../../src/io/model-spec.js';
+import { modelParams, parseModelSpec } from '../../src/nn/spec.js';
 import { decodeModel, saveModel } from '../../src/io/model-file.js';
 
 suite('nn', (test) => {

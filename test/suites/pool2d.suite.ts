@@ -7,7 +7,7 @@ import { dot, numericGrad } from '../harness/fd.js';
 import { tensor, sizeOf, type Shape } from '../../src/tensor/tensor.js';
 import { beginTape, endTape } from '../../src/autograd/tape.js';
 import { valueAndGrad } from '../../src/autograd/grad.js';
-import { conv2d } from '../../src/ops/conv2d.js';
+import { conv2d } from '../../src/ops/conv2d/index.js';
 import { relu } from '../../src/ops/activations.js';
 import { add, mul } from '../../src/ops/elementwise.js';
 import { sum } from '../../src/ops/reduce.js';
@@ -15,7 +15,7 @@ import { engine } from '../../src/runtime/engine.js';
 import {
   avgPool2d, avgPool2dBackward, globalAvgPool, globalAvgPoolBackward, maxPool2d, maxPool2dBackward,
   maxPool2dWithIndices, poolGeometry, ref, type Pool2dOptions,
-} from '../../src/ops/pool2d.js';
+} from '../../src/ops/pool2d/index.js';
 
 /** Distinct values (a shuffled ramp with spacing 0.01): no ties, so max pooling is differentiable. */
 function distinct(n: number, seed: number): Float64Array {
@@ -209,13 +209,13 @@ suite('pool2d', (test) => {
     for (const variant of variants)
       for (const twice of [false, true]) {
         const loss = (fused: boolean) => () => {
-          const h = fused ? conv2d(x, w, { bias: b, relu: true, padding: 'same', variant }) : relu(conv2d(x, w, { bias: b, padding: 'same', variant }));
+          const h = fused ? conv2d(x, w, { bias: b, relu: true, padding: 'same', kernel: variant }) : relu(conv2d(x, w, { bias: b, padding: 'same', kernel: variant }));
           const l = sum(mul(maxPool2d(h, { kernel: 2 }), wy));
           return twice ? add(sum(mul(h, wh)), l) : l;
         };
         const ops: string[] = [];
         e.queue.afterDispatch = (cmd) => ops.push(cmd.op);
-        let fused;
+        let fused: ReturnType<typeof valueAndGrad>;
         try {
           fused = valueAndGrad(loss(true), [x, w, b]);
         } finally {

@@ -9,9 +9,9 @@ import { engine } from '../../src/runtime/engine.js';
 import { OutOfMemoryError } from '../../src/runtime/pool.js';
 import { TrainStep } from '../../src/train/step.js';
 import { Evaluator } from '../../src/train/evaluate.js';
-import { softmaxCrossEntropy } from '../../src/ops/loss.js';
+import { softmaxCrossEntropy } from '../../src/ops/loss/index.js';
 import { loadCheckpoint, saveCheckpoint } from '../../src/train/checkpoint.js';
-import { B, H, differing, makeDataset, makeModel, makeOptimizer, sameBits, snapshot, trainSteps } from './checkpoint.helpers.js';
+import { H, differing, makeDataset, makeModel, makeOptimizer, sameBits, snapshot, trainSteps } from './checkpoint.helpers.js';
 
 const START = { seed: 2, epoch: 0, batch: 0 };
 

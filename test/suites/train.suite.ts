@@ -17,11 +17,11 @@ import { fit } from '../../src/train/fit.js';
 import { Conv2d } from '../../src/nn/conv.js';
 import { Flatten, Linear } from '../../src/nn/linear.js';
 import { InitRng } from '../../src/nn/init.js';
-import { softmaxCrossEntropy, ref as lossRef } from '../../src/ops/loss.js';
-import { ref as convRef } from '../../src/ops/conv2d.js';
-import { convGeometry } from '../../src/ops/conv2d_geometry.js';
-import { ref as mmRef } from '../../src/ops/matmul.js';
-import { ref as poolRef } from '../../src/ops/pool2d.js';
+import { softmaxCrossEntropy, ref as lossRef } from '../../src/ops/loss/index.js';
+import { ref as convRef } from '../../src/ops/conv2d/index.js';
+import { convGeometry } from '../../src/ops/conv2d/geometry.js';
+import { ref as mmRef } from '../../src/ops/matmul/index.js';
+import { ref as poolRef } from '../../src/ops/pool2d/index.js';
 
 const IN = [4, 6, 6, 3];
 
@@ -224,7 +224,7 @@ function referenceTraining(p: Float64Array[], x: Float32Array[], y: Uint32Array[
     const dl = lossRef.softmaxCrossEntropyBackward(logits, yb, K);
     const mm = mmRef.matmulBackward(dl, pool.y, [1, B, F], w2, [1, F, K], { bias: b2 });
     const dh = convRef.reluMask(poolRef.maxPool2dBackward(mm.da, pool.argmax, [B, H, H, C]), h);
-    const grads = [convRef.backwardWeight(xb, dh, g), convRef.backwardBias(dh, C), mm.db, mm.dbias];
+    const grads = [convRef.weightGrad(xb, dh, g), convRef.biasGrad(dh, C), mm.db, mm.dbias];
     p.forEach((pp, i) => {
       for (let j = 0; j < pp.length; j++) {
         m[i][j] = 0.9 * m[i][j] + 0.1 * grads[i][j];

@@ -7,13 +7,13 @@ import { engine } from '../../src/runtime/engine.js';
 import { empty, tensor } from '../../src/tensor/tensor.js';
 import { endScope, startScope } from '../../src/tensor/scope.js';
 import { add, full, mul, scale, sub } from '../../src/ops/elementwise.js';
-import { conv2d, conv2dBackwardInput, conv2dBackwardWeight } from '../../src/ops/conv2d.js';
-import { bmm, matmul } from '../../src/ops/matmul.js';
+import { conv2d, conv2dInputGrad, conv2dWeightGrad } from '../../src/ops/conv2d/index.js';
+import { bmm, matmul } from '../../src/ops/matmul/index.js';
 import { leakyRelu, relu, reluBackward, sigmoid, tanhBackward } from '../../src/ops/activations.js';
 import { mean, sum } from '../../src/ops/reduce.js';
 import { flatten, reshape } from '../../src/ops/shape.js';
-import { accuracy, argmax, softmaxCrossEntropy } from '../../src/ops/loss.js';
-import { avgPool2d, avgPool2dBackward, globalAvgPool, globalAvgPoolBackward, maxPool2d, maxPool2dBackward } from '../../src/ops/pool2d.js';
+import { accuracy, argmax, softmaxCrossEntropy } from '../../src/ops/loss/index.js';
+import { avgPool2d, avgPool2dBackward, globalAvgPool, globalAvgPoolBackward, maxPool2d, maxPool2dBackward } from '../../src/ops/pool2d/index.js';
 import { adamStep, makeHyper, sgdStep } from '../../src/ops/optim.js';
 
 const f = (...shape: number[]) => empty(shape);
@@ -39,9 +39,9 @@ const CASES: [string, () => unknown, RegExp][] = [
   ['conv2d: padding', () => conv2d(f(1, 5, 5, 3), f(3, 3, 3, 8), { padding: 'full' as never }), /conv2d: 'padding' must be 'valid', 'same', a number or \[ph, pw\], got 'full'/],
   ['conv2d: kernel too large', () => conv2d(f(1, 2, 2, 1), f(3, 3, 1, 1)), /conv2d: kernel 3x3 is larger than the padded input 2x2/],
   ['conv2d: not a tensor', () => conv2d(new Float32Array(4) as never, f(3, 3, 1, 1)), /conv2d: argument 'x' must be a Tensor, got Float32Array/],
-  ['conv2dBackwardInput: dy shape', () => conv2dBackwardInput(f(1, 4, 4, 2), f(3, 3, 1, 2), [1, 8, 8, 1]), /conv2dBackwardInput: 'dy' must have shape \[1,6,6,2\] \(the conv2d output\), got \[1,4,4,2\]/],
-  ['conv2dBackwardInput: xShape rank', () => conv2dBackwardInput(f(1, 4, 4, 2), f(3, 3, 1, 2), [6, 6, 1]), /conv2dBackwardInput: 'xShape' must have rank 4 \[N,H,W,C\], got shape \[6,6,1\]/],
-  ['conv2dBackwardWeight: wShape', () => conv2dBackwardWeight(f(1, 6, 6, 1), f(1, 4, 4, 2), [3, 3, 2, 2]), /conv2dBackwardWeight: 'wShape' must have shape \[KH,KW,1,O\] to match x's 1 channels, got \[3,3,2,2\]/],
+  ['conv2dInputGrad: dy shape', () => conv2dInputGrad(f(1, 4, 4, 2), f(3, 3, 1, 2), [1, 8, 8, 1]), /conv2dInputGrad: 'dy' must have shape \[1,6,6,2\] \(the conv2d output\), got \[1,4,4,2\]/],
+  ['conv2dInputGrad: xShape rank', () => conv2dInputGrad(f(1, 4, 4, 2), f(3, 3, 1, 2), [6, 6, 1]), /conv2dInputGrad: 'xShape' must have rank 4 \[N,H,W,C\], got shape \[6,6,1\]/],
+  ['conv2dWeightGrad: wShape', () => conv2dWeightGrad(f(1, 6, 6, 1), f(1, 4, 4, 2), [3, 3, 2, 2]), /conv2dWeightGrad: 'wShape' must have shape \[KH,KW,1,O\] to match x's 1 channels, got \[3,3,2,2\]/],
   // matmul, bmm
   ['matmul: inner dims', () => matmul(f(2, 3), f(4, 5)), /matmul: inner dimensions differ: op\(a\) is \[2,3\] \(a \[2,3\]\), op\(b\) is \[4,5\]/],
   ['matmul: rank', () => matmul(f(2, 2, 3), f(3, 5)), /matmul: argument 'a' must have rank 2, got shape \[2,2,3\]/],

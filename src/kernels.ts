@@ -1,0 +1,37 @@
+// The 'webgpu-cnn/kernels' entry: the ops' gradient kernels, the optimizer kernels, kernel
+// choice and tuning, and shader access. For benchmarks, tests and power users; applications
+// need only the main entry (src/index.ts). Shares one engine with it.
+
+// --- kernel choice (runtime/select.ts) and the families' declarations ---
+export {
+  adapterClass, isCpuAdapter, chooseKernel, setKernel, getKernel, defaultKernel, tunedKernel, tuneKeyOf,
+  runnableCandidates, recordProblems, type AdapterClass, type KernelFamily,
+} from './runtime/select.js';
+export { CONV2D, conv2dKernelFor, type Conv2dKernel, type Conv2dPass } from './ops/conv2d/index.js';
+export { MATMUL } from './ops/matmul/choose.js';
+export { kernelName, type MatmulKernel, type Gemm } from './ops/matmul/kernels.js';
+export { SOFTMAX, type SoftmaxKernel, type SoftmaxKernelChoice } from './ops/loss/index.js';
+export { POOL2D, type Pool2dKernel } from './ops/pool2d/index.js';
+
+// --- tuning (explicit and async; ops only read remembered choices) ---
+export {
+  loadTuning, setTuneStore, clearTuning, fileStore, indexedDbStore, memoryStore, type TuneStore,
+} from './runtime/autotune.js';
+export { tuneMatmul, tuneMatmulsIn, type TuneMatmulOptions, type TuneResult } from './ops/matmul/tune.js';
+export { tuneConv2d, tuneConv2dIn, type TuneConv2dOptions, type TuneConv2dResult } from './ops/conv2d/tune.js';
+
+// --- gradient kernels (the autograd rules call these) ---
+export { conv2dInputGrad, conv2dWeightGrad, conv2dWeightBiasGrad, type Conv2dGradOptions } from './ops/conv2d/index.js';
+export { reluBackward, leakyReluBackward, sigmoidBackward, tanhBackward } from './ops/activations.js';
+export { biasGrad } from './ops/reduce.js';
+export { softmaxBackward } from './ops/loss/index.js';
+export { maxPool2dWithIndices, maxPool2dBackward, avgPool2dBackward, globalAvgPoolBackward } from './ops/pool2d/index.js';
+
+// --- optimizer kernels (the optimizers call these) ---
+export {
+  sgdStep, adamStep, sgdStepFlat, adamStepFlat, globalNormSq, clipScale, makeHyper, writeHyper, hyperArray,
+  HYPER, HYPER_SIZE, type HyperParams, type SgdOptions, type FlatOptions,
+} from './ops/optim.js';
+
+// --- shaders ---
+export { shaderNames, rawShader, registerShader } from './runtime/shaders.js';
