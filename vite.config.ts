@@ -1,13 +1,16 @@
 // One Vite config: the dev server (demo at /demo/, benchmark page at /bench/, browser test
-// page at /test/browser/), the static demo build, and Vitest.
+// page at /test/browser/), the static demo build. The datasets are served and copied as
+// static assets by vite.data.ts.
 import { defineConfig } from 'vite';
 import { resolve } from 'node:path';
+import { datasetAssets } from './vite.data.js';
 
 const root = new URL('.', import.meta.url).pathname;
 
 export default defineConfig({
   root,
   base: './',
+  plugins: [datasetAssets(root)],
   resolve: {
     // wgsl_reflect's "main" is a CommonJS file inside a "type": "module" package, which Node
     // refuses; its ES module build works everywhere.

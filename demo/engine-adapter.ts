@@ -65,9 +65,14 @@ export async function createGpuBackend(): Promise<GpuBackend> {
 
 // ---------------------------------------------------------------- data
 
-/** MNIST from the engine's loader: 8,000 train / 2,000 test, stratified, seeded. */
+/**
+ * MNIST from the engine's loader: the 10,000-digit subset split 8,000 train / 2,000 test,
+ * stratified, seeded (quick to load in a page). The files are static assets next to the page
+ * (vite.data.ts serves them at /data/mnist-subset/), fetched at run time.
+ */
 export async function loadDigits(seed: number): Promise<Mnist> {
-  const { train, test } = await loadMnist({ seed, testCount: 2000 });
+  const from = new URL('../data/mnist-subset/', self.location.href).href;
+  const { train, test } = await loadMnist({ split: 'subset', from, seed, testCount: 2000 });
   return {
     train: { images: train.images, labels: train.labels, n: train.count },
     test: { images: test.images, labels: test.labels, n: test.count },

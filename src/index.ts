@@ -1,3 +1,4 @@
+/// <reference types="@webgpu/types" preserve="true" />
 // Public API of webgpu-cnn (the package's main entry): what an application uses to train or
 // predict. Sections by area; keep each area's exports in its own section. Gradient kernels,
 // optimizer kernels, kernel choice and tuning, shader access: the 'webgpu-cnn/kernels' entry
@@ -89,6 +90,10 @@ export { readIdxFile, readSafetensorsFile, writeBytesFile } from './io/node-fs.j
 export { TrainStep, type TrainStepOptions, type LossFn } from './train/step.js';
 export { Evaluator, type EvalResult, type EvaluatorOptions } from './train/evaluate.js';
 export { fit, type FitOptions, type StepInfo, type EpochInfo } from './train/fit.js';
+export {
+  loadPredictor, Predictor, preprocessMetadata, PREPROCESS_METADATA_KEY,
+  type Prediction, type PredictInput, type PredictOptions, type Preprocess,
+} from './train/predict.js';
 
 // --- reliability ---
 export {

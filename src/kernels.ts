@@ -1,3 +1,4 @@
+/// <reference types="@webgpu/types" preserve="true" />
 // The 'webgpu-cnn/kernels' entry: the ops' gradient kernels, the optimizer kernels, kernel
 // choice and tuning, and shader access. For benchmarks, tests and power users; applications
 // need only the main entry (src/index.ts). Shares one engine with it.

