@@ -1,12 +1,12 @@
 // Activation and loss cases (memory-bound): ReLU over LeNet activations, softmax cross-entropy
 // (mean over the batch; our kernel also writes d loss / d logits for the backward pass, tfjs's
 // loss op computes the loss only: it has less to write); with more than 32 classes also the
-// 'row' and 'block' kernels forced (src/ops/loss.ts). Reference: float64.
+// 'row' and 'block' kernels forced (src/ops/loss/choose.ts). Reference: float64.
 // Peers: tf.relu, tf.losses.softmaxCrossEntropy with one-hot labels; jax-js nn.relu and a jitted
 // -mean(logSoftmax(x) * onehot).
 
 import { relu } from '../src/ops/activations.js';
-import { softmaxCrossEntropy } from '../src/ops/loss/index.js';
+import { SOFTMAX, softmaxCrossEntropy } from '../src/ops/loss/index.js';
 import { tensor } from '../src/tensor/tensor.js';
 import { dims, oursImpl, upload } from './impl.js';
 import { tfImpl } from './peer-tfjs.js';
@@ -57,8 +57,10 @@ export function denseCases(): BenchCase[] {
       },
     });
   }
-  // 'op' is the op's own kernel choice; with many classes also each kernel forced (no peers)
-  for (const { N, K, large } of CE) for (const variant of K > 32 ? (['op', 'row', 'block'] as const) : (['op'] as const)) {
+  // 'op' is the op's own kernel choice; with many classes also each candidate of the softmax
+  // family (src/ops/loss/choose.ts) forced (no peers)
+  const kernels = SOFTMAX.candidates({ N: 0, K: 0 }, undefined as never);
+  for (const { N, K, large } of CE) for (const variant of K > 32 ? (['op', ...kernels] as const) : (['op'] as const)) {
     const op = variant === 'op';
     cases.push({
       id: `softmax-ce/${variant}/${N}x${K}`,
