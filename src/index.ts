@@ -5,7 +5,7 @@
 // (src/kernels.ts).
 
 // --- runtime ---
-export { init, engine, useDevice, onEngine, Engine, type DeviceLostInfo } from './runtime/engine.js';
+export { init, engine, useDevice, Engine, type DeviceLostInfo } from './runtime/engine.js';
 export { NoAdapterError, type AdapterSummary, type InitOptions } from './runtime/device.js';
 export type { MemoryStats } from './runtime/pool.js';
 
@@ -25,7 +25,7 @@ export {
 export { matmul, bmm, type MatmulOptions } from './ops/matmul/index.js';
 export { relu, leakyRelu, sigmoid, tanh } from './ops/activations.js';
 export { sum, mean, sumTo, broadcastTo } from './ops/reduce.js';
-export { reshape, flatten, broadcastShapes } from './ops/shape.js';
+export { reshape, flatten } from './ops/shape.js';
 export { softmaxCrossEntropy, softmax, argmax, accuracy } from './ops/loss/index.js';
 
 // --- ops: pooling ---
@@ -43,7 +43,6 @@ export { Conv2d, type Conv2dLayerOptions } from './nn/conv.js';
 export { Linear, Flatten, type LinearOptions } from './nn/linear.js';
 export { ReLU, LeakyReLU, Sigmoid, Tanh } from './nn/activations.js';
 export { lenet } from './nn/presets.js';
-export { InitRng, initValues, initTensor, fans, type InitKind } from './nn/init.js';
 export { BatchNorm2d } from './nn/batchnorm.js';
 export { batchNorm, type BatchNormOptions } from './ops/batchnorm.js';
 export { Dropout } from './nn/dropout.js';
@@ -56,14 +55,13 @@ export { constantLr, stepLr, cosineLr, type Schedule } from './optim/schedule.js
 
 // --- data ---
 export { type ImageDataset, checkDataset, subset, classCounts } from './data/dataset.js';
-export { loadMnist, loadMnistRaw, stratifiedSplit, MNIST_SIZE, type MnistOptions, type MnistSplit, type MnistRaw } from './data/mnist.js';
-export { createRng, mixSeed, permutation, type Rng } from './data/rng.js';
+export { loadMnist, MNIST_SIZE, type MnistOptions, type MnistSplit } from './data/mnist.js';
 export {
-  batches, batchCount, epochOrder, normalizeInPlace, uploadBatch, MNIST_MEAN, MNIST_STD, MNIST_NORMALIZATION,
+  batches, batchCount, normalizeInPlace, uploadBatch, MNIST_MEAN, MNIST_STD, MNIST_NORMALIZATION,
   type Batch, type BatchOptions, type Normalization,
 } from './data/batch.js';
 export {
-  randomAffines, affineMatrix, augmentCpu, augmentRef, warpAffine, IDENTITY_AFFINE,
+  randomAffines, affineMatrix, augmentCpu, IDENTITY_AFFINE,
   type AugmentOptions, type AffineParams, type ImageDims,
 } from './data/augment.js';
 export { augment } from './data/augment-gpu.js';
@@ -72,7 +70,7 @@ export { augment } from './data/augment-gpu.js';
 export { FormatError } from './io/errors.js';
 export { parseIdx, writeIdx, idxImageDataset, type IdxArray, type IdxDType } from './io/idx.js';
 export {
-  readSafetensors, writeSafetensors, toFloat32, MAX_HEADER_BYTES,
+  readSafetensors, writeSafetensors, toFloat32,
   type SafeDType, type SafeTensor, type SafetensorsFile, type TensorToWrite,
 } from './io/safetensors.js';
 export {
@@ -97,7 +95,7 @@ export {
 
 // --- reliability ---
 export {
-  saveCheckpoint, loadCheckpoint, readCheckpointInfo, CHECKPOINT_METADATA_KEY, CHECKPOINT_VERSION,
+  saveCheckpoint, loadCheckpoint, readCheckpointInfo, CHECKPOINT_METADATA_KEY,
   type TrainingState, type CheckpointInfo, type DataPosition,
 } from './train/checkpoint.js';
 export { OutOfMemoryError } from './runtime/pool.js';

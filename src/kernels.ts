@@ -34,5 +34,8 @@ export {
   HYPER, HYPER_SIZE, type HyperParams, type SgdOptions, type FlatOptions,
 } from './ops/optim.js';
 
+// --- parameter initialisation (custom layers) ---
+export { InitRng, initValues, initTensor, fans, type InitKind } from './nn/init.js';
+
 // --- shaders ---
 export { shaderNames, rawShader, registerShader } from './runtime/shaders.js';
