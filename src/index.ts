@@ -46,7 +46,7 @@ export {
 
 // --- autograd ---
 export { valueAndGrad, computeGradients, type ValueAndGrad, type ComputeGradientsOptions } from './autograd/grad.js';
-export { capture, CapturedPlan, type CaptureOptions } from './autograd/capture.js';
+export { capture, CapturedPlan, planPipelines, preparePipelines, type CaptureOptions, type PrepareInfo, type PrepareOptions } from './autograd/capture.js';
 
 // --- nn layers ---
 export { Module, type HostArray } from './nn/module.js';
