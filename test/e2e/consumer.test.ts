@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { build, preview, type PreviewServer } from 'vite';
 import type { Browser } from 'playwright-core';
 import { launchChromium } from '../harness/chromium.js';
+import { hangLimit } from '../harness/hang.js';
 
 const repo = process.cwd();
 let dir = '';
@@ -34,7 +35,7 @@ describe('package consumers', () => {
       cwd: app,
       env: { ...process.env, VK_ICD_FILENAMES: process.env.VK_ICD_FILENAMES ?? '/usr/lib/chromium/vk_swiftshader_icd.json', XDG_RUNTIME_DIR: '/tmp' },
       encoding: 'utf8',
-      timeout: 60_000,
+      timeout: hangLimit(60_000), // hang detector (test/harness/hang.ts)
     });
     const line = out.trim().split('\n').pop()!;
     const r = JSON.parse(line);
@@ -55,7 +56,7 @@ describe('package consumers', () => {
       browser = await launchChromium();
       const page = await browser.newPage();
       await page.goto(`http://localhost:${addr.port}/`);
-      await page.waitForFunction(() => document.getElementById('result')?.textContent !== '…', null, { timeout: 60_000 });
+      await page.waitForFunction(() => document.getElementById('result')?.textContent !== '…', null, { timeout: hangLimit(60_000) });
       const text = await page.textContent('#result');
       assert.equal(text, '[5.5,11,16.5]');
     } finally {
