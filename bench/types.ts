@@ -5,6 +5,8 @@ import type { AdapterSummary } from '../src/runtime/device.js';
 
 /** One implementation of a case (ours or a peer's), ready to run on already-uploaded inputs. */
 export interface Impl {
+  /** Optional warm-up before the first run (ours: TrainStep.prepare, the pipelines compiled at once); part of the first run's time */
+  prepare?(): Promise<void>;
   /** Record one execution. Must not read back or wait; it may submit (peers do). */
   run(): void;
   /** Submit what `run` recorded (ours: engine flush; tfjs: its command queue). */
@@ -95,6 +97,11 @@ export interface Timing {
 
 export interface ImplResult {
   status: 'ok' | 'invalid' | 'error';
+  /**
+   * wall-clock cases (training steps): ms of the first run (run, submit, read back), compiles
+   * included: the cold first step when nothing earlier in the run compiled its pipelines
+   */
+  firstMs?: number;
   check?: Check;
   timing?: Timing;
   gflops?: number;

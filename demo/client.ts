@@ -11,11 +11,14 @@ export class WorkerClient {
   private pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   private listeners = new Map<string, ((m: Broadcast) => void)[]>();
   readonly worker: Worker;
+  /** messages received from the worker (a liveness signal for the end-to-end test) */
+  received = 0;
 
   constructor() {
     this.worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module', name: 'webgpu-cnn-trainer' });
     this.worker.onmessage = (ev: MessageEvent<FromWorker>) => {
       const m = ev.data;
+      this.received++;
       if (m.type === 'reply') {
         const p = this.pending.get(m.id);
         this.pending.delete(m.id);

@@ -1,21 +1,19 @@
-// Rolling evaluation on the test split: each call classifies the next chunk of test digits
-// (sized so one chunk takes about CHUNK_MS), remembers every digit's latest prediction, and
+// Rolling evaluation on the test split: each call classifies the next chunk of EVAL_CHUNK test
+// digits (always that many, the last chunk padded with blank images: every batch size is a set
+// of pipelines to compile, seconds each on a CPU adapter, so one size only), remembers every
+// digit's latest prediction, and
 // returns the confusion matrix and accuracy over the digits seen so far plus the chunk's first
 // digits for the page's "latest test digits". Runs in the worker.
 
 import { imageOf, PIXELS, type Split } from './mnist-data.js';
 import { CLASSES } from './net-spec.js';
-import type { DemoModel } from './model-api.js';
+import { EVAL_CHUNK, type DemoModel } from './model-api.js';
 import type { EvalResult } from './protocol.js';
-
-const CHUNK_MS = 200;
-const MAX_CHUNK = 250;
 
 export class Evaluator {
   private pred: Int8Array;
   /** digits classified since the last reset (a pass is complete at split.n) */
   cursor = 0;
-  private size = 32;
   /** duration of the last chunk's forward pass */
   lastMs = 0;
   lastAt = 0;
@@ -34,14 +32,13 @@ export class Evaluator {
   }
 
   async chunk(model: DemoModel, step: number): Promise<EvalResult> {
-    const t = this.split, start = this.cursor % t.n, n = Math.min(this.size, t.n - start);
-    const x = new Float32Array(n * PIXELS);
+    const t = this.split, start = this.cursor % t.n, n = Math.min(EVAL_CHUNK, t.n - start);
+    const x = new Float32Array(EVAL_CHUNK * PIXELS); // rows n.. stay blank (padding)
     for (let i = 0; i < n; i++) imageOf(t, start + i, x, i * PIXELS);
     const t0 = performance.now();
-    const probs = await model.predict(x, n);
+    const probs = await model.predict(x, EVAL_CHUNK);
     this.lastMs = performance.now() - t0;
     this.lastAt = performance.now();
-    this.size = Math.max(8, Math.min(MAX_CHUNK, Math.round(n * Math.min(2, Math.max(0.5, CHUNK_MS / Math.max(this.lastMs, 1))))));
     const samples: EvalResult['samples'] = [];
     for (let i = 0; i < n; i++) {
       const p = probs.subarray(i * CLASSES, (i + 1) * CLASSES);

@@ -12,13 +12,14 @@
 // with the kernels' backward functions for the gradient view.
 
 import {
-  Adam, SGD, Module, Sequential, TrainStep, accuracy, add, augment, conv2d, keep, matmul,
-  relu, reshape, scope, softmax, softmaxCrossEntropy, sub, tensor, zeros, type Optimizer, type Shape, type Tensor,
+  Adam, SGD, Module, Sequential, TrainStep, accuracy, add, augment, conv2d, keep, matmul, preparePipelines,
+  relu, reshape, scope, softmax, softmaxCrossEntropy, sub, tensor, empty, zeros,
+  type Optimizer, type PrepareInfo, type Shape, type Tensor,
 } from '../src/index.js';
 import { conv2dInputGrad, maxPool2dBackward, maxPool2dWithIndices, reluBackward } from '../src/kernels.js';
 import { toModelSpec } from './model-files.js';
 import { CLASSES, expandSpec, initWeights, paramList, type Layer, type NetSpec, type Weights } from './net-spec.js';
-import type { DemoModel, Hyper, Stage, StepStats } from './model-api.js';
+import { EVAL_CHUNK, type DemoModel, type Hyper, type Stage, type StepStats } from './model-api.js';
 
 type Conv = Extract<Layer, { kind: 'conv' }>;
 type Dense = Extract<Layer, { kind: 'dense' }>;
@@ -48,7 +49,7 @@ class Augmented extends Module {
 }
 
 /** One captured step per (batch size, augmentation on/off), with its accuracy output. */
-interface Step { step: TrainStep; acc: Tensor | null; mats: Tensor | null }
+interface Step { step: TrainStep; acc: Tensor | null; mats: Tensor | null; ready: Promise<PrepareInfo> | null }
 
 export class GpuModel implements DemoModel {
   readonly backend = 'webgpu' as const;
@@ -122,7 +123,7 @@ export class GpuModel implements DemoModel {
     let s = this.steps.get(key);
     if (!s) {
       const mats = augmented ? keep(zeros([n, 6])) : null;
-      const entry: Step = { step: null as unknown as TrainStep, acc: null, mats };
+      const entry: Step = { step: null as unknown as TrainStep, acc: null, mats, ready: null };
       entry.step = new TrainStep({
         model: mats ? new Augmented(this.net, mats) : this.net,
         optimizer: this.opt,
@@ -138,8 +139,32 @@ export class GpuModel implements DemoModel {
     return s;
   }
 
-  trainStep(x: Float32Array, y: Uint32Array, n: number, affine?: Float32Array | null): void {
+  private predictReady: Promise<PrepareInfo> | null = null;
+
+  /**
+   * Compile the evaluation's pipelines (a forward pass and softmax of EVAL_CHUNK digits) and the
+   * training step's (TrainStep.prepare) concurrently. Evaluation is asked first: the page
+   * evaluates as soon as it opens, and the compiles of one device may run one after the other
+   * in the order asked (Chromium's GPU process does). The step shares the forward pipelines
+   * (compiles in flight are shared, pipelines.ts). predict() and trainStep() wait for theirs.
+   */
+  async prepare(n: number, augmented: boolean): Promise<{ pipelines: number; compiled: number; ms: number }> {
+    const t0 = performance.now();
+    // one compile at a time: Chromium's GPU process draws no frame while it compiles, and
+    // compiling several at once is no faster there (docs/performance.md, "Cold start")
+    const opts = { concurrency: 1 };
+    this.predictReady ??= preparePipelines(() => softmax(this.net.forward(empty([EVAL_CHUNK, 28, 28, 1]))), opts);
+    const s = this.stepFor(n, augmented);
+    s.ready ??= s.step.prepare(opts);
+    const infos = await Promise.all([s.ready, this.predictReady]);
+    return { pipelines: infos.reduce((a, i) => a + i.pipelines, 0), compiled: infos.reduce((a, i) => a + i.compiled, 0), ms: performance.now() - t0 };
+  }
+
+  async trainStep(x: Float32Array, y: Uint32Array, n: number, affine?: Float32Array | null): Promise<void> {
     const s = this.stepFor(n, !!affine);
+    // a step whose warm-up is in flight waits for it (instead of compiling the same pipelines
+    // a second time, synchronously); a step never prepared compiles what it misses as it runs
+    if (s.ready) await s.ready;
     if (affine) s.mats!.write(affine);
     s.step.run(x, y);
     const sums = scope(() => ({ loss: add(this.lossSum, s.step.loss), acc: add(this.accSum, s.acc!) }));
@@ -163,6 +188,9 @@ export class GpuModel implements DemoModel {
   }
 
   async predict(x: Float32Array, n: number): Promise<Float32Array> {
+    // while the warm-up compiles the forward pipelines, wait for it (a synchronous compile of
+    // the same pipelines now would compile them twice)
+    if (this.predictReady) await this.predictReady;
     const probs = scope(() => softmax(this.net.forward(tensor(x, [n, 28, 28, 1]))));
     try {
       return (await probs.read()) as Float32Array;

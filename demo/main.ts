@@ -46,6 +46,11 @@ const state = {
   lastInspect: 0,
   augSeed: 1,
   bench: null as { backend: BackendName; imagesPerSec: number; steps: number }[] | null,
+  /** finished warm-ups (kernels compiled for training and evaluation), by `${batch}:${augment}` */
+  prepared: {} as Record<string, { pipelines: number; compiled: number; ms: number }>,
+  /** when Train was last pressed, and ms from then to the first progress after it (cold start) */
+  trainPressedAt: 0,
+  firstStepMs: null as number | null,
 };
 
 // ---- banner and status ----
@@ -81,7 +86,11 @@ const filters = new FiltersPanel($('filters'), $('filters-caption'));
 const augment = new AugmentPanel($('augment-view'));
 
 const controls = new Controls($('train'), {
-  start: () => client.send({ type: 'start' }),
+  start: () => {
+    state.trainPressedAt = performance.now();
+    state.firstStepMs = null;
+    client.send({ type: 'start' });
+  },
   pause: () => client.send({ type: 'pause' }),
   reset: (spec, settings) => {
     charts.clear();
@@ -258,7 +267,12 @@ client.on('model', (m) => {
   statusLine();
   void inspect(true);
 });
+client.on('prepared', (m) => {
+  // warm-ups for several settings may run at once and finish in any order
+  state.prepared[`${m.batch}:${m.augment}`] = { pipelines: m.pipelines, compiled: m.compiled, ms: m.ms };
+});
 client.on('progress', ({ progress: p }) => {
+  if (state.firstStepMs === null && state.trainPressedAt) state.firstStepMs = performance.now() - state.trainPressedAt;
   state.progress = p;
   const src = $('model-source');
   if (src.textContent!.endsWith(' Press Train.')) src.textContent = src.textContent!.replace(' Press Train.', '');

@@ -4,6 +4,9 @@
 
 import type { Hwc, NetSpec, Weights } from './net-spec.js';
 
+/** Test digits per evaluation chunk: one fixed batch size, so one set of pipelines (a last partial chunk is padded). */
+export const EVAL_CHUNK = 64;
+
 export type OptimizerName = 'sgd' | 'adam';
 
 export interface Hyper {
@@ -45,6 +48,12 @@ export interface DemoModel {
    * output->input matrices `affine` [n*6] if given. Does not read back.
    */
   trainStep(x: Float32Array, y: Uint32Array, n: number, affine?: Float32Array | null): void | Promise<void>;
+  /**
+   * Warm-up (cold start): compile, ahead of the first use, what training at batch n (with or
+   * without augmentation) and evaluating chunks of EVAL_CHUNK test digits will run. Idempotent;
+   * trainStep waits for it when it is in flight. Absent on the CPU backend (nothing to compile).
+   */
+  prepare?(n: number, augmented: boolean): Promise<{ pipelines: number; compiled: number; ms: number }>;
   /** Loss/accuracy since the previous call: the training loop's only readback. */
   takeStats(): Promise<StepStats>;
   /** Class probabilities [n,10] (softmax of the logits). */

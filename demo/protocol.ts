@@ -76,6 +76,8 @@ export type FromWorker =
   | { type: 'ready'; backend: BackendName; adapter: string; note?: string; train: number; test: number }
   | { type: 'no-webgpu'; message: string }
   | { type: 'model'; spec: NetSpec; params: number; backend: BackendName; source: string }
+  /** the warm-up of training at `batch` and of evaluation finished (GpuModel.prepare) */
+  | { type: 'prepared'; batch: number; augment: boolean; pipelines: number; compiled: number; ms: number }
   | { type: 'progress'; progress: Progress }
   | { type: 'running'; running: boolean }
   | { type: 'filters'; shape: number[]; data: Float32Array; bias: Float32Array; step: number }

@@ -82,7 +82,28 @@ async function install(s: NetSpec, seed: number, weights: Weights | null, source
   evaluator.reset();
   snapshot = weights ?? (await model.getWeights());
   post({ type: 'model', spec: s, params: paramCount(s), backend: model.backend, source });
+  warmUp();
   await postFilters();
+}
+
+/**
+ * Cold start: compile the pipelines of training with the current settings, and of evaluation,
+ * as soon as the model and the settings are known (the page has just opened; nobody has pressed
+ * Train yet). Not on the serial chain: requests are answered meanwhile. Idempotent per batch
+ * size and augmentation setting (GpuModel.prepare).
+ */
+function warmUp(): void {
+  const m = model, s = settings;
+  if (!m?.prepare || !s) return;
+  const gen = generation;
+  m.prepare(s.batch, s.augment).then(
+    (info) => {
+      if (gen === generation && m === model) post({ type: 'prepared', batch: s.batch, augment: s.augment, ...info });
+    },
+    (e) => {
+      if (gen === generation && m === model) post({ type: 'error', message: `compiling the GPU kernels failed: ${(e as Error).message}` });
+    },
+  );
 }
 
 async function postFilters(): Promise<void> {
@@ -98,6 +119,12 @@ async function trainChunk(): Promise<void> {
   if (!model || !settings || !batcher || !data) return;
   const b = settings.batch;
   if (xBuf.length !== b * PIXELS) (xBuf = new Float32Array(b * PIXELS)), (yBuf = new Uint32Array(b));
+  if (model.prepare) {
+    // the first chunk waits for the warm-up (started when the model was made) here, so the
+    // images/s of the chunk measure training, not compiling
+    if (step === 0) post({ type: 'loading', message: 'Compiling the GPU kernels…' });
+    await model.prepare(b, settings.augment);
+  }
   const t0 = now();
   for (let i = 0; i < chunk; i++) {
     batcher.next(b, xBuf, yBuf);
@@ -276,6 +303,7 @@ scope.onmessage = async (ev: MessageEvent<ToWorker>) => {
         settings = m.settings;
         const s = m.settings;
         await serial(() => model?.setHyper(s.hyper));
+        warmUp(); // the batch size or augmentation may be new
         break;
       }
       case 'start':

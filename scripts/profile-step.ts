@@ -24,9 +24,15 @@ PARAM_NAMES.forEach((n, i) => params[i].write(p0[n]));
 const optimizer = new SGD(params, { lr: LR, momentum: MOMENTUM });
 const step = new TrainStep({ model, optimizer, loss: softmaxCrossEntropy, inputShape: [B, 28, 28, 1], capture: true });
 const { x, labels } = makeBatch(B);
+const log0 = e.queue.pipelines.log.length, t0 = performance.now();
 step.run(x, labels);
 e.flush();
 await e.device.queue.onSubmittedWorkDone();
+// the first step compiled its pipelines one by one (cold start: scripts/cold-start.ts has the
+// whole story, in Node and Chromium, with prepare() and the peers)
+const compiles = e.queue.pipelines.log.slice(log0);
+console.log(`first step ${(performance.now() - t0).toFixed(0)} ms: ${compiles.length} pipelines compiled, ` +
+  `${compiles.reduce((s, c) => s + c.ms, 0).toFixed(0)} ms (shader modules ${compiles.reduce((s, c) => s + c.moduleMs, 0).toFixed(0)} ms)`);
 const cmds = (step as unknown as { plan: { commands: readonly Command[] } }).plan.commands;
 
 const med = (a: number[]) => [...a].sort((p, q) => p - q)[Math.floor(a.length / 2)];

@@ -34,7 +34,7 @@ export { clipByGlobalNorm } from './ops/optim.js';
 
 // --- autograd ---
 export { valueAndGrad, computeGradients, type ValueAndGrad, type ComputeGradientsOptions } from './autograd/grad.js';
-export { capture, CapturedPlan, type CaptureOptions } from './autograd/capture.js';
+export { capture, CapturedPlan, planPipelines, preparePipelines, type CaptureOptions, type PrepareInfo, type PrepareOptions } from './autograd/capture.js';
 
 // --- nn layers ---
 export { Module, type HostArray } from './nn/module.js';

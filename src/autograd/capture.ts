@@ -20,6 +20,7 @@
 
 import { engine } from '../runtime/engine.js';
 import type { Command } from '../runtime/queue.js';
+import { PipelineCache, type PipelineSpec } from '../runtime/pipelines.js';
 import type { BufferPool, PooledBuffer } from '../runtime/pool.js';
 import { Tensor } from '../tensor/tensor.js';
 import { startScope, endScope, keep } from '../tensor/scope.js';
@@ -124,4 +125,66 @@ function collectTensors(v: unknown, out: Tensor[], depth = 0): void {
   else if (Array.isArray(v) && depth < 4) for (const x of v) collectTensors(x, out, depth + 1);
   else if (v && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype && depth < 4)
     for (const x of Object.values(v)) collectTensors(x, out, depth + 1);
+}
+
+/**
+ * The pipelines `body` would dispatch, without running it: the body runs once with the queue
+ * PLANNING (queue.ts): every dispatch is checked and noted, nothing is compiled, recorded or
+ * submitted. Tensors the body makes (its result included) are disposed here. The body must not
+ * depend on GPU results (it cannot: it is synchronous) and must leave no host-side state
+ * changed that a real run would not change the same way (ops and layers keep their mutable
+ * state on the GPU, which planning does not touch). Pending work is flushed first.
+ * Returns the distinct specs, in first-use order.
+ */
+export function planPipelines(body: () => unknown): PipelineSpec[] {
+  const e = engine();
+  e.flush();
+  e.queue.beginPlanning();
+  startScope();
+  let specs: PipelineSpec[] = [];
+  try {
+    const r = body();
+    if (r instanceof Promise) throw new Error('webgpu-cnn: planPipelines() takes a synchronous function');
+  } finally {
+    specs = e.queue.endPlanning();
+    endScope(); // disposes everything the body made; no command reads those buffers
+    e.flush(); // nothing recorded: lets the pool hand the released buffers out again
+  }
+  const seen = new Map<string, PipelineSpec>();
+  for (const s of specs) if (!seen.has(PipelineCache.key(s))) seen.set(PipelineCache.key(s), s);
+  return [...seen.values()];
+}
+
+/** What a prepare did (TrainStep.prepare, Evaluator.prepare, preparePipelines). */
+export interface PrepareInfo {
+  /** distinct pipelines the work uses */
+  pipelines: number;
+  /** of those, compiled by this call (the others were cached already or being compiled) */
+  compiled: number;
+  /** wall time of the planning pass and of the concurrent compiles, ms */
+  planMs: number;
+  compileMs: number;
+}
+
+/**
+ * Compile every pipeline `body` would dispatch, all at once with createComputePipelineAsync,
+ * so that running `body` later compiles nothing (cold start: call it while data load or the
+ * page opens). `body` runs once in planning mode (planPipelines: nothing dispatched).
+ */
+export async function preparePipelines(body: () => unknown, opts: PrepareOptions = {}): Promise<PrepareInfo> {
+  const t0 = performance.now();
+  const specs = planPipelines(body);
+  return compileSpecs(specs, t0, opts);
+}
+
+export interface PrepareOptions {
+  /** compiles in flight at once (default: all); 1 keeps a page drawing between compiles (pipelines.ts) */
+  concurrency?: number;
+}
+
+/** Compile `specs` concurrently; `t0` is when planning started (for planMs). */
+export async function compileSpecs(specs: PipelineSpec[], t0: number, opts: PrepareOptions = {}): Promise<PrepareInfo> {
+  const t1 = performance.now();
+  const compiled = await engine().queue.pipelines.prepare(specs, opts.concurrency);
+  return { pipelines: specs.length, compiled, planMs: t1 - t0, compileMs: performance.now() - t1 };
 }

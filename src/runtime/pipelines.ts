@@ -2,10 +2,16 @@
 // reflection (shaders.ts); the uniform binding, if any, uses a dynamic offset into the queue's
 // uniform arena (queue.ts).
 //
-// Ops are synchronous, so a cache miss at dispatch time compiles with createComputePipeline.
-// `preparePipelines()` compiles ahead of time with createComputePipelineAsync (in-flight
-// compiles are de-duplicated); model code calls it before the first step so the UI never
-// stalls on a compile.
+// Ops are synchronous, so a cache miss at dispatch time compiles with createComputePipeline,
+// one pipeline after the other, blocking the caller (in Node, Dawn compiles on the calling
+// thread). `prepare(specs)` compiles ahead of time with createComputePipelineAsync, all at once
+// (in-flight compiles are de-duplicated, and a spec already compiled costs nothing). The specs
+// come from a planning pass (queue.ts PLANNING): TrainStep.prepare() and Evaluator.prepare()
+// run their body once without dispatching anything, collect the pipelines it would use, and
+// hand them here, so the first real step finds every pipeline compiled.
+//
+// RULE: a `get()` that misses while the same key is being compiled by `prepare()` compiles it a
+// second time (synchronously; ops cannot wait). Await prepare() before the first step.
 
 import { shaderInfo, type EntryInfo } from './shaders.js';
 
@@ -19,10 +25,22 @@ export interface PipelineSpec {
 
 export interface CachedPipeline {
   key: string;
+  spec: PipelineSpec;
   shader: string;
   entry: EntryInfo;
   pipeline: GPUComputePipeline;
   layout: GPUBindGroupLayout;
+}
+
+/** One compile, for the cold-start profile (scripts/cold-start.ts). */
+export interface CompileRecord {
+  key: string;
+  /** 'sync': createComputePipeline on a cache miss; 'async': createComputePipelineAsync */
+  how: 'sync' | 'async';
+  /** ms from the request to the pipeline (async: to the promise's resolution) */
+  ms: number;
+  /** ms spent in createShaderModule for this pipeline's module (0 when the module was cached) */
+  moduleMs: number;
 }
 
 export class PipelineCache {
@@ -32,6 +50,9 @@ export class PipelineCache {
   private inflight = new Map<string, Promise<CachedPipeline>>();
   /** number of pipelines compiled (for tests and stats) */
   compiled = 0;
+  /** every compile, in order, with its time (cheap: one entry per pipeline) */
+  readonly log: CompileRecord[] = [];
+  private lastModuleMs = 0;
 
   constructor(private device: GPUDevice) {}
 
@@ -43,14 +64,19 @@ export class PipelineCache {
 
   private module(shader: string): GPUShaderModule {
     let m = this.modules.get(shader);
+    this.lastModuleMs = 0;
     if (!m) {
-      m = this.device.createShaderModule({ label: shader, code: shaderInfo(shader).code });
+      const code = shaderInfo(shader).code;
+      const t0 = performance.now();
+      m = this.device.createShaderModule({ label: shader, code });
+      this.lastModuleMs = performance.now() - t0;
       this.modules.set(shader, m);
     }
     return m;
   }
 
-  private entryInfo(spec: PipelineSpec): EntryInfo {
+  /** The reflected entry point of `spec` (checks its override constants); compiles nothing. */
+  entryInfo(spec: PipelineSpec): EntryInfo {
     const info = shaderInfo(spec.shader);
     const e = info.entries.get(spec.entry);
     if (!e) throw new Error(`webgpu-cnn: shader '${spec.shader}' has no compute entry point '${spec.entry}'`);
@@ -92,9 +118,13 @@ export class PipelineCache {
     if (hit) return hit;
     const e = this.entryInfo(spec);
     const layout = this.layout(spec, e);
-    const pipeline = this.device.createComputePipeline(this.descriptor(spec, e, layout));
+    const t0 = performance.now();
+    const desc = this.descriptor(spec, e, layout);
+    const moduleMs = this.lastModuleMs;
+    const pipeline = this.device.createComputePipeline(desc);
     this.compiled++;
-    const p = { key, shader: spec.shader, entry: e, pipeline, layout };
+    this.log.push({ key, how: 'sync', ms: performance.now() - t0, moduleMs });
+    const p = { key, spec: copySpec(spec), shader: spec.shader, entry: e, pipeline, layout };
     this.pipelines.set(key, p);
     return p;
   }
@@ -108,19 +138,60 @@ export class PipelineCache {
     if (!p) {
       const e = this.entryInfo(spec);
       const layout = this.layout(spec, e);
-      p = this.device.createComputePipelineAsync(this.descriptor(spec, e, layout)).then((pipeline) => {
-        this.compiled++;
-        const cp = { key, shader: spec.shader, entry: e, pipeline, layout };
-        this.pipelines.set(key, cp);
-        this.inflight.delete(key);
-        return cp;
-      });
+      const t0 = performance.now();
+      const desc = this.descriptor(spec, e, layout);
+      const moduleMs = this.lastModuleMs;
+      p = this.device.createComputePipelineAsync(desc).then(
+        (pipeline) => {
+          this.compiled++;
+          this.log.push({ key, how: 'async', ms: performance.now() - t0, moduleMs });
+          const cp = { key, spec: copySpec(spec), shader: spec.shader, entry: e, pipeline, layout };
+          this.pipelines.set(key, cp);
+          this.inflight.delete(key);
+          return cp;
+        },
+        (err: unknown) => {
+          this.inflight.delete(key);
+          throw new Error(`webgpu-cnn: compiling ${key} failed: ${(err as Error).message ?? err}`);
+        },
+      );
       this.inflight.set(key, p);
     }
     return p;
   }
 
+  /**
+   * Compile every spec not yet cached with createComputePipelineAsync, at most `concurrency`
+   * at a time (default: all at once). Resolves when all are ready; returns how many were
+   * compiled by this call. Chromium's GPU process compiles one pipeline after the other and
+   * draws no frame meanwhile (measured on SwiftShader: all at once took as long as one at a
+   * time, docs/performance.md): a page that must stay responsive asks for 1, which leaves
+   * room for frames between compiles.
+   */
+  async prepare(specs: Iterable<PipelineSpec>, concurrency = Infinity): Promise<number> {
+    const todo = new Map<string, PipelineSpec>();
+    for (const s of specs) {
+      const k = PipelineCache.key(s);
+      if (!this.pipelines.has(k)) todo.set(k, s);
+    }
+    const queue = [...todo.values()];
+    const lane = async () => {
+      for (let s = queue.shift(); s; s = queue.shift()) await this.getAsync(s);
+    };
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, queue.length)) }, lane));
+    return todo.size;
+  }
+
+  /** True when `spec` is compiled and cached. */
+  has(spec: PipelineSpec): boolean {
+    return this.pipelines.has(PipelineCache.key(spec));
+  }
+
   get size(): number {
     return this.pipelines.size;
   }
+}
+
+function copySpec(s: PipelineSpec): PipelineSpec {
+  return s.constants ? { shader: s.shader, entry: s.entry, constants: { ...s.constants } } : { shader: s.shader, entry: s.entry };
 }

@@ -15,9 +15,17 @@
 // CAPTURE: between `beginCapture()` and `endCapture()` every dispatch is also appended to a
 //   command list that `replay()` re-encodes later with the same pipelines and buffers and no
 //   allocation (used by graph capture of a training step).
+//
+// PLANNING: between `beginPlanning()` and `endPlanning()` a dispatch is checked exactly as
+//   usual (buffers and uniforms against the reflection) and its pipeline spec is noted, but
+//   nothing is compiled, encoded or submitted, and copies are dropped. Running a step's body
+//   in this mode lists the pipelines the step will use without running it (cold start: they
+//   are then compiled concurrently, pipelines.ts `prepare`). What the body allocates is real
+//   (pooled buffers, released when its scope ends), and host writes made inside it reach their
+//   fresh buffers; no command reads them. Readbacks throw while planning.
 
 import type { BufferPool, PooledBuffer } from './pool.js';
-import { PipelineCache, type Constants, type CachedPipeline } from './pipelines.js';
+import { PipelineCache, type Constants, type CachedPipeline, type PipelineSpec } from './pipelines.js';
 import { writeUniforms } from './shaders.js';
 
 export interface DispatchArgs {
@@ -62,6 +70,7 @@ export class Queue {
   private keysByBuffer = new Map<number, string[]>();
   private staging = new Map<number, GPUBuffer[]>();
   private capture: Command[] | null = null;
+  private planning: PipelineSpec[] | null = null;
   /** counters for tests and benchmarks */
   readonly counters = { dispatches: 0, submits: 0, bindGroupsCreated: 0 };
   /** debug level: 0 off; 1 submit each dispatch inside error scopes naming the op */
@@ -133,20 +142,22 @@ export class Queue {
 
   /** Record one dispatch. Buffers and uniforms are checked against the shader's reflection. */
   dispatch(a: DispatchArgs): void {
-    const p = this.pipelines.get({ shader: a.shader, entry: a.entry, constants: a.constants });
+    const spec: PipelineSpec = { shader: a.shader, entry: a.entry, constants: a.constants };
+    const p = this.planning ? null : this.pipelines.get(spec);
+    const entry = p ? p.entry : this.pipelines.entryInfo(spec);
     const where = `${a.op ?? a.shader}: ${a.shader}.${a.entry}`;
     const buffers: PooledBuffer[] = [];
-    for (const b of p.entry.bindings) {
+    for (const b of entry.bindings) {
       if (b.kind === 'uniform') continue;
       const buf = a.buffers[b.name];
       if (!buf) throw new Error(`webgpu-cnn: ${where}: buffer '${b.name}' not given`);
       buffers.push(buf);
     }
     for (const k of Object.keys(a.buffers))
-      if (!p.entry.bindings.some((b) => b.name === k)) throw new Error(`webgpu-cnn: ${where}: shader does not use buffer '${k}'`);
+      if (!entry.bindings.some((b) => b.name === k)) throw new Error(`webgpu-cnn: ${where}: shader does not use buffer '${k}'`);
     let uniform: Uint8Array | null = null;
-    if (p.entry.uniform) {
-      const lay = p.entry.uniform.layout;
+    if (entry.uniform) {
+      const lay = entry.uniform.layout;
       uniform = new Uint8Array(lay.size);
       writeUniforms(lay, a.uniforms ?? {}, new DataView(uniform.buffer), 0, where);
     } else if (a.uniforms && Object.keys(a.uniforms).length) {
@@ -156,6 +167,10 @@ export class Queue {
     const maxWg = this.device.limits.maxComputeWorkgroupsPerDimension;
     if (wg.some((n) => n > maxWg || n < 0 || !Number.isInteger(n)))
       throw new RangeError(`webgpu-cnn: ${where}: workgroup grid [${wg}] exceeds the limit ${maxWg} per dimension`);
+    if (!p) {
+      this.planning!.push(spec);
+      return;
+    }
     const cmd: Command = { kind: 'dispatch', pipeline: p, buffers, uniform, workgroups: wg, op: a.op ?? a.shader };
     this.capture?.push(cmd);
     this.encode(cmd);
@@ -164,6 +179,7 @@ export class Queue {
 
   /** Record a buffer-to-buffer copy (e.g. a tensor clone). */
   copy(src: PooledBuffer, srcOffset: number, dst: PooledBuffer, dstOffset: number, size: number): void {
+    if (this.planning) return;
     const cmd: Command = { kind: 'copy', src, srcOffset, dst, dstOffset, size };
     this.capture?.push(cmd);
     this.encode(cmd);
@@ -219,6 +235,25 @@ export class Queue {
     if (!c) throw new Error('webgpu-cnn: endCapture without beginCapture');
     this.capture = null;
     return c;
+  }
+
+  /** Start noting pipeline specs instead of dispatching (see PLANNING). */
+  beginPlanning(): void {
+    if (this.planning) throw new Error('webgpu-cnn: planning already in progress');
+    if (this.capture) throw new Error('webgpu-cnn: planning during a capture');
+    this.planning = [];
+  }
+
+  /** Stop planning; the specs noted, in dispatch order (with repeats). */
+  endPlanning(): PipelineSpec[] {
+    const s = this.planning;
+    if (!s) throw new Error('webgpu-cnn: endPlanning without beginPlanning');
+    this.planning = null;
+    return s;
+  }
+
+  get isPlanning(): boolean {
+    return this.planning !== null;
   }
 
   get capturing(): boolean {
@@ -282,6 +317,7 @@ export class Queue {
 
   /** Read `byteLength` bytes of a buffer back to the host (submits recorded work first). */
   async read(src: PooledBuffer, byteLength: number, srcOffset = 0): Promise<ArrayBuffer> {
+    if (this.planning) throw new Error('webgpu-cnn: readback while planning (a planned body must be synchronous)');
     const size = Math.max(4, Math.ceil(byteLength / 4) * 4);
     const list = this.staging.get(size);
     const staging = list?.pop() ?? this.device.createBuffer({ label: 'readback', size, usage: STAGING_USAGE });

@@ -5,7 +5,7 @@
 
 import { empty, tensor, type Tensor } from '../tensor/tensor.js';
 import { keep, scope } from '../tensor/scope.js';
-import { capture, type CapturedPlan } from '../autograd/capture.js';
+import { capture, compileSpecs, planPipelines, type CapturedPlan, type PrepareInfo, type PrepareOptions } from '../autograd/capture.js';
 import { accuracy, softmaxCrossEntropy } from '../ops/loss/index.js';
 import { batches, type Normalization } from '../data/batch.js';
 import type { ImageDataset } from '../data/dataset.js';
@@ -38,6 +38,23 @@ export class Evaluator {
   private metrics(x: Tensor, labels: Tensor): [Tensor, Tensor] {
     const logits = this.model.forward(x);
     return [softmaxCrossEntropy(logits, labels), accuracy(logits, labels)];
+  }
+
+  /**
+   * Compile, concurrently, the pipelines of evaluating images of `dims` ([H, W, C]) in full
+   * batches (cold start; see TrainStep.prepare). The model is planned in evaluation mode.
+   */
+  async prepare(dims: readonly [number, number, number], opts: PrepareOptions = {}): Promise<PrepareInfo> {
+    const t0 = performance.now();
+    const wasTraining = this.model.training;
+    this.model.eval();
+    let specs: ReturnType<typeof planPipelines>;
+    try {
+      specs = planPipelines(() => this.metrics(empty([this.batchSize, ...dims]), empty([this.batchSize], 'u32')));
+    } finally {
+      this.model.train(wasTraining); // restored before anything else can run
+    }
+    return compileSpecs(specs, t0, opts);
   }
 
   async evaluate(ds: ImageDataset): Promise<EvalResult> {

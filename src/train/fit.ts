@@ -82,6 +82,8 @@ export async function fit(o: FitOptions): Promise<EpochInfo[]> {
   const history: EpochInfo[] = [];
   try {
     o.model.train();
+    // compile every pipeline of the step and of the evaluation at once (cold start)
+    await Promise.all([step.prepare(), evaluator?.prepare([o.test!.height, o.test!.width, o.test!.channels])]);
     const first = o.resume ? o.resume.epoch + (o.resume.batch >= stepsPerEpoch ? 1 : 0) : 0;
     let startBatch = o.resume && o.resume.batch < stepsPerEpoch ? o.resume.batch : 0;
     for (let epoch = first; epoch < o.epochs; epoch++, startBatch = 0) {

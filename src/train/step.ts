@@ -8,13 +8,19 @@
 // Fixed shapes: a captured step always sees a batch of exactly `inputShape`; drop or pad the
 // last partial batch. The model's mode (train/eval) at capture time is baked into the plan:
 // evaluate with model.eval() outside the step and switch back with model.train().
+//
+// Cold start: `await step.prepare()` before the first `run` compiles every pipeline the step
+// will use, all at once (createComputePipelineAsync), instead of one after the other inside the
+// first run. It can start as soon as the model and the input shape exist, e.g. while the data
+// load. Without it the first run compiles what it misses synchronously (correct, slower).
 
 import { shapeStr, empty, type DType, type Shape, type Tensor } from '../tensor/tensor.js';
 import { keep, scope } from '../tensor/scope.js';
 import { engine } from '../runtime/engine.js';
 import { valueAndGrad } from '../autograd/grad.js';
-import { capture, type CapturedPlan } from '../autograd/capture.js';
+import { capture, compileSpecs, planPipelines, type CapturedPlan, type PrepareInfo, type PrepareOptions } from '../autograd/capture.js';
 import type { Module } from '../nn/module.js';
+import type { PipelineSpec } from '../runtime/pipelines.js';
 import type { Optimizer } from '../optim/optimizers.js';
 
 export type LossFn = (output: Tensor, labels: Tensor) => Tensor;
@@ -43,6 +49,7 @@ export class TrainStep {
   private plan: CapturedPlan<Tensor> | null = null;
   private lastLoss: Tensor | null = null;
   private readonly useCapture: boolean;
+  private preparing: Promise<PrepareInfo> | null = null;
 
   constructor(readonly opts: TrainStepOptions) {
     this.useCapture = opts.capture ?? true;
@@ -57,6 +64,47 @@ export class TrainStep {
     optimizer.update(grads);
     return value;
   };
+
+  /**
+   * Compile, concurrently, every pipeline the step will dispatch; resolves when they are ready.
+   * The step's body runs once in planning mode (src/autograd/capture.ts planPipelines): checked
+   * like a real step, nothing dispatched, weights and optimizer state untouched. Idempotent:
+   * later calls return the first call's promise. Call it before the first `run` (a run started
+   * while it is in flight compiles what is not ready yet a second time, synchronously).
+   */
+  prepare(opts: PrepareOptions = {}): Promise<PrepareInfo> {
+    if (!this.preparing) {
+      this.preparing = this.doPrepare(opts);
+      this.preparing.catch(() => (this.preparing = null)); // a failed prepare may be retried
+    }
+    return this.preparing;
+  }
+
+  /**
+   * The distinct pipelines one step dispatches, found by a planning pass (nothing compiled or
+   * run; weights, optimizer state and step count unchanged).
+   */
+  pipelineSpecs(): PipelineSpec[] {
+    engine().checkAlive('TrainStep');
+    const { optimizer } = this.opts;
+    const t = optimizer.t;
+    // update() refuses to run before the first prepareStep(); planning records nothing, so
+    // the step count is only lent for the pass (the hyper-parameters are not written).
+    optimizer.t = Math.max(t, 1);
+    try {
+      return planPipelines(this.body);
+    } catch (err) {
+      if (err instanceof Error) err.message = `webgpu-cnn: TrainStep (planning its pipelines): ${err.message.replace(/^webgpu-cnn: /, '')}`;
+      throw err;
+    } finally {
+      optimizer.t = t;
+    }
+  }
+
+  private async doPrepare(opts: PrepareOptions): Promise<PrepareInfo> {
+    const t0 = performance.now();
+    return compileSpecs(this.pipelineSpecs(), t0, opts);
+  }
 
   /** Train on one batch. Data are host arrays (copied into the step's input tensors). */
   run(x: ArrayLike<number>, labels: ArrayLike<number>): void {

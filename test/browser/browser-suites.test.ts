@@ -5,6 +5,7 @@ import type { Browser } from 'playwright-core';
 import type { ViteDevServer } from 'vite';
 import { caseId, registry } from '../harness/define.js';
 import { launchChromium, startVite, watchPage } from '../harness/chromium.js';
+import { hangLimit, hangMessage } from '../harness/hang.js';
 
 import.meta.glob('../suites/*.suite.ts', { eager: true });
 
@@ -25,8 +26,14 @@ describe('[chromium/swiftshader]', () => {
     const page = await browser.newPage();
     watchPage(page, pageLog);
     await page.goto(`${v.url}/test/browser/index.html${only ? `?only=${encodeURIComponent(only)}` : ''}`);
-    const total = cases.reduce((s, c) => s + c.timeoutMs, 0);
-    await page.waitForFunction(() => (window as unknown as { __done: boolean }).__done === true, null, { timeout: total + 60_000, polling: 500 });
+    // each case has its own hang limit in the page (gpu-case.ts); this one only catches a page
+    // that stops running cases altogether
+    const total = cases.reduce((s, c) => s + hangLimit(c.timeoutMs), 0) + 60_000;
+    try {
+      await page.waitForFunction(() => (window as unknown as { __done: boolean }).__done === true, null, { timeout: total, polling: 500 });
+    } catch (e) {
+      throw new Error(`${hangMessage('the browser test page', total)}\n${(e as Error).message}\n${pageLog.slice(-20).join('\n')}`);
+    }
     results = await page.evaluate(() => (window as unknown as { __results: Record<string, Result> }).__results);
     fatal = await page.evaluate(() => (window as unknown as { __fatal?: string }).__fatal);
   });

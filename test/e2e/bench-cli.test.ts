@@ -11,17 +11,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Report } from '../../bench/types.js';
+import { hangLimit } from '../harness/hang.js';
 
 const CLI = fileURLToPath(new URL('./bench.mjs', import.meta.url));
 
 describe('benchmark CLI (dist-node/bench.mjs)', () => {
-  it('runs a case with both peers, validated, with a tfjs and a jax-js ratio', { timeout: 180_000 }, () => {
+  it('runs a case with both peers, validated, with a tfjs and a jax-js ratio', { timeout: hangLimit(180_000) + 30_000 }, () => {
     const dir = mkdtempSync(join(tmpdir(), 'bench-cli-'));
     try {
       const out = join(dir, 'report.json');
       const r = spawnSync(process.execPath, [CLI, '--filter', 'matmul/op/64x128x10', '--iters', '3', '--budget', '300', '--json', out], {
         encoding: 'utf8',
-        timeout: 170_000,
+        timeout: hangLimit(180_000), // hang detector (test/harness/hang.ts)
       });
       assert.equal(r.status, 0, `exit ${r.status} ${r.signal ?? ''}\n${r.stdout}\n${r.stderr}`);
       assert.match(r.stdout, /jax\/ours/, 'the table has the jax/ours column');

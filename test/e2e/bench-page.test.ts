@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
 import type { ViteDevServer } from 'vite';
 import { launchChromium, startVite, watchPage } from '../harness/chromium.js';
+import { hangLimit } from '../harness/hang.js';
 import { writeFileSync } from 'node:fs';
 import type { CaseResult, Report } from '../../bench/types.js';
 import { formatTable } from '../../bench/report.js';
@@ -46,7 +47,7 @@ describe('benchmark page (/bench/)', () => {
     watchPage(page, log);
     await page.goto(`${v.url}/bench/?filter=${encodeURIComponent(FILTER)}&iters=${OVERRIDE ? 10 : 5}&budget=${OVERRIDE ? 1500 : 400}${LARGE}${EXTRA}&autorun=1`);
     await page.waitForFunction(() => (window as unknown as { __bench?: { done: boolean } }).__bench?.done === true, null, {
-      timeout: OVERRIDE ? 3_600_000 : 90_000,
+      timeout: OVERRIDE ? 3_600_000 : hangLimit(90_000), // hang detector (test/harness/hang.ts)
       polling: 250,
     });
   });

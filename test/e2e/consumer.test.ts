@@ -19,6 +19,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { launchChromium } from '../harness/chromium.js';
+import { hangLimit } from '../harness/hang.js';
 
 const repo = process.cwd();
 const pkg = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8'));
@@ -26,9 +27,9 @@ const dev = pkg.devDependencies as Record<string, string>;
 let dir = '';
 let tarball = '';
 const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-// Installing and building are not work that can hang forever, but a slow registry or disk can
-// make them slow: generous limits, and the message says which step it was.
-const LONG = 600_000;
+// Installing and building can be slow on a busy machine or registry: the limit is a hang
+// detector only (test/harness/hang.ts), and the error says which step it was.
+const LONG = hangLimit(120_000);
 
 function npm(args: string[], cwd: string): string {
   try {

@@ -9,6 +9,10 @@ export interface Case {
   suite: string;
   name: string;
   envs: Env[];
+  /**
+   * About how long the case takes on a quiet development machine (default 60 s). Not a limit:
+   * the runners fail a case only when it looks hung, after hangLimit(timeoutMs) (hang.ts).
+   */
   timeoutMs: number;
   fn: () => Promise<void> | void;
 }

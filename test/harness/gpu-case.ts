@@ -3,6 +3,7 @@
 
 import { engine } from '../../src/runtime/engine.js';
 import type { Case } from './define.js';
+import { hangLimit, hangMessage } from './hang.js';
 
 export async function runCase(c: Case): Promise<void> {
   const dev = engine().device;
@@ -14,7 +15,7 @@ export async function runCase(c: Case): Promise<void> {
   dev.pushErrorScope('validation');
   let failure: unknown = null;
   try {
-    await withTimeout(Promise.resolve().then(c.fn), c.timeoutMs, c.name);
+    await withTimeout(Promise.resolve().then(c.fn), hangLimit(c.timeoutMs), c.name);
   } catch (e) {
     failure = e;
   }
@@ -38,6 +39,6 @@ function withTimeout<T>(p: Promise<T>, ms: number, name: string): Promise<T> {
   let timer: ReturnType<typeof setTimeout>;
   return Promise.race([
     p.finally(() => clearTimeout(timer)),
-    new Promise<T>((_, rej) => (timer = setTimeout(() => rej(new Error(`'${name}' timed out after ${ms} ms`)), ms))),
+    new Promise<T>((_, rej) => (timer = setTimeout(() => rej(new Error(hangMessage(`'${name}'`, ms))), ms))),
   ]);
 }

@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { registry } from '../harness/define.js';
 import { runCase } from '../harness/gpu-case.js';
 import { initNodeGPU } from '../harness/node-gpu.js';
+import { hangLimit } from '../harness/hang.js';
 import { engine } from '../../src/runtime/engine.js';
 
 import.meta.glob('../suites/*.suite.ts', { eager: true });
@@ -24,6 +25,6 @@ describe('[node/dawn]', () => {
   after(() => engine().destroy());
   for (const [name, cs] of suites)
     describe(name, () => {
-      for (const c of cs) it(c.name, { timeout: c.timeoutMs + 10_000 }, () => runCase(c));
+      for (const c of cs) it(c.name, { timeout: hangLimit(c.timeoutMs) + 30_000 }, () => runCase(c));
     });
 });

@@ -3,6 +3,7 @@
 // loss trajectory, bit for bit, as the uninterrupted run; the file holds what docs/reliability.md
 // says; restoring into the wrong model or optimizer fails before anything is written.
 import { suite } from '../harness/define.js';
+import { hangLimit, hangMessage } from '../harness/hang.js';
 import { assert, assertEqual, assertThrows, rng } from '../harness/assert.js';
 import { engine, init, setEngine, type DeviceLostInfo } from '../../src/runtime/engine.js';
 import { readSafetensors, toFloat32, writeSafetensors } from '../../src/io/safetensors.js';
@@ -18,10 +19,11 @@ import { AUGMENT, B, differing, makeDataset, makeModel, makeOptimizer, sameBits,
 const START = { seed: 11, epoch: 0, batch: 0 };
 const N = 10, KSTOP = 4; // 6 steps per epoch: the interruption is mid-epoch, the resumed part crosses an epoch
 
-const until = async (cond: () => unknown, ms = 5000) => {
+// waits for an event (a device-loss report): a hang detector, generous (test/harness/hang.ts)
+const until = async (cond: () => unknown, ms = hangLimit(5000)) => {
   const t0 = Date.now();
   while (!cond()) {
-    if (Date.now() - t0 > ms) throw new Error('condition not met in time');
+    if (Date.now() - t0 > ms) throw new Error(hangMessage(`waiting for ${cond.toString()}`, ms));
     await new Promise((r) => setTimeout(r, 10));
   }
 };

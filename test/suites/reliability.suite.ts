@@ -1,16 +1,18 @@
 // Reliability of the runtime: NaN/Inf check mode, memory budget errors, device loss and
 // re-init, debug mode reporting GPU errors with the op name.
 import { suite } from '../harness/define.js';
+import { hangLimit, hangMessage } from '../harness/hang.js';
 import { assert, assertClose, assertEqual, assertThrows } from '../harness/assert.js';
 import { engine, init, setEngine } from '../../src/runtime/engine.js';
 import { tensor } from '../../src/tensor/tensor.js';
 import { add, scale } from '../../src/ops/elementwise.js';
 import type { DeviceLostInfo } from '../../src/runtime/engine.js';
 
-const until = async (cond: () => unknown, ms = 5000) => {
+// waits for an event (a device-loss report): a hang detector, generous (test/harness/hang.ts)
+const until = async (cond: () => unknown, ms = hangLimit(5000)) => {
   const t0 = Date.now();
   while (!cond()) {
-    if (Date.now() - t0 > ms) throw new Error('condition not met in time');
+    if (Date.now() - t0 > ms) throw new Error(hangMessage(`waiting for ${cond.toString()}`, ms));
     await new Promise((r) => setTimeout(r, 10));
   }
 };
