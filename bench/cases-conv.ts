@@ -11,7 +11,13 @@
 // w OIHW: the inputs are uploaded transposed and its output is transposed back to be validated).
 
 import {
-  CONV2D, conv2d, conv2dInputGrad, conv2dWeightGrad, convGeometry, type Conv2dPass, type ConvGeometry,
+  CONV2D,
+  conv2d,
+  conv2dInputGrad,
+  conv2dWeightGrad,
+  convGeometry,
+  type Conv2dPass,
+  type ConvGeometry,
 } from '../src/ops/conv2d/index.js';
 import { tiledForward, type ConvTiles } from '../src/ops/conv2d/tiled.js';
 import { directForward, type DirectConfig } from '../src/ops/conv2d/direct.js';
@@ -75,15 +81,18 @@ function forwardRef(g: ConvGeometry, x: Float32Array, w: Float32Array): ElementR
     let r = Math.floor(i / g.O);
     const ow = r % g.OW;
     r = Math.floor(r / g.OW);
-    const oh = r % g.OH, n = Math.floor(r / g.OH);
-    let s = 0, a = 0;
+    const oh = r % g.OH,
+      n = Math.floor(r / g.OH);
+    let s = 0,
+      a = 0;
     for (let kh = 0; kh < g.KH; kh++) {
       const h = oh * g.sh - g.pt + kh * g.dh;
       if (h < 0 || h >= g.H) continue;
       for (let kw = 0; kw < g.KW; kw++) {
         const ww = ow * g.sw - g.pl + kw * g.dw;
         if (ww < 0 || ww >= g.W) continue;
-        const xb = ((n * g.H + h) * g.W + ww) * g.C, wb = (kh * g.KW + kw) * g.C * g.O + o;
+        const xb = ((n * g.H + h) * g.W + ww) * g.C,
+          wb = (kh * g.KW + kw) * g.C * g.O + o;
         for (let c = 0; c < g.C; c++) {
           const t = x[xb + c] * w[wb + c * g.O];
           s += t;
@@ -101,8 +110,10 @@ function inputGradRef(g: ConvGeometry, dy: Float32Array, w: Float32Array): Eleme
     let r = Math.floor(i / g.C);
     const ww = r % g.W;
     r = Math.floor(r / g.W);
-    const h = r % g.H, n = Math.floor(r / g.H);
-    let s = 0, a = 0;
+    const h = r % g.H,
+      n = Math.floor(r / g.H);
+    let s = 0,
+      a = 0;
     for (let kh = 0; kh < g.KH; kh++) {
       const ohs = h + g.pt - kh * g.dh;
       if (ohs < 0 || ohs % g.sh) continue;
@@ -113,7 +124,8 @@ function inputGradRef(g: ConvGeometry, dy: Float32Array, w: Float32Array): Eleme
         if (ows < 0 || ows % g.sw) continue;
         const ow = ows / g.sw;
         if (ow >= g.OW) continue;
-        const db = ((n * g.OH + oh) * g.OW + ow) * g.O, wb = ((kh * g.KW + kw) * g.C + c) * g.O;
+        const db = ((n * g.OH + oh) * g.OW + ow) * g.O,
+          wb = ((kh * g.KW + kw) * g.C + c) * g.O;
         for (let o = 0; o < g.O; o++) {
           const t = dy[db + o] * w[wb + o];
           s += t;
@@ -131,8 +143,10 @@ function weightGradRef(g: ConvGeometry, x: Float32Array, dy: Float32Array): Elem
     let r = Math.floor(i / g.O);
     const c = r % g.C;
     r = Math.floor(r / g.C);
-    const kw = r % g.KW, kh = Math.floor(r / g.KW);
-    let s = 0, a = 0;
+    const kw = r % g.KW,
+      kh = Math.floor(r / g.KW);
+    let s = 0,
+      a = 0;
     for (let n = 0; n < g.N; n++)
       for (let oh = 0; oh < g.OH; oh++) {
         const h = oh * g.sh - g.pt + kh * g.dh;
@@ -158,11 +172,20 @@ const PASS: Record<Pass, Conv2dPass> = { forward: 'forward', dX: 'inputGrad', dW
  * variant: 'naive' | 'tiled' | 'direct' | a tuned tile name (then `tiles` is set) | a direct
  * config name (then `direct` is set; forward only).
  */
-function conv(l: Layer, pass: Pass, variant: string, tiles: ConvTiles | null, large: boolean, direct?: DirectConfig): BenchCase {
+function conv(
+  l: Layer,
+  pass: Pass,
+  variant: string,
+  tiles: ConvTiles | null,
+  large: boolean,
+  direct?: DirectConfig,
+): BenchCase {
   const wShape: [number, number, number, number] = [l.k, l.k, l.x[3], l.O];
   const g = convGeometry('bench', l.x, wShape, { padding: PAD });
   const yShape: [number, number, number, number] = [g.N, g.OH, g.OW, g.O];
-  const nx = l.x.reduce((a, b) => a * b, 1), nw = wShape.reduce((a, b) => a * b, 1), ny = yShape.reduce((a, b) => a * b, 1);
+  const nx = l.x.reduce((a, b) => a * b, 1),
+    nw = wShape.reduce((a, b) => a * b, 1),
+    ny = yShape.reduce((a, b) => a * b, 1);
   const flops = 2 * ny * g.KH * g.KW * g.C;
   const kernel = pass === 'forward' ? 'conv2d' : `conv2d-${pass}`;
   const v = variant.startsWith('direct') ? ('direct' as const) : ('tiled' as const);
@@ -173,43 +196,77 @@ function conv(l: Layer, pass: Pass, variant: string, tiles: ConvTiles | null, la
     shape: `${dims(l.x)} ${l.k}x${l.k} -> ${l.O} (${l.note})`,
     large,
     requires: v === 'direct' ? 'subgroups' : undefined,
-    available: v === 'direct' ? () => CONV2D[PASS[pass]].problem({ variant: 'direct' }, g, engine()) === null : undefined,
+    available:
+      v === 'direct' ? () => CONV2D[PASS[pass]].problem({ variant: 'direct' }, g, engine()) === null : undefined,
     flops,
     bytes: 4 * (nx + nw + ny),
-    peer: pass === 'forward' ? 'tf.conv2d' : pass === 'dX' ? 'tf.conv2dTranspose (Conv2DBackpropInput)' : 'Conv2DBackpropFilter kernel',
-    jax: pass === 'forward' && (variant === 'tiled' || variant === 'direct') ? "lax.conv(x, w, [1, 1], 'SAME') (NCHW, OIHW)" : undefined,
+    peer:
+      pass === 'forward'
+        ? 'tf.conv2d'
+        : pass === 'dX'
+          ? 'tf.conv2dTranspose (Conv2DBackpropInput)'
+          : 'Conv2DBackpropFilter kernel',
+    jax:
+      pass === 'forward' && (variant === 'tiled' || variant === 'direct')
+        ? "lax.conv(x, w, [1, 1], 'SAME') (NCHW, OIHW)"
+        : undefined,
     setup({ tf, jax }) {
-      const x = randomData(nx, 31), w = randomData(nw, 32), dy = randomData(ny, 33);
+      const x = randomData(nx, 31),
+        w = randomData(nw, 32),
+        dy = randomData(ny, 33);
       if (pass === 'forward') {
-        const tx = upload(tf, x, l.x), tw = upload(tf, w, wShape);
-        const run = variant === 'naive' ? () => conv2dNaive(tx.ours, tw.ours, { padding: PAD })
-          : tiles ? () => tiledForward(tx.ours, tw.ours, g, undefined, false, tiles)
-          : direct ? () => directForward(tx.ours, tw.ours, g, undefined, false, direct)
-          : () => conv2d(tx.ours, tw.ours, { padding: PAD, kernel: v });
+        const tx = upload(tf, x, l.x),
+          tw = upload(tf, w, wShape);
+        const run =
+          variant === 'naive'
+            ? () => conv2dNaive(tx.ours, tw.ours, { padding: PAD })
+            : tiles
+              ? () => tiledForward(tx.ours, tw.ours, g, undefined, false, tiles)
+              : direct
+                ? () => directForward(tx.ours, tw.ours, g, undefined, false, direct)
+                : () => conv2d(tx.ours, tw.ours, { padding: PAD, kernel: v });
         return {
           ours: oursImpl(run, [tx.ours, tw.ours]),
-          peer: tf ? tfImpl(() => tf.conv2d(tx.peer as never, tw.peer as never, 1, PAD), [tx.peer!, tw.peer!]) : undefined,
-          jax: jax ? (() => {
-            const jx = jaxArray(jax, nhwcToNchw(x, l.x), [l.x[0], l.x[3], l.x[1], l.x[2]]);
-            const jw = jaxArray(jax, hwioToOihw(w, wShape), [l.O, l.x[3], l.k, l.k]);
-            return jaxImpl(() => jax.lax.conv(jx.ref, jw.ref, [1, 1], 'SAME'), [jx, jw], (d) => nchwToNhwc(d, yShape));
-          })() : undefined,
+          peer: tf
+            ? tfImpl(() => tf.conv2d(tx.peer as never, tw.peer as never, 1, PAD), [tx.peer!, tw.peer!])
+            : undefined,
+          jax: jax
+            ? (() => {
+                const jx = jaxArray(jax, nhwcToNchw(x, l.x), [l.x[0], l.x[3], l.x[1], l.x[2]]);
+                const jw = jaxArray(jax, hwioToOihw(w, wShape), [l.O, l.x[3], l.k, l.k]);
+                return jaxImpl(
+                  () => jax.lax.conv(jx.ref, jw.ref, [1, 1], 'SAME'),
+                  [jx, jw],
+                  (d) => nchwToNhwc(d, yShape),
+                );
+              })()
+            : undefined,
           validate: (out) => checkOutput(out, ny, forwardRef(g, x, w), g.KH * g.KW * g.C),
           dispose() {},
         };
       }
       if (pass === 'dX') {
-        const tdy = upload(tf, dy, yShape), tw = upload(tf, w, wShape);
+        const tdy = upload(tf, dy, yShape),
+          tw = upload(tf, w, wShape);
         return {
-          ours: oursImpl(() => conv2dInputGrad(tdy.ours, tw.ours, l.x, { padding: PAD, kernel: v }), [tdy.ours, tw.ours]),
-          peer: tf ? tfImpl(() => tf.conv2dTranspose(tdy.peer as never, tw.peer as never, l.x, 1, PAD), [tdy.peer!, tw.peer!]) : undefined,
+          ours: oursImpl(
+            () => conv2dInputGrad(tdy.ours, tw.ours, l.x, { padding: PAD, kernel: v }),
+            [tdy.ours, tw.ours],
+          ),
+          peer: tf
+            ? tfImpl(() => tf.conv2dTranspose(tdy.peer as never, tw.peer as never, l.x, 1, PAD), [tdy.peer!, tw.peer!])
+            : undefined,
           validate: (out) => checkOutput(out, nx, inputGradRef(g, dy, w), g.KH * g.KW * g.O),
           dispose() {},
         };
       }
-      const tx = upload(tf, x, l.x), tdy = upload(tf, dy, yShape);
+      const tx = upload(tf, x, l.x),
+        tdy = upload(tf, dy, yShape);
       return {
-        ours: oursImpl(() => conv2dWeightGrad(tx.ours, tdy.ours, wShape, { padding: PAD, kernel: v }), [tx.ours, tdy.ours]),
+        ours: oursImpl(
+          () => conv2dWeightGrad(tx.ours, tdy.ours, wShape, { padding: PAD, kernel: v }),
+          [tx.ours, tdy.ours],
+        ),
         peer: tf ? tfImpl(() => backpropFilter(tf, tx.peer!, tdy.peer!, wShape), [tx.peer!, tdy.peer!]) : undefined,
         validate: (out) => checkOutput(out, nw, weightGradRef(g, x, dy), g.N * g.OH * g.OW),
         dispose() {},
@@ -218,8 +275,18 @@ function conv(l: Layer, pass: Pass, variant: string, tiles: ConvTiles | null, la
   };
 }
 
-function backpropFilter(tf: TF, x: import('@tensorflow/tfjs-core').Tensor, dy: import('@tensorflow/tfjs-core').Tensor, filterShape: number[]) {
-  return tf.engine().runKernel(tf.Conv2DBackpropFilter, { x, dy }, { strides: [1, 1], pad: PAD, dataFormat: 'NHWC', filterShape } as never) as import('@tensorflow/tfjs-core').Tensor;
+function backpropFilter(
+  tf: TF,
+  x: import('@tensorflow/tfjs-core').Tensor,
+  dy: import('@tensorflow/tfjs-core').Tensor,
+  filterShape: number[],
+) {
+  return tf.engine().runKernel(tf.Conv2DBackpropFilter, { x, dy }, {
+    strides: [1, 1],
+    pad: PAD,
+    dataFormat: 'NHWC',
+    filterShape,
+  } as never) as import('@tensorflow/tfjs-core').Tensor;
 }
 
 export function convCases(): BenchCase[] {
@@ -230,7 +297,8 @@ export function convCases(): BenchCase[] {
       cases.push(conv(l, pass, 'tiled', null, l.large));
       cases.push(conv(l, pass, 'direct', null, l.large));
       // tile tuning on the layers with channels to tile over (not conv1's C = 1)
-      if (pass === 'forward' && l.x[3] >= 32) for (const t of TUNED) cases.push(conv(l, 'forward', t.name, t.tiles, l.large || t.gpuOnly));
+      if (pass === 'forward' && l.x[3] >= 32)
+        for (const t of TUNED) cases.push(conv(l, 'forward', t.name, t.tiles, l.large || t.gpuOnly));
       if (pass === 'forward' && l.x[3] >= 32)
         for (const d of DIRECT_TUNED) cases.push(conv(l, 'forward', `direct-${d.RW}x${d.RH}-wg${d.WG}`, null, true, d)); // --large: a tuning sweep
     }

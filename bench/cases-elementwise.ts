@@ -28,15 +28,20 @@ export function elementwiseCases(): BenchCase[] {
       peer: 'tf.add(a, b)',
       jax: 'a.add(b)',
       setup({ tf, jax }) {
-        const a = randomData(n, 1), b = randomData(n, 2);
-        const ta = upload(tf, a, [n]), tb = upload(tf, b, [n]);
+        const a = randomData(n, 1),
+          b = randomData(n, 2);
+        const ta = upload(tf, a, [n]),
+          tb = upload(tf, b, [n]);
         return {
           ours: oursImpl(() => add(ta.ours, tb.ours), [ta.ours, tb.ours]),
           peer: tf ? tfImpl(() => tf.add(ta.peer!, tb.peer!), [ta.peer!, tb.peer!]) : undefined,
-          jax: jax ? (() => {
-            const ja = jaxArray(jax, a, [n]), jb = jaxArray(jax, b, [n]);
-            return jaxImpl(() => ja.ref.add(jb.ref), [ja, jb]);
-          })() : undefined,
+          jax: jax
+            ? (() => {
+                const ja = jaxArray(jax, a, [n]),
+                  jb = jaxArray(jax, b, [n]);
+                return jaxImpl(() => ja.ref.add(jb.ref), [ja, jb]);
+              })()
+            : undefined,
           validate: (out) => checkOutput(out, n, (i) => [a[i] + b[i], Math.abs(a[i]) + Math.abs(b[i])], 1),
           dispose() {},
         };
@@ -60,10 +65,12 @@ export function elementwiseCases(): BenchCase[] {
         return {
           ours: oursImpl(() => scale(ta.ours, alpha), [ta.ours]),
           peer: tf ? tfImpl(() => tf.mul(ta.peer!, s!), [ta.peer!, s!]) : undefined,
-          jax: jax ? (() => {
-            const ja = jaxArray(jax, a, [n]);
-            return jaxImpl(() => ja.ref.mul(alpha), [ja]);
-          })() : undefined,
+          jax: jax
+            ? (() => {
+                const ja = jaxArray(jax, a, [n]);
+                return jaxImpl(() => ja.ref.mul(alpha), [ja]);
+              })()
+            : undefined,
           validate: (out) => checkOutput(out, n, (i) => [alpha * a[i], Math.abs(alpha * a[i])], 1),
           dispose() {},
         };

@@ -13,7 +13,18 @@ import { TrainStep } from '../src/train/step.js';
 import { softmaxCrossEntropy } from '../src/ops/loss/index.js';
 import { engine } from '../src/runtime/engine.js';
 import { shapeStr } from '../src/tensor/tensor.js';
-import { checkStep, initParams, lenetGrads, LR, makeBatch, MOMENTUM, PARAM_NAMES, PARAM_SHAPES, STEP_OUTPUT_SIZE, type Params } from './lenet.js';
+import {
+  checkStep,
+  initParams,
+  lenetGrads,
+  LR,
+  makeBatch,
+  MOMENTUM,
+  PARAM_NAMES,
+  PARAM_SHAPES,
+  STEP_OUTPUT_SIZE,
+  type Params,
+} from './lenet.js';
 import { tfjsLenetStep } from './lenet-tfjs.js';
 import { jaxLenetStep } from './lenet-jax.js';
 import type { BenchCase, Impl } from './types.js';
@@ -23,7 +34,10 @@ function oursLenetStep(B: number, p0: Params, x: Float32Array, labels: Uint32Arr
   const params = model.parameters();
   PARAM_NAMES.forEach((name, i) => {
     const want = PARAM_SHAPES[name];
-    if (params[i].shape.join() !== want.join()) throw new Error(`bench: lenet parameter ${i} is ${shapeStr(params[i].shape)}, expected ${name} ${shapeStr(want)}`);
+    if (params[i].shape.join() !== want.join())
+      throw new Error(
+        `bench: lenet parameter ${i} is ${shapeStr(params[i].shape)}, expected ${name} ${shapeStr(want)}`,
+      );
     params[i].write(p0[name]);
   });
   const optimizer = new SGD(params, { lr: LR, momentum: MOMENTUM });
@@ -53,7 +67,8 @@ function oursLenetStep(B: number, p0: Params, x: Float32Array, labels: Uint32Arr
 
 /** Useful FLOPs of one step: forward, then backward = 2x forward minus conv1's dX (no input gradient). */
 function stepFlops(B: number): number {
-  const conv1 = 2 * B * 28 * 28 * 32 * 9, conv2 = 2 * B * 14 * 14 * 64 * 9 * 32;
+  const conv1 = 2 * B * 28 * 28 * 32 * 9,
+    conv2 = 2 * B * 14 * 14 * 64 * 9 * 32;
   const fwd = conv1 + conv2 + 2 * B * 3136 * 128 + 2 * B * 128 * 10;
   return fwd + 2 * fwd - conv1;
 }
@@ -75,7 +90,8 @@ export function lenetCases(): BenchCase[] {
         peer: capture ? 'tf.train.momentum().minimize (same net, fused conv/matMul)' : '',
         jax: capture ? 'jit(valueAndGrad + momentum update) (same net, NCHW)' : undefined,
         setup({ tf, jax }) {
-          const p0 = initParams(), { x, labels } = makeBatch(B);
+          const p0 = initParams(),
+            { x, labels } = makeBatch(B);
           const ref = lenetGrads(p0, x, labels);
           return {
             ours: oursLenetStep(B, p0, x, labels, capture),

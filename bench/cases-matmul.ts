@@ -18,8 +18,11 @@ import type { BenchCase } from './types.js';
 
 interface Shape {
   /** op(a) is M x K, op(b) is K x N */
-  M: number; K: number; N: number;
-  ta: boolean; tb: boolean;
+  M: number;
+  K: number;
+  N: number;
+  ta: boolean;
+  tb: boolean;
   note: string;
   large: boolean;
   naive: boolean;
@@ -32,7 +35,16 @@ const lenet = (B: number, large: boolean): Shape[] => [
   { M: B, K: 128, N: 10, ta: false, tb: false, note: `LeNet dense2 fwd b${B}`, large, naive: false },
 ];
 
-const square = (n: number, large: boolean, naive: boolean): Shape => ({ M: n, K: n, N: n, ta: false, tb: false, note: 'square', large, naive });
+const square = (n: number, large: boolean, naive: boolean): Shape => ({
+  M: n,
+  K: n,
+  N: n,
+  ta: false,
+  tb: false,
+  note: 'square',
+  large,
+  naive,
+});
 
 const SHAPES: Shape[] = [
   ...lenet(64, false),
@@ -61,7 +73,11 @@ const benchName = (k: MatmulKernel) =>
 const VARIANTS: { name: string; kernel: MatmulKernel; requires?: string }[] = [
   ...MATMUL.candidates(undefined as never, undefined as never),
   ...SWEEP_ONLY,
-].map((kernel) => ({ name: benchName(kernel), kernel, requires: kernel.kind.startsWith('subgroup') ? 'subgroups' : undefined }));
+].map((kernel) => ({
+  name: benchName(kernel),
+  kernel,
+  requires: kernel.kind.startsWith('subgroup') ? 'subgroups' : undefined,
+}));
 
 function label(s: Shape): string {
   return `${s.M}x${s.K}x${s.N}${s.ta ? ' tA' : ''}${s.tb ? ' tB' : ''}`;
@@ -70,8 +86,10 @@ function label(s: Shape): string {
 /** c[m, n] = sum_k op(a)[m, k] * op(b)[k, n]; a stored [M,K] or [K,M] (ta), b [K,N] or [N,K] (tb). */
 function matmulRef(s: Shape, a: Float32Array, b: Float32Array): ElementRef {
   return (i) => {
-    const m = Math.floor(i / s.N), n = i % s.N;
-    let sum = 0, abs = 0;
+    const m = Math.floor(i / s.N),
+      n = i % s.N;
+    let sum = 0,
+      abs = 0;
     for (let k = 0; k < s.K; k++) {
       const t = (s.ta ? a[k * s.M + m] : a[m * s.K + k]) * (s.tb ? b[n * s.K + k] : b[k * s.N + n]);
       sum += t;
@@ -82,7 +100,8 @@ function matmulRef(s: Shape, a: Float32Array, b: Float32Array): ElementRef {
 }
 
 function matmulCase(s: Shape, variant: string, kernel: MatmulKernel | null, requires?: string): BenchCase {
-  const aShape = s.ta ? [s.K, s.M] : [s.M, s.K], bShape = s.tb ? [s.N, s.K] : [s.K, s.N];
+  const aShape = s.ta ? [s.K, s.M] : [s.M, s.K],
+    bShape = s.tb ? [s.N, s.K] : [s.K, s.N];
   return {
     id: `matmul/${variant}/${label(s).replace(/ /g, '')}`,
     kernel: 'matmul',
@@ -95,18 +114,30 @@ function matmulCase(s: Shape, variant: string, kernel: MatmulKernel | null, requ
     peer: `tf.matMul(a, b, ${s.ta}, ${s.tb})`,
     jax: variant === 'op' ? `np.matmul(${s.ta ? 'a.transpose()' : 'a'}, ${s.tb ? 'b.transpose()' : 'b'})` : undefined,
     setup({ tf, jax }) {
-      const a = randomData(s.M * s.K, 41), b = randomData(s.K * s.N, 42);
-      const ta = upload(tf, a, aShape), tb = upload(tf, b, bShape);
+      const a = randomData(s.M * s.K, 41),
+        b = randomData(s.K * s.N, 42);
+      const ta = upload(tf, a, aShape),
+        tb = upload(tf, b, bShape);
       const opts = { transA: s.ta, transB: s.tb };
-      const run = variant === 'naive' ? () => matmulNaive(ta.ours, tb.ours, opts)
-        : () => matmul(ta.ours, tb.ours, kernel ? { ...opts, kernel } : opts);
+      const run =
+        variant === 'naive'
+          ? () => matmulNaive(ta.ours, tb.ours, opts)
+          : () => matmul(ta.ours, tb.ours, kernel ? { ...opts, kernel } : opts);
       return {
         ours: oursImpl(run, [ta.ours, tb.ours]),
-        peer: tf ? tfImpl(() => tf.matMul(ta.peer as never, tb.peer as never, s.ta, s.tb), [ta.peer!, tb.peer!]) : undefined,
-        jax: jax ? (() => {
-          const ja = jaxArray(jax, a, aShape), jb = jaxArray(jax, b, bShape);
-          return jaxImpl(() => jax.numpy.matmul(s.ta ? ja.ref.transpose() : ja.ref, s.tb ? jb.ref.transpose() : jb.ref), [ja, jb]);
-        })() : undefined,
+        peer: tf
+          ? tfImpl(() => tf.matMul(ta.peer as never, tb.peer as never, s.ta, s.tb), [ta.peer!, tb.peer!])
+          : undefined,
+        jax: jax
+          ? (() => {
+              const ja = jaxArray(jax, a, aShape),
+                jb = jaxArray(jax, b, bShape);
+              return jaxImpl(
+                () => jax.numpy.matmul(s.ta ? ja.ref.transpose() : ja.ref, s.tb ? jb.ref.transpose() : jb.ref),
+                [ja, jb],
+              );
+            })()
+          : undefined,
         validate: (out) => checkOutput(out, s.M * s.N, matmulRef(s, a, b), s.K),
         dispose() {},
       };

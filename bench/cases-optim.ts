@@ -13,7 +13,11 @@ import { tfSubmit, type TF } from './peer-tfjs.js';
 import { checkOutput, randomData } from './reference.js';
 import type { BenchCase, Impl } from './types.js';
 
-const LR = 0.01, B1 = 0.9, B2 = 0.999, EPS = 1e-8, MU = 0.9;
+const LR = 0.01,
+  B1 = 0.9,
+  B2 = 0.999,
+  EPS = 1e-8,
+  MU = 0.9;
 /** LeNet (conv 3x3 1->32, conv 3x3 32->64, dense 3136->128, dense 128->10) parameter count */
 const LENET_PARAMS = 9 * 32 + 32 + 9 * 32 * 64 + 64 + 3136 * 128 + 128 + 128 * 10 + 10;
 
@@ -65,19 +69,29 @@ export function optimCases(): BenchCase[] {
       bytes: 7 * 4 * n, // read p, g, m, v; write p, m, v
       peer: 'tf.train.adam().applyGradients',
       setup({ tf }) {
-        const p0 = randomData(n, 21), g = randomData(n, 22);
-        const p = upload(null, p0, [n]).ours, gr = upload(null, g, [n]).ours;
-        const m = zeros([n]), v = zeros([n]), hyper = makeHyper({ kind: 'adam', lr: LR, step: 1, beta1: B1, beta2: B2, eps: EPS });
+        const p0 = randomData(n, 21),
+          g = randomData(n, 22);
+        const p = upload(null, p0, [n]).ours,
+          gr = upload(null, g, [n]).ours;
+        const m = zeros([n]),
+          v = zeros([n]),
+          hyper = makeHyper({ kind: 'adam', lr: LR, step: 1, beta1: B1, beta2: B2, eps: EPS });
         return {
           ours: inPlace(() => adamStep(p, gr, m, v, hyper), p, [p, gr, m, v, hyper]),
           peer: tf ? tfInPlace(tf, p0, g, 'adam') : undefined,
           // step 1 from m = v = 0: m = (1-b1) g, v = (1-b2) g^2, p -= lr * (m/(1-b1)) / (sqrt(v/(1-b2)) + eps)
           validate: (out) =>
-            checkOutput(out, n, (i) => {
-              const mm = (1 - B1) * g[i], vv = (1 - B2) * g[i] * g[i];
-              const upd = (LR * (mm / (1 - B1))) / (Math.sqrt(vv / (1 - B2)) + EPS);
-              return [p0[i] - upd, Math.abs(p0[i]) + Math.abs(upd)];
-            }, 8),
+            checkOutput(
+              out,
+              n,
+              (i) => {
+                const mm = (1 - B1) * g[i],
+                  vv = (1 - B2) * g[i] * g[i];
+                const upd = (LR * (mm / (1 - B1))) / (Math.sqrt(vv / (1 - B2)) + EPS);
+                return [p0[i] - upd, Math.abs(p0[i]) + Math.abs(upd)];
+              },
+              8,
+            ),
           dispose() {},
         };
       },
@@ -92,9 +106,12 @@ export function optimCases(): BenchCase[] {
       bytes: 5 * 4 * n, // read p, g, vel; write p, vel
       peer: 'tf.train.momentum().applyGradients',
       setup({ tf }) {
-        const p0 = randomData(n, 23), g = randomData(n, 24);
-        const p = upload(null, p0, [n]).ours, gr = upload(null, g, [n]).ours;
-        const vel = zeros([n]), hyper = makeHyper({ kind: 'sgd', lr: LR, momentum: MU });
+        const p0 = randomData(n, 23),
+          g = randomData(n, 24);
+        const p = upload(null, p0, [n]).ours,
+          gr = upload(null, g, [n]).ours;
+        const vel = zeros([n]),
+          hyper = makeHyper({ kind: 'sgd', lr: LR, momentum: MU });
         return {
           ours: inPlace(() => sgdStep(p, gr, vel, hyper), p, [p, gr, vel, hyper]),
           peer: tf ? tfInPlace(tf, p0, g, 'sgd') : undefined,

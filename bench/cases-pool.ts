@@ -4,7 +4,15 @@
 // the unpadded 'op' cases also jax-js's lax.reduceWindow with np.max / np.mean over NCHW (its
 // input uploaded transposed, its output transposed back to be validated).
 
-import { avgPool2d, maxPool2d, maxPool2dWithIndices, poolGeometry, poolWindow, type Pool2dOptions, type PoolGeometry } from '../src/ops/pool2d/index.js';
+import {
+  avgPool2d,
+  maxPool2d,
+  maxPool2dWithIndices,
+  poolGeometry,
+  poolWindow,
+  type Pool2dOptions,
+  type PoolGeometry,
+} from '../src/ops/pool2d/index.js';
 import type { Tensor } from '../src/tensor/tensor.js';
 import { dims, oursImpl, upload } from './impl.js';
 import { tfImpl } from './peer-tfjs.js';
@@ -39,7 +47,8 @@ function maxRef(x: Float32Array, g: PoolGeometry): ElementRef {
 function avgRef(x: Float32Array, g: PoolGeometry): ElementRef {
   return (o) => {
     const cells = poolWindow(g, o);
-    let s = 0, a = 0;
+    let s = 0,
+      a = 0;
     for (const j of cells) (s += x[j]), (a += Math.abs(x[j]));
     return [s / cells.length, a / cells.length];
   };
@@ -68,7 +77,10 @@ export function poolCases(): BenchCase[] {
         flops: v.avg ? nOut * g.KH * g.KW : 0,
         bytes: 4 * (nIn + nOut) + v.extra,
         peer: v.avg ? 'tf.avgPool' : 'tf.maxPool',
-        jax: v.variant === 'op' && sh.pad === 'valid' ? `lax.reduceWindow(x, np.${v.avg ? 'mean' : 'max'}, [${sh.k}, ${sh.k}], [${sh.s}, ${sh.s}]) (NCHW)` : undefined,
+        jax:
+          v.variant === 'op' && sh.pad === 'valid'
+            ? `lax.reduceWindow(x, np.${v.avg ? 'mean' : 'max'}, [${sh.k}, ${sh.k}], [${sh.s}, ${sh.s}]) (NCHW)`
+            : undefined,
         setup({ tf, jax }) {
           const x = randomData(nIn, 11);
           const tx = upload(tf, x, sh.x);
@@ -77,13 +89,22 @@ export function poolCases(): BenchCase[] {
           return {
             ours: oursImpl(() => v.fn(tx.ours, opts), [tx.ours]),
             peer: tf
-              ? tfImpl(() => (v.avg ? tf.avgPool(peerX!, sh.k, sh.s, sh.pad) : tf.maxPool(peerX!, sh.k, sh.s, sh.pad)), [peerX!])
+              ? tfImpl(
+                  () => (v.avg ? tf.avgPool(peerX!, sh.k, sh.s, sh.pad) : tf.maxPool(peerX!, sh.k, sh.s, sh.pad)),
+                  [peerX!],
+                )
               : undefined,
-            jax: jax ? (() => {
-              const jx = jaxArray(jax, nhwcToNchw(x, sh.x), [g.N, g.C, sh.x[1], sh.x[2]]);
-              const reduce = v.avg ? (w: typeof jx) => jax.numpy.mean(w) : (w: typeof jx) => jax.numpy.max(w);
-              return jaxImpl(() => jax.lax.reduceWindow(jx.ref, reduce, [sh.k, sh.k], [sh.s, sh.s]), [jx], (d) => nchwToNhwc(d, [g.N, g.OH, g.OW, g.C]));
-            })() : undefined,
+            jax: jax
+              ? (() => {
+                  const jx = jaxArray(jax, nhwcToNchw(x, sh.x), [g.N, g.C, sh.x[1], sh.x[2]]);
+                  const reduce = v.avg ? (w: typeof jx) => jax.numpy.mean(w) : (w: typeof jx) => jax.numpy.max(w);
+                  return jaxImpl(
+                    () => jax.lax.reduceWindow(jx.ref, reduce, [sh.k, sh.k], [sh.s, sh.s]),
+                    [jx],
+                    (d) => nchwToNhwc(d, [g.N, g.OH, g.OW, g.C]),
+                  );
+                })()
+              : undefined,
             validate: (out) => checkOutput(out, nOut, ref, g.KH * g.KW),
             dispose() {},
           };

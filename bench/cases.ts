@@ -13,7 +13,15 @@ import { poolCases } from './cases-pool.js';
 import type { BenchCase } from './types.js';
 
 export function allCases(): BenchCase[] {
-  return [...convCases(), ...matmulCases(), ...poolCases(), ...denseCases(), ...optimCases(), ...elementwiseCases(), ...lenetCases()];
+  return [
+    ...convCases(),
+    ...matmulCases(),
+    ...poolCases(),
+    ...denseCases(),
+    ...optimCases(),
+    ...elementwiseCases(),
+    ...lenetCases(),
+  ];
 }
 
 /**
@@ -21,7 +29,12 @@ export function allCases(): BenchCase[] {
  * matches. With `features` (the device's, after init), cases needing a missing feature or
  * reporting themselves unavailable there are left out.
  */
-export function selectCases(cases: BenchCase[], filter = '', large = false, features?: ReadonlySet<string>): BenchCase[] {
+export function selectCases(
+  cases: BenchCase[],
+  filter = '',
+  large = false,
+  features?: ReadonlySet<string>,
+): BenchCase[] {
   const tests = filter
     .split(',')
     .map((f) => f.trim())

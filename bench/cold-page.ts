@@ -17,7 +17,12 @@ async function main(): Promise<void> {
   const initMs = performance.now() - t0;
   if (what === 'isolated') {
     const specs = lenetStepSpecs(B);
-    const r = await isolatedCompiles(await freshDevice(navigator.gpu), await freshDevice(navigator.gpu), specs, (s) => shaderInfo(s).code);
+    const r = await isolatedCompiles(
+      await freshDevice(navigator.gpu),
+      await freshDevice(navigator.gpu),
+      specs,
+      (s) => shaderInfo(s).code,
+    );
     w.__cold.results.push({ who: 'isolated', ...r });
   } else {
     const ours: ColdResult = await oursCold(B, what === 'sync' ? 'sync' : 'prepare');

@@ -63,7 +63,8 @@ export async function oursCold(B: number, mode: 'sync' | 'prepare', steadySteps 
   const e = engine();
   const cache = e.queue.pipelines;
   const log0 = cache.log.length;
-  const p0 = initParams(), { x, labels } = makeBatch(B);
+  const p0 = initParams(),
+    { x, labels } = makeBatch(B);
   const t0 = now();
   const model = lenet();
   const params = model.parameters();
@@ -84,7 +85,9 @@ export async function oursCold(B: number, mode: 'sync' | 'prepare', steadySteps 
   const t3 = now();
   if (!Number.isFinite(loss)) throw new Error(`cold start: the first step's loss is ${loss}`);
   const compiles = cache.log.slice(log0);
-  const cmds = (step as unknown as { plan: { commands: readonly { kind: string; pipeline?: { spec: PipelineSpec } }[] } | null }).plan?.commands ?? [];
+  const cmds =
+    (step as unknown as { plan: { commands: readonly { kind: string; pipeline?: { spec: PipelineSpec } }[] } | null })
+      .plan?.commands ?? [];
   const specs = new Map<string, PipelineSpec>();
   for (const c of cmds) if (c.pipeline) specs.set(PipelineCache.key(c.pipeline.spec), c.pipeline.spec);
   const steadySamples: number[] = [];
@@ -98,8 +101,19 @@ export async function oursCold(B: number, mode: 'sync' | 'prepare', steadySteps 
   optimizer.dispose();
   model.dispose();
   return {
-    who: 'ours', mode, buildMs: t1 - t0, prepareMs, planMs, recordMs, firstMs: t3 - t2, coldMs: t3 - t0,
-    steadyMs: median(steadySamples), steadySamples, pipelines: compiles.length, compiles, specs: [...specs.values()],
+    who: 'ours',
+    mode,
+    buildMs: t1 - t0,
+    prepareMs,
+    planMs,
+    recordMs,
+    firstMs: t3 - t2,
+    coldMs: t3 - t0,
+    steadyMs: median(steadySamples),
+    steadySamples,
+    pipelines: compiles.length,
+    compiles,
+    specs: [...specs.values()],
   };
 }
 
@@ -108,7 +122,8 @@ export async function jaxCold(B: number, steadySteps = 3): Promise<ColdResult> {
   const i0 = now();
   const jax = await initJax();
   const initMs = now() - i0;
-  const p0 = initParams(), { x, labels } = makeBatch(B);
+  const p0 = initParams(),
+    { x, labels } = makeBatch(B);
   const t0 = now();
   const impl = jaxLenetStep(jax, B, p0, x, labels);
   const t1 = now();
@@ -123,7 +138,15 @@ export async function jaxCold(B: number, steadySteps = 3): Promise<ColdResult> {
     steadySamples.push(now() - s0);
   }
   impl.dispose();
-  return { who: 'jax-js', initMs, buildMs: t1 - t0, firstMs: t2 - t1, coldMs: t2 - t0, steadyMs: median(steadySamples), steadySamples };
+  return {
+    who: 'jax-js',
+    initMs,
+    buildMs: t1 - t0,
+    firstMs: t2 - t1,
+    coldMs: t2 - t0,
+    steadyMs: median(steadySamples),
+    steadySamples,
+  };
 }
 
 /** tfjs-webgpu on the engine's device, cold (programs compile on first use). */
@@ -131,7 +154,8 @@ export async function tfjsCold(B: number, steadySteps = 2): Promise<ColdResult> 
   const i0 = now();
   const tf = await initTfjs();
   const initMs = now() - i0;
-  const p0 = initParams(), { x, labels } = makeBatch(B);
+  const p0 = initParams(),
+    { x, labels } = makeBatch(B);
   const dev = engine().device;
   const t0 = now();
   const impl = tfjsLenetStep(tf, B, p0, x, labels);
@@ -149,7 +173,15 @@ export async function tfjsCold(B: number, steadySteps = 2): Promise<ColdResult> 
     steadySamples.push(now() - s0);
   }
   impl.dispose();
-  return { who: 'tfjs', initMs, buildMs: t1 - t0, firstMs: t2 - t1, coldMs: t2 - t0, steadyMs: median(steadySamples), steadySamples };
+  return {
+    who: 'tfjs',
+    initMs,
+    buildMs: t1 - t0,
+    firstMs: t2 - t1,
+    coldMs: t2 - t0,
+    steadyMs: median(steadySamples),
+    steadySamples,
+  };
 }
 
 export interface IsolatedCompile {
@@ -166,7 +198,12 @@ export interface IsolatedCompile {
  * Compile `specs` one at a time on `device` (a fresh one: Dawn and SwiftShader cache pipelines
  * per device), then all at once on `device2` (fresh too) for the concurrent wall time.
  */
-export async function isolatedCompiles(device: GPUDevice, device2: GPUDevice | null, specs: PipelineSpec[], code: (shader: string) => string): Promise<{ each: IsolatedCompile[]; serialMs: number; concurrentMs?: number }> {
+export async function isolatedCompiles(
+  device: GPUDevice,
+  device2: GPUDevice | null,
+  specs: PipelineSpec[],
+  code: (shader: string) => string,
+): Promise<{ each: IsolatedCompile[]; serialMs: number; concurrentMs?: number }> {
   const cache = new PipelineCache(device);
   const each: IsolatedCompile[] = [];
   const t0 = now();

@@ -39,7 +39,12 @@ export function oursImpl(fn: () => Tensor | [Tensor, ...Tensor[]], inputs: Tenso
 }
 
 /** The same host data as our tensor and (when tfjs is on) a tfjs tensor. */
-export function upload(tf: TF | null, data: Float32Array | Uint32Array | Int32Array, shape: Shape, dtype: DType = 'f32') {
+export function upload(
+  tf: TF | null,
+  data: Float32Array | Uint32Array | Int32Array,
+  shape: Shape,
+  dtype: DType = 'f32',
+) {
   const ours = tensor(data, shape, dtype);
   const peer = tf ? tf.tensor(data, [...shape], dtype === 'f32' ? 'float32' : 'int32') : null;
   return { ours, peer };

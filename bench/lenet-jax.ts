@@ -17,19 +17,30 @@ type Tree = Record<ParamName, JaxArray>;
 
 /** dense1 rows: ours (h, w, c) order <-> jax-js (c, h, w) order, for a [7, 7, 64] feature map. */
 function w3ToJax(w: Float32Array): Float32Array {
-  const out = new Float32Array(w.length), N = 128;
-  for (let hw = 0; hw < 49; hw++) for (let c = 0; c < 64; c++) out.set(w.subarray((hw * 64 + c) * N, (hw * 64 + c + 1) * N), (c * 49 + hw) * N);
+  const out = new Float32Array(w.length),
+    N = 128;
+  for (let hw = 0; hw < 49; hw++)
+    for (let c = 0; c < 64; c++) out.set(w.subarray((hw * 64 + c) * N, (hw * 64 + c + 1) * N), (c * 49 + hw) * N);
   return out;
 }
 
 function w3FromJax(w: Float32Array): Float32Array {
-  const out = new Float32Array(w.length), N = 128;
-  for (let hw = 0; hw < 49; hw++) for (let c = 0; c < 64; c++) out.set(w.subarray((c * 49 + hw) * N, (c * 49 + hw + 1) * N), (hw * 64 + c) * N);
+  const out = new Float32Array(w.length),
+    N = 128;
+  for (let hw = 0; hw < 49; hw++)
+    for (let c = 0; c < 64; c++) out.set(w.subarray((c * 49 + hw) * N, (c * 49 + hw + 1) * N), (hw * 64 + c) * N);
   return out;
 }
 
 const JAX_SHAPE: Record<ParamName, number[]> = {
-  w1: [32, 1, 3, 3], b1: [32], w2: [64, 32, 3, 3], b2: [64], w3: [3136, 128], b3: [128], w4: [128, 10], b4: [10],
+  w1: [32, 1, 3, 3],
+  b1: [32],
+  w2: [64, 32, 3, 3],
+  b2: [64],
+  w3: [3136, 128],
+  b3: [128],
+  w4: [128, 10],
+  b4: [10],
 };
 
 function toJax(name: ParamName, d: Float32Array): Float32Array {
@@ -56,12 +67,17 @@ export function jaxLenetStep(jax: JAX, B: number, p0: Params, x: Float32Array, l
     h = pool(h).reshape([B, 3136]);
     const h3 = nn.relu(np.matmul(h, p.w3).add(p.b3));
     const logits = np.matmul(h3, p.w4).add(p.b4);
-    return nn.logSoftmax(logits, -1).mul(yb).sum().mul(-1 / B);
+    return nn
+      .logSoftmax(logits, -1)
+      .mul(yb)
+      .sum()
+      .mul(-1 / B);
   };
   const step = jax.jit((p: Tree, v: Tree, xb: JaxArray, yb: JaxArray): [JaxArray, Tree, Tree] => {
     const kept = Object.fromEntries(PARAM_NAMES.map((n) => [n, p[n].ref])) as Tree;
     const [loss, g] = jax.valueAndGrad(lossOf)(kept, xb, yb) as [JaxArray, Tree];
-    const nv = {} as Tree, np2 = {} as Tree;
+    const nv = {} as Tree,
+      np2 = {} as Tree;
     for (const n of PARAM_NAMES) {
       nv[n] = v[n].mul(MOMENTUM).add(g[n]);
       np2[n] = p[n].sub(nv[n].ref.mul(LR));

@@ -14,7 +14,8 @@ let uid = 0;
 export function tfjsLenetStep(tf: TF, B: number, p0: Params, x: Float32Array, labels: Uint32Array): Impl {
   const tag = `lenet${++uid}`;
   const v = {} as Record<(typeof PARAM_NAMES)[number], tfNs.Variable>;
-  for (const name of PARAM_NAMES) v[name] = tf.variable(tf.tensor(p0[name], [...PARAM_SHAPES[name]]), true, `${tag}_${name}`);
+  for (const name of PARAM_NAMES)
+    v[name] = tf.variable(tf.tensor(p0[name], [...PARAM_SHAPES[name]]), true, `${tag}_${name}`);
   const onehot = new Float32Array(B * CLASSES);
   labels.forEach((l, i) => (onehot[i * CLASSES + l] = 1));
   const opt = tf.train.momentum(LR, MOMENTUM);
@@ -22,9 +23,23 @@ export function tfjsLenetStep(tf: TF, B: number, p0: Params, x: Float32Array, la
   let loss: tfNs.Scalar | null = null;
 
   const lossOf = (xb: tfNs.Tensor4D, yb: tfNs.Tensor2D): tfNs.Scalar => {
-    let h = tf.fused.conv2d({ x: xb, filter: v.w1 as tfNs.Tensor4D, strides: 1, pad: 'same', bias: v.b1, activation: 'relu' });
+    let h = tf.fused.conv2d({
+      x: xb,
+      filter: v.w1 as tfNs.Tensor4D,
+      strides: 1,
+      pad: 'same',
+      bias: v.b1,
+      activation: 'relu',
+    });
     h = tf.maxPool(h, 2, 2, 'valid');
-    h = tf.fused.conv2d({ x: h, filter: v.w2 as tfNs.Tensor4D, strides: 1, pad: 'same', bias: v.b2, activation: 'relu' });
+    h = tf.fused.conv2d({
+      x: h,
+      filter: v.w2 as tfNs.Tensor4D,
+      strides: 1,
+      pad: 'same',
+      bias: v.b2,
+      activation: 'relu',
+    });
     h = tf.maxPool(h, 2, 2, 'valid');
     const flat = tf.reshape(h, [B, 3136]) as tfNs.Tensor2D;
     const h3 = tf.fused.matMul({ a: flat, b: v.w3 as tfNs.Tensor2D, bias: v.b3, activation: 'relu' });

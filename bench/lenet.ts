@@ -17,10 +17,14 @@ export const MOMENTUM = 0.9;
 export const CLASSES = 10;
 
 export const PARAM_SHAPES = {
-  w1: [3, 3, 1, 32], b1: [32],
-  w2: [3, 3, 32, 64], b2: [64],
-  w3: [3136, 128], b3: [128],
-  w4: [128, 10], b4: [10],
+  w1: [3, 3, 1, 32],
+  b1: [32],
+  w2: [3, 3, 32, 64],
+  b2: [64],
+  w3: [3136, 128],
+  b3: [128],
+  w4: [128, 10],
+  b4: [10],
 } as const;
 export type ParamName = keyof typeof PARAM_SHAPES;
 export const PARAM_NAMES = Object.keys(PARAM_SHAPES) as ParamName[];
@@ -52,17 +56,26 @@ export function makeBatch(B: number, seed = 8): { x: Float32Array; labels: Uint3
 // ---- float64 building blocks: the library's references (checked by finite differences in
 // the test suites), for 3x3 'same' convolutions, 2x2 max pools and dense layers ----
 
-const convGeom = (N: number, H: number, W: number, C: number, O: number) => convGeometry('bench', [N, H, W, C], [3, 3, C, O], { padding: 'same' });
+const convGeom = (N: number, H: number, W: number, C: number, O: number) =>
+  convGeometry('bench', [N, H, W, C], [3, 3, C, O], { padding: 'same' });
 const POOL = { kernel: 2 } as const;
 const mat = (rows: number, cols: number) => [1, rows, cols];
 
-const maskInPlace = (d: Float64Array, y: Float64Array) => { for (let i = 0; i < d.length; i++) if (!(y[i] > 0)) d[i] = 0; return d; };
+const maskInPlace = (d: Float64Array, y: Float64Array) => {
+  for (let i = 0; i < d.length; i++) if (!(y[i] > 0)) d[i] = 0;
+  return d;
+};
 
 /** Loss and gradients of one batch, in float64. */
-export function lenetGrads(p: Params, x: Float32Array, labels: Uint32Array): { loss: number; grads: Record<ParamName, Float64Array> } {
+export function lenetGrads(
+  p: Params,
+  x: Float32Array,
+  labels: Uint32Array,
+): { loss: number; grads: Record<ParamName, Float64Array> } {
   const B = labels.length;
   const x0 = Float64Array.from(x);
-  const g1 = convGeom(B, 28, 28, 1, 32), g2 = convGeom(B, 14, 14, 32, 64);
+  const g1 = convGeom(B, 28, 28, 1, 32),
+    g2 = convGeom(B, 14, 14, 32, 64);
   const r1 = convRef.forward(x0, p.w1, g1, p.b1, true);
   const p1 = poolRef.maxPool2d(r1, [B, 28, 28, 32], POOL);
   const r2 = convRef.forward(p1.y, p.w2, g2, p.b2, true);
@@ -77,7 +90,8 @@ export function lenetGrads(p: Params, x: Float32Array, labels: Uint32Array): { l
     let s = 0;
     for (let k = 0; k < CLASSES; k++) s += Math.exp(logits[i * CLASSES + k] - mx);
     loss += (mx + Math.log(s) - logits[i * CLASSES + labels[i]]) / B;
-    for (let k = 0; k < CLASSES; k++) dlogits[i * CLASSES + k] = (Math.exp(logits[i * CLASSES + k] - mx) / s - (k === labels[i] ? 1 : 0)) / B;
+    for (let k = 0; k < CLASSES; k++)
+      dlogits[i * CLASSES + k] = (Math.exp(logits[i * CLASSES + k] - mx) / s - (k === labels[i] ? 1 : 0)) / B;
   }
   // dense layer y = x.w + b, x [B,K], w [K,N]: dw = x^T.dz, dx = dz.w^T, db = column sums of dz
   const denseBackward = (xin: Float64Array, K: number, w: ArrayLike<number>, N: number, dz: Float64Array) => ({
@@ -92,9 +106,14 @@ export function lenetGrads(p: Params, x: Float32Array, labels: Uint32Array): { l
   return {
     loss,
     grads: {
-      w1: convRef.weightGrad(x0, dz1, g1), b1: convRef.biasGrad(dz1, 32),
-      w2: convRef.weightGrad(p1.y, dz2, g2), b2: convRef.biasGrad(dz2, 64),
-      w3: d3.dw, b3: d3.db, w4: d4.dw, b4: d4.db,
+      w1: convRef.weightGrad(x0, dz1, g1),
+      b1: convRef.biasGrad(dz1, 32),
+      w2: convRef.weightGrad(p1.y, dz2, g2),
+      b2: convRef.biasGrad(dz2, 64),
+      w3: d3.dw,
+      b3: d3.db,
+      w4: d4.dw,
+      b4: d4.db,
     },
   };
 }
@@ -110,8 +129,19 @@ export const STEP_OUTPUT_SIZE = 1 + PARAM_NAMES.reduce((s, n) => s + size(PARAM_
  * (the last term: rounding of p1 itself). Gradients reduce up to B*H*W terms in f32, so they are
  * compared relative to the tensor's scale; a wrong kernel is off by O(max|g|). Loss: rtol 1e-4.
  */
-export function checkStep(out: Float32Array, p0: Params, ref: { loss: number; grads: Record<ParamName, Float64Array> }): Check {
-  const c: Check = { ok: true, against: 'float64 LeNet step', compared: 0, size: STEP_OUTPUT_SIZE, maxAbs: 0, maxRel: 0 };
+export function checkStep(
+  out: Float32Array,
+  p0: Params,
+  ref: { loss: number; grads: Record<ParamName, Float64Array> },
+): Check {
+  const c: Check = {
+    ok: true,
+    against: 'float64 LeNet step',
+    compared: 0,
+    size: STEP_OUTPUT_SIZE,
+    maxAbs: 0,
+    maxRel: 0,
+  };
   if (out.length !== STEP_OUTPUT_SIZE) {
     c.ok = false;
     c.worst = { index: -1, got: out.length, want: STEP_OUTPUT_SIZE, tol: 0 };
@@ -127,7 +157,8 @@ export function checkStep(out: Float32Array, p0: Params, ref: { loss: number; gr
   note(0, out[0], ref.loss, 1e-4 * Math.abs(ref.loss) + 1e-6);
   let off = 1;
   for (const name of PARAM_NAMES) {
-    const g = ref.grads[name], w0 = p0[name];
+    const g = ref.grads[name],
+      w0 = p0[name];
     let gmax = 0;
     for (const v of g) gmax = Math.max(gmax, Math.abs(v));
     for (let i = 0; i < g.length; i++) {

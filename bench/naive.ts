@@ -61,10 +61,16 @@ export function matmulNaive(a: Tensor, b: Tensor, opts: NaiveMatmulOptions = {})
   checkTensor(op, 'b', b, 'f32', rank);
   const [ba, ra, ca] = rank === 2 ? [1, a.shape[0], a.shape[1]] : a.shape;
   const [bb, rb, cb] = rank === 2 ? [1, b.shape[0], b.shape[1]] : b.shape;
-  const ta = !!opts.transA, tb = !!opts.transB;
-  const M = ta ? ca : ra, K = ta ? ra : ca, K2 = tb ? cb : rb, N = tb ? rb : cb;
-  if (K !== K2) throw new RangeError(`webgpu-cnn: ${op}: inner dimensions differ: a ${shapeStr(a.shape)}, b ${shapeStr(b.shape)}`);
-  if (ba !== bb && ba !== 1 && bb !== 1) throw new RangeError(`webgpu-cnn: ${op}: batch sizes of a ${shapeStr(a.shape)} and b ${shapeStr(b.shape)} differ`);
+  const ta = !!opts.transA,
+    tb = !!opts.transB;
+  const M = ta ? ca : ra,
+    K = ta ? ra : ca,
+    K2 = tb ? cb : rb,
+    N = tb ? rb : cb;
+  if (K !== K2)
+    throw new RangeError(`webgpu-cnn: ${op}: inner dimensions differ: a ${shapeStr(a.shape)}, b ${shapeStr(b.shape)}`);
+  if (ba !== bb && ba !== 1 && bb !== 1)
+    throw new RangeError(`webgpu-cnn: ${op}: batch sizes of a ${shapeStr(a.shape)} and b ${shapeStr(b.shape)} differ`);
   const batch = broadcastDim(ba, bb);
   const c = empty(rank === 2 ? [M, N] : [batch, M, N]);
   if (c.size === 0) return c;
@@ -74,8 +80,16 @@ export function matmulNaive(a: Tensor, b: Tensor, opts: NaiveMatmulOptions = {})
     op,
     constants: { WG_X: 16, WG_Y: 16 },
     uniforms: {
-      M, N, K, sa: ba === 1 ? 0 : ra * ca, sb: bb === 1 ? 0 : rb * cb, sc: M * N,
-      has_bias: opts.bias ? 1 : 0, relu: opts.relu ? 1 : 0, ta: +ta, tb: +tb,
+      M,
+      N,
+      K,
+      sa: ba === 1 ? 0 : ra * ca,
+      sb: bb === 1 ? 0 : rb * cb,
+      sc: M * N,
+      has_bias: opts.bias ? 1 : 0,
+      relu: opts.relu ? 1 : 0,
+      ta: +ta,
+      tb: +tb,
     },
     buffers: { a: a.buffer, b: b.buffer, bias: (opts.bias ?? a).buffer, c: c.buffer },
     workgroups: [Math.ceil(N / 16), Math.ceil(M / 16), batch],

@@ -21,10 +21,16 @@ const state: PageState = { running: false, done: false, results: [] };
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const form = $<HTMLFormElement>('controls');
-const filter = $<HTMLInputElement>('filter'), large = $<HTMLInputElement>('large');
-const peers = $<HTMLInputElement>('peers'), jaxBox = $<HTMLInputElement>('jax'), iters = $<HTMLInputElement>('iters');
-const runButton = $<HTMLButtonElement>('run'), download = $<HTMLButtonElement>('download');
-const status = $('status'), table = $<HTMLTableElement>('results'), chart = $('chart');
+const filter = $<HTMLInputElement>('filter'),
+  large = $<HTMLInputElement>('large');
+const peers = $<HTMLInputElement>('peers'),
+  jaxBox = $<HTMLInputElement>('jax'),
+  iters = $<HTMLInputElement>('iters');
+const runButton = $<HTMLButtonElement>('run'),
+  download = $<HTMLButtonElement>('download');
+const status = $('status'),
+  table = $<HTMLTableElement>('results'),
+  chart = $('chart');
 
 const params = new URLSearchParams(location.search);
 filter.value = params.get('filter') ?? '';
@@ -69,7 +75,14 @@ async function run(): Promise<void> {
   chart.replaceChildren();
   try {
     const report = await runBench(
-      { filter: filter.value, large: large.checked, peers: peers.checked, jax: jaxBox.checked, iters: Math.max(3, Number(iters.value) || DEFAULTS.iters), budgetMs },
+      {
+        filter: filter.value,
+        large: large.checked,
+        peers: peers.checked,
+        jax: jaxBox.checked,
+        iters: Math.max(3, Number(iters.value) || DEFAULTS.iters),
+        budgetMs,
+      },
       {
         onStatus: (m) => (status.textContent = m),
         onResult: (r) => {

@@ -30,10 +30,15 @@ export async function initJax(): Promise<JAX> {
   ensureNavigatorGpu();
   const nav = globalThis.navigator as { userAgent?: string };
   if (typeof nav.userAgent !== 'string')
-    Object.defineProperty(globalThis, 'navigator', { value: { ...nav, userAgent: `Node.js ${typeof process !== 'undefined' ? process.version : ''}` }, configurable: true, writable: true });
+    Object.defineProperty(globalThis, 'navigator', {
+      value: { ...nav, userAgent: `Node.js ${typeof process !== 'undefined' ? process.version : ''}` },
+      configurable: true,
+      writable: true,
+    });
   const jax = await import('@jax-js/jax');
   const devices = await jax.init('webgpu');
-  if (!devices.includes('webgpu')) throw new Error(`jax-js: no WebGPU backend (it started: ${devices.join(', ') || 'none'})`);
+  if (!devices.includes('webgpu'))
+    throw new Error(`jax-js: no WebGPU backend (it started: ${devices.join(', ') || 'none'})`);
   jax.defaultDevice('webgpu');
   started = jax;
   return jax;
@@ -49,7 +54,11 @@ export function jaxArray(jax: JAX, data: Float32Array, shape: readonly number[])
  * inputs (pass `x.ref`); it returns the output. `toOurs` converts a read-back output to our
  * layout (e.g. NCHW -> NHWC) for validation.
  */
-export function jaxImpl(fn: () => JaxArray, inputs: JaxArray[], toOurs: (d: Float32Array) => Float32Array = (d) => d): Impl {
+export function jaxImpl(
+  fn: () => JaxArray,
+  inputs: JaxArray[],
+  toOurs: (d: Float32Array) => Float32Array = (d) => d,
+): Impl {
   let y: JaxArray | null = null;
   return {
     run() {
@@ -78,7 +87,11 @@ export function jaxImpl(fn: () => JaxArray, inputs: JaxArray[], toOurs: (d: Floa
  * A 4-D array transposed: `d` has shape `shape`; output axis i is input axis perm[i]
  * (numpy's transpose(perm)).
  */
-export function transpose4(d: Float32Array, shape: readonly number[], perm: readonly [number, number, number, number]): Float32Array {
+export function transpose4(
+  d: Float32Array,
+  shape: readonly number[],
+  perm: readonly [number, number, number, number],
+): Float32Array {
   const out = new Float32Array(d.length);
   const stride = [shape[1] * shape[2] * shape[3], shape[2] * shape[3], shape[3], 1];
   const [s0, s1, s2, s3] = perm.map((a) => stride[a]);
@@ -86,15 +99,18 @@ export function transpose4(d: Float32Array, shape: readonly number[], perm: read
   let o = 0;
   for (let i = 0; i < n0; i++)
     for (let j = 0; j < n1; j++)
-      for (let k = 0; k < n2; k++)
-        for (let l = 0; l < n3; l++) out[o++] = d[i * s0 + j * s1 + k * s2 + l * s3];
+      for (let k = 0; k < n2; k++) for (let l = 0; l < n3; l++) out[o++] = d[i * s0 + j * s1 + k * s2 + l * s3];
   return out;
 }
 
 /** Activations NHWC [n, h, w, c] -> NCHW (jax-js's layout), and back (shape given as NHWC). */
-export const nhwcToNchw = (d: Float32Array, [n, h, w, c]: readonly number[]) => transpose4(d, [n, h, w, c], [0, 3, 1, 2]);
-export const nchwToNhwc = (d: Float32Array, [n, h, w, c]: readonly number[]) => transpose4(d, [n, c, h, w], [0, 2, 3, 1]);
+export const nhwcToNchw = (d: Float32Array, [n, h, w, c]: readonly number[]) =>
+  transpose4(d, [n, h, w, c], [0, 3, 1, 2]);
+export const nchwToNhwc = (d: Float32Array, [n, h, w, c]: readonly number[]) =>
+  transpose4(d, [n, c, h, w], [0, 2, 3, 1]);
 
 /** Conv weights HWIO [kh, kw, ci, co] -> OIHW [co, ci, kh, kw] (jax-js's layout), and back (shape given as HWIO). */
-export const hwioToOihw = (d: Float32Array, [kh, kw, ci, co]: readonly number[]) => transpose4(d, [kh, kw, ci, co], [3, 2, 0, 1]);
-export const oihwToHwio = (d: Float32Array, [kh, kw, ci, co]: readonly number[]) => transpose4(d, [co, ci, kh, kw], [2, 3, 1, 0]);
+export const hwioToOihw = (d: Float32Array, [kh, kw, ci, co]: readonly number[]) =>
+  transpose4(d, [kh, kw, ci, co], [3, 2, 0, 1]);
+export const oihwToHwio = (d: Float32Array, [kh, kw, ci, co]: readonly number[]) =>
+  transpose4(d, [co, ci, kh, kw], [2, 3, 1, 0]);

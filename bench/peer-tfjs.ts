@@ -34,7 +34,12 @@ export async function initTfjs(): Promise<TF> {
   if (tf.findBackendFactory('webgpu')) tf.removeBackend('webgpu');
   const info = e.info;
   tf.registerBackend('webgpu', () => {
-    backend = new WebGPUBackend(e.device, { vendor: info.vendor, architecture: info.architecture, device: info.device, description: info.description } as GPUAdapterInfo);
+    backend = new WebGPUBackend(e.device, {
+      vendor: info.vendor,
+      architecture: info.architecture,
+      device: info.device,
+      description: info.description,
+    } as GPUAdapterInfo);
     return backend;
   });
   if (!(await tf.setBackend('webgpu'))) throw new Error('tfjs: setBackend("webgpu") failed');
@@ -51,12 +56,20 @@ export function ensureNavigatorGpu(): void {
   const g = globalThis as unknown as { navigator?: { gpu?: unknown } };
   if (g.navigator?.gpu) return;
   const gpu = engine().keepAlive.find((x) => typeof (x as GPU)?.requestAdapter === 'function');
-  Object.defineProperty(globalThis, 'navigator', { value: { ...(g.navigator ?? {}), gpu: gpu ?? {} }, configurable: true, writable: true });
+  Object.defineProperty(globalThis, 'navigator', {
+    value: { ...(g.navigator ?? {}), gpu: gpu ?? {} },
+    configurable: true,
+    writable: true,
+  });
 }
 
 /** Submit tfjs's recorded commands, if any. */
 export function tfSubmit(): void {
-  const b = backend as unknown as { commandEncoder: GPUCommandEncoder | null; endComputePassEncoder(): void; submitQueue(): void } | null;
+  const b = backend as unknown as {
+    commandEncoder: GPUCommandEncoder | null;
+    endComputePassEncoder(): void;
+    submitQueue(): void;
+  } | null;
   if (!b?.commandEncoder) return;
   b.endComputePassEncoder();
   b.submitQueue();

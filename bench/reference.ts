@@ -42,7 +42,13 @@ export const relTolerance = (terms: number): number => 2 ** -24 * (8 * Math.sqrt
  * Compare `out` with `ref` on every element (or a sample, see sampleIndices).
  * `terms` is K in the tolerance above (use 1 for exact elementwise results).
  */
-export function checkOutput(out: Float32Array, size: number, ref: ElementRef, terms: number, against = 'float64 reference'): Check {
+export function checkOutput(
+  out: Float32Array,
+  size: number,
+  ref: ElementRef,
+  terms: number,
+  against = 'float64 reference',
+): Check {
   const check: Check = { ok: true, against, compared: 0, size, maxAbs: 0, maxRel: 0 };
   if (out.length !== size) {
     check.ok = false;

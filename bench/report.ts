@@ -79,7 +79,8 @@ export function notValidated(r: CaseResult): boolean {
 
 export function adapterLine(rep: Report): string {
   const a = rep.adapter;
-  const name = [a.vendor, a.architecture, a.device, a.description].filter(Boolean).join(' ') || '(adapter gave no info)';
+  const name =
+    [a.vendor, a.architecture, a.device, a.description].filter(Boolean).join(' ') || '(adapter gave no info)';
   return `${name} [${rep.runtime}; features: ${a.features.join(', ') || 'none'}]`;
 }
 
@@ -102,7 +103,11 @@ export function timingText(rep: Report): string {
 export function formatTable(rep: Report): string {
   const rows = rep.results.map((r) => COLUMNS.map((c) => c.cell(r)));
   const widths = COLUMNS.map((c, i) => Math.max(c.title.length, ...rows.map((row) => row[i].length)));
-  const line = (cells: string[]) => cells.map((s, i) => (COLUMNS[i].num ? s.padStart(widths[i]) : s.padEnd(widths[i]))).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((s, i) => (COLUMNS[i].num ? s.padStart(widths[i]) : s.padEnd(widths[i])))
+      .join('  ')
+      .trimEnd();
   const out = [
     `adapter: ${adapterLine(rep)}`,
     rooflineLine(rep),

@@ -13,8 +13,13 @@ import type { Check, Method, Roofline, Timing } from './types.js';
 
 const WG = 256;
 const LOOPS = 1024;
-const M = 0.999, K = 0.001;
-const STORAGE = 0x0080, COPY_SRC = 0x0004, COPY_DST = 0x0008, UNIFORM = 0x0040, MAP_READ = 0x0001;
+const M = 0.999,
+  K = 0.001;
+const STORAGE = 0x0080,
+  COPY_SRC = 0x0004,
+  COPY_DST = 0x0008,
+  UNIFORM = 0x0040,
+  MAP_READ = 0x0001;
 
 async function readBuffer(device: GPUDevice, buf: GPUBuffer, bytes: number): Promise<Float32Array> {
   const staging = device.createBuffer({ size: bytes, usage: MAP_READ | COPY_DST });
@@ -102,7 +107,8 @@ function probe(device: GPUDevice, entry: 'fma_peak' | 'copy', n: number, src?: F
 /** float64 value of component c of thread t of fma_peak, and the sum of |chains|. */
 function fmaRef(t: number, c: number): [number, number] {
   const start = [Math.fround(t * 1e-7), 0.1, 0.2, 0.3][c];
-  let sum = 0, abs = 0;
+  let sum = 0,
+    abs = 0;
   for (let j = 0; j < 8; j++) {
     let a = start + 0.01 * j;
     for (let l = 0; l < LOOPS; l++) a = a * M + K;

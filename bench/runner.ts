@@ -15,7 +15,17 @@ import { initTfjs, type TF } from './peer-tfjs.js';
 import { initJax, JAX_VERSION, type JAX } from './peer-jax.js';
 import { measureRoofline } from './roofline.js';
 import { measure } from './timing.js';
-import type { BenchCase, BenchOptions, CaseResult, Impl, ImplResult, Method, Prepared, Report, Roofline } from './types.js';
+import type {
+  BenchCase,
+  BenchOptions,
+  CaseResult,
+  Impl,
+  ImplResult,
+  Method,
+  Prepared,
+  Report,
+  Roofline,
+} from './types.js';
 
 export const DEFAULTS = { iters: 30, warmup: 3, budgetMs: 1500 } as const;
 
@@ -46,7 +56,11 @@ async function captureErrors<T>(device: GPUDevice, fn: () => Promise<T>): Promis
   return result as T;
 }
 
-function metrics(c: Pick<BenchCase, 'flops' | 'bytes'>, ms: number, roof: Roofline | null): Pick<ImplResult, 'gflops' | 'gbps' | 'roofPct'> {
+function metrics(
+  c: Pick<BenchCase, 'flops' | 'bytes'>,
+  ms: number,
+  roof: Roofline | null,
+): Pick<ImplResult, 'gflops' | 'gbps' | 'roofPct'> {
   const out: Pick<ImplResult, 'gflops' | 'gbps' | 'roofPct'> = {};
   if (c.flops) out.gflops = c.flops / (ms * 1e6);
   if (c.bytes) out.gbps = c.bytes / (ms * 1e6);
@@ -58,7 +72,14 @@ function metrics(c: Pick<BenchCase, 'flops' | 'bytes'>, ms: number, roof: Roofli
 }
 
 /** Validate one implementation (run once, read back, compare); time it only if valid. */
-async function runImpl(c: BenchCase, p: Prepared, impl: Impl, method: Method, o: Required<Pick<BenchOptions, 'iters' | 'warmup' | 'budgetMs'>>, roof: Roofline | null): Promise<ImplResult> {
+async function runImpl(
+  c: BenchCase,
+  p: Prepared,
+  impl: Impl,
+  method: Method,
+  o: Required<Pick<BenchOptions, 'iters' | 'warmup' | 'budgetMs'>>,
+  roof: Roofline | null,
+): Promise<ImplResult> {
   const device = engine().device;
   try {
     return await captureErrors(device, async () => {
@@ -82,10 +103,23 @@ async function runImpl(c: BenchCase, p: Prepared, impl: Impl, method: Method, o:
   }
 }
 
-export async function runCase(c: BenchCase, tf: TF | null, method: Method, o: Required<Pick<BenchOptions, 'iters' | 'warmup' | 'budgetMs'>>, roof: Roofline | null, jax: JAX | null = null): Promise<CaseResult> {
+export async function runCase(
+  c: BenchCase,
+  tf: TF | null,
+  method: Method,
+  o: Required<Pick<BenchOptions, 'iters' | 'warmup' | 'budgetMs'>>,
+  roof: Roofline | null,
+  jax: JAX | null = null,
+): Promise<CaseResult> {
   const r: CaseResult = {
-    id: c.id, kernel: c.kernel, variant: c.variant, shape: c.shape, large: c.large,
-    flops: c.flops, bytes: c.bytes, peerName: c.peer,
+    id: c.id,
+    kernel: c.kernel,
+    variant: c.variant,
+    shape: c.shape,
+    large: c.large,
+    flops: c.flops,
+    bytes: c.bytes,
+    peerName: c.peer,
     ours: { status: 'error' },
   };
   if (jax && c.jax) r.jaxName = c.jax;
@@ -100,7 +134,8 @@ export async function runCase(c: BenchCase, tf: TF | null, method: Method, o: Re
   try {
     r.ours = await runImpl(c, p, p.ours, method, o, roof);
     if (p.peer) r.peer = await runImpl(c, p, p.peer, method, o, roof);
-    const a = r.ours.timing, b = r.peer?.timing;
+    const a = r.ours.timing,
+      b = r.peer?.timing;
     if (a && b && a.method === b.method) r.ratio = b.ms / a.ms;
     if (p.jax) {
       r.jax = await runImpl(c, p, p.jax, 'wall', o, roof);
@@ -136,13 +171,17 @@ export async function runBench(opts: BenchOptions = {}, hooks: Hooks = {}): Prom
   };
   const method: Method = !opts.wall && e.features.has('timestamp-query') ? 'timestamp' : 'wall';
   const cases = selectCases(allCases(), opts.filter, opts.large, e.features);
-  if (cases.length === 0) throw new Error(`bench: no case matches filter '${opts.filter ?? ''}'${opts.large ? '' : ' (large cases need --large)'}`);
+  if (cases.length === 0)
+    throw new Error(
+      `bench: no case matches filter '${opts.filter ?? ''}'${opts.large ? '' : ' (large cases need --large)'}`,
+    );
   let tf: TF | null = null;
   if (opts.peers !== false) {
     hooks.onStatus?.('starting TensorFlow.js (webgpu backend)…');
     tf = await initTfjs();
   }
-  let jax: JAX | null = null, jaxError: string | null = null;
+  let jax: JAX | null = null,
+    jaxError: string | null = null;
   if (opts.peers !== false && opts.jax !== false && cases.some((c) => c.jax)) {
     hooks.onStatus?.('starting jax-js (webgpu backend)…');
     try {
@@ -163,11 +202,18 @@ export async function runBench(opts: BenchOptions = {}, hooks: Hooks = {}): Prom
     tool: 'webgpu-cnn bench',
     date: new Date().toISOString(),
     runtime: e.info.runtime,
-    userAgent: typeof navigator !== 'undefined' && navigator.userAgent ? navigator.userAgent : `node ${typeof process !== 'undefined' ? process.version : ''}`,
+    userAgent:
+      typeof navigator !== 'undefined' && navigator.userAgent
+        ? navigator.userAgent
+        : `node ${typeof process !== 'undefined' ? process.version : ''}`,
     adapter: e.info,
     method,
     peer: tf ? { name: 'tfjs-backend-webgpu', version: tf.version_core, sharedDevice: true } : null,
-    jax: jax ? { name: '@jax-js/jax', version: JAX_VERSION, sharedDevice: false } : jaxError ? { error: jaxError } : null,
+    jax: jax
+      ? { name: '@jax-js/jax', version: JAX_VERSION, sharedDevice: false }
+      : jaxError
+        ? { error: jaxError }
+        : null,
     roofline,
     options: { ...opts, ...o },
     results: [],
@@ -185,7 +231,11 @@ export async function runBench(opts: BenchOptions = {}, hooks: Hooks = {}): Prom
     hooks.onStatus?.('measuring the roofline again…');
     try {
       const again = await captureErrors(e.device, () => measureRoofline(e.device, method));
-      roofline = { ...roofline, gflops: Math.max(roofline.gflops, again.gflops), gbps: Math.max(roofline.gbps, again.gbps) };
+      roofline = {
+        ...roofline,
+        gflops: Math.max(roofline.gflops, again.gflops),
+        gbps: Math.max(roofline.gbps, again.gbps),
+      };
       report.roofline = roofline;
       for (const r of report.results)
         for (const x of [r.ours, r.peer, r.jax]) if (x?.timing) Object.assign(x, metrics(r, x.timing.ms, roofline));

@@ -31,7 +31,10 @@ export interface TimeOptions {
   method: Method;
 }
 
-const QUERY_RESOLVE = 0x0200, COPY_SRC = 0x0004, COPY_DST = 0x0008, MAP_READ = 0x0001;
+const QUERY_RESOLVE = 0x0200,
+  COPY_SRC = 0x0004,
+  COPY_DST = 0x0008,
+  MAP_READ = 0x0001;
 
 export function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);

@@ -24,13 +24,22 @@ export function randomAffine(rand: () => number, o: AugmentOptions): Affine {
 }
 
 /** n random transforms and their output->input matrices [n*6] (the engine's convention). */
-export function randomMatrices(n: number, rand: () => number, o: AugmentOptions): { params: Affine[]; matrices: Float32Array } {
+export function randomMatrices(
+  n: number,
+  rand: () => number,
+  o: AugmentOptions,
+): { params: Affine[]; matrices: Float32Array } {
   const params = Array.from({ length: n }, () => randomAffine(rand, o));
   return { params, matrices: affineMatrices(params) };
 }
 
 /** `count` augmented copies of one image from a fixed seed (the augmentation panel). */
-export function augmentVariants(img: Float32Array, count: number, seed: number, o: AugmentOptions = DEFAULT_AUGMENT): { images: Float32Array; params: Affine[] } {
+export function augmentVariants(
+  img: Float32Array,
+  count: number,
+  seed: number,
+  o: AugmentOptions = DEFAULT_AUGMENT,
+): { images: Float32Array; params: Affine[] } {
   const { params, matrices } = randomMatrices(count, mulberry32(seed), o);
   const src = new Float32Array(count * 784);
   for (let i = 0; i < count; i++) src.set(img.subarray(0, 784), i * 784);

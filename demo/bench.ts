@@ -15,10 +15,19 @@ const now = () => performance.now();
  * trains on real batches (augmented like the real run) for about `ms` after one warm-up step
  * (pipeline compilation), timed to the last loss readback.
  */
-export async function benchmark(spec: NetSpec, data: Mnist, settings: TrainSettings, gpu: GpuBackend | null, batch: number, ms: number): Promise<Replies['benchmark']['results']> {
+export async function benchmark(
+  spec: NetSpec,
+  data: Mnist,
+  settings: TrainSettings,
+  gpu: GpuBackend | null,
+  batch: number,
+  ms: number,
+): Promise<Replies['benchmark']['results']> {
   const out: Replies['benchmark']['results'] = [];
-  const b = new Batcher(data.train, 99), rand = mulberry32(99);
-  const x = new Float32Array(batch * PIXELS), y = new Uint32Array(batch);
+  const b = new Batcher(data.train, 99),
+    rand = mulberry32(99);
+  const x = new Float32Array(batch * PIXELS),
+    y = new Uint32Array(batch);
   for (const backend of ['webgpu', 'cpu'] as const) {
     if (backend === 'webgpu' && !gpu) continue;
     const m = backend === 'webgpu' ? gpu!.createModel(spec, 1) : new CpuModel(spec, 1);

@@ -39,7 +39,10 @@ export class WorkerClient {
     this.worker.postMessage(m, transfer);
   }
 
-  request<T extends Request['type']>(req: Extract<Request, { type: T }>, transfer: Transferable[] = []): Promise<Replies[T]> {
+  request<T extends Request['type']>(
+    req: Extract<Request, { type: T }>,
+    transfer: Transferable[] = [],
+  ): Promise<Replies[T]> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });

@@ -8,8 +8,17 @@ import type { DemoModel, Hyper, Stage, StepStats } from './model-api.js';
 
 type L = Layer;
 
-function convForward(l: Extract<L, { kind: 'conv' }>, x: Float32Array, n: number, w: Float32Array, b: Float32Array): Float32Array {
-  const [H, W, C] = l.in, O = l.cout, K = l.kernel, p = l.pad;
+function convForward(
+  l: Extract<L, { kind: 'conv' }>,
+  x: Float32Array,
+  n: number,
+  w: Float32Array,
+  b: Float32Array,
+): Float32Array {
+  const [H, W, C] = l.in,
+    O = l.cout,
+    K = l.kernel,
+    p = l.pad;
   const y = new Float32Array(n * H * W * O);
   for (let i = 0; i < n; i++)
     for (let oh = 0; oh < H; oh++)
@@ -22,7 +31,8 @@ function convForward(l: Extract<L, { kind: 'conv' }>, x: Float32Array, n: number
           for (let kw = 0; kw < K; kw++) {
             const iw = ow + kw - p;
             if (iw < 0 || iw >= W) continue;
-            const xo = ((i * H + ih) * W + iw) * C, wo = (kh * K + kw) * C * O;
+            const xo = ((i * H + ih) * W + iw) * C,
+              wo = (kh * K + kw) * C * O;
             for (let c = 0; c < C; c++) {
               const xv = x[xo + c];
               if (xv === 0) continue;
@@ -36,8 +46,20 @@ function convForward(l: Extract<L, { kind: 'conv' }>, x: Float32Array, n: number
 }
 
 /** Accumulates dw, db; returns dx unless `needDx` is false. */
-function convBackward(l: Extract<L, { kind: 'conv' }>, x: Float32Array, dy: Float32Array, n: number, w: Float32Array, dw: Float32Array, db: Float32Array, needDx: boolean): Float32Array | null {
-  const [H, W, C] = l.in, O = l.cout, K = l.kernel, p = l.pad;
+function convBackward(
+  l: Extract<L, { kind: 'conv' }>,
+  x: Float32Array,
+  dy: Float32Array,
+  n: number,
+  w: Float32Array,
+  dw: Float32Array,
+  db: Float32Array,
+  needDx: boolean,
+): Float32Array | null {
+  const [H, W, C] = l.in,
+    O = l.cout,
+    K = l.kernel,
+    p = l.pad;
   const dx = needDx ? new Float32Array(n * H * W * C) : null;
   for (let i = 0; i < n; i++)
     for (let oh = 0; oh < H; oh++)
@@ -50,9 +72,11 @@ function convBackward(l: Extract<L, { kind: 'conv' }>, x: Float32Array, dy: Floa
           for (let kw = 0; kw < K; kw++) {
             const iw = ow + kw - p;
             if (iw < 0 || iw >= W) continue;
-            const xo = ((i * H + ih) * W + iw) * C, wo = (kh * K + kw) * C * O;
+            const xo = ((i * H + ih) * W + iw) * C,
+              wo = (kh * K + kw) * C * O;
             for (let c = 0; c < C; c++) {
-              const xv = x[xo + c], wc = wo + c * O;
+              const xv = x[xo + c],
+                wc = wo + c * O;
               let acc = 0;
               for (let o = 0; o < O; o++) {
                 const g = dy[yo + o];
@@ -67,14 +91,21 @@ function convBackward(l: Extract<L, { kind: 'conv' }>, x: Float32Array, dy: Floa
   return dx;
 }
 
-function poolForward(l: Extract<L, { kind: 'maxpool' }>, x: Float32Array, n: number): { y: Float32Array; arg: Int32Array } {
-  const [H, W, C] = l.in, [OH, OW] = l.out;
-  const y = new Float32Array(n * OH * OW * C), arg = new Int32Array(y.length);
+function poolForward(
+  l: Extract<L, { kind: 'maxpool' }>,
+  x: Float32Array,
+  n: number,
+): { y: Float32Array; arg: Int32Array } {
+  const [H, W, C] = l.in,
+    [OH, OW] = l.out;
+  const y = new Float32Array(n * OH * OW * C),
+    arg = new Int32Array(y.length);
   for (let i = 0; i < n; i++)
     for (let oh = 0; oh < OH; oh++)
       for (let ow = 0; ow < OW; ow++)
         for (let c = 0; c < C; c++) {
-          let best = -Infinity, bi = 0;
+          let best = -Infinity,
+            bi = 0;
           for (let dh = 0; dh < 2; dh++)
             for (let dw = 0; dw < 2; dw++) {
               const j = ((i * H + oh * 2 + dh) * W + ow * 2 + dw) * C + c;
@@ -87,8 +118,16 @@ function poolForward(l: Extract<L, { kind: 'maxpool' }>, x: Float32Array, n: num
   return { y, arg };
 }
 
-function denseForward(l: Extract<L, { kind: 'dense' }>, x: Float32Array, n: number, w: Float32Array, b: Float32Array): Float32Array {
-  const I = l.din, O = l.dout, y = new Float32Array(n * O);
+function denseForward(
+  l: Extract<L, { kind: 'dense' }>,
+  x: Float32Array,
+  n: number,
+  w: Float32Array,
+  b: Float32Array,
+): Float32Array {
+  const I = l.din,
+    O = l.dout,
+    y = new Float32Array(n * O);
   for (let i = 0; i < n; i++) {
     const yo = i * O;
     for (let o = 0; o < O; o++) y[yo + o] = b[o];
@@ -147,13 +186,16 @@ export class CpuModel implements DemoModel {
   }
 
   private forward(x: Float32Array, n: number): Trace {
-    const acts = [x], args: (Int32Array | null)[] = [];
+    const acts = [x],
+      args: (Int32Array | null)[] = [];
     for (const l of this.layers) {
       const a = acts[acts.length - 1];
-      let y: Float32Array, arg: Int32Array | null = null;
+      let y: Float32Array,
+        arg: Int32Array | null = null;
       if (l.kind === 'conv') y = convForward(l, a, n, this.w[`${l.name}.weight`].data, this.w[`${l.name}.bias`].data);
-      else if (l.kind === 'dense') y = denseForward(l, a, n, this.w[`${l.name}.weight`].data, this.w[`${l.name}.bias`].data);
-      else if (l.kind === 'relu') y = a.map((v) => (Math.max(v , 0)));
+      else if (l.kind === 'dense')
+        y = denseForward(l, a, n, this.w[`${l.name}.weight`].data, this.w[`${l.name}.bias`].data);
+      else if (l.kind === 'relu') y = a.map((v) => Math.max(v, 0));
       else if (l.kind === 'maxpool') ({ y, arg } = poolForward(l, a, n));
       else y = a; // flatten: NHWC is already row-major per image
       acts.push(y);
@@ -169,14 +211,18 @@ export class CpuModel implements DemoModel {
     let dy = dlogits;
     actGrads[tr.acts.length - 1] = dy;
     for (let j = this.layers.length - 1; j >= 0; j--) {
-      const l = this.layers[j], x = tr.acts[j];
+      const l = this.layers[j],
+        x = tr.acts[j];
       let dx: Float32Array | null;
       if (l.kind === 'conv' || l.kind === 'dense') {
-        const w = this.w[`${l.name}.weight`], b = this.w[`${l.name}.bias`];
-        const dw = new Float32Array(w.data.length), db = new Float32Array(b.data.length);
+        const w = this.w[`${l.name}.weight`],
+          b = this.w[`${l.name}.bias`];
+        const dw = new Float32Array(w.data.length),
+          db = new Float32Array(b.data.length);
         if (l.kind === 'conv') dx = convBackward(l, x, dy, n, w.data, dw, db, j > 0);
         else {
-          const I = l.din, O = l.dout;
+          const I = l.din,
+            O = l.dout;
           dx = new Float32Array(n * I);
           for (let i = 0; i < n; i++)
             for (let k = 0; k < I; k++) {
@@ -212,7 +258,8 @@ export class CpuModel implements DemoModel {
   gradients(x: Float32Array, y: Uint32Array, n: number): { loss: number; acc: number; grads: Weights } {
     const tr = this.forward(x, n);
     const p = softmaxRows(tr.acts[tr.acts.length - 1], n);
-    let loss = 0, correct = 0;
+    let loss = 0,
+      correct = 0;
     const dl = new Float32Array(p.length);
     for (let i = 0; i < n; i++) {
       const row = p.subarray(i * CLASSES, (i + 1) * CLASSES);
@@ -236,8 +283,11 @@ export class CpuModel implements DemoModel {
   private apply(grads: Weights): void {
     const h = this.hyper;
     this.t++;
-    const b1 = 0.9, b2 = 0.999, eps = 1e-8;
-    const c1 = 1 - b1 ** this.t, c2 = 1 - b2 ** this.t;
+    const b1 = 0.9,
+      b2 = 0.999,
+      eps = 1e-8;
+    const c1 = 1 - b1 ** this.t,
+      c2 = 1 - b2 ** this.t;
     for (const [name, g] of Object.entries(grads)) {
       const p = this.w[name].data;
       let s = this.state.get(name);
@@ -258,7 +308,8 @@ export class CpuModel implements DemoModel {
   }
 
   async takeStats(): Promise<StepStats> {
-    const s = this.stats, k = Math.max(s.steps, 1);
+    const s = this.stats,
+      k = Math.max(s.steps, 1);
     this.stats = { loss: 0, acc: 0, steps: 0 };
     return { loss: s.loss / k, acc: s.acc / k, steps: s.steps };
   }
@@ -280,7 +331,14 @@ export class CpuModel implements DemoModel {
     this.layers.forEach((l, j) => {
       if (l.kind === 'flatten') return;
       const kind = l.kind === 'maxpool' ? 'pool' : l.kind;
-      stages.push({ name: l.name, kind, block: l.block, shape: l.out, data: tr.acts[j + 1], grad: actGrads[j + 1] ?? undefined });
+      stages.push({
+        name: l.name,
+        kind,
+        block: l.block,
+        shape: l.out,
+        data: tr.acts[j + 1],
+        grad: actGrads[j + 1] ?? undefined,
+      });
     });
     return stages;
   }
@@ -295,7 +353,9 @@ export class CpuModel implements DemoModel {
     for (const [k, v] of Object.entries(this.w)) {
       const src = w[k];
       if (!src || src.data.length !== v.data.length)
-        throw new Error(`load: parameter ${k} expects shape [${v.shape}], the file has ${src ? `[${src.shape}]` : 'none'}`);
+        throw new Error(
+          `load: parameter ${k} expects shape [${v.shape}], the file has ${src ? `[${src.shape}]` : 'none'}`,
+        );
       v.data.set(src.data);
     }
     this.resetOptimizer();

@@ -11,9 +11,7 @@
 //
 // Runs inside the training worker: WebGPU is available in dedicated workers.
 
-import {
-  affineMatrix, augmentCpu, engine, init, loadMnist, NoAdapterError, type Engine,
-} from '../src/index.js';
+import { affineMatrix, augmentCpu, engine, init, loadMnist, NoAdapterError, type Engine } from '../src/index.js';
 import { GpuModel } from './gpu-model.js';
 import type { DemoModel } from './model-api.js';
 import type { Mnist } from './mnist-data.js';
@@ -39,7 +37,10 @@ export interface GpuBackend {
 
 function describe(e: Engine): string {
   const i = e.info;
-  return [i.vendor, i.architecture, i.device, i.description].filter(Boolean).join(' ') || 'WebGPU adapter (no details exposed)';
+  return (
+    [i.vendor, i.architecture, i.device, i.description].filter(Boolean).join(' ') ||
+    'WebGPU adapter (no details exposed)'
+  );
 }
 
 /** Acquire the GPU (again, after a loss). Throws NoWebGpuError with how to enable WebGPU. */
@@ -84,7 +85,9 @@ export async function loadDigits(seed: number): Promise<Mnist> {
 /** Output->input matrices [n*6] of forward transforms (degrees, scale, shift) about the centre. */
 export function affineMatrices(params: { angle: number; scale: number; dx: number; dy: number }[]): Float32Array {
   const out = new Float32Array(params.length * 6);
-  params.forEach((p, i) => out.set(affineMatrix({ angle: p.angle, scale: p.scale, tx: p.dx, ty: p.dy }, IMAGE, IMAGE), i * 6));
+  params.forEach((p, i) =>
+    out.set(affineMatrix({ angle: p.angle, scale: p.scale, tx: p.dx, ty: p.dy }, IMAGE, IMAGE), i * 6),
+  );
   return out;
 }
 
@@ -92,4 +95,3 @@ export function affineMatrices(params: { angle: number; scale: number; dx: numbe
 export function warpCpu(src: Float32Array, n: number, matrices: Float32Array): Float32Array {
   return augmentCpu(src, { n, height: IMAGE, width: IMAGE, channels: 1 }, matrices);
 }
-

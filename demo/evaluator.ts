@@ -32,7 +32,9 @@ export class Evaluator {
   }
 
   async chunk(model: DemoModel, step: number): Promise<EvalResult> {
-    const t = this.split, start = this.cursor % t.n, n = Math.min(EVAL_CHUNK, t.n - start);
+    const t = this.split,
+      start = this.cursor % t.n,
+      n = Math.min(EVAL_CHUNK, t.n - start);
     const x = new Float32Array(EVAL_CHUNK * PIXELS); // rows n.. stay blank (padding)
     for (let i = 0; i < n; i++) imageOf(t, start + i, x, i * PIXELS);
     const t0 = performance.now();
@@ -45,11 +47,13 @@ export class Evaluator {
       let best = 0;
       for (let k = 1; k < CLASSES; k++) if (p[k] > p[best]) best = k;
       this.pred[start + i] = best;
-      if (i < 12) samples.push({ image: x.slice(i * PIXELS, (i + 1) * PIXELS), label: t.labels[start + i], probs: p.slice() });
+      if (i < 12)
+        samples.push({ image: x.slice(i * PIXELS, (i + 1) * PIXELS), label: t.labels[start + i], probs: p.slice() });
     }
     this.cursor += n;
     const confusion = new Int32Array(CLASSES * CLASSES);
-    let evaluated = 0, correct = 0;
+    let evaluated = 0,
+      correct = 0;
     for (let i = 0; i < t.n; i++)
       if (this.pred[i] >= 0) {
         evaluated++;

@@ -12,9 +12,31 @@
 // with the kernels' backward functions for the gradient view.
 
 import {
-  Adam, SGD, Module, Sequential, TrainStep, accuracy, add, augment, conv2d, keep, matmul, preparePipelines,
-  relu, reshape, scope, softmax, softmaxCrossEntropy, sub, tensor, empty, zeros,
-  type Optimizer, type PrepareInfo, type Shape, type Tensor,
+  Adam,
+  SGD,
+  Module,
+  Sequential,
+  TrainStep,
+  accuracy,
+  add,
+  augment,
+  conv2d,
+  keep,
+  matmul,
+  preparePipelines,
+  relu,
+  reshape,
+  scope,
+  softmax,
+  softmaxCrossEntropy,
+  sub,
+  tensor,
+  empty,
+  zeros,
+  type Optimizer,
+  type PrepareInfo,
+  type Shape,
+  type Tensor,
 } from '../src/index.js';
 import { conv2dInputGrad, maxPool2dBackward, maxPool2dWithIndices, reluBackward } from '../src/kernels.js';
 import { toModelSpec } from './model-files.js';
@@ -23,7 +45,10 @@ import { EVAL_CHUNK, type DemoModel, type Hyper, type Stage, type StepStats } fr
 
 type Conv = Extract<Layer, { kind: 'conv' }>;
 type Dense = Extract<Layer, { kind: 'dense' }>;
-interface Block { conv: Conv; pool: boolean }
+interface Block {
+  conv: Conv;
+  pool: boolean;
+}
 
 const POOL = { kernel: 2, stride: 2 } as const;
 const SAME = { padding: 'same' } as const;
@@ -49,7 +74,12 @@ class Augmented extends Module {
 }
 
 /** One captured step per (batch size, augmentation on/off), with its accuracy output. */
-interface Step { step: TrainStep; acc: Tensor | null; mats: Tensor | null; ready: Promise<PrepareInfo> | null }
+interface Step {
+  step: TrainStep;
+  acc: Tensor | null;
+  mats: Tensor | null;
+  ready: Promise<PrepareInfo> | null;
+}
 
 export class GpuModel implements DemoModel {
   readonly backend = 'webgpu' as const;
@@ -93,7 +123,9 @@ export class GpuModel implements DemoModel {
   private makeOptimizer(): Optimizer {
     const params = this.net.parameters();
     const lr = () => this.hyper.lr;
-    return this.hyper.optimizer === 'adam' ? new Adam(params, { lr }) : new SGD(params, { lr, momentum: this.hyper.momentum });
+    return this.hyper.optimizer === 'adam'
+      ? new Adam(params, { lr })
+      : new SGD(params, { lr, momentum: this.hyper.momentum });
   }
 
   /** New optimizer state (zero moments, t = 0); captured steps refer to the old one: drop them. */
@@ -157,7 +189,11 @@ export class GpuModel implements DemoModel {
     const s = this.stepFor(n, augmented);
     s.ready ??= s.step.prepare(opts);
     const infos = await Promise.all([s.ready, this.predictReady]);
-    return { pipelines: infos.reduce((a, i) => a + i.pipelines, 0), compiled: infos.reduce((a, i) => a + i.compiled, 0), ms: performance.now() - t0 };
+    return {
+      pipelines: infos.reduce((a, i) => a + i.pipelines, 0),
+      compiled: infos.reduce((a, i) => a + i.compiled, 0),
+      ms: performance.now() - t0,
+    };
   }
 
   async trainStep(x: Float32Array, y: Uint32Array, n: number, affine?: Float32Array | null): Promise<void> {
@@ -216,7 +252,12 @@ export class GpuModel implements DemoModel {
           const r = maxPool2dWithIndices(at(), POOL);
           poolIdx.set(acts.length, r.argmax);
           acts.push(r.y);
-          meta.push({ name: `pool${c.block}`, kind: 'pool', block: c.block, shape: [r.y.shape[1], r.y.shape[2], r.y.shape[3]] });
+          meta.push({
+            name: `pool${c.block}`,
+            kind: 'pool',
+            block: c.block,
+            shape: [r.y.shape[1], r.y.shape[2], r.y.shape[3]],
+          });
         }
       }
       let f = reshape(at(), [1, this.dense[0].din]);
@@ -254,7 +295,9 @@ export class GpuModel implements DemoModel {
     });
     try {
       const data = await Promise.all(out.acts.map((t) => t.read() as Promise<Float32Array>));
-      const gr = await Promise.all(out.dacts.map((t) => (t ? (t.read() as Promise<Float32Array>) : Promise.resolve(undefined))));
+      const gr = await Promise.all(
+        out.dacts.map((t) => (t ? (t.read() as Promise<Float32Array>) : Promise.resolve(undefined))),
+      );
       return meta.map((m, i) => ({ ...m, data: data[i], grad: gr[i] }));
     } finally {
       for (const t of [...out.acts, ...out.dacts]) t?.dispose();
@@ -270,7 +313,10 @@ export class GpuModel implements DemoModel {
   private writeWeights(w: Weights): void {
     for (const [k, t] of this.p) {
       const src = w[k];
-      if (!src || src.data.length !== t.size) throw new Error(`load: parameter ${k} expects shape [${t.shape}], the file has ${src ? `[${src.shape}]` : 'none'}`);
+      if (!src || src.data.length !== t.size)
+        throw new Error(
+          `load: parameter ${k} expects shape [${t.shape}], the file has ${src ? `[${src.shape}]` : 'none'}`,
+        );
       t.write(src.data);
     }
   }

@@ -27,7 +27,11 @@ const params = new URLSearchParams(location.search);
 
 // The pretrained model ships as a static asset; the glob finds it without failing the build
 // when the folder is empty.
-const pretrainedUrls = import.meta.glob('./pretrained/*.safetensors', { query: '?url', import: 'default', eager: true }) as Record<string, string>;
+const pretrainedUrls = import.meta.glob('./pretrained/*.safetensors', {
+  query: '?url',
+  import: 'default',
+  eager: true,
+}) as Record<string, string>;
 const PRETRAINED = Object.values(pretrainedUrls)[0] as string | undefined;
 
 const client = new WorkerClient();
@@ -63,8 +67,12 @@ function banner(kind: 'error' | 'warn' | 'info' | null, html = ''): void {
 
 function statusLine(): void {
   const ips = state.progress ? `${Math.round(state.progress.imagesPerSec).toLocaleString('en')} images/s` : '';
-  const where = state.backend === 'webgpu' ? `<b>WebGPU</b> on ${state.adapter}` : `<b>CPU</b> (plain JavaScript)${state.gpuAvailable ? `; GPU available: ${state.adapter}` : ''}`;
-  $('status-text').innerHTML = `Training runs on ${where}${ips ? ` · ${ips}` : ''}${state.running ? ' · training…' : ''}`;
+  const where =
+    state.backend === 'webgpu'
+      ? `<b>WebGPU</b> on ${state.adapter}`
+      : `<b>CPU</b> (plain JavaScript)${state.gpuAvailable ? `; GPU available: ${state.adapter}` : ''}`;
+  $('status-text').innerHTML =
+    `Training runs on ${where}${ips ? ` · ${ips}` : ''}${state.running ? ' · training…' : ''}`;
 }
 
 const NO_WEBGPU_HELP = `
@@ -79,7 +87,12 @@ const charts = new Charts($('chart-loss'), $('chart-acc'));
 const testPanel = new TestPanel($('test-digits'), $('confusion'), $('per-class'), $('test-summary'));
 const grid = new GridPanel($('grid-digit'), $('grid-numbers'));
 const slide = new SlidePanel($('slide-grid'), $('slide-calc'), $('slide-text'), {
-  filter: $('slide-filter'), stride: $('slide-stride'), pad: $('slide-pad'), speed: $('slide-speed'), play: $('slide-play'), step: $('slide-step'),
+  filter: $('slide-filter'),
+  stride: $('slide-stride'),
+  pad: $('slide-pad'),
+  speed: $('slide-speed'),
+  play: $('slide-play'),
+  step: $('slide-step'),
 });
 const features = new FeaturePanel($('feature-maps'), $('head-units'), $('head-logits'), $('head-probs'));
 const filters = new FiltersPanel($('filters'), $('filters-caption'));
@@ -101,7 +114,10 @@ const controls = new Controls($('train'), {
 });
 
 const draw = new DrawPanel(
-  $('draw-canvas'), $('draw-preview'), $('draw-probs'), $('draw-verdict'),
+  $('draw-canvas'),
+  $('draw-preview'),
+  $('draw-probs'),
+  $('draw-verdict'),
   async (img) => (await client.request({ type: 'predict', images: img.slice(), n: 1 })).probs,
   () => {
     if (state.digit.source === 'drawing') pickDrawing(false);
@@ -116,21 +132,26 @@ async function loadBytes(bytes: Uint8Array, source: string): Promise<void> {
   const r = await client.request({ type: 'load', bytes: bytes.slice() });
   controls.setSpec(r.spec);
   charts.clear();
-  $('model-source').textContent = `Model: ${source}${r.meta.test_accuracy ? ` (test accuracy ${r.meta.test_accuracy})` : ''}.`;
+  $('model-source').textContent =
+    `Model: ${source}${r.meta.test_accuracy ? ` (test accuracy ${r.meta.test_accuracy})` : ''}.`;
 }
 
 async function loadPretrained(): Promise<boolean> {
   if (!PRETRAINED) return false;
   const res = await fetch(PRETRAINED);
   if (!res.ok) throw new Error(`pretrained model: HTTP ${res.status}`);
-  await loadBytes(new Uint8Array(await res.arrayBuffer()), 'pretrained LeNet shipped with the demo — press Reset then Train to watch one learn from scratch');
+  await loadBytes(
+    new Uint8Array(await res.arrayBuffer()),
+    'pretrained LeNet shipped with the demo — press Reset then Train to watch one learn from scratch',
+  );
   return true;
 }
 
 new ModelsPanel($('models'), {
   save: async () => {
     const acc = state.evalResult ? `${(state.evalResult.accuracy * 100).toFixed(2)}%` : '';
-    return (await client.request({ type: 'save', meta: { test_accuracy: acc, saved: new Date().toISOString() } })).bytes;
+    return (await client.request({ type: 'save', meta: { test_accuracy: acc, saved: new Date().toISOString() } }))
+      .bytes;
   },
   load: loadBytes,
   pretrained: async () => {
@@ -157,7 +178,8 @@ function pickDrawing(scroll: boolean): void {
 function showDigit(): void {
   const d = state.digit;
   paintDigit($<HTMLCanvasElement>('picked-digit'), d.image, 2);
-  $('picked-label').textContent = d.source === 'test' ? `test digit #${d.index}, labelled “${d.label}”` : `your drawing (read as “${d.label}”)`;
+  $('picked-label').textContent =
+    d.source === 'test' ? `test digit #${d.index}, labelled “${d.label}”` : `your drawing (read as “${d.label}”)`;
   grid.setDigit(d.image);
   slide.setDigit(d.image);
   void inspect(true);
@@ -180,7 +202,8 @@ $<HTMLInputElement>('show-grads').addEventListener('change', (e) => {
 const inspector = new Refresh(async () => {
   state.lastInspect = performance.now();
   try {
-    const d = state.digit, grads = features.showGrads;
+    const d = state.digit,
+      grads = features.showGrads;
     const r = await client.request({ type: 'inspect', image: d.image.slice(), label: d.label, grads });
     features.render(r.stages, r.probs, d.label, grads);
     state.inspections++;
@@ -199,16 +222,23 @@ function inspect(force = false): Promise<void> {
 }
 
 $('btn-bench').addEventListener('click', async () => {
-  const btn = $<HTMLButtonElement>('btn-bench'), out = $('bench-result');
+  const btn = $<HTMLButtonElement>('btn-bench'),
+    out = $('bench-result');
   btn.disabled = true;
   out.textContent = 'Measuring (a few seconds per backend)…';
   try {
     const batch = controls.settings().batch;
     const { results } = await client.request({ type: 'benchmark', batch, ms: 3000 });
     const name = { webgpu: 'WebGPU', cpu: 'plain JavaScript' } as const;
-    const txt = results.map((r) => `<b>${name[r.backend]}</b> ${Math.round(r.imagesPerSec).toLocaleString('en')} images/s`).join(' · ');
-    const g = results.find((r) => r.backend === 'webgpu'), c = results.find((r) => r.backend === 'cpu');
-    const ratio = g && c ? ` → WebGPU is ${g.imagesPerSec >= c.imagesPerSec ? `${(g.imagesPerSec / c.imagesPerSec).toFixed(1)}× faster` : `${(c.imagesPerSec / g.imagesPerSec).toFixed(1)}× slower (a software GPU?)`}` : '';
+    const txt = results
+      .map((r) => `<b>${name[r.backend]}</b> ${Math.round(r.imagesPerSec).toLocaleString('en')} images/s`)
+      .join(' · ');
+    const g = results.find((r) => r.backend === 'webgpu'),
+      c = results.find((r) => r.backend === 'cpu');
+    const ratio =
+      g && c
+        ? ` → WebGPU is ${g.imagesPerSec >= c.imagesPerSec ? `${(g.imagesPerSec / c.imagesPerSec).toFixed(1)}× faster` : `${(c.imagesPerSec / g.imagesPerSec).toFixed(1)}× slower (a software GPU?)`}`
+        : '';
     out.innerHTML = `batch ${batch}: ${txt}${ratio}`;
     state.bench = results;
   } catch (e) {
@@ -219,13 +249,18 @@ $('btn-bench').addEventListener('click', async () => {
 });
 
 async function refreshAugment(): Promise<void> {
-  const r = await client.request({ type: 'augment-preview', index: state.digit.index >= 0 ? state.digit.index * 3 + 1 : 1, count: 11, seed: state.augSeed++ });
+  const r = await client.request({
+    type: 'augment-preview',
+    index: state.digit.index >= 0 ? state.digit.index * 3 + 1 : 1,
+    count: 11,
+    seed: state.augSeed++,
+  });
   augment.render(r);
 }
 $('aug-new').addEventListener('click', () => void refreshAugment());
 
 // ---- worker events ----
-client.on('loading', (m) => $('status-text').textContent = m.message);
+client.on('loading', (m) => ($('status-text').textContent = m.message));
 client.on('no-webgpu', (m) => {
   state.gpuAvailable = false;
   banner('error', `${NO_WEBGPU_HELP}<br><span class="dim">${m.message}</span>`);
@@ -256,7 +291,8 @@ client.on('model', (m) => {
   state.backend = m.backend;
   controls.setSpec(m.spec);
   controls.setBackend(m.backend, state.gpuAvailable);
-  if (m.source.startsWith('random')) $('model-source').textContent = `Model: ${m.source}, ${m.params.toLocaleString('en')} parameters. Press Train.`;
+  if (m.source.startsWith('random'))
+    $('model-source').textContent = `Model: ${m.source}, ${m.params.toLocaleString('en')} parameters. Press Train.`;
   // a new model starts a new run; the same weights on another backend (or on a new device
   // after a loss) continue the current one
   const sameRun = /^(moved to|restored|kept)/.test(m.source);

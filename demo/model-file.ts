@@ -15,7 +15,8 @@ export function download(bytes: Uint8Array, filename: string): void {
 
 // ---- IndexedDB: one object store of saved models by name ----
 
-const DB = 'webgpu-cnn-demo', STORE = 'models';
+const DB = 'webgpu-cnn-demo',
+  STORE = 'models';
 
 function openDb(): Promise<IDBDatabase> {
   return new Promise((resolve, reject) => {

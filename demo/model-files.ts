@@ -12,12 +12,26 @@ export function toModelSpec(spec: NetSpec): { model: ModelSpec; names: Map<strin
   for (const l of expandSpec(spec)) {
     if (l.kind === 'conv') {
       names.set(`${l.name}.weight`, `${layers.length}.weight`).set(`${l.name}.bias`, `${layers.length}.bias`);
-      layers.push({ type: 'conv2d', inC: l.cin, outC: l.cout, kernel: l.kernel, padding: 'same', bias: true, activation: 'relu' });
+      layers.push({
+        type: 'conv2d',
+        inC: l.cin,
+        outC: l.cout,
+        kernel: l.kernel,
+        padding: 'same',
+        bias: true,
+        activation: 'relu',
+      });
     } else if (l.kind === 'maxpool') layers.push({ type: 'maxpool2d', kernel: 2, stride: 2 });
     else if (l.kind === 'flatten') layers.push({ type: 'flatten' });
     else if (l.kind === 'dense') {
       names.set(`${l.name}.weight`, `${layers.length}.weight`).set(`${l.name}.bias`, `${layers.length}.bias`);
-      layers.push({ type: 'linear', in: l.din, out: l.dout, bias: true, activation: l.dout === CLASSES && l.block === spec.hidden.length + 1 ? 'none' : 'relu' });
+      layers.push({
+        type: 'linear',
+        in: l.din,
+        out: l.dout,
+        bias: true,
+        activation: l.dout === CLASSES && l.block === spec.hidden.length + 1 ? 'none' : 'relu',
+      });
     }
   }
   return { model: parseModelSpec({ version: 1, input: [IMAGE, IMAGE, 1], layers }), names };
@@ -28,21 +42,29 @@ export function fromModelSpec(ms: ModelSpec): NetSpec {
   const spec: NetSpec = { convs: [], hidden: [] };
   const L = ms.layers;
   const bad = (i: number, why: string): never => {
-    throw new Error(`load: layer ${i} (${JSON.stringify(L[i])}): ${why}; the demo shows conv(same) → ReLU → max-pool stacks followed by dense layers`);
+    throw new Error(
+      `load: layer ${i} (${JSON.stringify(L[i])}): ${why}; the demo shows conv(same) → ReLU → max-pool stacks followed by dense layers`,
+    );
   };
   let i = 0;
   const reluNext = (fused: string | undefined) => {
     if (fused === 'relu') return true;
-    if (L[i + 1]?.type === 'relu') return i++, true;
+    if (L[i + 1]?.type === 'relu') return (i++, true);
     return false;
   };
   for (; i < L.length && L[i].type === 'conv2d'; i++) {
     const c = L[i] as Extract<LayerSpec, { type: 'conv2d' }>;
-    const k = typeof c.kernel === 'number' ? c.kernel : c.kernel[0] === c.kernel[1] ? c.kernel[0] : bad(i, 'non-square kernel');
-    if (c.padding !== 'same' || (c.stride ?? 1) !== 1 || (c.dilation ?? 1) !== 1 || c.bias === false) bad(i, 'needs padding "same", stride 1, a bias');
+    const k =
+      typeof c.kernel === 'number' ? c.kernel : c.kernel[0] === c.kernel[1] ? c.kernel[0] : bad(i, 'non-square kernel');
+    if (c.padding !== 'same' || (c.stride ?? 1) !== 1 || (c.dilation ?? 1) !== 1 || c.bias === false)
+      bad(i, 'needs padding "same", stride 1, a bias');
     if (!reluNext(c.activation)) bad(i, 'needs a ReLU');
     const p = L[i + 1];
-    const pool = p?.type === 'maxpool2d' && (p.kernel === 2 || String(p.kernel) === '2,2') && [undefined, 2].includes(p.stride as number) && !p.padding;
+    const pool =
+      p?.type === 'maxpool2d' &&
+      (p.kernel === 2 || String(p.kernel) === '2,2') &&
+      [undefined, 2].includes(p.stride as number) &&
+      !p.padding;
     spec.convs.push({ channels: c.outC, kernel: k, pool });
     if (pool) i++;
   }
@@ -53,7 +75,8 @@ export function fromModelSpec(ms: ModelSpec): NetSpec {
     const lin = d as Extract<LayerSpec, { type: 'linear' }>;
     const last = i === L.length - 1;
     if (last) {
-      if (lin.out !== CLASSES || (lin.activation ?? 'none') !== 'none') bad(i, `the last layer must give ${CLASSES} logits`);
+      if (lin.out !== CLASSES || (lin.activation ?? 'none') !== 'none')
+        bad(i, `the last layer must give ${CLASSES} logits`);
     } else {
       if (!reluNext(lin.activation)) bad(i, 'hidden layers need a ReLU');
       spec.hidden.push(lin.out);
@@ -73,7 +96,8 @@ export function encodeDemoModel(spec: NetSpec, weights: Weights, meta: Record<st
 
 export function decodeDemoModel(bytes: Uint8Array): { spec: NetSpec; weights: Weights; meta: Record<string, string> } {
   const f = decodeModel(bytes);
-  if (!f.spec) throw new Error('load: the file has no network description ("webgpu-cnn.arch" metadata); save it with webgpu-cnn');
+  if (!f.spec)
+    throw new Error('load: the file has no network description ("webgpu-cnn.arch" metadata); save it with webgpu-cnn');
   const spec = fromModelSpec(f.spec);
   const { names } = toModelSpec(spec);
   const weights: Weights = {};

@@ -25,9 +25,21 @@ export const IMAGE = 28;
 
 /** LeNet-style default, close to ConvNetJS's MNIST demo (8 and 16 filters of 5x5). */
 export const PRESETS: Record<string, NetSpec> = {
-  lenet: { convs: [{ channels: 8, kernel: 5, pool: true }, { channels: 16, kernel: 5, pool: true }], hidden: [64] },
+  lenet: {
+    convs: [
+      { channels: 8, kernel: 5, pool: true },
+      { channels: 16, kernel: 5, pool: true },
+    ],
+    hidden: [64],
+  },
   tiny: { convs: [{ channels: 4, kernel: 3, pool: true }], hidden: [] },
-  wide: { convs: [{ channels: 16, kernel: 5, pool: true }, { channels: 32, kernel: 3, pool: true }], hidden: [128] },
+  wide: {
+    convs: [
+      { channels: 16, kernel: 5, pool: true },
+      { channels: 32, kernel: 3, pool: true },
+    ],
+    hidden: [128],
+  },
   deep: {
     convs: [
       { channels: 8, kernel: 3, pool: false },
@@ -39,7 +51,17 @@ export const PRESETS: Record<string, NetSpec> = {
 };
 
 export type Layer =
-  | { kind: 'conv'; name: string; block: number; kernel: number; cin: number; cout: number; pad: number; in: Hwc; out: Hwc }
+  | {
+      kind: 'conv';
+      name: string;
+      block: number;
+      kernel: number;
+      cin: number;
+      cout: number;
+      pad: number;
+      in: Hwc;
+      out: Hwc;
+    }
   | { kind: 'relu'; name: string; block: number; in: Hwc; out: Hwc }
   | { kind: 'maxpool'; name: string; block: number; size: number; in: Hwc; out: Hwc }
   | { kind: 'flatten'; name: string; block: number; in: Hwc; out: Hwc }
@@ -52,19 +74,22 @@ export const LIMITS = { maxConvs: 4, maxHidden: 3, maxChannels: 64, maxUnits: 51
 
 /** Checks a spec; returns an error message naming the field, or null. */
 export function validateSpec(spec: NetSpec): string | null {
-  if (!spec || !Array.isArray(spec.convs) || !Array.isArray(spec.hidden)) return 'network: expected {convs: [...], hidden: [...]}';
+  if (!spec || !Array.isArray(spec.convs) || !Array.isArray(spec.hidden))
+    return 'network: expected {convs: [...], hidden: [...]}';
   if (spec.convs.length > LIMITS.maxConvs) return `network: at most ${LIMITS.maxConvs} conv blocks`;
   if (spec.hidden.length > LIMITS.maxHidden) return `network: at most ${LIMITS.maxHidden} hidden dense layers`;
   let h = IMAGE;
   for (const [i, c] of spec.convs.entries()) {
     if (!Number.isInteger(c.channels) || c.channels < 1 || c.channels > LIMITS.maxChannels)
       return `conv ${i + 1}: channels must be an integer in 1..${LIMITS.maxChannels}, got ${c.channels}`;
-    if (!LIMITS.kernels.includes(c.kernel)) return `conv ${i + 1}: kernel must be one of ${LIMITS.kernels.join(', ')}, got ${c.kernel}`;
+    if (!LIMITS.kernels.includes(c.kernel))
+      return `conv ${i + 1}: kernel must be one of ${LIMITS.kernels.join(', ')}, got ${c.kernel}`;
     if (c.pool) h = Math.floor(h / 2);
     if (h < 1) return `conv ${i + 1}: too many pooling steps, the feature map would vanish`;
   }
   for (const [i, u] of spec.hidden.entries())
-    if (!Number.isInteger(u) || u < 1 || u > LIMITS.maxUnits) return `dense ${i + 1}: units must be an integer in 1..${LIMITS.maxUnits}, got ${u}`;
+    if (!Number.isInteger(u) || u < 1 || u > LIMITS.maxUnits)
+      return `dense ${i + 1}: units must be an integer in 1..${LIMITS.maxUnits}, got ${u}`;
   return null;
 }
 
@@ -77,7 +102,17 @@ export function expandSpec(spec: NetSpec): Layer[] {
   spec.convs.forEach((c, i) => {
     const b = i + 1;
     const out: Hwc = [shape[0], shape[1], c.channels];
-    layers.push({ kind: 'conv', name: `conv${b}`, block: b, kernel: c.kernel, cin: shape[2], cout: c.channels, pad: (c.kernel - 1) / 2, in: shape, out });
+    layers.push({
+      kind: 'conv',
+      name: `conv${b}`,
+      block: b,
+      kernel: c.kernel,
+      cin: shape[2],
+      cout: c.channels,
+      pad: (c.kernel - 1) / 2,
+      in: shape,
+      out,
+    });
     layers.push({ kind: 'relu', name: `relu${b}`, block: b, in: out, out });
     shape = out;
     if (c.pool) {
@@ -93,7 +128,8 @@ export function expandSpec(spec: NetSpec): Layer[] {
   units.forEach((u, i) => {
     const b = i + 1;
     layers.push({ kind: 'dense', name: `fc${b}`, block: b, din, dout: u, in: [1, 1, din], out: [1, 1, u] });
-    if (i < units.length - 1) layers.push({ kind: 'relu', name: `fc${b}.relu`, block: b, in: [1, 1, u], out: [1, 1, u] });
+    if (i < units.length - 1)
+      layers.push({ kind: 'relu', name: `fc${b}.relu`, block: b, in: [1, 1, u], out: [1, 1, u] });
     din = u;
   });
   return layers;
@@ -149,7 +185,8 @@ export type Weights = Record<string, { shape: number[]; data: Float32Array }>;
 export function initWeights(spec: NetSpec, seed: number): Weights {
   const rand = mulberry32(seed);
   const gauss = () => {
-    const u = Math.max(rand(), 1e-12), v = rand();
+    const u = Math.max(rand(), 1e-12),
+      v = rand();
     return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
   };
   const w: Weights = {};

@@ -23,7 +23,10 @@ export interface Box {
 
 /** Bounding box of pixels with ink > threshold, or null for an empty drawing. */
 export function boundingBox(ink: ArrayLike<number>, w: number, h: number, threshold = 0.05): Box | null {
-  let x0 = w, y0 = h, x1 = -1, y1 = -1;
+  let x0 = w,
+    y0 = h,
+    x1 = -1,
+    y1 = -1;
   for (let y = 0; y < h; y++)
     for (let x = 0; x < w; x++)
       if (ink[y * w + x] > threshold) {
@@ -37,7 +40,9 @@ export function boundingBox(ink: ArrayLike<number>, w: number, h: number, thresh
 
 /** Ink-weighted centroid (pixel centres at i + 0.5) and total mass. */
 export function centerOfMass(ink: ArrayLike<number>, w: number, h: number): { x: number; y: number; mass: number } {
-  let m = 0, sx = 0, sy = 0;
+  let m = 0,
+    sx = 0,
+    sy = 0;
   for (let y = 0; y < h; y++)
     for (let x = 0; x < w; x++) {
       const v = ink[y * w + x];
@@ -53,11 +58,20 @@ export function centerOfMass(ink: ArrayLike<number>, w: number, h: number): { x:
  * [(t - c)/s + com, (t + 1 - c)/s + com) and their overlap lengths (times s, so weights of
  * one target pixel sum to 1 when it is fully inside the source).
  */
-function coverage(n: number, srcLen: number, s: number, com: number, c: number): { idx: Int32Array; wt: Float32Array; start: Int32Array } {
-  const idx: number[] = [], wt: number[] = [], start = new Int32Array(n + 1);
+function coverage(
+  n: number,
+  srcLen: number,
+  s: number,
+  com: number,
+  c: number,
+): { idx: Int32Array; wt: Float32Array; start: Int32Array } {
+  const idx: number[] = [],
+    wt: number[] = [],
+    start = new Int32Array(n + 1);
   for (let t = 0; t < n; t++) {
     start[t] = idx.length;
-    const a = (t - c) / s + com, b = (t + 1 - c) / s + com;
+    const a = (t - c) / s + com,
+      b = (t + 1 - c) / s + com;
     for (let i = Math.max(0, Math.floor(a)); i < Math.min(srcLen, Math.ceil(b)); i++) {
       const overlap = Math.min(b, i + 1) - Math.max(a, i);
       if (overlap > 0) idx.push(i), wt.push(overlap * s);

@@ -38,7 +38,12 @@ export interface Replies {
   inspect: { stages: Stage[]; probs: Float32Array };
   predict: { probs: Float32Array };
   digit: { image: Float32Array; label: number };
-  'augment-preview': { original: Float32Array; images: Float32Array; label: number; params: { angle: number; scale: number; dx: number; dy: number }[] };
+  'augment-preview': {
+    original: Float32Array;
+    images: Float32Array;
+    label: number;
+    params: { angle: number; scale: number; dx: number; dy: number }[];
+  };
   save: { bytes: Uint8Array };
   load: { spec: NetSpec; meta: Record<string, string> };
   weights: { weights: Weights };

@@ -7,7 +7,15 @@
 import { Batcher, imageOf, PIXELS, type Mnist } from './mnist-data.js';
 import { augmentVariants, randomMatrices } from './augment.js';
 import { CpuModel } from './cpu-net.js';
-import { createGpuBackend, decodeDemoModel, encodeDemoModel, loadDigits, NoWebGpuError, warpCpu, type GpuBackend } from './engine-adapter.js';
+import {
+  createGpuBackend,
+  decodeDemoModel,
+  encodeDemoModel,
+  loadDigits,
+  NoWebGpuError,
+  warpCpu,
+  type GpuBackend,
+} from './engine-adapter.js';
 import { mulberry32, paramCount, type NetSpec, type Weights } from './net-spec.js';
 import { benchmark } from './bench.js';
 import { Evaluator } from './evaluator.js';
@@ -15,7 +23,10 @@ import type { BackendName, DemoModel } from './model-api.js';
 import type { FromWorker, Replies, Request, ToWorker, TrainSettings } from './protocol.js';
 
 // (tsconfig has the DOM lib, not WebWorker: the little of the worker scope used here)
-const scope = self as unknown as { postMessage(m: unknown, transfer: Transferable[]): void; onmessage: ((ev: MessageEvent) => void) | null };
+const scope = self as unknown as {
+  postMessage(m: unknown, transfer: Transferable[]): void;
+  onmessage: ((ev: MessageEvent) => void) | null;
+};
 const post = (m: FromWorker, transfer: Transferable[] = []) => scope.postMessage(m, transfer);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const now = () => performance.now();
@@ -43,10 +54,12 @@ let step = 0;
 let chunk = 1;
 let generation = 0; // bumped when a device loss abandons in-flight work
 let snapshot: Weights | null = null;
-let lastFilters = 0, lastSnapshot = 0;
+let lastFilters = 0,
+  lastSnapshot = 0;
 let evaluator: Evaluator | null = null;
 let augRand = mulberry32(7);
-let xBuf = new Float32Array(0), yBuf = new Uint32Array(0);
+let xBuf = new Float32Array(0),
+  yBuf = new Uint32Array(0);
 
 // One model operation at a time: requests arriving during a training chunk wait for it.
 let chain: Promise<unknown> = Promise.resolve();
@@ -93,7 +106,8 @@ async function install(s: NetSpec, seed: number, weights: Weights | null, source
  * size and augmentation setting (GpuModel.prepare).
  */
 function warmUp(): void {
-  const m = model, s = settings;
+  const m = model,
+    s = settings;
   if (!m?.prepare || !s) return;
   const gen = generation;
   m.prepare(s.batch, s.augment).then(
@@ -101,7 +115,8 @@ function warmUp(): void {
       if (gen === generation && m === model) post({ type: 'prepared', batch: s.batch, augment: s.augment, ...info });
     },
     (e) => {
-      if (gen === generation && m === model) post({ type: 'error', message: `compiling the GPU kernels failed: ${(e as Error).message}` });
+      if (gen === generation && m === model)
+        post({ type: 'error', message: `compiling the GPU kernels failed: ${(e as Error).message}` });
     },
   );
 }
@@ -111,7 +126,8 @@ async function postFilters(): Promise<void> {
   const w = await model.getWeights();
   lastFilters = now();
   if (now() - lastSnapshot > SNAPSHOT_EVERY_MS) (snapshot = w), (lastSnapshot = now());
-  const f = w['conv1.weight'], b = w['conv1.bias'];
+  const f = w['conv1.weight'],
+    b = w['conv1.bias'];
   if (f && b) post({ type: 'filters', shape: f.shape, data: f.data.slice(), bias: b.data.slice(), step });
 }
 
@@ -138,8 +154,14 @@ async function trainChunk(): Promise<void> {
   post({
     type: 'progress',
     progress: {
-      step, epoch: batcher.epoch, epochProgress: batcher.progress, loss: stats.loss, acc: stats.acc,
-      imagesPerSec: (chunk * b * 1000) / dt, chunk, running,
+      step,
+      epoch: batcher.epoch,
+      epochProgress: batcher.progress,
+      loss: stats.loss,
+      acc: stats.acc,
+      imagesPerSec: (chunk * b * 1000) / dt,
+      chunk,
+      running,
     },
   });
   // adapt the chunk so one takes about CHUNK_MS
@@ -171,7 +193,8 @@ async function pump(): Promise<void> {
       try {
         if (running) {
           await serial(trainChunk);
-          if (evaluator && now() - evaluator.lastAt > Math.max(EVAL_EVERY_MS, 4 * evaluator.lastMs)) await serial(evalChunk);
+          if (evaluator && now() - evaluator.lastAt > Math.max(EVAL_EVERY_MS, 4 * evaluator.lastMs))
+            await serial(evalChunk);
         } else if (model && evaluator && !evaluator.passDone) await serial(evalChunk);
         else break;
       } catch (e) {
@@ -188,7 +211,10 @@ async function pump(): Promise<void> {
 }
 
 async function acquireGpu(simulateNoGpu: boolean): Promise<void> {
-  if (simulateNoGpu) throw new NoWebGpuError('webgpu-cnn: this browser has no WebGPU (navigator.gpu is undefined) [simulated by ?nogpu]');
+  if (simulateNoGpu)
+    throw new NoWebGpuError(
+      'webgpu-cnn: this browser has no WebGPU (navigator.gpu is undefined) [simulated by ?nogpu]',
+    );
   gpu = await createGpuBackend();
   gpu.onLost((msg) => void recover(msg));
 }
@@ -208,7 +234,10 @@ async function recover(message: string): Promise<void> {
       await install(spec, 1, weights, usedGpu ? 'restored after device loss' : 'kept (CPU)');
       step = s;
     }
-    post({ type: 'recovered', message: `new device on ${gpu!.adapter}${usedGpu ? `; weights restored from the last snapshot` : ''}` });
+    post({
+      type: 'recovered',
+      message: `new device on ${gpu!.adapter}${usedGpu ? `; weights restored from the last snapshot` : ''}`,
+    });
     setRunning(wasRunning);
     void pump();
   } catch (e) {
@@ -238,7 +267,12 @@ async function answer(req: Request): Promise<{ result: unknown; transfer: Transf
       const i = ((req.index % data.train.n) + data.train.n) % data.train.n;
       const original = imageOf(data.train, i);
       const v = augmentVariants(original, req.count, req.seed, settings?.augmentOptions);
-      const r: Replies['augment-preview'] = { original, images: v.images, params: v.params, label: data.train.labels[i] };
+      const r: Replies['augment-preview'] = {
+        original,
+        images: v.images,
+        params: v.params,
+        label: data.train.labels[i],
+      };
       return { result: r, transfer: [] };
     }
     case 'save': {
@@ -254,7 +288,9 @@ async function answer(req: Request): Promise<{ result: unknown; transfer: Transf
     }
     case 'benchmark': {
       if (!spec || !data || !settings) throw new Error('no model yet');
-      const s = settings, sp = spec, d = data;
+      const s = settings,
+        sp = spec,
+        d = data;
       const results = await serial(() => benchmark(sp, d, s, gpu, req.batch, req.ms));
       return { result: { results } satisfies Replies['benchmark'], transfer: [] };
     }
@@ -290,7 +326,13 @@ scope.onmessage = async (ev: MessageEvent<ToWorker>) => {
           wanted = 'cpu';
         }
         data = await dataP;
-        post({ type: 'ready', backend: gpu && wanted === 'webgpu' ? 'webgpu' : 'cpu', adapter: gpu?.adapter ?? 'none (no WebGPU)', train: data.train.n, test: data.test.n });
+        post({
+          type: 'ready',
+          backend: gpu && wanted === 'webgpu' ? 'webgpu' : 'cpu',
+          adapter: gpu?.adapter ?? 'none (no WebGPU)',
+          train: data.train.n,
+          test: data.test.n,
+        });
         break;
       }
       case 'configure':
@@ -324,7 +366,8 @@ scope.onmessage = async (ev: MessageEvent<ToWorker>) => {
         wanted = m.backend;
         if (spec && model) {
           const w = await serial(() => model!.getWeights());
-          const s = step, e = batcher?.epoch ?? 0;
+          const s = step,
+            e = batcher?.epoch ?? 0;
           await serial(async () => {
             await install(spec!, 1, w, `moved to ${m.backend}`);
             // same model, same run: keep counting steps (the charts continue)

@@ -35,7 +35,8 @@ function parse(argv: string[]): { opts: BenchOptions; json: string | null | unde
   let list = false;
   const num = (i: number, name: string) => {
     const v = Number(argv[i]);
-    if (!Number.isFinite(v) || v <= 0) throw new Error(`bench: ${name} needs a positive number, got '${argv[i] ?? ''}'`);
+    if (!Number.isFinite(v) || v <= 0)
+      throw new Error(`bench: ${name} needs a positive number, got '${argv[i] ?? ''}'`);
     return v;
   };
   for (let i = 0; i < argv.length; i++) {
@@ -69,7 +70,8 @@ async function initDawn(): Promise<void> {
   if (!process.env.VK_ICD_FILENAMES && !process.env.VK_DRIVER_FILES && !process.env.WEBGPU_CNN_SYSTEM_VULKAN)
     process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
   const icd = process.env.VK_ICD_FILENAMES ?? process.env.VK_DRIVER_FILES;
-  if (icd && !existsSync(icd)) throw new Error(`bench: Vulkan driver manifest ${icd} does not exist (SwiftShader: apt-get install -y chromium)`);
+  if (icd && !existsSync(icd))
+    throw new Error(`bench: Vulkan driver manifest ${icd} does not exist (SwiftShader: apt-get install -y chromium)`);
   const webgpu = await import('webgpu');
   Object.assign(globalThis, webgpu.globals);
   await init({ gpu: webgpu.create(['disable-dawn-features=timestamp_quantization']) });
@@ -78,7 +80,8 @@ async function initDawn(): Promise<void> {
 async function main(): Promise<void> {
   const { opts, json, list } = parse(process.argv.slice(2));
   if (list) {
-    for (const c of selectCases(allCases(), opts.filter, opts.large)) console.log(`${c.id}${c.large ? '  (large)' : ''}`);
+    for (const c of selectCases(allCases(), opts.filter, opts.large))
+      console.log(`${c.id}${c.large ? '  (large)' : ''}`);
     return;
   }
   // With JSON on stdout, everything human-readable goes to stderr.
@@ -89,7 +92,9 @@ async function main(): Promise<void> {
     onStatus: (m) => process.stderr.write(`# ${m}\n`),
     // one line per finished case, so long runs show results as they go
     onResult: (r) => {
-      const cells = COLUMNS.filter((c) => ['ms', 'tfms', 'ratio', 'jaxms', 'jaxratio', 'valid'].includes(c.key)).map((c) => `${c.title} ${c.cell(r) || '-'}`);
+      const cells = COLUMNS.filter((c) => ['ms', 'tfms', 'ratio', 'jaxms', 'jaxratio', 'valid'].includes(c.key)).map(
+        (c) => `${c.title} ${c.cell(r) || '-'}`,
+      );
       process.stderr.write(`#   ${cells.join(', ')}\n`);
       if (notValidated(r)) process.stderr.write(`#   ${statusText(r)}\n`);
     },

@@ -24,7 +24,10 @@ const B = Number(arg('batch', '64'));
 const whats = (arg('what', 'isolated,sync,prepare') ?? '').split(',').filter(Boolean);
 const peers = flag('peers');
 
-interface Result { who: string; [k: string]: unknown }
+interface Result {
+  who: string;
+  [k: string]: unknown;
+}
 
 async function child(what: string): Promise<Result[]> {
   const { initNodeGPU } = await import('../test/harness/node-gpu.js');
@@ -38,13 +41,24 @@ async function child(what: string): Promise<Result[]> {
   if (what === 'isolated') {
     const gpu = engine().keepAlive[0] as GPU;
     const specs = cold.lenetStepSpecs(B);
-    out.push({ who: 'isolated', ...(await cold.isolatedCompiles(await cold.freshDevice(gpu), await cold.freshDevice(gpu), specs, (s) => shaderInfo(s).code)) });
+    out.push({
+      who: 'isolated',
+      ...(await cold.isolatedCompiles(
+        await cold.freshDevice(gpu),
+        await cold.freshDevice(gpu),
+        specs,
+        (s) => shaderInfo(s).code,
+      )),
+    });
   } else {
     const r = await cold.oursCold(B, what === 'sync' ? 'sync' : 'prepare');
     r.initMs = initMs;
     out.push(r as unknown as Result);
     if (peers)
-      for (const [name, f] of [['jax-js', cold.jaxCold], ['tfjs', cold.tfjsCold]] as const) {
+      for (const [name, f] of [
+        ['jax-js', cold.jaxCold],
+        ['tfjs', cold.tfjsCold],
+      ] as const) {
         try {
           out.push((await f(B)) as unknown as Result);
         } catch (e) {
@@ -69,8 +83,14 @@ async function inBrowser(what: string): Promise<Result[]> {
     for (let visit = 0; visit < (flag('again') ? 2 : 1); visit++) {
       await page.goto(`${v.url}/bench/cold.html?what=${what}&batch=${B}${peers ? '&peers=1' : ''}`);
       // a manual measurement: no limit but a generous one (a page that never answers)
-      await page.waitForFunction(() => (window as unknown as { __cold?: { done: boolean } }).__cold?.done === true, null, { timeout: 1_800_000, polling: 250 });
-      const r = await page.evaluate(() => (window as unknown as { __cold: { results: Result[]; error?: string } }).__cold);
+      await page.waitForFunction(
+        () => (window as unknown as { __cold?: { done: boolean } }).__cold?.done === true,
+        null,
+        { timeout: 1_800_000, polling: 250 },
+      );
+      const r = await page.evaluate(
+        () => (window as unknown as { __cold: { results: Result[]; error?: string } }).__cold,
+      );
       if (r.error) throw new Error(`${r.error}\n${log.slice(-20).join('\n')}`);
       results.push(...r.results.map((x) => (visit ? { ...x, who: `${x.who} (page loaded again)` } : x)));
     }
@@ -84,7 +104,11 @@ async function inBrowser(what: string): Promise<Result[]> {
 const f = (x: unknown) => (typeof x === 'number' ? x.toFixed(0).padStart(7) : '      -');
 
 function print(where: string, what: string, rs: Result[]): void {
-  console.log(`\n== ${where}, ${what}, batch ${B} (load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}) ==`);
+  console.log(
+    `\n== ${where}, ${what}, batch ${B} (load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}) ==`,
+  );
   for (const r of rs) {
     if (r.error) {
       console.log(`${r.who}: ERROR ${r.error}`);
@@ -92,7 +116,9 @@ function print(where: string, what: string, rs: Result[]): void {
     }
     if (r.who === 'isolated') {
       const each = r.each as { key: string; moduleMs: number; pipelineMs: number; lines: number }[];
-      console.log(`${each.length} pipelines, compiled one at a time: ${f(r.serialMs)} ms; all at once on a fresh device: ${f(r.concurrentMs)} ms`);
+      console.log(
+        `${each.length} pipelines, compiled one at a time: ${f(r.serialMs)} ms; all at once on a fresh device: ${f(r.concurrentMs)} ms`,
+      );
       console.log(' module ms  pipeline ms  lines  pipeline');
       for (const c of [...each].sort((a, b) => b.pipelineMs - a.pipelineMs))
         console.log(`${f(c.moduleMs)}   ${f(c.pipelineMs)}    ${String(c.lines).padStart(5)}  ${c.key}`);
@@ -105,9 +131,16 @@ function print(where: string, what: string, rs: Result[]): void {
     );
     const cs = r.compiles as { key: string; how: string; ms: number; moduleMs: number }[] | undefined;
     if (cs?.length) {
-      const sum = cs.reduce((s, c) => s + c.ms, 0), mod = cs.reduce((s, c) => s + c.moduleMs, 0);
-      console.log(`         compiles (${cs[0].how}): sum ${sum.toFixed(0)} ms (shader modules ${mod.toFixed(0)} ms); slowest: ` +
-        [...cs].sort((a, b) => b.ms - a.ms).slice(0, 4).map((c) => `${c.key} ${c.ms.toFixed(0)}`).join(', '));
+      const sum = cs.reduce((s, c) => s + c.ms, 0),
+        mod = cs.reduce((s, c) => s + c.moduleMs, 0);
+      console.log(
+        `         compiles (${cs[0].how}): sum ${sum.toFixed(0)} ms (shader modules ${mod.toFixed(0)} ms); slowest: ` +
+          [...cs]
+            .sort((a, b) => b.ms - a.ms)
+            .slice(0, 4)
+            .map((c) => `${c.key} ${c.ms.toFixed(0)}`)
+            .join(', '),
+      );
     }
   }
 }
@@ -127,14 +160,35 @@ for (const what of whats) {
     // one process per measurement: Dawn's and SwiftShader's caches live as long as the process
     const self = fileURLToPath(import.meta.url);
     const passOn = [...(peers ? ['--peers'] : []), '--batch', String(B)];
-    const p = spawnSync(process.execPath, [self, '--child', what, ...passOn], { encoding: 'utf8', maxBuffer: 1 << 26, env: process.env });
+    const p = spawnSync(process.execPath, [self, '--child', what, ...passOn], {
+      encoding: 'utf8',
+      maxBuffer: 1 << 26,
+      env: process.env,
+    });
     const line = p.stdout.split('\n').find((l) => l.startsWith('@@COLD '));
-    if (!line) throw new Error(`cold-start child '${what}' failed (exit ${p.status}):\n${p.stdout.slice(-3000)}\n${p.stderr.slice(-3000)}`);
+    if (!line)
+      throw new Error(
+        `cold-start child '${what}' failed (exit ${p.status}):\n${p.stdout.slice(-3000)}\n${p.stderr.slice(-3000)}`,
+      );
     rs = JSON.parse(line.slice(7));
   }
   all[what] = rs;
   print(browser ? 'Chromium' : 'Node', what, rs);
 }
 const json = arg('json');
-if (json) writeFileSync(json, JSON.stringify({ where: browser ? 'chromium' : 'node', batch: B, loadavg: loadavg(), date: new Date().toISOString(), results: all }, null, 1));
+if (json)
+  writeFileSync(
+    json,
+    JSON.stringify(
+      {
+        where: browser ? 'chromium' : 'node',
+        batch: B,
+        loadavg: loadavg(),
+        date: new Date().toISOString(),
+        results: all,
+      },
+      null,
+      1,
+    ),
+  );
 process.exit(0);

@@ -31,7 +31,13 @@ const SHAPES: { name: string; x: S4; w: S4 }[] = [
   { name: 'conv2 64x14x14x32->64', x: [64, 14, 14, 32], w: [3, 3, 32, 64] },
 ];
 
-interface Stat { wall: number; wallMin: number; cpu: number; cpuMin: number; load: number }
+interface Stat {
+  wall: number;
+  wallMin: number;
+  cpu: number;
+  cpuMin: number;
+  load: number;
+}
 const med = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
 
 /** Times f (which queues GPU work) to completion: `done` waits for that work. */
@@ -40,9 +46,11 @@ async function measure(f: () => Tensor[] | undefined, done: () => Promise<void>)
     f()?.forEach((t) => t.dispose()); // compile + warm up
     await done();
   }
-  const wall: number[] = [], cpu: number[] = [];
+  const wall: number[] = [],
+    cpu: number[] = [];
   for (let i = 0; i < reps; i++) {
-    const t0 = performance.now(), c0 = process.cpuUsage();
+    const t0 = performance.now(),
+      c0 = process.cpuUsage();
     const out = f();
     await done();
     wall.push(performance.now() - t0);
@@ -71,7 +79,12 @@ async function tfjsSetup() {
   await tf.setBackend('webgpu');
   await tf.ready();
   // tfjs keeps a compute pass and a command encoder open across ops: end both, then wait.
-  const backend = tf.backend() as unknown as { endComputePassEncoder(): void; submitQueue(): void; commandEncoder: unknown; device: GPUDevice };
+  const backend = tf.backend() as unknown as {
+    endComputePassEncoder(): void;
+    submitQueue(): void;
+    commandEncoder: unknown;
+    device: GPUDevice;
+  };
   const done = async () => {
     backend.endComputePassEncoder();
     if (backend.commandEncoder) backend.submitQueue();
@@ -82,22 +95,40 @@ async function tfjsSetup() {
 
 async function main() {
   const e = await initNodeGPU();
-  console.log(`adapter: ${e.info.vendor} ${e.info.description}; tiled tiles: ${tiles ? JSON.stringify(tiles) : 'picked per op'}; ${reps} reps`);
-  console.log(`load average at start (1/5/15 min): ${loadavg().map((v) => v.toFixed(1)).join(' ')}; ${cpus().length} CPUs`);
-  const tfjs = process.env.NO_TFJS ? null : await tfjsSetup().catch((err) => (console.log(`tfjs-webgpu unavailable: ${err.message}`), null));
-  console.log('\n| shape                  | pass    | kernel       | cpu ms | cpu min | wall ms | wall min | GFLOP/s (cpu) | load1 |');
+  console.log(
+    `adapter: ${e.info.vendor} ${e.info.description}; tiled tiles: ${tiles ? JSON.stringify(tiles) : 'picked per op'}; ${reps} reps`,
+  );
+  console.log(
+    `load average at start (1/5/15 min): ${loadavg()
+      .map((v) => v.toFixed(1))
+      .join(' ')}; ${cpus().length} CPUs`,
+  );
+  const tfjs = process.env.NO_TFJS
+    ? null
+    : await tfjsSetup().catch((err) => (console.log(`tfjs-webgpu unavailable: ${err.message}`), null));
+  console.log(
+    '\n| shape                  | pass    | kernel       | cpu ms | cpu min | wall ms | wall min | GFLOP/s (cpu) | load1 |',
+  );
   console.log('|---|---|---|---:|---:|---:|---:|---:|---:|');
   const sync = () => engine().sync();
   for (const sh of SHAPES.filter((s) => !only || s.name.startsWith(only))) {
     const g: ConvGeometry = convGeometry('timing', sh.x, sh.w, { padding: 'same' });
     const n = (s: S4) => s[0] * s[1] * s[2] * s[3];
-    const xd = randomArray(n(sh.x), 1), wd = randomArray(n(sh.w), 2), bd = randomArray(g.O, 3);
+    const xd = randomArray(n(sh.x), 1),
+      wd = randomArray(n(sh.w), 2),
+      bd = randomArray(g.O, 3);
     const dyd = randomArray(g.N * g.OH * g.OW * g.O, 4);
-    const x = tensor(xd, sh.x), w = tensor(wd, sh.w), b = tensor(bd, [g.O]), dy = tensor(dyd, [g.N, g.OH, g.OW, g.O]);
-    const K = g.KH * g.KW * g.C, P = g.N * g.OH * g.OW;
+    const x = tensor(xd, sh.x),
+      w = tensor(wd, sh.w),
+      b = tensor(bd, [g.O]),
+      dy = tensor(dyd, [g.N, g.OH, g.OW, g.O]);
+    const K = g.KH * g.KW * g.C,
+      P = g.N * g.OH * g.OW;
     const gflop = (2 * P * g.O * K) / 1e9;
     const tol = (k: number) => ({ atol: 2 * k * 2 ** -24, rtol: 2 * k * 2 ** -24 });
-    const yRef = ref.forward(xd, wd, g, bd), dxRef = ref.inputGrad(dyd, wd, g), dwRef = ref.weightGrad(xd, dyd, g);
+    const yRef = ref.forward(xd, wd, g, bd),
+      dxRef = ref.inputGrad(dyd, wd, g),
+      dwRef = ref.weightGrad(xd, dyd, g);
     const passes = {
       forward: {
         tiled: () => [tiledForward(x, w, g, b, false, tiles ?? defaultConv2dTiles(g, 'forward'))],
@@ -108,8 +139,14 @@ async function main() {
         direct: () => [directInputGrad(dy, w, g)],
       },
       dW: {
-        tiled: () => { const r = tiledWeightGrad(x, dy, g, true, undefined, tiles ?? defaultConv2dTiles(g, 'weightGrad')); return [r.dw, r.db!]; },
-        direct: () => { const r = directWeightGrad(x, dy, g, true); return [r.dw, r.db!]; },
+        tiled: () => {
+          const r = tiledWeightGrad(x, dy, g, true, undefined, tiles ?? defaultConv2dTiles(g, 'weightGrad'));
+          return [r.dw, r.db!];
+        },
+        direct: () => {
+          const r = directWeightGrad(x, dy, g, true);
+          return [r.dw, r.db!];
+        },
       },
     };
     const want = { forward: [yRef], dX: [dxRef], dW: [dwRef, ref.biasGrad(dyd, g.O)] };
@@ -117,7 +154,8 @@ async function main() {
     for (const [pass, impls] of Object.entries(passes) as [keyof typeof passes, Record<string, () => Tensor[]>][]) {
       for (const [impl, f] of Object.entries(impls)) {
         const out = f();
-        for (const [i, t] of out.entries()) assertClose(`${sh.name} ${pass} ${impl}`, await t.read(), want[pass][i], tols[pass]);
+        for (const [i, t] of out.entries())
+          assertClose(`${sh.name} ${pass} ${impl}`, await t.read(), want[pass][i], tols[pass]);
         out.forEach((t) => t.dispose());
         row(sh.name, pass, impl, await measure(f, sync), gflop);
       }
@@ -126,11 +164,20 @@ async function main() {
       const { tf } = tfjs;
       // tfjs: its conv2d kernel and the two gradient kernels its autodiff runs (no bias: ours
       // fuse it, a negligible epilogue / one extra GEMM row)
-      const tx = tf.tensor4d(Float32Array.from(xd), sh.x), tw = tf.tensor4d(Float32Array.from(wd), sh.w);
+      const tx = tf.tensor4d(Float32Array.from(xd), sh.x),
+        tw = tf.tensor4d(Float32Array.from(wd), sh.w);
       const tdy = tf.tensor4d(Float32Array.from(dyd), [g.N, g.OH, g.OW, g.O]);
       const attrs = { strides: 1, pad: 'same', dataFormat: 'NHWC' };
-      const run = (k: string, inputs: object, a: object) => tf.engine().runKernel(k, inputs as never, { ...attrs, ...a } as never) as import('@tensorflow/tfjs-core').Tensor;
-      const tfPasses: [string, () => import('@tensorflow/tfjs-core').Tensor, Float64Array, { atol: number; rtol: number }][] = [
+      const run = (k: string, inputs: object, a: object) =>
+        tf
+          .engine()
+          .runKernel(k, inputs as never, { ...attrs, ...a } as never) as import('@tensorflow/tfjs-core').Tensor;
+      const tfPasses: [
+        string,
+        () => import('@tensorflow/tfjs-core').Tensor,
+        Float64Array,
+        { atol: number; rtol: number },
+      ][] = [
         ['forward', () => tf.conv2d(tx, tw, 1, 'same'), ref.forward(xd, wd, g), tol(K)],
         ['dX', () => run('Conv2DBackpropInput', { dy: tdy, filter: tw }, { inputShape: sh.x }), dxRef, tols.dX],
         ['dW', () => run('Conv2DBackpropFilter', { x: tx, dy: tdy }, { filterShape: sh.w }), dwRef, tols.dW],
@@ -139,13 +186,25 @@ async function main() {
         const ty = f();
         assertClose(`${sh.name} ${pass} tfjs-webgpu`, await ty.data(), want1, tl);
         ty.dispose();
-        row(sh.name, pass, 'tfjs-webgpu', await measure(() => { f().dispose(); }, tfjs.done), gflop);
+        row(
+          sh.name,
+          pass,
+          'tfjs-webgpu',
+          await measure(() => {
+            f().dispose();
+          }, tfjs.done),
+          gflop,
+        );
       }
       for (const t of [tx, tw, tdy]) t.dispose();
     }
     for (const t of [x, w, b, dy]) t.dispose();
   }
-  console.log(`\nload average at end (1/5/15 min): ${loadavg().map((v) => v.toFixed(1)).join(' ')}`);
+  console.log(
+    `\nload average at end (1/5/15 min): ${loadavg()
+      .map((v) => v.toFixed(1))
+      .join(' ')}`,
+  );
   e.destroy();
 }
 main().catch((err) => {

@@ -13,14 +13,20 @@ import { initNodeGPU } from '../test/harness/node-gpu.js';
 import { FAMILIES, drawCase, runKernelFuzz, runOne, selectFamilies, split } from '../test/kernel-fuzz/run.js';
 
 // NaN and Infinity would print as null
-const json = (v: unknown) => JSON.stringify(v, (_, x) => (typeof x === 'number' && !Number.isFinite(x) ? String(x) : x), 2);
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { only: { type: 'string' }, case: { type: 'string' }, list: { type: 'boolean' } } });
+const json = (v: unknown) =>
+  JSON.stringify(v, (_, x) => (typeof x === 'number' && !Number.isFinite(x) ? String(x) : x), 2);
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { only: { type: 'string' }, case: { type: 'string' }, list: { type: 'boolean' } },
+});
 const only = values.only?.split(',').filter(Boolean);
 if (values.list) {
-  const cases = Number(positionals[0] ?? 200), seed = Number(positionals[1] ?? 1);
+  const cases = Number(positionals[0] ?? 200),
+    seed = Number(positionals[1] ?? 1);
   const fams = selectFamilies(only);
   fams.forEach((f, i) => {
-    for (let k = 0; k < split(cases, fams.length, i); k++) console.log(JSON.stringify({ family: f.name, case: k, params: drawCase(f, seed, k) }));
+    for (let k = 0; k < split(cases, fams.length, i); k++)
+      console.log(JSON.stringify({ family: f.name, case: k, params: drawCase(f, seed, k) }));
   });
   process.exit(0);
 }
@@ -35,7 +41,8 @@ if (values.case) {
   console.log(json({ family, params, ms: Math.round(performance.now() - t0), failure: f }));
   failed = f !== null;
 } else {
-  const cases = Number(positionals[0] ?? 200), seed = Number(positionals[1] ?? 1);
+  const cases = Number(positionals[0] ?? 200),
+    seed = Number(positionals[1] ?? 1);
   const s = await runKernelFuzz({ cases, seed, only, log: (l) => console.error(l) });
   console.log(json(s));
   failed = s.failures.length > 0;

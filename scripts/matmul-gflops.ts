@@ -36,18 +36,29 @@ import { createRequire } from 'node:module';
 const sizes = (process.argv[2] ?? '256,512,1024').split(',').map(Number);
 const rounds = Number(process.env.ROUNDS ?? 3);
 
-interface Timing { wall: number; cpu: number }
-interface Variant { name: string; run: () => Promise<void> | void; check: () => Promise<Float32Array>; reps: number }
+interface Timing {
+  wall: number;
+  cpu: number;
+}
+interface Variant {
+  name: string;
+  run: () => Promise<void> | void;
+  check: () => Promise<Float32Array>;
+  reps: number;
+}
 
 /** Wall and CPU time (ms) of `reps` runs, each waited for; the best of each. */
 async function time(run: () => Promise<void> | void, reps: number): Promise<Timing> {
-  let wall = Infinity, cpu = Infinity;
+  let wall = Infinity,
+    cpu = Infinity;
   for (let r = 0; r < reps; r++) {
     await engine().sync();
-    const c0 = process.cpuUsage(), t0 = performance.now();
+    const c0 = process.cpuUsage(),
+      t0 = performance.now();
     await run();
     await engine().sync();
-    const dt = performance.now() - t0, c = process.cpuUsage(c0);
+    const dt = performance.now() - t0,
+      c = process.cpuUsage(c0);
     wall = Math.min(wall, dt);
     cpu = Math.min(cpu, (c.user + c.system) / 1000);
   }
@@ -57,8 +68,10 @@ async function time(run: () => Promise<void> | void, reps: number): Promise<Timi
 function check(label: string, got: Float32Array, a: Float32Array, b: Float32Array, n: number): void {
   let worst = 0;
   for (let s = 0; s < 64; s++) {
-    const i = (s * 7919) % n, j = (s * 104729) % n;
-    let want = 0, mag = 0;
+    const i = (s * 7919) % n,
+      j = (s * 104729) % n;
+    let want = 0,
+      mag = 0;
     for (let k = 0; k < n; k++) (want += a[i * n + k] * b[k * n + j]), (mag += Math.abs(a[i * n + k] * b[k * n + j]));
     worst = Math.max(worst, Math.abs(got[i * n + j] - want) / (n * 2 ** -24 * mag));
   }
@@ -68,14 +81,25 @@ function check(label: string, got: Float32Array, a: Float32Array, b: Float32Arra
 /** Our kernel as a variant: each run records one matmul and disposes the result. */
 function ours(name: string, A: Tensor, B: Tensor, k: MatmulKernel | 'naive', reps: number): Variant {
   const once = () => (k === 'naive' ? matmulNaive(A, B) : matmul(A, B, { kernel: k }));
-  return { name, reps, run: () => once().dispose(), check: async () => { const y = once(); const d = Float32Array.from(await y.read()); y.dispose(); return d; } };
+  return {
+    name,
+    reps,
+    run: () => once().dispose(),
+    check: async () => {
+      const y = once();
+      const d = Float32Array.from(await y.read());
+      y.dispose();
+      return d;
+    },
+  };
 }
 
 /** TensorFlow.js's WebGPU backend on the engine's device (TFJS=1). */
 async function tfjsVariant(a: Float32Array, b: Float32Array, n: number): Promise<Variant & { dispose(): void }> {
   const g = globalThis as unknown as { require?: NodeJS.Require; navigator?: { gpu?: unknown } };
   g.require ??= createRequire(import.meta.url); // tfjs-core's Node platform calls require('util')
-  if (!g.navigator?.gpu) Object.defineProperty(globalThis, 'navigator', { value: { gpu: engine().keepAlive[0] }, configurable: true });
+  if (!g.navigator?.gpu)
+    Object.defineProperty(globalThis, 'navigator', { value: { gpu: engine().keepAlive[0] }, configurable: true });
   const tf = await import('@tensorflow/tfjs-core');
   const { WebGPUBackend } = await import('@tensorflow/tfjs-backend-webgpu');
   if (tf.getBackend() !== 'webgpu') {
@@ -84,10 +108,22 @@ async function tfjsVariant(a: Float32Array, b: Float32Array, n: number): Promise
     tf.registerBackend('webgpu', () => new WebGPUBackend(engine().device));
     if (!(await tf.setBackend('webgpu'))) throw new Error('tfjs: setBackend("webgpu") failed');
   }
-  const A = tf.tensor2d(a, [n, n]), B = tf.tensor2d(b, [n, n]);
+  const A = tf.tensor2d(a, [n, n]),
+    B = tf.tensor2d(b, [n, n]);
   // (await data() submits tfjs's queue and reads n^2 floats back: ~1% of the 256^3 time here)
-  const once = async () => { const y = tf.matMul(A, B); const d = Float32Array.from(await y.data()); y.dispose(); return d; };
-  return { name: `tfjs ${tf.version_core}`, reps: 1, run: async () => void (await once()), check: once, dispose: () => (A.dispose(), B.dispose()) };
+  const once = async () => {
+    const y = tf.matMul(A, B);
+    const d = Float32Array.from(await y.data());
+    y.dispose();
+    return d;
+  };
+  return {
+    name: `tfjs ${tf.version_core}`,
+    reps: 1,
+    run: async () => void (await once()),
+    check: once,
+    dispose: () => (A.dispose(), B.dispose()),
+  };
 }
 
 const fmt = (flop: number, r: Timing) =>
@@ -98,10 +134,16 @@ setTuneStore(memoryStore()); // TUNE=1 must not write into the working directory
 const e = engine();
 const kernels: MatmulKernel[] = [SHARED_DEFAULT, { kind: 'register', wgX: 8, wgY: 8 }];
 if (e.features.has('subgroups')) kernels.push({ kind: 'subgroup', wgX: 8, wgY: 8 });
-console.log(`# ${e.info.description || e.info.vendor}; ${cpus().length} CPUs; load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}; best of ${rounds} rounds`);
+console.log(
+  `# ${e.info.description || e.info.vendor}; ${cpus().length} CPUs; load average ${loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ')}; best of ${rounds} rounds`,
+);
 for (const n of sizes) {
-  const a = randomArray(n * n, 1), b = randomArray(n * n, 2);
-  const A = tensor(a, [n, n]), B = tensor(b, [n, n]);
+  const a = randomArray(n * n, 1),
+    b = randomArray(n * n, 2);
+  const A = tensor(a, [n, n]),
+    B = tensor(b, [n, n]);
   const flop = 2 * n ** 3;
   const variants: Variant[] = kernels.map((k) => ours(kernelName(k), A, B, k, 2));
   if (!process.env.NO_NAIVE) variants.push(ours('naive 16x16', A, B, 'naive', 1));
@@ -112,7 +154,8 @@ for (const n of sizes) {
   for (let r = 0; r < rounds; r++)
     for (const v of variants) {
       if (v.name.startsWith('naive') && r > 0 && n >= 1024) continue; // ~10 s a run
-      const t = await time(v.run, v.reps), p = best.get(v.name);
+      const t = await time(v.run, v.reps),
+        p = best.get(v.name);
       best.set(v.name, p ? { wall: Math.min(p.wall, t.wall), cpu: Math.min(p.cpu, t.cpu) } : t);
     }
   const base = best.get(kernelName(SHARED_DEFAULT))!;
@@ -120,11 +163,17 @@ for (const n of sizes) {
     console.log(`${n}^3  ${name.padEnd(18)} ${fmt(flop, t)}   x${(base.cpu / t.cpu).toFixed(2)} vs shared per CPU-s`);
   if (process.env.TUNE) {
     const r = await tuneMatmul(n, n, n, { samples: 3 });
-    console.log(`${n}^3  autotune picks ${kernelName(r.kernel)} (${r.timings.map((t) => `${t.kernel} ${t.ms?.toFixed(1) ?? t.error} ms`).join(', ')})`);
+    console.log(
+      `${n}^3  autotune picks ${kernelName(r.kernel)} (${r.timings.map((t) => `${t.kernel} ${t.ms?.toFixed(1) ?? t.error} ms`).join(', ')})`,
+    );
   }
   tfv?.dispose();
   A.dispose();
   B.dispose();
 }
-console.log(`# load average at the end ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+console.log(
+  `# load average at the end ${loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ')}`,
+);
 engine().destroy();

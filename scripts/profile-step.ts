@@ -24,24 +24,30 @@ PARAM_NAMES.forEach((n, i) => params[i].write(p0[n]));
 const optimizer = new SGD(params, { lr: LR, momentum: MOMENTUM });
 const step = new TrainStep({ model, optimizer, loss: softmaxCrossEntropy, inputShape: [B, 28, 28, 1], capture: true });
 const { x, labels } = makeBatch(B);
-const log0 = e.queue.pipelines.log.length, t0 = performance.now();
+const log0 = e.queue.pipelines.log.length,
+  t0 = performance.now();
 step.run(x, labels);
 e.flush();
 await e.device.queue.onSubmittedWorkDone();
 // the first step compiled its pipelines one by one (cold start: scripts/cold-start.ts has the
 // whole story, in Node and Chromium, with prepare() and the peers)
 const compiles = e.queue.pipelines.log.slice(log0);
-console.log(`first step ${(performance.now() - t0).toFixed(0)} ms: ${compiles.length} pipelines compiled, ` +
-  `${compiles.reduce((s, c) => s + c.ms, 0).toFixed(0)} ms (shader modules ${compiles.reduce((s, c) => s + c.moduleMs, 0).toFixed(0)} ms)`);
+console.log(
+  `first step ${(performance.now() - t0).toFixed(0)} ms: ${compiles.length} pipelines compiled, ` +
+    `${compiles.reduce((s, c) => s + c.ms, 0).toFixed(0)} ms (shader modules ${compiles.reduce((s, c) => s + c.moduleMs, 0).toFixed(0)} ms)`,
+);
 const cmds = (step as unknown as { plan: { commands: readonly Command[] } }).plan.commands;
 
 const med = (a: number[]) => [...a].sort((p, q) => p - q)[Math.floor(a.length / 2)];
 const rows: { name: string; wall: number; cpu: number }[] = [];
 for (const c of cmds) {
-  const name = c.kind === 'copy' ? `copy ${c.size} B` : `${c.op} ${c.pipeline.shader}.${c.pipeline.entry.name} [${c.workgroups}]`;
-  const wall: number[] = [], cpu: number[] = [];
+  const name =
+    c.kind === 'copy' ? `copy ${c.size} B` : `${c.op} ${c.pipeline.shader}.${c.pipeline.entry.name} [${c.workgroups}]`;
+  const wall: number[] = [],
+    cpu: number[] = [];
   for (let r = 0; r < reps + 1; r++) {
-    const t0 = performance.now(), c0 = process.cpuUsage();
+    const t0 = performance.now(),
+      c0 = process.cpuUsage();
     e.queue.replay([c]);
     e.flush();
     await e.device.queue.onSubmittedWorkDone();
@@ -60,8 +66,13 @@ for (let r = 0; r < reps; r++) {
   whole.push(performance.now() - t0);
 }
 const total = rows.reduce((s, r) => s + r.wall, 0);
-console.log(`batch ${B}: ${cmds.length} commands; sum of parts ${total.toFixed(1)} ms wall, whole step ${med(whole).toFixed(1)} ms`);
-for (const r of rows) console.log(`${r.wall.toFixed(2).padStart(9)} ms ${r.cpu.toFixed(1).padStart(8)} cpu-ms ${((100 * r.wall) / total).toFixed(1).padStart(5)}%  ${r.name}`);
+console.log(
+  `batch ${B}: ${cmds.length} commands; sum of parts ${total.toFixed(1)} ms wall, whole step ${med(whole).toFixed(1)} ms`,
+);
+for (const r of rows)
+  console.log(
+    `${r.wall.toFixed(2).padStart(9)} ms ${r.cpu.toFixed(1).padStart(8)} cpu-ms ${((100 * r.wall) / total).toFixed(1).padStart(5)}%  ${r.name}`,
+  );
 // by kernel, in CPU time: SwiftShader runs in this process, so its CPU time is the steadier
 // measure on a shared machine (wall time grows with other load)
 const byOp = new Map<string, number>();
@@ -71,5 +82,6 @@ for (const r of rows) {
 }
 const totalCpu = rows.reduce((s, r) => s + r.cpu, 0);
 console.log(`\nby kernel (CPU time, ${totalCpu.toFixed(0)} cpu-ms in all):`);
-for (const [k, v] of [...byOp].sort((a, b) => b[1] - a[1])) console.log(`${v.toFixed(1).padStart(9)} cpu-ms ${((100 * v) / totalCpu).toFixed(1).padStart(5)}%  ${k}`);
+for (const [k, v] of [...byOp].sort((a, b) => b[1] - a[1]))
+  console.log(`${v.toFixed(1).padStart(9)} cpu-ms ${((100 * v) / totalCpu).toFixed(1).padStart(5)}%  ${k}`);
 process.exit(0);

@@ -28,11 +28,16 @@ import { InitRng } from '../src/nn/init.js';
 
 const { values } = parseArgs({
   options: {
-    steps: { type: 'string', default: '10000' }, every: { type: 'string', default: '1000' },
-    batch: { type: 'string', default: '8' }, 'heap-slack': { type: 'string', default: '8' },
+    steps: { type: 'string', default: '10000' },
+    every: { type: 'string', default: '1000' },
+    batch: { type: 'string', default: '8' },
+    'heap-slack': { type: 'string', default: '8' },
   },
 });
-const steps = Number(values.steps), every = Number(values.every), B = Number(values.batch), heapSlackMB = Number(values['heap-slack']);
+const steps = Number(values.steps),
+  every = Number(values.every),
+  B = Number(values.batch),
+  heapSlackMB = Number(values['heap-slack']);
 
 // A forced GC makes heap figures comparable between reports (allowed at run time, no CLI flag).
 v8.setFlagsFromString('--expose-gc');
@@ -44,11 +49,18 @@ e.flush();
 const baseline = e.memory();
 // A small CNN with every kind of layer state: conv (fused ReLU), BatchNorm running stats,
 // dropout's GPU counter, Adam moments, clipping, an lr schedule.
-const H = 12, C = 8, K = 10, BATCHES = 4;
+const H = 12,
+  C = 8,
+  K = 10,
+  BATCHES = 4;
 const rng = new InitRng(1);
 const model = new Sequential([
-  new Conv2d(1, C, 3, { padding: 'same', relu: true, rng }), new BatchNorm2d(C), new MaxPool2d(2), new Dropout(0.1),
-  new Flatten(), new Linear((H / 2) ** 2 * C, K, { rng }),
+  new Conv2d(1, C, 3, { padding: 'same', relu: true, rng }),
+  new BatchNorm2d(C),
+  new MaxPool2d(2),
+  new Dropout(0.1),
+  new Flatten(),
+  new Linear((H / 2) ** 2 * C, K, { rng }),
 ]);
 const optimizer = new Adam(model.parameters(), { lr: cosineLr(1e-3, { totalSteps: steps }), clipNorm: 1 });
 const step = new TrainStep({ model, optimizer, loss: softmaxCrossEntropy, inputShape: [B, H, H, 1] });
@@ -60,11 +72,18 @@ const run = (k: number) => step.run(xs[k % BATCHES], ys[k % BATCHES]);
 
 async function stats(k: number, t0: number) {
   const m = e.memory();
-  const checkpointBytes = (await saveCheckpoint({ model, optimizer, data: { seed: 0, epoch: 0, batch: k } })).byteLength;
+  const checkpointBytes = (await saveCheckpoint({ model, optimizer, data: { seed: 0, epoch: 0, batch: k } }))
+    .byteLength;
   return {
-    step: k, ms: Math.round(performance.now() - t0), ...m,
-    submits: e.queue.counters.submits, bindGroupsCreated: e.queue.counters.bindGroupsCreated, pipelines: e.queue.pipelines.compiled,
-    heapMB: heapMB(), rssMB: Number((process.memoryUsage().rss / 2 ** 20).toFixed(1)), checkpointBytes,
+    step: k,
+    ms: Math.round(performance.now() - t0),
+    ...m,
+    submits: e.queue.counters.submits,
+    bindGroupsCreated: e.queue.counters.bindGroupsCreated,
+    pipelines: e.queue.pipelines.compiled,
+    heapMB: heapMB(),
+    rssMB: Number((process.memoryUsage().rss / 2 ** 20).toFixed(1)),
+    checkpointBytes,
   };
 }
 
@@ -76,7 +95,9 @@ const first = await stats(2, t0);
 console.log(JSON.stringify({ ...first, planBytes: step.planBytes }));
 const FLAT = ['bytesAllocated', 'bytesInUse', 'liveTensors', 'createCount', 'bindGroupsCreated', 'pipelines'] as const;
 const grew = new Set<string>();
-let last = first, tLast = first.ms, kLast = 2;
+let last = first,
+  tLast = first.ms,
+  kLast = 2;
 for (let k = 3; k <= steps; k++) {
   run(k);
   if (k % every === 0 || k === steps) {
@@ -97,9 +118,16 @@ e.flush();
 const after = e.memory();
 const leaked = (['bytesInUse', 'liveTensors'] as const).filter((f) => after[f] !== baseline[f]);
 const perStep = (last.ms - first.ms) / (steps - 2);
-console.log(JSON.stringify({
-  done: true, steps, msPerStep: Number(perStep.toFixed(3)), heapGrowthMB, grew: [...grew], leakedAfterDispose: leaked,
-  afterDispose: { bytesInUse: after.bytesInUse, liveTensors: after.liveTensors },
-}));
+console.log(
+  JSON.stringify({
+    done: true,
+    steps,
+    msPerStep: Number(perStep.toFixed(3)),
+    heapGrowthMB,
+    grew: [...grew],
+    leakedAfterDispose: leaked,
+    afterDispose: { bytesInUse: after.bytesInUse, liveTensors: after.liveTensors },
+  }),
+);
 e.destroy();
 process.exit(grew.size || leaked.length ? 1 : 0);

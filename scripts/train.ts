@@ -37,10 +37,15 @@ const { values: a } = parseArgs({
   },
 });
 if (a.help) {
-  console.log('npm run train -- [--epochs 4] [--batch 64] [--lr X] [--optimizer adam|adamw|sgd] [--weight-decay 0] [--augment] [--seed 0] [--split standard|subset] [--out model.safetensors] [--no-capture]');
+  console.log(
+    'npm run train -- [--epochs 4] [--batch 64] [--lr X] [--optimizer adam|adamw|sgd] [--weight-decay 0] [--augment] [--seed 0] [--split standard|subset] [--out model.safetensors] [--no-capture]',
+  );
   process.exit(0);
 }
-const epochs = Number(a.epochs), B = Number(a.batch), seed = Number(a.seed), wd = Number(a['weight-decay']);
+const epochs = Number(a.epochs),
+  B = Number(a.batch),
+  seed = Number(a.seed),
+  wd = Number(a['weight-decay']);
 const kind = a.optimizer as string;
 if (!['adam', 'adamw', 'sgd'].includes(kind)) throw new Error(`--optimizer must be adam, adamw or sgd, got ${kind}`);
 const lr = a.lr !== undefined ? Number(a.lr) : kind === 'sgd' ? 0.05 : 1e-3;
@@ -50,27 +55,51 @@ console.log(`device: ${[e.info.vendor, e.info.architecture, e.info.description].
 const split = a.split as 'standard' | 'subset';
 const { train: fullTrain, test } = await loadMnist(split === 'subset' ? { split, seed } : { split });
 const limit = a['train-limit'] ? Number(a['train-limit']) : fullTrain.count;
-const train = limit < fullTrain.count ? { ...fullTrain, count: limit, images: fullTrain.images.subarray(0, limit * 784), labels: fullTrain.labels.subarray(0, limit) } : fullTrain;
+const train =
+  limit < fullTrain.count
+    ? {
+        ...fullTrain,
+        count: limit,
+        images: fullTrain.images.subarray(0, limit * 784),
+        labels: fullTrain.labels.subarray(0, limit),
+      }
+    : fullTrain;
 const model = lenet({ seed });
 const stepsPerEpoch = Math.floor(train.count / B);
 const schedule = cosineLr(lr, { totalSteps: epochs * stepsPerEpoch, minLr: lr * 0.02 });
 const params = model.parameters();
 const optimizer: Optimizer =
-  kind === 'sgd' ? new SGD(params, { lr: schedule, momentum: 0.9, nesterov: true, weightDecay: wd })
-  : kind === 'adamw' ? new AdamW(params, { lr: schedule, weightDecay: wd || 0.01 })
-  : new Adam(params, { lr: schedule, weightDecay: wd });
-console.log(`${model}\n${model.parameterCount().toLocaleString()} parameters; train ${train.count}, test ${test.count}; ` +
-  `${epochs} epochs x ${stepsPerEpoch} steps of ${B}; ${kind} lr ${lr} (cosine); augment ${a.augment ? 'on' : 'off'}`);
+  kind === 'sgd'
+    ? new SGD(params, { lr: schedule, momentum: 0.9, nesterov: true, weightDecay: wd })
+    : kind === 'adamw'
+      ? new AdamW(params, { lr: schedule, weightDecay: wd || 0.01 })
+      : new Adam(params, { lr: schedule, weightDecay: wd });
+console.log(
+  `${model}\n${model.parameterCount().toLocaleString()} parameters; train ${train.count}, test ${test.count}; ` +
+    `${epochs} epochs x ${stepsPerEpoch} steps of ${B}; ${kind} lr ${lr} (cosine); augment ${a.augment ? 'on' : 'off'}`,
+);
 
 // Without a terminal (logs, CI) the bar prints a plain line every 30 s instead of redrawing.
 const bar = new SingleBar(
-  { format: 'epoch {epoch} |{bar}| {value}/{total} steps | loss {loss} | {ips} img/s | eta {eta}s', hideCursor: true, noTTYOutput: true, notTTYSchedule: 30_000 },
+  {
+    format: 'epoch {epoch} |{bar}| {value}/{total} steps | loss {loss} | {ips} img/s | eta {eta}s',
+    hideCursor: true,
+    noTTYOutput: true,
+    notTTYSchedule: 30_000,
+  },
   Presets.shades_classic,
 );
 let shownLoss = 'n/a';
 const t0 = performance.now();
 const history = await fit({
-  model, optimizer, train, test, epochs, batchSize: B, seed, capture: !a['no-capture'],
+  model,
+  optimizer,
+  train,
+  test,
+  epochs,
+  batchSize: B,
+  seed,
+  capture: !a['no-capture'],
   augment: a.augment ? { shift: 2, rotate: 10, scale: [0.9, 1.1] } : undefined,
   onStep: (s) => {
     if (s.step === 1) bar.start(s.stepsPerEpoch, 0, { epoch: s.epoch + 1, loss: shownLoss, ips: '-' });
@@ -91,14 +120,32 @@ const last = history[history.length - 1];
 // prediction (loadPredictor) preprocesses the same way
 const bytes = await saveModel(model.toSpec(), model.stateDict(), {
   ...preprocessMetadata({ normalize: MNIST_NORMALIZATION }),
-  'webgpu-cnn.train': JSON.stringify({ epochs, batch: B, lr, optimizer: kind, augment: a.augment, seed, split, testAccuracy: last.test!.accuracy }),
+  'webgpu-cnn.train': JSON.stringify({
+    epochs,
+    batch: B,
+    lr,
+    optimizer: kind,
+    augment: a.augment,
+    seed,
+    split,
+    testAccuracy: last.test!.accuracy,
+  }),
 });
 await writeBytesFile(a.out as string, bytes);
-console.log(JSON.stringify({
-  testAccuracy: last.test!.accuracy, epochs, batch: B, optimizer: kind, lr, augment: a.augment,
-  wallSeconds: Number(wall.toFixed(1)), imagesPerSec: Number((history.reduce((s, h) => s + h.imagesPerSec, 0) / history.length).toFixed(1)),
-  out: a.out, bytes: bytes.length,
-}));
+console.log(
+  JSON.stringify({
+    testAccuracy: last.test!.accuracy,
+    epochs,
+    batch: B,
+    optimizer: kind,
+    lr,
+    augment: a.augment,
+    wallSeconds: Number(wall.toFixed(1)),
+    imagesPerSec: Number((history.reduce((s, h) => s + h.imagesPerSec, 0) / history.length).toFixed(1)),
+    out: a.out,
+    bytes: bytes.length,
+  }),
+);
 optimizer.dispose();
 model.dispose();
 e.destroy();

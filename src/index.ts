@@ -18,7 +18,12 @@ export { full, zeros, ones, add, sub, mul, scale, addScalar, scaleBy } from './o
 
 // --- ops: conv2d ---
 export {
-  conv2d, conv2dOutputShape, oihwToHwio, hwioToOihw, type Conv2dOptions, type Conv2dKernelChoice,
+  conv2d,
+  conv2dOutputShape,
+  oihwToHwio,
+  hwioToOihw,
+  type Conv2dOptions,
+  type Conv2dKernelChoice,
 } from './ops/conv2d/index.js';
 
 // --- ops: matmul, activations, reductions, loss ---
@@ -34,7 +39,15 @@ export { clipByGlobalNorm } from './ops/optim.js';
 
 // --- autograd ---
 export { valueAndGrad, computeGradients, type ValueAndGrad, type ComputeGradientsOptions } from './autograd/grad.js';
-export { capture, CapturedPlan, planPipelines, preparePipelines, type CaptureOptions, type PrepareInfo, type PrepareOptions } from './autograd/capture.js';
+export {
+  capture,
+  CapturedPlan,
+  planPipelines,
+  preparePipelines,
+  type CaptureOptions,
+  type PrepareInfo,
+  type PrepareOptions,
+} from './autograd/capture.js';
 
 // --- nn layers ---
 export { Module, type HostArray } from './nn/module.js';
@@ -50,19 +63,40 @@ export { dropout } from './ops/dropout.js';
 export { MaxPool2d, AvgPool2d, GlobalAvgPool } from './nn/pooling.js';
 
 // --- optimizers ---
-export { Optimizer, SGD, Adam, AdamW, type OptimizerOptions, type SgdOptimizerOptions, type AdamOptimizerOptions } from './optim/optimizers.js';
+export {
+  Optimizer,
+  SGD,
+  Adam,
+  AdamW,
+  type OptimizerOptions,
+  type SgdOptimizerOptions,
+  type AdamOptimizerOptions,
+} from './optim/optimizers.js';
 export { constantLr, stepLr, cosineLr, type Schedule } from './optim/schedule.js';
 
 // --- data ---
 export { type ImageDataset, checkDataset, subset, classCounts } from './data/dataset.js';
 export { loadMnist, MNIST_SIZE, type MnistOptions, type MnistSplit } from './data/mnist.js';
 export {
-  batches, batchCount, normalizeInPlace, uploadBatch, MNIST_MEAN, MNIST_STD, MNIST_NORMALIZATION,
-  type Batch, type BatchOptions, type Normalization,
+  batches,
+  batchCount,
+  normalizeInPlace,
+  uploadBatch,
+  MNIST_MEAN,
+  MNIST_STD,
+  MNIST_NORMALIZATION,
+  type Batch,
+  type BatchOptions,
+  type Normalization,
 } from './data/batch.js';
 export {
-  randomAffines, affineMatrix, augmentCpu, IDENTITY_AFFINE,
-  type AugmentOptions, type AffineParams, type ImageDims,
+  randomAffines,
+  affineMatrix,
+  augmentCpu,
+  IDENTITY_AFFINE,
+  type AugmentOptions,
+  type AffineParams,
+  type ImageDims,
 } from './data/augment.js';
 export { augment } from './data/augment-gpu.js';
 
@@ -70,16 +104,31 @@ export { augment } from './data/augment-gpu.js';
 export { FormatError } from './io/errors.js';
 export { parseIdx, writeIdx, idxImageDataset, type IdxArray, type IdxDType } from './io/idx.js';
 export {
-  readSafetensors, writeSafetensors, toFloat32,
-  type SafeDType, type SafeTensor, type SafetensorsFile, type TensorToWrite,
+  readSafetensors,
+  writeSafetensors,
+  toFloat32,
+  type SafeDType,
+  type SafeTensor,
+  type SafetensorsFile,
+  type TensorToWrite,
 } from './io/safetensors.js';
 export {
-  parseModelSpec, modelShapes, modelParams, ARCH_METADATA_KEY,
-  type ModelSpec, type LayerSpec, type ParamSpec,
+  parseModelSpec,
+  modelShapes,
+  modelParams,
+  ARCH_METADATA_KEY,
+  type ModelSpec,
+  type LayerSpec,
+  type ParamSpec,
 } from './nn/spec.js';
 export {
-  pytorchToHwio, hwioToPytorch, linearOutInToInOut, linearInOutToOutIn, linearAfterFlattenFromPytorch,
-  importPytorchStateDict, type ImportOptions,
+  pytorchToHwio,
+  hwioToPytorch,
+  linearOutInToInOut,
+  linearInOutToOutIn,
+  linearAfterFlattenFromPytorch,
+  importPytorchStateDict,
+  type ImportOptions,
 } from './io/pytorch.js';
 export { encodeModel, decodeModel, saveModel, loadModel, type HostTensor, type ModelFile } from './io/model-file.js';
 export { readIdxFile, readSafetensorsFile, writeBytesFile } from './io/node-fs.js';
@@ -89,14 +138,25 @@ export { TrainStep, type TrainStepOptions, type LossFn } from './train/step.js';
 export { Evaluator, type EvalResult, type EvaluatorOptions } from './train/evaluate.js';
 export { fit, type FitOptions, type StepInfo, type EpochInfo } from './train/fit.js';
 export {
-  loadPredictor, Predictor, preprocessMetadata, PREPROCESS_METADATA_KEY,
-  type Prediction, type PredictInput, type PredictOptions, type Preprocess,
+  loadPredictor,
+  Predictor,
+  preprocessMetadata,
+  PREPROCESS_METADATA_KEY,
+  type Prediction,
+  type PredictInput,
+  type PredictOptions,
+  type Preprocess,
 } from './train/predict.js';
 
 // --- reliability ---
 export {
-  saveCheckpoint, loadCheckpoint, readCheckpointInfo, CHECKPOINT_METADATA_KEY,
-  type TrainingState, type CheckpointInfo, type DataPosition,
+  saveCheckpoint,
+  loadCheckpoint,
+  readCheckpointInfo,
+  CHECKPOINT_METADATA_KEY,
+  type TrainingState,
+  type CheckpointInfo,
+  type DataPosition,
 } from './train/checkpoint.js';
 export { OutOfMemoryError } from './runtime/pool.js';
 export type { StateSlot } from './optim/optimizers.js';

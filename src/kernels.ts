@@ -5,8 +5,18 @@
 
 // --- kernel choice (runtime/select.ts) and the families' declarations ---
 export {
-  adapterClass, isCpuAdapter, chooseKernel, setKernel, getKernel, defaultKernel, tunedKernel, tuneKeyOf,
-  runnableCandidates, recordProblems, type AdapterClass, type KernelFamily,
+  adapterClass,
+  isCpuAdapter,
+  chooseKernel,
+  setKernel,
+  getKernel,
+  defaultKernel,
+  tunedKernel,
+  tuneKeyOf,
+  runnableCandidates,
+  recordProblems,
+  type AdapterClass,
+  type KernelFamily,
 } from './runtime/select.js';
 export { CONV2D, conv2dKernelFor, type Conv2dKernel, type Conv2dPass } from './ops/conv2d/index.js';
 export { MATMUL } from './ops/matmul/choose.js';
@@ -16,7 +26,13 @@ export { POOL2D, type Pool2dKernel } from './ops/pool2d/index.js';
 
 // --- tuning (explicit and async; ops only read remembered choices) ---
 export {
-  loadTuning, setTuneStore, clearTuning, fileStore, indexedDbStore, memoryStore, type TuneStore,
+  loadTuning,
+  setTuneStore,
+  clearTuning,
+  fileStore,
+  indexedDbStore,
+  memoryStore,
+  type TuneStore,
 } from './runtime/autotune.js';
 export { tuneMatmul, tuneMatmulsIn, type TuneMatmulOptions, type TuneResult } from './ops/matmul/tune.js';
 export { tuneConv2d, tuneConv2dIn, type TuneConv2dOptions, type TuneConv2dResult } from './ops/conv2d/tune.js';
@@ -26,12 +42,29 @@ export { conv2dInputGrad, conv2dWeightGrad, conv2dWeightBiasGrad, type Conv2dGra
 export { reluBackward, leakyReluBackward, sigmoidBackward, tanhBackward } from './ops/activations.js';
 export { biasGrad } from './ops/reduce.js';
 export { softmaxBackward } from './ops/loss/index.js';
-export { maxPool2dWithIndices, maxPool2dBackward, avgPool2dBackward, globalAvgPoolBackward } from './ops/pool2d/index.js';
+export {
+  maxPool2dWithIndices,
+  maxPool2dBackward,
+  avgPool2dBackward,
+  globalAvgPoolBackward,
+} from './ops/pool2d/index.js';
 
 // --- optimizer kernels (the optimizers call these) ---
 export {
-  sgdStep, adamStep, sgdStepFlat, adamStepFlat, globalNormSq, clipScale, makeHyper, writeHyper, hyperArray,
-  HYPER, HYPER_SIZE, type HyperParams, type SgdOptions, type FlatOptions,
+  sgdStep,
+  adamStep,
+  sgdStepFlat,
+  adamStepFlat,
+  globalNormSq,
+  clipScale,
+  makeHyper,
+  writeHyper,
+  hyperArray,
+  HYPER,
+  HYPER_SIZE,
+  type HyperParams,
+  type SgdOptions,
+  type FlatOptions,
 } from './ops/optim.js';
 
 // --- parameter initialisation (custom layers) ---

@@ -22,7 +22,11 @@ export class AugmentPanel {
     item(r.original, `original “${r.label}”`, 'aug original');
     r.params.forEach((p, i) => {
       const deg = Math.round(p.angle) || 0; // no "-0°"
-      item(r.images.subarray(i * 784, (i + 1) * 784), `${deg > 0 ? '+' : ''}${deg}° ×${p.scale.toFixed(2)}\nshift ${p.dx.toFixed(1)}, ${p.dy.toFixed(1)}`, 'aug');
+      item(
+        r.images.subarray(i * 784, (i + 1) * 784),
+        `${deg > 0 ? '+' : ''}${deg}° ×${p.scale.toFixed(2)}\nshift ${p.dx.toFixed(1)}, ${p.dy.toFixed(1)}`,
+        'aug',
+      );
     });
   }
 }

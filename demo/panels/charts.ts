@@ -23,16 +23,26 @@ export class Charts {
     ];
     this.loss = new uPlot(
       {
-        width, height: 200, title: 'Loss (cross-entropy)', axes: axes('loss'),
+        width,
+        height: 200,
+        title: 'Loss (cross-entropy)',
+        axes: axes('loss'),
         scales: { x: { time: false } },
-        series: [{ label: 'step' }, { label: 'batch loss', stroke: '#c9d6ea', width: 1 }, { label: 'smoothed', stroke: '#2b5fad', width: 2 }],
+        series: [
+          { label: 'step' },
+          { label: 'batch loss', stroke: '#c9d6ea', width: 1 },
+          { label: 'smoothed', stroke: '#2b5fad', width: 2 },
+        ],
       },
       this.l as uPlot.AlignedData,
       lossEl,
     );
     this.acc = new uPlot(
       {
-        width, height: 200, title: 'Accuracy (%)', axes: axes('%'),
+        width,
+        height: 200,
+        title: 'Accuracy (%)',
+        axes: axes('%'),
         scales: { x: { time: false }, y: { range: [0, 100] } },
         series: [
           { label: 'step' },

@@ -40,9 +40,12 @@ export class Controls {
         if (id === '#optimizer') this.suggestLr();
         this.h.settings(this.settings());
       });
-    $<HTMLSelectElement>(root, '#backend').addEventListener('change', (e) => this.h.backend((e.target as HTMLSelectElement).value as BackendName));
+    $<HTMLSelectElement>(root, '#backend').addEventListener('change', (e) =>
+      this.h.backend((e.target as HTMLSelectElement).value as BackendName),
+    );
     $(root, '#add-conv').addEventListener('click', () => {
-      if (this.spec.convs.length < LIMITS.maxConvs) this.spec.convs.push({ channels: 16, kernel: 3, pool: this.spec.convs.length < 2 });
+      if (this.spec.convs.length < LIMITS.maxConvs)
+        this.spec.convs.push({ channels: 16, kernel: 3, pool: this.spec.convs.length < 2 });
       this.renderEditor();
     });
     $(root, '#add-dense').addEventListener('click', () => {
@@ -156,12 +159,24 @@ export class Controls {
       pool.append(cb, ' pool');
       const unit = document.createElement('span');
       unit.textContent = 'filters';
-      row(`conv ${i + 1}`, num(c.channels, 1, LIMITS.maxChannels, (v) => (c.channels = v), 'number of filters'), unit, k, pool, remove(() => this.spec.convs.splice(i, 1)));
+      row(
+        `conv ${i + 1}`,
+        num(c.channels, 1, LIMITS.maxChannels, (v) => (c.channels = v), 'number of filters'),
+        unit,
+        k,
+        pool,
+        remove(() => this.spec.convs.splice(i, 1)),
+      );
     });
     this.spec.hidden.forEach((u, i) => {
       const unit = document.createElement('span');
       unit.textContent = 'units';
-      row(`dense ${i + 1}`, num(u, 1, LIMITS.maxUnits, (v) => (this.spec.hidden[i] = v), 'hidden units'), unit, remove(() => this.spec.hidden.splice(i, 1)));
+      row(
+        `dense ${i + 1}`,
+        num(u, 1, LIMITS.maxUnits, (v) => (this.spec.hidden[i] = v), 'hidden units'),
+        unit,
+        remove(() => this.spec.hidden.splice(i, 1)),
+      );
     });
     const out = document.createElement('span');
     out.textContent = '10 classes (softmax)';
@@ -170,7 +185,8 @@ export class Controls {
     const summary = $(this.root, '#spec-summary');
     const changed = JSON.stringify(this.spec) !== this.applied;
     if (err) summary.textContent = `⚠ ${err}`;
-    else summary.textContent = `${describeSpec(this.spec).join(' · ')} · ${paramCount(this.spec).toLocaleString('en')} parameters${changed ? ' — press Reset to build it' : ''}`;
+    else
+      summary.textContent = `${describeSpec(this.spec).join(' · ')} · ${paramCount(this.spec).toLocaleString('en')} parameters${changed ? ' — press Reset to build it' : ''}`;
     summary.classList.toggle('warn', !!err || changed);
     $<HTMLButtonElement>(this.root, '#btn-reset').disabled = !!err;
     $<HTMLButtonElement>(this.root, '#add-conv').disabled = this.spec.convs.length >= LIMITS.maxConvs;

@@ -50,7 +50,10 @@ export class DrawPanel {
 
   private pos(e: PointerEvent): [number, number] {
     const r = this.canvas.getBoundingClientRect();
-    return [((e.clientX - r.left) * this.canvas.width) / r.width, ((e.clientY - r.top) * this.canvas.height) / r.height];
+    return [
+      ((e.clientX - r.left) * this.canvas.width) / r.width,
+      ((e.clientY - r.top) * this.canvas.height) / r.height,
+    ];
   }
 
   private stroke(a: [number, number], b: [number, number]): void {

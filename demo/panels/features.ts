@@ -36,12 +36,24 @@ export class FeaturePanel {
       row.className = `stage stage-${s.kind}`;
       const lab = document.createElement('div');
       lab.className = 'stage-label';
-      const what = { input: 'input image', conv: 'convolution', relu: 'after ReLU', pool: 'after 2x2 max pool', dense: '' }[s.kind];
+      const what = {
+        input: 'input image',
+        conv: 'convolution',
+        relu: 'after ReLU',
+        pool: 'after 2x2 max pool',
+        dense: '',
+      }[s.kind];
       lab.innerHTML = `<b>${s.name}</b><br>${what}<br><span class="dim">${C} × ${H}x${W}</span>`;
       const c = document.createElement('canvas');
       c.dataset.stage = s.name;
       // small maps get bigger cells, so 7x7 maps are as legible as 28x28 ones
-      const { cols, rows, cell, gap } = tileLayout(C, H, W, width, s.kind === 'input' ? 4 : Math.max(3, Math.min(8, Math.floor(84 / H))));
+      const { cols, rows, cell, gap } = tileLayout(
+        C,
+        H,
+        W,
+        width,
+        s.kind === 'input' ? 4 : Math.max(3, Math.min(8, Math.floor(84 / H))),
+      );
       const ctx = setupCanvas(c, cols * (W * cell + gap), rows * (H * cell + gap));
       ctx.fillStyle = '#fff';
       ctx.fillRect(0, 0, c.width, c.height);
@@ -51,8 +63,12 @@ export class FeaturePanel {
       const mode = s.kind === 'input' && !grads ? 'gray' : grads || s.kind === 'conv' ? 'signed' : 'act';
       for (let ch = 0; ch < C; ch++)
         paintMap(ctx, values, H, W, {
-          off: ch, stride: C, cell, mode,
-          px: (ch % cols) * (W * cell + gap), py: Math.floor(ch / cols) * (H * cell + gap),
+          off: ch,
+          stride: C,
+          cell,
+          mode,
+          px: (ch % cols) * (W * cell + gap),
+          py: Math.floor(ch / cols) * (H * cell + gap),
           scale: mode === 'gray' ? 1 : scale,
         });
       row.append(lab, c);
@@ -71,7 +87,9 @@ export class FeaturePanel {
     lab.innerHTML = `<b>${s.name}</b><br>${s.kind === 'relu' ? 'after ReLU' : 'hidden units'}<br><span class="dim">${v.length} units</span>`;
     const c = document.createElement('canvas');
     c.dataset.stage = s.name;
-    const cols = Math.min(v.length, 64), rows = Math.ceil(v.length / cols), cell = 10;
+    const cols = Math.min(v.length, 64),
+      rows = Math.ceil(v.length / cols),
+      cell = 10;
     const ctx = setupCanvas(c, cols * cell, rows * cell);
     let scale = 0;
     for (const x of v) scale = Math.max(scale, Math.abs(x));
@@ -82,7 +100,10 @@ export class FeaturePanel {
 
   /** Logits as signed bars: each class's "vote" before softmax. */
   private drawLogits(z: Float32Array, label: number): void {
-    const W = 300, H = 120, bw = W / 10, mid = H / 2 - 6;
+    const W = 300,
+      H = 120,
+      bw = W / 10,
+      mid = H / 2 - 6;
     const ctx = setupCanvas(this.logits, W, H);
     ctx.clearRect(0, 0, W, H);
     let m = 1e-6;

@@ -12,16 +12,22 @@ export class FiltersPanel {
 
   update(shape: number[], data: Float32Array, step: number): void {
     const [k, , cin, cout] = shape;
-    const cell = Math.max(4, Math.floor(60 / k)), gap = 6;
-    const cols = Math.min(cout, 8), rows = Math.ceil(cout / cols);
+    const cell = Math.max(4, Math.floor(60 / k)),
+      gap = 6;
+    const cols = Math.min(cout, 8),
+      rows = Math.ceil(cout / cols);
     const ctx = setupCanvas(this.canvas, cols * (k * cell + gap), rows * (k * cell + gap));
     ctx.fillStyle = '#fff';
     ctx.fillRect(0, 0, this.canvas.width, this.canvas.height);
     for (let o = 0; o < cout; o++) {
       // weights HWIO: element (y, x) of filter o for input channel 0 is data[(y*k + x)*cin*cout + o]
       paintMap(ctx, data, k, k, {
-        off: o, stride: cin * cout, cell, mode: 'signed',
-        px: (o % cols) * (k * cell + gap), py: Math.floor(o / cols) * (k * cell + gap),
+        off: o,
+        stride: cin * cout,
+        cell,
+        mode: 'signed',
+        px: (o % cols) * (k * cell + gap),
+        py: Math.floor(o / cols) * (k * cell + gap),
       });
     }
     let norm = 0;

@@ -3,7 +3,9 @@
 
 import { paintMap, setupCanvas } from './paint.js';
 
-const CELL = 8, WIN = 7, ZOOM = 34;
+const CELL = 8,
+  WIN = 7,
+  ZOOM = 34;
 
 export class GridPanel {
   private img: Float32Array = new Float32Array(784);
@@ -16,7 +18,8 @@ export class GridPanel {
   ) {
     digit.addEventListener('pointermove', (e) => {
       const r = digit.getBoundingClientRect();
-      const x = Math.floor(((e.clientX - r.left) / r.width) * 28), y = Math.floor(((e.clientY - r.top) / r.height) * 28);
+      const x = Math.floor(((e.clientX - r.left) / r.width) * 28),
+        y = Math.floor(((e.clientY - r.top) / r.height) * 28);
       this.wx = Math.max(0, Math.min(28 - WIN, x - (WIN >> 1)));
       this.wy = Math.max(0, Math.min(28 - WIN, y - (WIN >> 1)));
       this.draw();
@@ -29,12 +32,14 @@ export class GridPanel {
     let best = -1;
     for (let y = 0; y <= 28 - WIN; y += 3)
       for (let x = 0; x <= 28 - WIN; x += 3) {
-        let s = 0, edge = 0;
-        for (let j = 0; j < WIN; j++) for (let i = 0; i < WIN; i++) {
-          const v = img[(y + j) * 28 + x + i];
-          s += v;
-          if (v > 0.05 && v < 0.95) edge++;
-        }
+        let s = 0,
+          edge = 0;
+        for (let j = 0; j < WIN; j++)
+          for (let i = 0; i < WIN; i++) {
+            const v = img[(y + j) * 28 + x + i];
+            s += v;
+            if (v > 0.05 && v < 0.95) edge++;
+          }
         const score = edge + s * 0.2;
         if (score > best) (best = score), (this.wx = x), (this.wy = y);
       }

@@ -24,34 +24,49 @@ export class ModelsPanel {
         msg.textContent = `⚠ ${(e as Error).message}`;
       }
     };
-    $(root, '#btn-download').addEventListener('click', guard(async () => {
-      const bytes = await this.h.save();
-      download(bytes, `webgpu-cnn-mnist-${new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-')}.safetensors`);
-      msg.textContent = `Downloaded ${(bytes.length / 1024).toFixed(0)} KB.`;
-    }));
-    $<HTMLInputElement>(root, '#file-upload').addEventListener('change', guard(async () => {
-      const f = $<HTMLInputElement>(root, '#file-upload').files?.[0];
-      if (!f) return;
-      await this.h.load(new Uint8Array(await f.arrayBuffer()), `file ${f.name}`);
-      msg.textContent = `Loaded ${f.name}.`;
-    }));
-    $(root, '#btn-idb-save').addEventListener('click', guard(async () => {
-      const name = $<HTMLInputElement>(root, '#idb-name').value.trim() || 'my model';
-      await idbSave(name, await this.h.save());
-      msg.textContent = `Saved “${name}” in this browser.`;
-      await this.refresh();
-    }));
-    $(root, '#btn-idb-load').addEventListener('click', guard(async () => {
-      const name = $<HTMLSelectElement>(root, '#idb-list').value;
-      const bytes = name ? await idbLoad(name) : null;
-      if (!bytes) throw new Error('no saved model selected');
-      await this.h.load(bytes, `browser storage “${name}”`);
-      msg.textContent = `Loaded “${name}” from this browser.`;
-    }));
-    $(root, '#btn-pretrained').addEventListener('click', guard(async () => {
-      await this.h.pretrained();
-      msg.textContent = 'Loaded the pretrained model.';
-    }));
+    $(root, '#btn-download').addEventListener(
+      'click',
+      guard(async () => {
+        const bytes = await this.h.save();
+        download(bytes, `webgpu-cnn-mnist-${new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-')}.safetensors`);
+        msg.textContent = `Downloaded ${(bytes.length / 1024).toFixed(0)} KB.`;
+      }),
+    );
+    $<HTMLInputElement>(root, '#file-upload').addEventListener(
+      'change',
+      guard(async () => {
+        const f = $<HTMLInputElement>(root, '#file-upload').files?.[0];
+        if (!f) return;
+        await this.h.load(new Uint8Array(await f.arrayBuffer()), `file ${f.name}`);
+        msg.textContent = `Loaded ${f.name}.`;
+      }),
+    );
+    $(root, '#btn-idb-save').addEventListener(
+      'click',
+      guard(async () => {
+        const name = $<HTMLInputElement>(root, '#idb-name').value.trim() || 'my model';
+        await idbSave(name, await this.h.save());
+        msg.textContent = `Saved “${name}” in this browser.`;
+        await this.refresh();
+      }),
+    );
+    $(root, '#btn-idb-load').addEventListener(
+      'click',
+      guard(async () => {
+        const name = $<HTMLSelectElement>(root, '#idb-list').value;
+        const bytes = name ? await idbLoad(name) : null;
+        if (!bytes) throw new Error('no saved model selected');
+        await this.h.load(bytes, `browser storage “${name}”`);
+        msg.textContent = `Loaded “${name}” from this browser.`;
+      }),
+    );
+    $(root, '#btn-pretrained').addEventListener(
+      'click',
+      guard(async () => {
+        await this.h.pretrained();
+        msg.textContent = 'Loaded the pretrained model.';
+      }),
+    );
     void this.refresh();
   }
 

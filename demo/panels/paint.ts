@@ -4,12 +4,21 @@
 export type Rgb = [number, number, number];
 
 /** Viridis, sampled at 6 stops and interpolated: activations, 0 = dark purple. */
-const VIRIDIS: Rgb[] = [[68, 1, 84], [65, 68, 135], [42, 120, 142], [34, 168, 132], [122, 209, 81], [253, 231, 37]];
+const VIRIDIS: Rgb[] = [
+  [68, 1, 84],
+  [65, 68, 135],
+  [42, 120, 142],
+  [34, 168, 132],
+  [122, 209, 81],
+  [253, 231, 37],
+];
 
 export function viridis(t: number): Rgb {
   const x = Math.min(1, Math.max(0, t)) * (VIRIDIS.length - 1);
-  const i = Math.min(VIRIDIS.length - 2, Math.floor(x)), f = x - i;
-  const a = VIRIDIS[i], b = VIRIDIS[i + 1];
+  const i = Math.min(VIRIDIS.length - 2, Math.floor(x)),
+    f = x - i;
+  const a = VIRIDIS[i],
+    b = VIRIDIS[i + 1];
   return [a[0] + (b[0] - a[0]) * f, a[1] + (b[1] - a[1]) * f, a[2] + (b[2] - a[2]) * f];
 }
 
@@ -37,9 +46,19 @@ export function paintMap(
   data: ArrayLike<number>,
   h: number,
   w: number,
-  opts: { off?: number; stride?: number; px: number; py: number; cell: number; mode: 'gray' | 'act' | 'signed'; scale?: number },
+  opts: {
+    off?: number;
+    stride?: number;
+    px: number;
+    py: number;
+    cell: number;
+    mode: 'gray' | 'act' | 'signed';
+    scale?: number;
+  },
 ): void {
-  const off = opts.off ?? 0, stride = opts.stride ?? 1, cell = opts.cell;
+  const off = opts.off ?? 0,
+    stride = opts.stride ?? 1,
+    cell = opts.cell;
   let scale = opts.scale;
   if (scale === undefined) {
     scale = 0;
@@ -50,7 +69,12 @@ export function paintMap(
   for (let y = 0; y < h; y++)
     for (let x = 0; x < w; x++) {
       const v = data[off + (y * w + x) * stride];
-      const rgb: Rgb = opts.mode === 'gray' ? [v * 255, v * 255, v * 255] : opts.mode === 'act' ? viridis(v * inv) : diverging(v * inv);
+      const rgb: Rgb =
+        opts.mode === 'gray'
+          ? [v * 255, v * 255, v * 255]
+          : opts.mode === 'act'
+            ? viridis(v * inv)
+            : diverging(v * inv);
       for (let dy = 0; dy < cell; dy++)
         for (let dx = 0; dx < cell; dx++) {
           const o = ((y * cell + dy) * w * cell + x * cell + dx) * 4;
@@ -70,20 +94,34 @@ export function paintDigit(c: HTMLCanvasElement, img: ArrayLike<number>, cell = 
 }
 
 /** Largest cell size (>= 1) so that n tiles of h x w fit `width` pixels in `cols` columns. */
-export function tileLayout(n: number, _h: number, w: number, maxWidth: number, maxCell = 8, gap = 3): { cols: number; rows: number; cell: number; gap: number } {
+export function tileLayout(
+  n: number,
+  _h: number,
+  w: number,
+  maxWidth: number,
+  maxCell = 8,
+  gap = 3,
+): { cols: number; rows: number; cell: number; gap: number } {
   for (let cell = maxCell; cell >= 1; cell--) {
     const cols = Math.max(1, Math.floor((maxWidth + gap) / (w * cell + gap)));
-    if (cols >= Math.min(n, 8) || cell === 1) return { cols: Math.min(cols, n), rows: Math.ceil(n / Math.min(cols, n)), cell, gap };
+    if (cols >= Math.min(n, 8) || cell === 1)
+      return { cols: Math.min(cols, n), rows: Math.ceil(n / Math.min(cols, n)), cell, gap };
   }
   return { cols: n, rows: 1, cell: 1, gap };
 }
 
 /** Bars for 10 class probabilities; the highest is highlighted, `truth` underlined. */
-export function paintBars(c: HTMLCanvasElement, probs: ArrayLike<number>, opts: { width?: number; height?: number; truth?: number } = {}): void {
-  const W = opts.width ?? 260, H = opts.height ?? 120;
+export function paintBars(
+  c: HTMLCanvasElement,
+  probs: ArrayLike<number>,
+  opts: { width?: number; height?: number; truth?: number } = {},
+): void {
+  const W = opts.width ?? 260,
+    H = opts.height ?? 120;
   const ctx = setupCanvas(c, W, H);
   ctx.clearRect(0, 0, W, H);
-  const n = probs.length, bw = W / n;
+  const n = probs.length,
+    bw = W / n;
   let best = 0;
   for (let k = 1; k < n; k++) if (probs[k] > probs[best]) best = k;
   ctx.font = '12px system-ui, sans-serif';
@@ -100,7 +138,8 @@ export function paintBars(c: HTMLCanvasElement, probs: ArrayLike<number>, opts: 
 
 export function variance(c: HTMLCanvasElement): number {
   const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
-  let s = 0, s2 = 0;
+  let s = 0,
+    s2 = 0;
   const n = d.length / 4;
   for (let i = 0; i < d.length; i += 4) {
     const l = (d[i] + d[i + 1] + d[i + 2]) / 3;
@@ -111,5 +150,7 @@ export function variance(c: HTMLCanvasElement): number {
 }
 
 export function top(probs: ArrayLike<number>, k: number): number[] {
-  return Array.from(probs, (_, i) => i).sort((a, b) => probs[b] - probs[a]).slice(0, k);
+  return Array.from(probs, (_, i) => i)
+    .sort((a, b) => probs[b] - probs[a])
+    .slice(0, k);
 }

@@ -8,7 +8,9 @@
 import { diverging, setupCanvas } from './paint.js';
 
 const N = 14;
-const IN_CELL = 22, OUT_CELL = 20, CALC = 30;
+const IN_CELL = 22,
+  OUT_CELL = 20,
+  CALC = 30;
 
 interface Filter {
   name: string;
@@ -40,7 +42,14 @@ export class SlidePanel {
     private grid: HTMLCanvasElement,
     private calc: HTMLCanvasElement,
     private text: HTMLElement,
-    private controls: { filter: HTMLSelectElement; stride: HTMLSelectElement; pad: HTMLSelectElement; speed: HTMLInputElement; play: HTMLButtonElement; step: HTMLButtonElement },
+    private controls: {
+      filter: HTMLSelectElement;
+      stride: HTMLSelectElement;
+      pad: HTMLSelectElement;
+      speed: HTMLInputElement;
+      play: HTMLButtonElement;
+      step: HTMLButtonElement;
+    },
   ) {
     this.fillFilterOptions();
     controls.filter.addEventListener('change', () => {
@@ -72,7 +81,8 @@ export class SlidePanel {
   }
 
   private fillFilterOptions(): void {
-    const sel = this.controls.filter, cur = sel.value;
+    const sel = this.controls.filter,
+      cur = sel.value;
     sel.textContent = '';
     this.filters.forEach((f, i) => sel.append(new Option(f.name, String(i))));
     sel.value = cur && Number(cur) < this.filters.length ? cur : '0';
@@ -82,7 +92,12 @@ export class SlidePanel {
   setDigit(img: Float32Array): void {
     for (let y = 0; y < N; y++)
       for (let x = 0; x < N; x++)
-        this.x[y * N + x] = (img[2 * y * 28 + 2 * x] + img[2 * y * 28 + 2 * x + 1] + img[(2 * y + 1) * 28 + 2 * x] + img[(2 * y + 1) * 28 + 2 * x + 1]) / 4;
+        this.x[y * N + x] =
+          (img[2 * y * 28 + 2 * x] +
+            img[2 * y * 28 + 2 * x + 1] +
+            img[(2 * y + 1) * 28 + 2 * x] +
+            img[(2 * y + 1) * 28 + 2 * x + 1]) /
+          4;
     this.restart();
   }
 
@@ -124,18 +139,23 @@ export class SlidePanel {
     const o = this.outSize;
     if (o <= 0) return;
     if (this.pos >= o * o) this.restart();
-    const r = Math.floor(this.pos / o), c = this.pos % o;
+    const r = Math.floor(this.pos / o),
+      c = this.pos % o;
     let s = this.f.bias;
     for (let i = 0; i < this.f.k; i++)
-      for (let j = 0; j < this.f.k; j++) s += this.at(r * this.stride + i - this.pad, c * this.stride + j - this.pad) * this.f.w[i * this.f.k + j];
+      for (let j = 0; j < this.f.k; j++)
+        s += this.at(r * this.stride + i - this.pad, c * this.stride + j - this.pad) * this.f.w[i * this.f.k + j];
     this.out[this.pos] = s;
     this.pos++;
     this.draw();
   }
 
   private draw(): void {
-    const P = N + 2 * this.pad, o = this.outSize, k = this.f.k;
-    const W = P * IN_CELL + 40 + Math.max(o, 1) * OUT_CELL + 2, H = Math.max(P * IN_CELL, o * OUT_CELL) + 24;
+    const P = N + 2 * this.pad,
+      o = this.outSize,
+      k = this.f.k;
+    const W = P * IN_CELL + 40 + Math.max(o, 1) * OUT_CELL + 2,
+      H = Math.max(P * IN_CELL, o * OUT_CELL) + 24;
     const ctx = setupCanvas(this.grid, W, H);
     ctx.fillStyle = '#fff';
     ctx.fillRect(0, 0, W, H);
@@ -147,7 +167,9 @@ export class SlidePanel {
     const top = 20;
     for (let y = 0; y < P; y++)
       for (let x = 0; x < P; x++) {
-        const iy = y - this.pad, ix = x - this.pad, inside = iy >= 0 && ix >= 0 && iy < N && ix < N;
+        const iy = y - this.pad,
+          ix = x - this.pad,
+          inside = iy >= 0 && ix >= 0 && iy < N && ix < N;
         if (inside) {
           const g = Math.round(this.x[iy * N + ix] * 255);
           ctx.fillStyle = `rgb(${g},${g},${g})`;
@@ -163,7 +185,9 @@ export class SlidePanel {
       }
     // output map so far
     for (let i = 0; i < o * o; i++) {
-      const v = this.out[i], r = Math.floor(i / o), c = i % o;
+      const v = this.out[i],
+        r = Math.floor(i / o),
+        c = i % o;
       if (v === null) ctx.fillStyle = '#f4f5f8';
       else {
         const [R, G, B] = diverging(v / 2);
@@ -173,10 +197,16 @@ export class SlidePanel {
     }
     const cur = this.pos - 1;
     if (cur >= 0 && cur < o * o) {
-      const r = Math.floor(cur / o), c = cur % o;
+      const r = Math.floor(cur / o),
+        c = cur % o;
       ctx.strokeStyle = '#e4572e';
       ctx.lineWidth = 3;
-      ctx.strokeRect(c * this.stride * IN_CELL - 1, top + r * this.stride * IN_CELL - 1, k * IN_CELL + 1, k * IN_CELL + 1);
+      ctx.strokeRect(
+        c * this.stride * IN_CELL - 1,
+        top + r * this.stride * IN_CELL - 1,
+        k * IN_CELL + 1,
+        k * IN_CELL + 1,
+      );
       ctx.strokeRect(ox + c * OUT_CELL - 1, top + r * OUT_CELL - 1, OUT_CELL + 1, OUT_CELL + 1);
       // a line from the window to its output cell
       ctx.lineWidth = 1;
@@ -189,7 +219,10 @@ export class SlidePanel {
   }
 
   private drawCalc(r: number, c: number): void {
-    const k = this.f.k, g = k * CALC, W = 3 * g + 120, H = g + 22;
+    const k = this.f.k,
+      g = k * CALC,
+      W = 3 * g + 120,
+      H = g + 22;
     const ctx = setupCanvas(this.calc, W, H);
     ctx.fillStyle = '#fff';
     ctx.fillRect(0, 0, W, H);
@@ -207,10 +240,15 @@ export class SlidePanel {
           ctx.fillStyle = color(v);
           ctx.fillRect(x0 + j * CALC, 18 + i * CALC, CALC - 1, CALC - 1);
           ctx.fillStyle = '#111';
-          ctx.fillText(Math.abs(v) < 0.005 ? '0' : v.toFixed(2).replace('0.', '.'), x0 + j * CALC + CALC / 2, 18 + i * CALC + CALC / 2);
+          ctx.fillText(
+            Math.abs(v) < 0.005 ? '0' : v.toFixed(2).replace('0.', '.'),
+            x0 + j * CALC + CALC / 2,
+            18 + i * CALC + CALC / 2,
+          );
         }
     };
-    const xv = (i: number, j: number) => (r < 0 ? 0 : this.at(r * this.stride + i - this.pad, c * this.stride + j - this.pad));
+    const xv = (i: number, j: number) =>
+      r < 0 ? 0 : this.at(r * this.stride + i - this.pad, c * this.stride + j - this.pad);
     const wv = (i: number, j: number) => this.f.w[i * k + j];
     const gray = (v: number) => `rgb(${255 - v * 90},${255 - v * 90},${255 - v * 60})`;
     const div = (s: number) => (v: number) => {
@@ -236,7 +274,8 @@ export class SlidePanel {
       this.text.textContent = 'Press play: the window moves by the stride; each position gives one output number.';
       return;
     }
-    const shown = terms.length > 6 ? `${terms.slice(0, 6).join(' + ')} + … (${terms.length - 6} more)` : terms.join(' + ') || '0';
+    const shown =
+      terms.length > 6 ? `${terms.slice(0, 6).join(' + ')} + … (${terms.length - 6} more)` : terms.join(' + ') || '0';
     this.text.textContent =
       `output[${r}][${c}] = Σ x·w + b = ${shown}${this.f.bias ? ` + ${this.f.bias.toFixed(2)}` : ''} = ${sum.toFixed(3)}` +
       `   →  ReLU: ${Math.max(0, sum).toFixed(3)}`;

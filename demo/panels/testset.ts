@@ -43,7 +43,10 @@ export class TestPanel {
   }
 
   private drawConfusion(m: Int32Array): void {
-    const cell = 26, pad = 22, W = pad + cell * 10, H = pad + cell * 10;
+    const cell = 26,
+      pad = 22,
+      W = pad + cell * 10,
+      H = pad + cell * 10;
     const ctx = setupCanvas(this.confusion, W, H);
     ctx.fillStyle = '#fff';
     ctx.fillRect(0, 0, W, H);
@@ -57,7 +60,8 @@ export class TestPanel {
       ctx.fillText(String(t), pad / 2, pad + t * cell + cell / 2);
       ctx.fillText(String(t), pad + t * cell + cell / 2, pad / 2);
       for (let p = 0; p < 10; p++) {
-        const v = m[t * 10 + p], f = rowSum ? v / rowSum : 0;
+        const v = m[t * 10 + p],
+          f = rowSum ? v / rowSum : 0;
         // diagonal in blue, mistakes in red, intensity by row fraction
         const a = t === p ? f : Math.min(1, f * 4);
         ctx.fillStyle = t === p ? `rgba(43,95,173,${a})` : `rgba(228,87,46,${a})`;
@@ -71,7 +75,9 @@ export class TestPanel {
   }
 
   private drawPerClass(m: Int32Array): void {
-    const W = 282, H = 130, bw = (W - 22) / 10;
+    const W = 282,
+      H = 130,
+      bw = (W - 22) / 10;
     const ctx = setupCanvas(this.perClass, W, H);
     ctx.clearRect(0, 0, W, H);
     ctx.font = '11px system-ui, sans-serif';

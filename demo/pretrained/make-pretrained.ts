@@ -21,7 +21,8 @@ const data = await loadDigits(1);
 const model = new CpuModel(PRESETS.lenet, 2024);
 const batcher = new Batcher(data.train, 2024);
 const rand = mulberry32(7);
-const x = new Float32Array(B * PIXELS), y = new Uint32Array(B);
+const x = new Float32Array(B * PIXELS),
+  y = new Uint32Array(B);
 const stepsPerEpoch = Math.floor(data.train.n / B);
 
 async function testAccuracy(): Promise<number> {
@@ -47,7 +48,9 @@ for (let e = 0; e < epochs; e++) {
     model.trainStep(warpCpu(x, B, randomMatrices(B, rand, DEFAULT_AUGMENT).matrices), y, B);
   }
   const st = await model.takeStats();
-  console.log(`epoch ${e + 1}: train loss ${st.loss.toFixed(4)}, train acc ${(st.acc * 100).toFixed(2)}%, test acc ${((await testAccuracy()) * 100).toFixed(2)}% (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
+  console.log(
+    `epoch ${e + 1}: train loss ${st.loss.toFixed(4)}, train acc ${(st.acc * 100).toFixed(2)}%, test acc ${((await testAccuracy()) * 100).toFixed(2)}% (${((Date.now() - t0) / 1000).toFixed(0)} s)`,
+  );
 }
 const acc = await testAccuracy();
 const bytes = encodeDemoModel(PRESETS.lenet, await model.getWeights(), {

@@ -56,7 +56,8 @@ export class CapturedPlan<T> {
     if (!this.alive) throw new Error('webgpu-cnn: replay of a disposed plan');
     engine().checkAlive('replay'); // a lost device would drop the commands silently
     for (const t of this.uses)
-      if (t.disposed) throw new Error(`webgpu-cnn: replay: tensor ${t.name ?? t.id} used by the captured step was disposed`);
+      if (t.disposed)
+        throw new Error(`webgpu-cnn: replay: tensor ${t.name ?? t.id} used by the captured step was disposed`);
     engine().queue.replay(this.commands);
   }
 

@@ -34,7 +34,8 @@ export interface ValueAndGrad {
  */
 export function valueAndGrad(fn: () => Tensor, params: readonly Tensor[]): ValueAndGrad {
   for (const [i, p] of params.entries())
-    if (!(p instanceof Tensor) || p.disposed) throw new TypeError(`webgpu-cnn: valueAndGrad: params[${i}] must be a live Tensor`);
+    if (!(p instanceof Tensor) || p.disposed)
+      throw new TypeError(`webgpu-cnn: valueAndGrad: params[${i}] must be a live Tensor`);
   const saved = params.map((p) => p.requiresGrad);
   for (const p of params) p.requiresGrad = true;
   startScope();
@@ -49,7 +50,8 @@ export function valueAndGrad(fn: () => Tensor, params: readonly Tensor[]): Value
       tape = endTape(prevTape);
     }
     if (!(value instanceof Tensor)) throw new TypeError('webgpu-cnn: valueAndGrad: fn must return a Tensor');
-    if (value.dtype !== 'f32') throw new TypeError(`webgpu-cnn: valueAndGrad: fn must return an f32 tensor, got ${value.dtype}`);
+    if (value.dtype !== 'f32')
+      throw new TypeError(`webgpu-cnn: valueAndGrad: fn must return an f32 tensor, got ${value.dtype}`);
     setBackwardParams(new Set(params));
     let grads: Tensor[];
     try {
@@ -76,7 +78,9 @@ function backprop(tape: TapeNode[], value: Tensor, params: readonly Tensor[]): T
   grads.set(value, full(value.shape, 1));
   const accumulate = (t: Tensor, g: Tensor, op: string) => {
     if (g.shape.length !== t.shape.length || g.shape.some((d, i) => d !== t.shape[i]))
-      throw new Error(`webgpu-cnn: backward of '${op}' returned a gradient of shape ${shapeStr(g.shape)} for an input of shape ${shapeStr(t.shape)}`);
+      throw new Error(
+        `webgpu-cnn: backward of '${op}' returned a gradient of shape ${shapeStr(g.shape)} for an input of shape ${shapeStr(t.shape)}`,
+      );
     const prev = grads.get(t);
     if (!prev) return void grads.set(t, g);
     grads.set(t, add(prev, g));
@@ -94,7 +98,9 @@ function backprop(tape: TapeNode[], value: Tensor, params: readonly Tensor[]): T
       throw withContext(e, `in the backward pass of '${node.op}' with output ${shapeStr(node.outputs[0].shape)}`);
     }
     if (gxs.length !== node.inputs.length)
-      throw new Error(`webgpu-cnn: backward of '${node.op}' returned ${gxs.length} gradients for ${node.inputs.length} inputs`);
+      throw new Error(
+        `webgpu-cnn: backward of '${node.op}' returned ${gxs.length} gradients for ${node.inputs.length} inputs`,
+      );
     // A rule may hand back one of its incoming gradients (identity) or the same tensor for two
     // inputs. The first use takes the tensor over; further uses get a copy, so every gradient
     // has a single owner. Copies are made before any accumulation can dispose the original.
@@ -134,7 +140,11 @@ export interface ComputeGradientsOptions {
  * Default: each call REPLACES `p.grad` (the old gradient is disposed); `{ accumulate: true }`
  * adds to it. Gradients are owned by their parameter (disposed with it).
  */
-export function computeGradients(fn: () => Tensor, params: readonly Tensor[], opts: ComputeGradientsOptions = {}): Tensor {
+export function computeGradients(
+  fn: () => Tensor,
+  params: readonly Tensor[],
+  opts: ComputeGradientsOptions = {},
+): Tensor {
   const { value, grads } = valueAndGrad(fn, params);
   params.forEach((p, i) => {
     const g = grads[i];

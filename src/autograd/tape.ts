@@ -33,7 +33,13 @@ export function needsGrad(inputs: readonly (Tensor | null | undefined)[]): boole
   return false;
 }
 
-export function record(op: string, inputs: Tensor[], outputs: Tensor[], backward: TapeNode['backward'], opts: { reluOutputs?: boolean } = {}): void {
+export function record(
+  op: string,
+  inputs: Tensor[],
+  outputs: Tensor[],
+  backward: TapeNode['backward'],
+  opts: { reluOutputs?: boolean } = {},
+): void {
   if (!tape) return;
   const node: TapeNode = { op, inputs, outputs, backward, reluOutputs: opts.reluOutputs };
   for (const o of outputs) {

@@ -44,16 +44,26 @@ export const IDENTITY_AFFINE: readonly number[] = [1, 0, 0, 0, 1, 0];
 /** The output→input matrix (6 numbers) of one forward transform about the image centre. */
 export function affineMatrix(p: AffineParams, height: number, width: number): number[] {
   const th = (p.angle * Math.PI) / 180;
-  const cos = Math.cos(th) / p.scale, sin = Math.sin(th) / p.scale;
-  const cx = (width - 1) / 2, cy = (height - 1) / 2;
-  const a = cos, b = sin, c = -sin, d = cos;
-  const ux = cx + p.tx, uy = cy + p.ty;
+  const cos = Math.cos(th) / p.scale,
+    sin = Math.sin(th) / p.scale;
+  const cx = (width - 1) / 2,
+    cy = (height - 1) / 2;
+  const a = cos,
+    b = sin,
+    c = -sin,
+    d = cos;
+  const ux = cx + p.tx,
+    uy = cy + p.ty;
   return [a, b, cx - (a * ux + b * uy), c, d, cy - (c * ux + d * uy)];
 }
 
 export function checkAugmentOptions(where: string, o: AugmentOptions): void {
-  const shift = o.shift ?? 0, rotate = o.rotate ?? 0, [lo, hi] = o.scale ?? [1, 1], fill = o.fill ?? 0;
-  if (!(Number.isFinite(shift) && shift >= 0)) throw new RangeError(`webgpu-cnn: ${where}: 'shift' must be a number >= 0, got ${shift}`);
+  const shift = o.shift ?? 0,
+    rotate = o.rotate ?? 0,
+    [lo, hi] = o.scale ?? [1, 1],
+    fill = o.fill ?? 0;
+  if (!(Number.isFinite(shift) && shift >= 0))
+    throw new RangeError(`webgpu-cnn: ${where}: 'shift' must be a number >= 0, got ${shift}`);
   if (!(Number.isFinite(rotate) && rotate >= 0 && rotate <= 180))
     throw new RangeError(`webgpu-cnn: ${where}: 'rotate' must be in [0, 180] degrees, got ${rotate}`);
   if (!(Number.isFinite(lo) && Number.isFinite(hi) && lo > 0 && lo <= hi))
@@ -62,15 +72,25 @@ export function checkAugmentOptions(where: string, o: AugmentOptions): void {
 }
 
 /** Random per-sample matrices [n*6] (f32, ready to upload), seeded. */
-export function randomAffines(n: number, height: number, width: number, opts: AugmentOptions, seed: number | Rng): Float32Array {
+export function randomAffines(
+  n: number,
+  height: number,
+  width: number,
+  opts: AugmentOptions,
+  seed: number | Rng,
+): Float32Array {
   checkAugmentOptions('randomAffines', opts);
   const rng = typeof seed === 'function' ? seed : createRng(checkSeed('randomAffines', seed));
-  const shift = opts.shift ?? 0, rot = opts.rotate ?? 0, [lo, hi] = opts.scale ?? [1, 1];
+  const shift = opts.shift ?? 0,
+    rot = opts.rotate ?? 0,
+    [lo, hi] = opts.scale ?? [1, 1];
   const out = new Float32Array(n * 6);
   for (let i = 0; i < n; i++) {
     // Always draw four numbers, so sample i's transform does not depend on which options are on.
-    const angle = uniform(rng, -rot, rot), scale = uniform(rng, lo, hi);
-    const tx = uniform(rng, -shift, shift), ty = uniform(rng, -shift, shift);
+    const angle = uniform(rng, -rot, rot),
+      scale = uniform(rng, lo, hi);
+    const tx = uniform(rng, -shift, shift),
+      ty = uniform(rng, -shift, shift);
     out.set(affineMatrix({ angle, scale, tx, ty }, height, width), i * 6);
   }
   return out;
@@ -88,13 +108,17 @@ export function warpAffine<T extends Float32Array | Float64Array>(
   fill = 0,
 ): T {
   const { n, height: H, width: W, channels: C } = dims;
-  if (src.length !== n * H * W * C) throw new RangeError(`webgpu-cnn: warpAffine: images hold ${src.length} values, want ${n}*${H}*${W}*${C}`);
-  if (matrices.length !== n * 6) throw new RangeError(`webgpu-cnn: warpAffine: matrices hold ${matrices.length} values, want ${n}*6`);
-  if (out.length !== src.length) throw new RangeError(`webgpu-cnn: warpAffine: output holds ${out.length} values, want ${src.length}`);
+  if (src.length !== n * H * W * C)
+    throw new RangeError(`webgpu-cnn: warpAffine: images hold ${src.length} values, want ${n}*${H}*${W}*${C}`);
+  if (matrices.length !== n * 6)
+    throw new RangeError(`webgpu-cnn: warpAffine: matrices hold ${matrices.length} values, want ${n}*6`);
+  if (out.length !== src.length)
+    throw new RangeError(`webgpu-cnn: warpAffine: output holds ${out.length} values, want ${src.length}`);
   const tap = (base: number, x: number, y: number, ch: number) =>
     x < 0 || y < 0 || x >= W || y >= H ? fill : src[base + (y * W + x) * C + ch];
   for (let s = 0; s < n; s++) {
-    const k = s * 6, base = s * H * W * C;
+    const k = s * 6,
+      base = s * H * W * C;
     for (let oy = 0; oy < H; oy++)
       for (let ox = 0; ox < W; ox++) {
         const sx = matrices[k] * ox + matrices[k + 1] * oy + matrices[k + 2];
@@ -104,7 +128,10 @@ export function warpAffine<T extends Float32Array | Float64Array>(
           for (let ch = 0; ch < C; ch++) out[o + ch] = fill;
           continue;
         }
-        const x0 = Math.floor(sx), y0 = Math.floor(sy), ax = sx - x0, ay = sy - y0;
+        const x0 = Math.floor(sx),
+          y0 = Math.floor(sy),
+          ax = sx - x0,
+          ay = sy - y0;
         for (let ch = 0; ch < C; ch++) {
           const top = (1 - ax) * tap(base, x0, y0, ch) + ax * tap(base, x0 + 1, y0, ch);
           const bot = (1 - ax) * tap(base, x0, y0 + 1, ch) + ax * tap(base, x0 + 1, y0 + 1, ch);
@@ -116,12 +143,22 @@ export function warpAffine<T extends Float32Array | Float64Array>(
 }
 
 /** Float64 reference of the GPU kernel (same matrices, same sampling). */
-export function augmentRef(src: ArrayLike<number>, dims: ImageDims, matrices: ArrayLike<number>, fill = 0): Float64Array {
+export function augmentRef(
+  src: ArrayLike<number>,
+  dims: ImageDims,
+  matrices: ArrayLike<number>,
+  fill = 0,
+): Float64Array {
   return warpAffine(src, dims, matrices, new Float64Array(src.length), fill);
 }
 
 /** CPU augmentation into a new Float32Array (e.g. for showing augmented digits in the demo). */
-export function augmentCpu(src: ArrayLike<number>, dims: ImageDims, matrices: ArrayLike<number>, fill = 0): Float32Array {
+export function augmentCpu(
+  src: ArrayLike<number>,
+  dims: ImageDims,
+  matrices: ArrayLike<number>,
+  fill = 0,
+): Float32Array {
   return warpAffine(src, dims, matrices, new Float32Array(src.length), fill);
 }
 

@@ -77,19 +77,29 @@ export function batchCount(n: number, batchSize: number, dropLast = false): numb
 export function batches(ds: ImageDataset, opts: BatchOptions): Generator<Batch> {
   checkDataset('batches', ds);
   const B = opts.batchSize;
-  if (!Number.isInteger(B) || B < 1) throw new RangeError(`webgpu-cnn: batches: 'batchSize' must be an integer >= 1, got ${B}`);
+  if (!Number.isInteger(B) || B < 1)
+    throw new RangeError(`webgpu-cnn: batches: 'batchSize' must be an integer >= 1, got ${B}`);
   const seed = checkSeed('batches', opts.seed ?? 0);
   const epoch = opts.epoch ?? 0;
-  if (!Number.isInteger(epoch) || epoch < 0) throw new RangeError(`webgpu-cnn: batches: 'epoch' must be an integer >= 0, got ${epoch}`);
+  if (!Number.isInteger(epoch) || epoch < 0)
+    throw new RangeError(`webgpu-cnn: batches: 'epoch' must be an integer >= 0, got ${epoch}`);
   const start = opts.startBatch ?? 0;
-  if (!Number.isInteger(start) || start < 0) throw new RangeError(`webgpu-cnn: batches: 'startBatch' must be an integer >= 0, got ${start}`);
+  if (!Number.isInteger(start) || start < 0)
+    throw new RangeError(`webgpu-cnn: batches: 'startBatch' must be an integer >= 0, got ${start}`);
   const norm = opts.normalize === undefined ? MNIST_NORMALIZATION : opts.normalize;
   if (norm) checkNormalization(norm);
   if (opts.augment) checkAugmentOptions('batches', opts.augment);
   return generate(ds, opts, B, seed, epoch, norm);
 }
 
-function* generate(ds: ImageDataset, opts: BatchOptions, B: number, seed: number, epoch: number, norm: Normalization | false): Generator<Batch> {
+function* generate(
+  ds: ImageDataset,
+  opts: BatchOptions,
+  B: number,
+  seed: number,
+  epoch: number,
+  norm: Normalization | false,
+): Generator<Batch> {
   const px = ds.height * ds.width * ds.channels;
   const order = epochOrder(ds.count, seed, epoch, opts.shuffle ?? true);
   const nb = batchCount(ds.count, B, opts.dropLast ?? false);
@@ -112,15 +122,22 @@ function* generate(ds: ImageDataset, opts: BatchOptions, B: number, seed: number
       labels[i] = ds.labels[j];
     }
     if (opts.augment)
-      augmentBatchCpu(images, { n: size, height: ds.height, width: ds.width, channels: ds.channels }, opts.augment, mixSeed(seed, STREAM.augment, epoch, b));
+      augmentBatchCpu(
+        images,
+        { n: size, height: ds.height, width: ds.width, channels: ds.channels },
+        opts.augment,
+        mixSeed(seed, STREAM.augment, epoch, b),
+      );
     if (norm) normalizeInPlace(images, norm);
     yield { images, labels, size, index: b, indices };
   }
 }
 
 function checkNormalization(n: Normalization): void {
-  if (!Number.isFinite(n.mean)) throw new TypeError(`webgpu-cnn: normalize: 'mean' must be a finite number, got ${n.mean}`);
-  if (!Number.isFinite(n.std) || n.std <= 0) throw new RangeError(`webgpu-cnn: normalize: 'std' must be > 0, got ${n.std}`);
+  if (!Number.isFinite(n.mean))
+    throw new TypeError(`webgpu-cnn: normalize: 'mean' must be a finite number, got ${n.mean}`);
+  if (!Number.isFinite(n.std) || n.std <= 0)
+    throw new RangeError(`webgpu-cnn: normalize: 'std' must be > 0, got ${n.std}`);
 }
 
 /** x = (x - mean) / std, in place; returns x. */
@@ -145,7 +162,9 @@ export function uploadBatch(batch: Batch, images: Tensor, labels: Tensor): void 
         `(${batch.size} samples${batch.size < images.shape[0] ? '; a smaller last batch needs dropLast: true or its own tensors' : ''})`,
     );
   if (labels.size !== batch.labels.length)
-    throw new RangeError(`webgpu-cnn: uploadBatch: 'labels' [${labels.shape}] holds ${labels.size} values, the batch has ${batch.labels.length}`);
+    throw new RangeError(
+      `webgpu-cnn: uploadBatch: 'labels' [${labels.shape}] holds ${labels.size} values, the batch has ${batch.labels.length}`,
+    );
   images.write(batch.images);
   labels.write(batch.labels);
 }

@@ -76,7 +76,12 @@ async function gunzip(bytes: Uint8Array, what: string): Promise<Uint8Array> {
 const isGzip = (b: Uint8Array) => b.length > 2 && b[0] === 0x1f && b[1] === 0x8b;
 
 /** The bytes of one file, decompressed; `name` without '.gz'. */
-async function fileBytes(kind: MnistSplitKind, name: string, from: string | undefined, gzFirst: boolean): Promise<Uint8Array> {
+async function fileBytes(
+  kind: MnistSplitKind,
+  name: string,
+  from: string | undefined,
+  gzFirst: boolean,
+): Promise<Uint8Array> {
   const tries = gzFirst ? [`${name}.gz`, name] : [name, `${name}.gz`];
   if (isNode()) {
     const fs = (await import(/* @vite-ignore */ NODE_FS)) as typeof import('node:fs/promises');
@@ -96,7 +101,9 @@ async function fileBytes(kind: MnistSplitKind, name: string, from: string | unde
     return fail(`neither ${tries.join(' nor ')} is in ${dir}`);
   }
   if (from === undefined)
-    return fail(`in a browser, pass { from: '<URL prefix>' } where ${kind === 'standard' ? 'the IDX files (.gz)' : '0.json .. 9.json'} are served`);
+    return fail(
+      `in a browser, pass { from: '<URL prefix>' } where ${kind === 'standard' ? 'the IDX files (.gz)' : '0.json .. 9.json'} are served`,
+    );
   const base = from.endsWith('/') ? from : `${from}/`;
   const statuses: string[] = [];
   for (const t of tries) {

@@ -105,29 +105,41 @@ export interface MnistSplit {
  */
 export async function loadMnist(opts: MnistOptions = {}): Promise<MnistSplit> {
   for (const k of Object.keys(opts))
-    if (!OPTION_KEYS.has(k)) throw new TypeError(`webgpu-cnn: loadMnist: unknown option '${k}' (known: ${[...OPTION_KEYS].join(', ')})`);
+    if (!OPTION_KEYS.has(k))
+      throw new TypeError(`webgpu-cnn: loadMnist: unknown option '${k}' (known: ${[...OPTION_KEYS].join(', ')})`);
   const split = opts.split ?? 'standard';
   if (split !== 'standard' && split !== 'subset')
     throw new TypeError(`webgpu-cnn: loadMnist: 'split' must be 'standard' or 'subset', got ${JSON.stringify(split)}`);
   if (opts.from !== undefined && typeof opts.from !== 'string')
-    throw new TypeError(`webgpu-cnn: loadMnist: 'from' must be a string (a directory or URL prefix), got ${typeof opts.from}`);
+    throw new TypeError(
+      `webgpu-cnn: loadMnist: 'from' must be a string (a directory or URL prefix), got ${typeof opts.from}`,
+    );
   if (split === 'standard') {
     if (opts.testCount !== undefined || opts.seed !== undefined)
-      throw new TypeError("webgpu-cnn: loadMnist: 'seed' and 'testCount' apply to split 'subset'; the standard split is fixed");
+      throw new TypeError(
+        "webgpu-cnn: loadMnist: 'seed' and 'testCount' apply to split 'subset'; the standard split is fixed",
+      );
     const [ti, tl, vi, vl] = await Promise.all([
-      readMnistIdx('trainImages', opts.from), readMnistIdx('trainLabels', opts.from),
-      readMnistIdx('testImages', opts.from), readMnistIdx('testLabels', opts.from),
+      readMnistIdx('trainImages', opts.from),
+      readMnistIdx('trainLabels', opts.from),
+      readMnistIdx('testImages', opts.from),
+      readMnistIdx('testLabels', opts.from),
     ]);
-    const train = idxImageDataset(ti, tl), test = idxImageDataset(vi, vl);
+    const train = idxImageDataset(ti, tl),
+      test = idxImageDataset(vi, vl);
     if (train.count !== 60000 || test.count !== 10000 || train.height !== MNIST_SIZE || train.width !== MNIST_SIZE)
-      throw new Error(`webgpu-cnn: loadMnist: expected 60000 / 10000 images of 28x28, got ${train.count} / ${test.count} of ${train.height}x${train.width}`);
+      throw new Error(
+        `webgpu-cnn: loadMnist: expected 60000 / 10000 images of 28x28, got ${train.count} / ${test.count} of ${train.height}x${train.width}`,
+      );
     return { train, test };
   }
   const seed = checkSeed('loadMnist', opts.seed ?? 0);
   const raw = await loadMnistRaw(opts.from);
   const testCount = opts.testCount ?? 2000;
   if (!Number.isInteger(testCount) || testCount < 0 || testCount > raw.count)
-    throw new RangeError(`webgpu-cnn: loadMnist: 'testCount' must be an integer in [0, ${raw.count}], got ${testCount}`);
+    throw new RangeError(
+      `webgpu-cnn: loadMnist: 'testCount' must be an integer in [0, ${raw.count}], got ${testCount}`,
+    );
   const { train, test } = stratifiedSplit(raw.labels, testCount, seed);
   return { train: fromBytes(raw, train), test: fromBytes(raw, test) };
 }
@@ -137,7 +149,11 @@ export async function loadMnist(opts: MnistOptions = {}): Promise<MnistSplit> {
  * the T - sum leftover go to the classes with the largest fractional parts (lowest class first
  * on ties). Deterministic in `seed`.
  */
-export function stratifiedSplit(labels: Uint8Array, testCount: number, seed: number): { train: Uint32Array; test: Uint32Array } {
+export function stratifiedSplit(
+  labels: Uint8Array,
+  testCount: number,
+  seed: number,
+): { train: Uint32Array; test: Uint32Array } {
   const N = labels.length;
   const byClass = new Map<number, number[]>();
   for (let i = 0; i < N; i++) {
@@ -167,7 +183,8 @@ export function stratifiedSplit(labels: Uint8Array, testCount: number, seed: num
     const q = quota.get(k)!;
     for (let i = 0; i < members.length; i++) (i < q ? test : train).push(members[p[i]]);
   }
-  const tr = Uint32Array.from(train), te = Uint32Array.from(test);
+  const tr = Uint32Array.from(train),
+    te = Uint32Array.from(test);
   shuffleInPlace(tr, rng);
   shuffleInPlace(te, rng);
   return { train: tr, test: te };
@@ -177,7 +194,8 @@ function fromBytes(raw: MnistRaw, idx: Uint32Array): ImageDataset {
   const images = new Float32Array(idx.length * PX);
   const labels = new Uint8Array(idx.length);
   for (let i = 0; i < idx.length; i++) {
-    const src = idx[i] * PX, dst = i * PX;
+    const src = idx[i] * PX,
+      dst = i * PX;
     for (let j = 0; j < PX; j++) images[dst + j] = raw.pixels[src + j] / 255;
     labels[i] = raw.labels[idx[i]];
   }

@@ -53,7 +53,10 @@ export function asBytes(format: string, input: unknown): Uint8Array {
   if (input instanceof Uint8Array) return input;
   if (input instanceof ArrayBuffer) return new Uint8Array(input);
   if (ArrayBuffer.isView(input)) return new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
-  throw new FormatError(format, `input must be an ArrayBuffer or a typed array, got ${input === null ? 'null' : typeof input}`);
+  throw new FormatError(
+    format,
+    `input must be an ArrayBuffer or a typed array, got ${input === null ? 'null' : typeof input}`,
+  );
 }
 
 /** True on little-endian hosts (all mainstream ones); typed-array views are used only then. */

@@ -27,14 +27,20 @@ function checkAgainstSpec(spec: ModelSpec, shapes: Map<string, readonly number[]
   for (const p of want) {
     const got = shapes.get(p.name);
     if (!got) throw new FormatError(where, `parameter ${brief(p.name)} [${p.shape}] of the spec is missing`);
-    if (got.join() !== p.shape.join()) throw new FormatError(where, `parameter ${brief(p.name)} has shape [${got}], the spec needs [${p.shape}]`);
+    if (got.join() !== p.shape.join())
+      throw new FormatError(where, `parameter ${brief(p.name)} has shape [${got}], the spec needs [${p.shape}]`);
   }
   const names = new Set(want.map((p) => p.name));
-  for (const k of shapes.keys()) if (!names.has(k)) throw new FormatError(where, `parameter ${brief(k)} is not part of the spec`);
+  for (const k of shapes.keys())
+    if (!names.has(k)) throw new FormatError(where, `parameter ${brief(k)} is not part of the spec`);
 }
 
 /** Encode parameters (and the spec, if given) as a safetensors file. */
-export function encodeModel(spec: ModelSpec | null, params: Map<string, HostTensor> | Record<string, HostTensor>, metadata: Record<string, string> = {}): Uint8Array {
+export function encodeModel(
+  spec: ModelSpec | null,
+  params: Map<string, HostTensor> | Record<string, HostTensor>,
+  metadata: Record<string, string> = {},
+): Uint8Array {
   const map = params instanceof Map ? params : new Map(Object.entries(params));
   const meta = { ...metadata };
   if (spec) {
@@ -54,7 +60,10 @@ export function decodeModel(bytes: ArrayBuffer | ArrayBufferView): ModelFile {
     if (arch !== undefined) spec = parseModelSpec(arch);
   } catch (e) {
     if (!(e instanceof FormatError)) throw e;
-    throw new FormatError('model file', `metadata ${brief(ARCH_METADATA_KEY)}: ${e.message.replace(/^webgpu-cnn: /, '')}`);
+    throw new FormatError(
+      'model file',
+      `metadata ${brief(ARCH_METADATA_KEY)}: ${e.message.replace(/^webgpu-cnn: /, '')}`,
+    );
   }
   if (spec) checkAgainstSpec(spec, new Map([...f.tensors].map(([k, t]) => [k, t.shape])), 'model file');
   const params = new Map<string, HostTensor>();
@@ -63,17 +72,26 @@ export function decodeModel(bytes: ArrayBuffer | ArrayBufferView): ModelFile {
 }
 
 /** Read GPU parameters back and encode them (one readback per tensor). */
-export async function saveModel(spec: ModelSpec | null, params: Record<string, Tensor> | Map<string, Tensor>, metadata?: Record<string, string>): Promise<Uint8Array> {
+export async function saveModel(
+  spec: ModelSpec | null,
+  params: Record<string, Tensor> | Map<string, Tensor>,
+  metadata?: Record<string, string>,
+): Promise<Uint8Array> {
   const host = new Map<string, HostTensor>();
   for (const [k, t] of params instanceof Map ? params : Object.entries(params)) {
-    if (t.dtype !== 'f32') throw new TypeError(`webgpu-cnn: saveModel: parameter ${JSON.stringify(k)} is ${t.dtype}, only f32 is saved`);
+    if (t.dtype !== 'f32')
+      throw new TypeError(`webgpu-cnn: saveModel: parameter ${JSON.stringify(k)} is ${t.dtype}, only f32 is saved`);
     host.set(k, { shape: [...t.shape], data: (await t.read()) as Float32Array });
   }
   return encodeModel(spec, host, metadata);
 }
 
 /** Decode a model file and upload its parameters as new GPU tensors (named after their keys). */
-export function loadModel(bytes: ArrayBuffer | ArrayBufferView): { spec: ModelSpec | null; params: Map<string, Tensor>; metadata: Record<string, string> } {
+export function loadModel(bytes: ArrayBuffer | ArrayBufferView): {
+  spec: ModelSpec | null;
+  params: Map<string, Tensor>;
+  metadata: Record<string, string>;
+} {
   const f = decodeModel(bytes);
   const params = new Map<string, Tensor>();
   for (const [k, p] of f.params) {

@@ -12,11 +12,15 @@ import { modelShapes, type ModelSpec } from '../nn/spec.js';
 
 function checkLen(fn: string, data: ArrayLike<number>, shape: readonly number[]): void {
   const n = shape.reduce((a, b) => a * b, 1);
-  if (data.length !== n) throw new RangeError(`webgpu-cnn: ${fn}: shape [${shape}] holds ${n} values, data has ${data.length}`);
+  if (data.length !== n)
+    throw new RangeError(`webgpu-cnn: ${fn}: shape [${shape}] holds ${n} values, data has ${data.length}`);
 }
 
 /** Conv weight OIHW [O,I,KH,KW] (PyTorch) -> HWIO [KH,KW,I,O]. */
-export function pytorchToHwio(data: ArrayLike<number>, [O, I, KH, KW]: readonly [number, number, number, number]): Float32Array {
+export function pytorchToHwio(
+  data: ArrayLike<number>,
+  [O, I, KH, KW]: readonly [number, number, number, number],
+): Float32Array {
   checkLen('pytorchToHwio', data, [O, I, KH, KW]);
   const out = new Float32Array(data.length);
   for (let o = 0; o < O; o++)
@@ -27,7 +31,10 @@ export function pytorchToHwio(data: ArrayLike<number>, [O, I, KH, KW]: readonly 
 }
 
 /** Conv weight HWIO [KH,KW,I,O] -> OIHW [O,I,KH,KW] (PyTorch), the inverse of pytorchToHwio. */
-export function hwioToPytorch(data: ArrayLike<number>, [KH, KW, I, O]: readonly [number, number, number, number]): Float32Array {
+export function hwioToPytorch(
+  data: ArrayLike<number>,
+  [KH, KW, I, O]: readonly [number, number, number, number],
+): Float32Array {
   checkLen('hwioToPytorch', data, [KH, KW, I, O]);
   const out = new Float32Array(data.length);
   for (let o = 0; o < O; o++)
@@ -55,7 +62,11 @@ export function linearInOutToOutIn(data: ArrayLike<number>, [inF, out]: readonly
  * Linear weight [out, C*H*W] of a PyTorch layer that follows a flatten of a [C,H,W] map ->
  * [H*W*C, out] for our flatten of the same map stored [H,W,C].
  */
-export function linearAfterFlattenFromPytorch(data: ArrayLike<number>, out: number, [H, W, C]: readonly [number, number, number]): Float32Array {
+export function linearAfterFlattenFromPytorch(
+  data: ArrayLike<number>,
+  out: number,
+  [H, W, C]: readonly [number, number, number],
+): Float32Array {
   const F = H * W * C;
   checkLen('linearAfterFlattenFromPytorch', data, [out, F]);
   const r = new Float32Array(data.length);
@@ -68,10 +79,12 @@ export function linearAfterFlattenFromPytorch(data: ArrayLike<number>, out: numb
 
 /** Compare dotted names naturally: "2.weight" < "10.weight", "conv1" < "conv2" < "fc". */
 export function naturalCompare(a: string, b: string): number {
-  const pa = a.split(/(\d+)/), pb = b.split(/(\d+)/);
+  const pa = a.split(/(\d+)/),
+    pb = b.split(/(\d+)/);
   for (let i = 0; i < Math.min(pa.length, pb.length); i++) {
     if (pa[i] === pb[i]) continue;
-    const na = Number(pa[i]), nb = Number(pb[i]);
+    const na = Number(pa[i]),
+      nb = Number(pb[i]);
     if (i % 2 === 1 && pa[i] !== '' && pb[i] !== '') return na - nb;
     return pa[i] < pb[i] ? -1 : 1;
   }
@@ -87,7 +100,11 @@ export interface ImportOptions {
 }
 
 /** Map a PyTorch state dict (as safetensors) onto a spec's parameters ("<layer>.weight/bias", our layouts). */
-export function importPytorchStateDict(file: SafetensorsFile, spec: ModelSpec, opts: ImportOptions = {}): Map<string, { shape: number[]; data: Float32Array }> {
+export function importPytorchStateDict(
+  file: SafetensorsFile,
+  spec: ModelSpec,
+  opts: ImportOptions = {},
+): Map<string, { shape: number[]; data: Float32Array }> {
   const fail = (m: string): never => {
     throw new FormatError('pytorch import', m);
   };
@@ -99,13 +116,16 @@ export function importPytorchStateDict(file: SafetensorsFile, spec: ModelSpec, o
       .map(([k]) => k.slice(0, -'.weight'.length))
       .sort(naturalCompare);
   if (prefixes.length !== layers.length)
-    fail(`the spec has ${layers.length} conv2d/linear layers, the file has ${prefixes.length} (${prefixes.join(', ')}); pass 'prefixes'`);
+    fail(
+      `the spec has ${layers.length} conv2d/linear layers, the file has ${prefixes.length} (${prefixes.join(', ')}); pass 'prefixes'`,
+    );
   const shapes = spec.input ? modelShapes(spec) : null;
   const used = new Set<string>();
   const out = new Map<string, { shape: number[]; data: Float32Array }>();
   const take = (key: string, want: number[]) => {
     const t = file.tensors.get(key) ?? fail(`missing tensor ${brief(key)}`);
-    if (t.shape.join() !== want.join()) fail(`${brief(key)} has shape [${t.shape}], the spec needs [${want}] (PyTorch layout)`);
+    if (t.shape.join() !== want.join())
+      fail(`${brief(key)} has shape [${t.shape}], the spec needs [${want}] (PyTorch layout)`);
     used.add(key);
     return toFloat32(t);
   };
@@ -125,7 +145,10 @@ export function importPytorchStateDict(file: SafetensorsFile, spec: ModelSpec, o
     }
   });
   const unused = [...file.tensors.keys()].filter((k) => !used.has(k));
-  if (unused.length && !opts.allowUnused) fail(`tensors no layer uses: ${unused.slice(0, 8).join(', ')}${unused.length > 8 ? ', ...' : ''} (allowUnused: true to ignore)`);
+  if (unused.length && !opts.allowUnused)
+    fail(
+      `tensors no layer uses: ${unused.slice(0, 8).join(', ')}${unused.length > 8 ? ', ...' : ''} (allowUnused: true to ignore)`,
+    );
   return out;
 }
 
@@ -134,7 +157,11 @@ function flattenedFrom(spec: ModelSpec, i: number, shapes: number[][] | null): [
   let j = i - 1;
   while (j >= 0 && ['relu', 'leakyrelu', 'sigmoid', 'tanh', 'dropout'].includes(spec.layers[j].type)) j--;
   if (j < 0 || spec.layers[j].type !== 'flatten') return null;
-  if (!shapes) throw new FormatError('pytorch import', `layers[${i}] follows a flatten: the spec needs 'input' to reorder its weights from CHW to HWC`);
+  if (!shapes)
+    throw new FormatError(
+      'pytorch import',
+      `layers[${i}] follows a flatten: the spec needs 'input' to reorder its weights from CHW to HWC`,
+    );
   const s = j === 0 ? spec.input! : shapes[j - 1];
   return s.length === 3 && s[0] * s[1] > 1 ? [s[0], s[1], s[2]] : null;
 }

@@ -16,7 +16,10 @@ export class BatchNorm2d extends Module {
   readonly runningMean: Tensor;
   readonly runningVar: Tensor;
 
-  constructor(readonly channels: number, readonly opts: { momentum?: number; eps?: number } = {}) {
+  constructor(
+    readonly channels: number,
+    readonly opts: { momentum?: number; eps?: number } = {},
+  ) {
     super();
     checkNumber('BatchNorm2d', 'channels', channels, { int: true, min: 1 });
     this.weight = this.addParameter('weight', full([channels], 1));
@@ -26,7 +29,10 @@ export class BatchNorm2d extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    return batchNorm(x, this.weight, this.bias, this.runningMean, this.runningVar, { training: this.training, ...this.opts });
+    return batchNorm(x, this.weight, this.bias, this.runningMean, this.runningVar, {
+      training: this.training,
+      ...this.opts,
+    });
   }
 
   outputShape(s: Shape): Shape {
@@ -44,10 +50,14 @@ export class BatchNorm2d extends Module {
 export const ref = {
   batchNorm(x: ArrayLike<number>, C: number, gamma: ArrayLike<number>, beta: ArrayLike<number>, eps: number) {
     const M = x.length / C;
-    const mean = new Float64Array(C), variance = new Float64Array(C);
+    const mean = new Float64Array(C),
+      variance = new Float64Array(C);
     for (let i = 0; i < x.length; i++) mean[i % C] += x[i] / M;
     for (let i = 0; i < x.length; i++) variance[i % C] += (x[i] - mean[i % C]) ** 2 / M;
-    const y = Float64Array.from(x, (v, i) => (gamma[i % C] * (v - mean[i % C])) / Math.sqrt(variance[i % C] + eps) + beta[i % C]);
+    const y = Float64Array.from(
+      x,
+      (v, i) => (gamma[i % C] * (v - mean[i % C])) / Math.sqrt(variance[i % C] + eps) + beta[i % C],
+    );
     return { y, mean, variance };
   },
   /** Gradients through batch statistics. */
@@ -55,7 +65,8 @@ export const ref = {
     const M = x.length / C;
     const { mean, variance } = ref.batchNorm(x, C, gamma, new Float64Array(C), eps);
     const inv = Float64Array.from(variance, (v) => 1 / Math.sqrt(v + eps));
-    const dgamma = new Float64Array(C), dbeta = new Float64Array(C);
+    const dgamma = new Float64Array(C),
+      dbeta = new Float64Array(C);
     for (let i = 0; i < x.length; i++) {
       const c = i % C;
       dbeta[c] += dy[i];

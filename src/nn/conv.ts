@@ -24,13 +24,21 @@ export class Conv2d extends Module {
   readonly bias: Tensor | null;
   readonly kernel: [number, number];
 
-  constructor(readonly inChannels: number, readonly outChannels: number, kernel: number | [number, number], readonly opts: Conv2dLayerOptions = {}) {
+  constructor(
+    readonly inChannels: number,
+    readonly outChannels: number,
+    kernel: number | [number, number],
+    readonly opts: Conv2dLayerOptions = {},
+  ) {
     super();
     checkNumber('Conv2d', 'inChannels', inChannels, { int: true, min: 1 });
     checkNumber('Conv2d', 'outChannels', outChannels, { int: true, min: 1 });
     this.kernel = typeof kernel === 'number' ? [kernel, kernel] : kernel;
     const rng = opts.rng ?? new InitRng(0);
-    this.weight = this.addParameter('weight', initTensor(opts.init ?? 'he-normal', [...this.kernel, inChannels, outChannels], rng));
+    this.weight = this.addParameter(
+      'weight',
+      initTensor(opts.init ?? 'he-normal', [...this.kernel, inChannels, outChannels], rng),
+    );
     this.bias = opts.bias === false ? null : this.addParameter('bias', initTensor('zeros', [outChannels], rng));
   }
 
@@ -51,11 +59,15 @@ export class Conv2d extends Module {
     const { stride, padding, dilation } = this.opts;
     const k = this.kernel[0] === this.kernel[1] ? this.kernel[0] : this.kernel;
     return {
-      type: 'conv2d', inC: this.inChannels, outC: this.outChannels, kernel: k,
+      type: 'conv2d',
+      inC: this.inChannels,
+      outC: this.outChannels,
+      kernel: k,
       ...(stride !== undefined && { stride: stride as number | [number, number] }),
       ...(padding !== undefined && { padding: padding as 'same' }),
       ...(dilation !== undefined && { dilation: dilation as number | [number, number] }),
-      bias: this.bias !== null, activation: this.opts.relu ? 'relu' : 'none',
+      bias: this.bias !== null,
+      activation: this.opts.relu ? 'relu' : 'none',
     };
   }
 

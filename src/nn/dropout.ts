@@ -21,7 +21,10 @@ export class Dropout extends Module {
   /** [seed, forward counter] on the GPU; not a checkpoint buffer (inference does not need it) */
   readonly state: Tensor;
 
-  constructor(readonly rate = 0.5, opts: { seed?: number; rng?: InitRng } = {}) {
+  constructor(
+    readonly rate = 0.5,
+    opts: { seed?: number; rng?: InitRng } = {},
+  ) {
     super();
     checkNumber('Dropout', 'rate', rate, { min: 0 });
     if (rate >= 1) throw new RangeError(`webgpu-cnn: Dropout: 'rate' must be in [0, 1), got ${rate}`);

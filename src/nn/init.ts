@@ -36,7 +36,8 @@ export class InitRng {
     }
     let u = 0;
     while (u === 0) u = this.next();
-    const r = Math.sqrt(-2 * Math.log(u)), a = 2 * Math.PI * this.next();
+    const r = Math.sqrt(-2 * Math.log(u)),
+      a = 2 * Math.PI * this.next();
     this.spare = r * Math.sin(a);
     return r * Math.cos(a);
   }

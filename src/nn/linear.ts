@@ -23,7 +23,11 @@ export class Linear extends Module {
   readonly weight: Tensor;
   readonly bias: Tensor | null;
 
-  constructor(readonly inFeatures: number, readonly outFeatures: number, readonly opts: LinearOptions = {}) {
+  constructor(
+    readonly inFeatures: number,
+    readonly outFeatures: number,
+    readonly opts: LinearOptions = {},
+  ) {
     super();
     checkNumber('Linear', 'inFeatures', inFeatures, { int: true, min: 1 });
     checkNumber('Linear', 'outFeatures', outFeatures, { int: true, min: 1 });
@@ -38,12 +42,20 @@ export class Linear extends Module {
 
   outputShape(s: Shape): Shape {
     if (s.length !== 2 || s[1] !== this.inFeatures)
-      throw new RangeError(`Linear(${this.inFeatures}→${this.outFeatures}) needs [N,${this.inFeatures}] input, got ${shapeStr(s)}`);
+      throw new RangeError(
+        `Linear(${this.inFeatures}→${this.outFeatures}) needs [N,${this.inFeatures}] input, got ${shapeStr(s)}`,
+      );
     return [s[0], this.outFeatures];
   }
 
   override toSpec(): LayerSpec {
-    return { type: 'linear', in: this.inFeatures, out: this.outFeatures, bias: this.bias !== null, activation: this.opts.relu ? 'relu' : 'none' };
+    return {
+      type: 'linear',
+      in: this.inFeatures,
+      out: this.outFeatures,
+      bias: this.bias !== null,
+      activation: this.opts.relu ? 'relu' : 'none',
+    };
   }
 
   toString(): string {

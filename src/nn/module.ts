@@ -93,12 +93,16 @@ export abstract class Module {
   loadStateDict(state: Map<string, HostArray> | Record<string, HostArray>): void {
     const src = state instanceof Map ? state : new Map(Object.entries(state));
     const own = this.stateDict();
-    for (const k of src.keys()) if (!own.has(k)) throw new Error(`webgpu-cnn: loadStateDict: unknown tensor '${k}' (model has: ${[...own.keys()].join(', ')})`);
+    for (const k of src.keys())
+      if (!own.has(k))
+        throw new Error(`webgpu-cnn: loadStateDict: unknown tensor '${k}' (model has: ${[...own.keys()].join(', ')})`);
     for (const [k, t] of own) {
       const h = src.get(k);
       if (!h) throw new Error(`webgpu-cnn: loadStateDict: '${k}' ${shapeStr(t.shape)} is missing`);
       if (h.shape.length !== t.shape.length || h.shape.some((d, i) => d !== t.shape[i]))
-        throw new RangeError(`webgpu-cnn: loadStateDict: '${k}' has shape ${shapeStr(h.shape)}, the model needs ${shapeStr(t.shape)}`);
+        throw new RangeError(
+          `webgpu-cnn: loadStateDict: '${k}' has shape ${shapeStr(h.shape)}, the model needs ${shapeStr(t.shape)}`,
+        );
     }
     for (const [k, t] of own) t.write(src.get(k)!.data);
   }

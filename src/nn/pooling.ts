@@ -10,7 +10,8 @@ function poolSpec(type: 'maxpool2d' | 'avgpool2d', o: Pool2dOptions): LayerSpec 
   if (o.padding === 'same') throw new Error(`'same' pooling padding has no ModelSpec form (use a number)`);
   const pad = o.padding === 'valid' ? undefined : o.padding;
   return {
-    type, kernel: o.kernel,
+    type,
+    kernel: o.kernel,
     ...(o.stride !== undefined && { stride: o.stride }),
     ...(pad !== undefined && { padding: pad }),
   };

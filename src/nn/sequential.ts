@@ -87,7 +87,14 @@ export class Sequential extends Module {
 function buildLayer(l: LayerSpec, rng: InitRng): Module {
   switch (l.type) {
     case 'conv2d':
-      return new Conv2d(l.inC, l.outC, l.kernel, { stride: l.stride, padding: l.padding, dilation: l.dilation, bias: l.bias ?? true, relu: l.activation === 'relu', rng });
+      return new Conv2d(l.inC, l.outC, l.kernel, {
+        stride: l.stride,
+        padding: l.padding,
+        dilation: l.dilation,
+        bias: l.bias ?? true,
+        relu: l.activation === 'relu',
+        rng,
+      });
     case 'linear':
       return new Linear(l.in, l.out, { bias: l.bias ?? true, relu: l.activation === 'relu', rng });
     case 'maxpool2d':

@@ -17,14 +17,40 @@ export type Pair = number | [number, number];
 export type Activation = 'none' | 'relu';
 
 export interface Conv2dSpec {
-  type: 'conv2d'; inC: number; outC: number; kernel: Pair;
-  stride?: Pair; padding?: 'valid' | 'same' | Pair; dilation?: Pair; bias?: boolean; activation?: Activation;
+  type: 'conv2d';
+  inC: number;
+  outC: number;
+  kernel: Pair;
+  stride?: Pair;
+  padding?: 'valid' | 'same' | Pair;
+  dilation?: Pair;
+  bias?: boolean;
+  activation?: Activation;
 }
-export interface Pool2dSpec { type: 'maxpool2d' | 'avgpool2d'; kernel: Pair; stride?: Pair; padding?: Pair }
-export interface LinearSpec { type: 'linear'; in: number; out: number; bias?: boolean; activation?: Activation }
-export interface LeakyReluSpec { type: 'leakyrelu'; slope: number }
-export interface DropoutSpec { type: 'dropout'; p: number }
-export interface PlainSpec { type: 'flatten' | 'globalavgpool' | 'relu' | 'sigmoid' | 'tanh' }
+export interface Pool2dSpec {
+  type: 'maxpool2d' | 'avgpool2d';
+  kernel: Pair;
+  stride?: Pair;
+  padding?: Pair;
+}
+export interface LinearSpec {
+  type: 'linear';
+  in: number;
+  out: number;
+  bias?: boolean;
+  activation?: Activation;
+}
+export interface LeakyReluSpec {
+  type: 'leakyrelu';
+  slope: number;
+}
+export interface DropoutSpec {
+  type: 'dropout';
+  p: number;
+}
+export interface PlainSpec {
+  type: 'flatten' | 'globalavgpool' | 'relu' | 'sigmoid' | 'tanh';
+}
 export type LayerSpec = Conv2dSpec | Pool2dSpec | LinearSpec | LeakyReluSpec | DropoutSpec | PlainSpec;
 
 export interface ModelSpec {
@@ -44,19 +70,42 @@ const fail = (msg: string): never => {
 };
 const show = (v: unknown) => brief(v);
 
-const int = (min: number, max = MAX_DIM): Check => (v, at) =>
-  typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max ? v : fail(`${at} must be an integer in [${min}, ${max}], got ${show(v)}`);
-const pair = (min: number): Check => (v, at) =>
-  Array.isArray(v) ? (v.length === 2 ? [int(min)(v[0], `${at}[0]`), int(min)(v[1], `${at}[1]`)] : fail(`${at} must be a number or [h, w], got ${show(v)}`)) : int(min)(v, at);
+const int =
+  (min: number, max = MAX_DIM): Check =>
+  (v, at) =>
+    typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max
+      ? v
+      : fail(`${at} must be an integer in [${min}, ${max}], got ${show(v)}`);
+const pair =
+  (min: number): Check =>
+  (v, at) =>
+    Array.isArray(v)
+      ? v.length === 2
+        ? [int(min)(v[0], `${at}[0]`), int(min)(v[1], `${at}[1]`)]
+        : fail(`${at} must be a number or [h, w], got ${show(v)}`)
+      : int(min)(v, at);
 const bool: Check = (v, at) => (typeof v === 'boolean' ? v : fail(`${at} must be true or false, got ${show(v)}`));
-const activation: Check = (v, at) => (v === 'none' || v === 'relu' ? v : fail(`${at} must be "none" or "relu", got ${show(v)}`));
-const convPadding: Check = (v, at) => (v === 'valid' || v === 'same' ? v : typeof v === 'string' ? fail(`${at} must be "valid", "same", a number or [h, w], got ${show(v)}`) : pair(0)(v, at));
-const finite = (lo: number, hi: number, hiOpen: boolean): Check => (v, at) =>
-  typeof v === 'number' && Number.isFinite(v) && v >= lo && (hiOpen ? v < hi : v <= hi) ? v : fail(`${at} must be a number in [${lo}, ${hi}${hiOpen ? ')' : ']'}, got ${show(v)}`);
+const activation: Check = (v, at) =>
+  v === 'none' || v === 'relu' ? v : fail(`${at} must be "none" or "relu", got ${show(v)}`);
+const convPadding: Check = (v, at) =>
+  v === 'valid' || v === 'same'
+    ? v
+    : typeof v === 'string'
+      ? fail(`${at} must be "valid", "same", a number or [h, w], got ${show(v)}`)
+      : pair(0)(v, at);
+const finite =
+  (lo: number, hi: number, hiOpen: boolean): Check =>
+  (v, at) =>
+    typeof v === 'number' && Number.isFinite(v) && v >= lo && (hiOpen ? v < hi : v <= hi)
+      ? v
+      : fail(`${at} must be a number in [${lo}, ${hi}${hiOpen ? ')' : ']'}, got ${show(v)}`);
 
 /** Per layer type: required and optional fields with their checks. */
 const LAYERS: Record<LayerSpec['type'], { req: Record<string, Check>; opt: Record<string, Check> }> = {
-  conv2d: { req: { inC: int(1), outC: int(1), kernel: pair(1) }, opt: { stride: pair(1), padding: convPadding, dilation: pair(1), bias: bool, activation } },
+  conv2d: {
+    req: { inC: int(1), outC: int(1), kernel: pair(1) },
+    opt: { stride: pair(1), padding: convPadding, dilation: pair(1), bias: bool, activation },
+  },
   maxpool2d: { req: { kernel: pair(1) }, opt: { stride: pair(1), padding: pair(0) } },
   avgpool2d: { req: { kernel: pair(1) }, opt: { stride: pair(1), padding: pair(0) } },
   linear: { req: { in: int(1, 1 << 26), out: int(1) }, opt: { bias: bool, activation } },
@@ -73,9 +122,11 @@ const LAYERS: Record<LayerSpec['type'], { req: Record<string, Check>; opt: Recor
 export function parseModelSpec(json: unknown): ModelSpec {
   const v = typeof json === 'string' ? parseJsonStrict('model spec', json, 'spec') : json;
   const top = Array.isArray(v) ? { version: 1, layers: v } : v; // a bare layer list is accepted too
-  if (typeof top !== 'object' || top === null) return fail(`spec must be an object {version, input?, layers}, got ${show(top)}`);
+  if (typeof top !== 'object' || top === null)
+    return fail(`spec must be an object {version, input?, layers}, got ${show(top)}`);
   const o = top as Record<string, unknown>;
-  for (const k of Object.keys(o)) if (k !== 'version' && k !== 'input' && k !== 'layers') fail(`unknown top-level field ${show(k)}`);
+  for (const k of Object.keys(o))
+    if (k !== 'version' && k !== 'input' && k !== 'layers') fail(`unknown top-level field ${show(k)}`);
   if (o.version !== 1) fail(`'version' must be 1, got ${show(o.version)}`);
   if (!Array.isArray(o.layers) || o.layers.length === 0 || o.layers.length > MAX_LAYERS)
     fail(`'layers' must be an array of 1..${MAX_LAYERS} layer specs`);
@@ -92,7 +143,8 @@ export function parseModelSpec(json: unknown): ModelSpec {
 
 function parseLayer(v: unknown, i: number): LayerSpec {
   const at = `layers[${i}]`;
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) return fail(`${at} must be an object with a 'type', got ${show(v)}`);
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    return fail(`${at} must be an object with a 'type', got ${show(v)}`);
   const o = v as Record<string, unknown>;
   const type = o.type;
   if (typeof type !== 'string' || !Object.hasOwn(LAYERS, type))
@@ -100,13 +152,15 @@ function parseLayer(v: unknown, i: number): LayerSpec {
   const { req, opt } = LAYERS[type as LayerSpec['type']];
   const out: Record<string, unknown> = { type };
   for (const k of Object.keys(o))
-    if (k !== 'type' && !Object.hasOwn(req, k) && !Object.hasOwn(opt, k)) fail(`${at} (${type}): unknown field ${show(k)}`);
+    if (k !== 'type' && !Object.hasOwn(req, k) && !Object.hasOwn(opt, k))
+      fail(`${at} (${type}): unknown field ${show(k)}`);
   for (const [k, check] of Object.entries(req)) out[k] = check(o[k], `${at}.${k}`);
   for (const [k, check] of Object.entries(opt)) if (o[k] !== undefined) out[k] = check(o[k], `${at}.${k}`);
   return out as unknown as LayerSpec;
 }
 
-const two = (p: Pair | undefined, dflt: number): [number, number] => (p === undefined ? [dflt, dflt] : typeof p === 'number' ? [p, p] : p);
+const two = (p: Pair | undefined, dflt: number): [number, number] =>
+  p === undefined ? [dflt, dflt] : typeof p === 'number' ? [p, p] : p;
 
 /** Output shape (per sample) after each layer: [H,W,C] or [F]. Needs spec.input. */
 export function modelShapes(spec: ModelSpec): number[][] {
@@ -116,13 +170,23 @@ export function modelShapes(spec: ModelSpec): number[][] {
 }
 
 function layerOutput(l: LayerSpec, s: number[], at: string): number[] {
-  const image = () => (s.length === 3 ? s : fail(`${at} needs an [H,W,C] input, got [${s}] (it comes after a flatten?)`));
-  const spatial = (k: Pair, st: Pair | undefined, pad: Pair | 'same' | 'valid' | undefined, dil: Pair | undefined, dfltStride: [number, number]) => {
+  const image = () =>
+    s.length === 3 ? s : fail(`${at} needs an [H,W,C] input, got [${s}] (it comes after a flatten?)`);
+  const spatial = (
+    k: Pair,
+    st: Pair | undefined,
+    pad: Pair | 'same' | 'valid' | undefined,
+    dil: Pair | undefined,
+    dfltStride: [number, number],
+  ) => {
     const [h, w] = image();
-    const [kh, kw] = two(k, 1), [sh, sw] = st === undefined ? dfltStride : two(st, 1), [dh, dw] = two(dil, 1);
+    const [kh, kw] = two(k, 1),
+      [sh, sw] = st === undefined ? dfltStride : two(st, 1),
+      [dh, dw] = two(dil, 1);
     if (pad === 'same') return [Math.ceil(h / sh), Math.ceil(w / sw)]; // TensorFlow's "same"
     const [ph, pw] = pad === 'valid' ? [0, 0] : two(pad, 0);
-    const oh = Math.floor((h + 2 * ph - dh * (kh - 1) - 1) / sh) + 1, ow = Math.floor((w + 2 * pw - dw * (kw - 1) - 1) / sw) + 1;
+    const oh = Math.floor((h + 2 * ph - dh * (kh - 1) - 1) / sh) + 1,
+      ow = Math.floor((w + 2 * pw - dw * (kw - 1) - 1) / sw) + 1;
     if (oh < 1 || ow < 1) fail(`${at}: kernel [${kh},${kw}] does not fit the [${h},${w}] input`);
     return [oh, ow];
   };

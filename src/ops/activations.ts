@@ -19,7 +19,14 @@ function run(entry: string, op: string, x: Tensor, dy: Tensor | null, alpha = 0)
   const buffers: Record<string, PooledBuffer> = { x: x.buffer, out: out.buffer };
   if (dy) buffers.dy = dy.buffer;
   const n4 = Math.ceil(out.size / 4); // 4 elements a thread (vec4 views, see the shader)
-  engine().queue.dispatch({ shader: 'activations', entry, op, uniforms: { n: n4, alpha }, buffers, workgroups: grid1d(n4, WG) });
+  engine().queue.dispatch({
+    shader: 'activations',
+    entry,
+    op,
+    uniforms: { n: n4, alpha },
+    buffers,
+    workgroups: grid1d(n4, WG),
+  });
   return out;
 }
 
@@ -95,7 +102,8 @@ export const ref = {
   relu: (x: ArrayLike<number>) => map(x, (v) => Math.max(v, 0)),
   reluBackward: (dy: ArrayLike<number>, x: ArrayLike<number>) => map(x, (v, i) => (v > 0 ? dy[i] : 0)),
   leakyRelu: (x: ArrayLike<number>, s: number) => map(x, (v) => (v > 0 ? v : s * v)),
-  leakyReluBackward: (dy: ArrayLike<number>, x: ArrayLike<number>, s: number) => map(x, (v, i) => (v > 0 ? dy[i] : s * dy[i])),
+  leakyReluBackward: (dy: ArrayLike<number>, x: ArrayLike<number>, s: number) =>
+    map(x, (v, i) => (v > 0 ? dy[i] : s * dy[i])),
   sigmoid: (x: ArrayLike<number>) => map(x, sig),
   sigmoidBackward: (dy: ArrayLike<number>, x: ArrayLike<number>) => map(x, (v, i) => dy[i] * sig(v) * (1 - sig(v))),
   tanh: (x: ArrayLike<number>) => map(x, Math.tanh),

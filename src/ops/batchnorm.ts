@@ -21,12 +21,20 @@ export interface BatchNormOptions {
   eps?: number;
 }
 
-function run(entry: string, u: { m: number; c: number; eps: number; momentum?: number; update?: number; batch?: number },
-  buffers: Record<string, Tensor>, workgroups: [number, number?, number?]): void {
+function run(
+  entry: string,
+  u: { m: number; c: number; eps: number; momentum?: number; update?: number; batch?: number },
+  buffers: Record<string, Tensor>,
+  workgroups: [number, number?, number?],
+): void {
   const bufs: Record<string, PooledBuffer> = {};
   for (const [k, t] of Object.entries(buffers)) bufs[k] = t.buffer;
   engine().queue.dispatch({
-    shader: 'batchnorm', entry, op: 'batchNorm', buffers: bufs, workgroups,
+    shader: 'batchnorm',
+    entry,
+    op: 'batchNorm',
+    buffers: bufs,
+    workgroups,
     uniforms: { momentum: 0, update: 0, batch: 0, ...u },
   });
 }
@@ -35,34 +43,56 @@ function run(entry: string, u: { m: number; c: number; eps: number; momentum?: n
  * y = gamma * (x - mean) / sqrt(var + eps) + beta over the last axis of x ([N,H,W,C] or [N,C]).
  * Gradients flow to x, gamma and beta (through the batch statistics in training mode).
  */
-export function batchNorm(x: Tensor, gamma: Tensor, beta: Tensor, runningMean: Tensor, runningVar: Tensor, opts: BatchNormOptions): Tensor {
+export function batchNorm(
+  x: Tensor,
+  gamma: Tensor,
+  beta: Tensor,
+  runningMean: Tensor,
+  runningVar: Tensor,
+  opts: BatchNormOptions,
+): Tensor {
   const op = 'batchNorm';
   checkTensor(op, 'x', x, 'f32');
-  if (x.rank < 2) throw new RangeError(`webgpu-cnn: ${op}: 'x' must have rank >= 2 ([N,H,W,C] or [N,C]), got ${shapeStr(x.shape)}`);
+  if (x.rank < 2)
+    throw new RangeError(`webgpu-cnn: ${op}: 'x' must have rank >= 2 ([N,H,W,C] or [N,C]), got ${shapeStr(x.shape)}`);
   const C = x.shape[x.rank - 1];
   const M = x.size / C;
-  for (const [name, t] of [['gamma', gamma], ['beta', beta], ['runningMean', runningMean], ['runningVar', runningVar]] as const) {
+  for (const [name, t] of [
+    ['gamma', gamma],
+    ['beta', beta],
+    ['runningMean', runningMean],
+    ['runningVar', runningVar],
+  ] as const) {
     checkTensor(op, name, t, 'f32', 1);
-    if (t.shape[0] !== C) throw new RangeError(`webgpu-cnn: ${op}: '${name}' must have shape [${C}], got ${shapeStr(t.shape)}`);
+    if (t.shape[0] !== C)
+      throw new RangeError(`webgpu-cnn: ${op}: '${name}' must have shape [${C}], got ${shapeStr(t.shape)}`);
   }
   const eps = checkNumber(op, 'eps', opts.eps ?? 1e-5, { min: 0 });
   const momentum = checkNumber(op, 'momentum', opts.momentum ?? 0.1, { min: 0 });
-  if (opts.training && M < 2) throw new RangeError(`webgpu-cnn: ${op}: training needs more than one value per channel, got ${shapeStr(x.shape)}`);
+  if (opts.training && M < 2)
+    throw new RangeError(`webgpu-cnn: ${op}: training needs more than one value per channel, got ${shapeStr(x.shape)}`);
   const u = { m: M, c: C, eps, momentum };
-  const mean = empty([C]), invstd = empty([C]);
-  if (opts.training) run('stats', { ...u, update: 1 }, { x, mean, invstd, running_mean: runningMean, running_var: runningVar }, [C]);
+  const mean = empty([C]),
+    invstd = empty([C]);
+  if (opts.training)
+    run('stats', { ...u, update: 1 }, { x, mean, invstd, running_mean: runningMean, running_var: runningVar }, [C]);
   else run('from_running', u, { mean, invstd, running_mean: runningMean, running_var: runningVar }, grid1d(C, WG));
   const y = empty(x.shape);
   run('normalize', u, { x, gamma, beta, mean_in: mean, invstd_in: invstd, y }, grid1d(x.size, WG));
   if (needsGrad([x, gamma, beta])) {
     record(op, [x, gamma, beta], [y], ([gy]) => {
       if (!gy) return [null, null, null];
-      const dgamma = empty([C]), dbeta = empty([C]);
+      const dgamma = empty([C]),
+        dbeta = empty([C]);
       run('backward_reduce', u, { x, dy: gy, mean_in: mean, invstd_in: invstd, dgamma, dbeta }, [C]);
       if (!x.requiresGrad) return [null, dgamma, dbeta];
       const dx = empty(x.shape);
-      run('backward_dx', { ...u, batch: opts.training ? 1 : 0 },
-        { x, dy: gy, gamma, mean_in: mean, invstd_in: invstd, dgamma_in: dgamma, dbeta_in: dbeta, y: dx }, grid1d(x.size, WG));
+      run(
+        'backward_dx',
+        { ...u, batch: opts.training ? 1 : 0 },
+        { x, dy: gy, gamma, mean_in: mean, invstd_in: invstd, dgamma_in: dgamma, dbeta_in: dbeta, y: dx },
+        grid1d(x.size, WG),
+      );
       return [dx, dgamma, dbeta];
     });
   } else {
@@ -71,4 +101,3 @@ export function batchNorm(x: Tensor, gamma: Tensor, beta: Tensor, runningMean: T
   }
   return y;
 }
-

@@ -4,10 +4,12 @@
 import { Tensor, shapeStr, type DType } from '../tensor/tensor.js';
 
 export function checkTensor(op: string, arg: string, t: unknown, dtype?: DType, rank?: number): Tensor {
-  if (!(t instanceof Tensor)) throw new TypeError(`webgpu-cnn: ${op}: argument '${arg}' must be a Tensor, got ${describe(t)}`);
+  if (!(t instanceof Tensor))
+    throw new TypeError(`webgpu-cnn: ${op}: argument '${arg}' must be a Tensor, got ${describe(t)}`);
   if (t.disposed) throw new Error(`webgpu-cnn: ${op}: argument '${arg}' ${shapeStr(t.shape)} was already disposed`);
   t.engine.checkAlive(op);
-  if (dtype && t.dtype !== dtype) throw new TypeError(`webgpu-cnn: ${op}: argument '${arg}' must be ${dtype}, got ${t.dtype}`);
+  if (dtype && t.dtype !== dtype)
+    throw new TypeError(`webgpu-cnn: ${op}: argument '${arg}' must be ${dtype}, got ${t.dtype}`);
   if (rank !== undefined && t.rank !== rank)
     throw new RangeError(`webgpu-cnn: ${op}: argument '${arg}' must have rank ${rank}, got shape ${shapeStr(t.shape)}`);
   return t;
@@ -15,13 +17,17 @@ export function checkTensor(op: string, arg: string, t: unknown, dtype?: DType, 
 
 export function checkSameShape(op: string, a: Tensor, b: Tensor, an = 'a', bn = 'b'): void {
   if (a.shape.length !== b.shape.length || a.shape.some((d, i) => d !== b.shape[i]))
-    throw new RangeError(`webgpu-cnn: ${op}: '${an}' ${shapeStr(a.shape)} and '${bn}' ${shapeStr(b.shape)} must have the same shape`);
+    throw new RangeError(
+      `webgpu-cnn: ${op}: '${an}' ${shapeStr(a.shape)} and '${bn}' ${shapeStr(b.shape)} must have the same shape`,
+    );
 }
 
 export function checkNumber(op: string, arg: string, v: unknown, opts: { int?: boolean; min?: number } = {}): number {
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new TypeError(`webgpu-cnn: ${op}: '${arg}' must be a finite number, got ${describe(v)}`);
+  if (typeof v !== 'number' || !Number.isFinite(v))
+    throw new TypeError(`webgpu-cnn: ${op}: '${arg}' must be a finite number, got ${describe(v)}`);
   if (opts.int && !Number.isInteger(v)) throw new TypeError(`webgpu-cnn: ${op}: '${arg}' must be an integer, got ${v}`);
-  if (opts.min !== undefined && v < opts.min) throw new RangeError(`webgpu-cnn: ${op}: '${arg}' must be >= ${opts.min}, got ${v}`);
+  if (opts.min !== undefined && v < opts.min)
+    throw new RangeError(`webgpu-cnn: ${op}: '${arg}' must be >= ${opts.min}, got ${v}`);
   return v;
 }
 

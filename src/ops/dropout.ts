@@ -22,20 +22,38 @@ export function dropout(x: Tensor, rate: number, state: Tensor): Tensor {
   if (rate >= 1) throw new RangeError(`webgpu-cnn: dropout: 'rate' must be in [0, 1), got ${rate}`);
   if (state.size !== 2) throw new RangeError(`webgpu-cnn: dropout: 'state' must be a u32 tensor [2] (seed, counter)`);
   const q = engine().queue;
-  const y = empty(x.shape), mask = empty(x.shape);
+  const y = empty(x.shape),
+    mask = empty(x.shape);
   const n = x.size;
-  q.dispatch({ shader: 'dropout', entry: 'forward', op: 'dropout', uniforms: { n, rate },
-    buffers: { x: x.buffer, state: state.buffer, y: y.buffer, mask: mask.buffer }, workgroups: grid1d(n, WG) });
-  q.dispatch({ shader: 'dropout', entry: 'advance', op: 'dropout', buffers: { counter: state.buffer }, workgroups: [1] });
+  q.dispatch({
+    shader: 'dropout',
+    entry: 'forward',
+    op: 'dropout',
+    uniforms: { n, rate },
+    buffers: { x: x.buffer, state: state.buffer, y: y.buffer, mask: mask.buffer },
+    workgroups: grid1d(n, WG),
+  });
+  q.dispatch({
+    shader: 'dropout',
+    entry: 'advance',
+    op: 'dropout',
+    buffers: { counter: state.buffer },
+    workgroups: [1],
+  });
   if (needsGrad([x])) {
     record('dropout', [x], [y], ([gy]) => {
       if (!gy) return [null];
       const dx = empty(x.shape);
-      q.dispatch({ shader: 'dropout', entry: 'apply_mask', op: 'dropout', uniforms: { n, rate },
-        buffers: { x: gy.buffer, mask_in: mask.buffer, y: dx.buffer }, workgroups: grid1d(n, WG) });
+      q.dispatch({
+        shader: 'dropout',
+        entry: 'apply_mask',
+        op: 'dropout',
+        uniforms: { n, rate },
+        buffers: { x: gy.buffer, mask_in: mask.buffer, y: dx.buffer },
+        workgroups: grid1d(n, WG),
+      });
       return [dx];
     });
   } else mask.dispose();
   return y;
 }
-

@@ -21,11 +21,24 @@ const WG = 256;
  * shaders/elementwise.wgsl). `buffers` name the shader's vec4 views (a4, b4) or `b` for
  * scale_by's scalar.
  */
-function run(entry: string, y: Tensor, uniforms: { n: number; alpha: number }, buffers: Record<string, Tensor>, op: string): void {
+function run(
+  entry: string,
+  y: Tensor,
+  uniforms: { n: number; alpha: number },
+  buffers: Record<string, Tensor>,
+  op: string,
+): void {
   const bufs: Record<string, PooledBuffer> = { y4: y.buffer };
   for (const [k, t] of Object.entries(buffers)) bufs[k] = t.buffer;
   const n4 = Math.ceil(uniforms.n / 4);
-  engine().queue.dispatch({ shader: 'elementwise', entry, op, uniforms: { n: n4, alpha: uniforms.alpha }, buffers: bufs, workgroups: grid1d(n4, WG) });
+  engine().queue.dispatch({
+    shader: 'elementwise',
+    entry,
+    op,
+    uniforms: { n: n4, alpha: uniforms.alpha },
+    buffers: bufs,
+    workgroups: grid1d(n4, WG),
+  });
 }
 
 /** A tensor of `shape` with every element `value`. */
@@ -65,15 +78,27 @@ function binary(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
   }
   const c = coalesce(shape, [broadcastStrides(a.shape, shape), broadcastStrides(b.shape, shape)]);
   if (c.shape.length > MAX_RANK)
-    throw new RangeError(`webgpu-cnn: ${op}: 'a' ${shapeStr(a.shape)} and 'b' ${shapeStr(b.shape)} broadcast over ${c.shape.length} separate dimensions; at most ${MAX_RANK} are supported`);
-  const s = vec8(c.shape, 1), sa = vec8(c.strides[0], 0), sb = vec8(c.strides[1], 0);
+    throw new RangeError(
+      `webgpu-cnn: ${op}: 'a' ${shapeStr(a.shape)} and 'b' ${shapeStr(b.shape)} broadcast over ${c.shape.length} separate dimensions; at most ${MAX_RANK} are supported`,
+    );
+  const s = vec8(c.shape, 1),
+    sa = vec8(c.strides[0], 0),
+    sb = vec8(c.strides[1], 0);
   engine().queue.dispatch({
     shader: 'elementwise',
     entry: 'binary_bcast',
     op,
     uniforms: {
-      n: y.size, rank: c.shape.length, op: OPS[op], alpha: 0,
-      shape_lo: s.lo, shape_hi: s.hi, sa_lo: sa.lo, sa_hi: sa.hi, sb_lo: sb.lo, sb_hi: sb.hi,
+      n: y.size,
+      rank: c.shape.length,
+      op: OPS[op],
+      alpha: 0,
+      shape_lo: s.lo,
+      shape_hi: s.hi,
+      sa_lo: sa.lo,
+      sa_hi: sa.hi,
+      sb_lo: sb.lo,
+      sb_hi: sb.hi,
     },
     buffers: { a: a.buffer, b: b.buffer, y: y.buffer },
     workgroups: grid1d(y.size, WG),
@@ -90,7 +115,10 @@ function toShapeOf(g: Tensor, x: Tensor): Tensor {
 export function add(a: Tensor, b: Tensor): Tensor {
   const y = binary('add', a, b);
   if (needsGrad([a, b]))
-    record('add', [a, b], [y], ([gy]) => [gy && a.requiresGrad ? toShapeOf(gy, a) : null, gy && b.requiresGrad ? toShapeOf(gy, b) : null]);
+    record('add', [a, b], [y], ([gy]) => [
+      gy && a.requiresGrad ? toShapeOf(gy, a) : null,
+      gy && b.requiresGrad ? toShapeOf(gy, b) : null,
+    ]);
   return y;
 }
 
@@ -155,7 +183,8 @@ export function addScalar(a: Tensor, s: number): Tensor {
 export function scaleBy(a: Tensor, s: Tensor): Tensor {
   checkTensor('scaleBy', 'a', a, 'f32');
   checkTensor('scaleBy', 's', s, 'f32');
-  if (s.size !== 1) throw new RangeError(`webgpu-cnn: scaleBy: 's' must have one element, got shape ${shapeStr(s.shape)}`);
+  if (s.size !== 1)
+    throw new RangeError(`webgpu-cnn: scaleBy: 's' must have one element, got shape ${shapeStr(s.shape)}`);
   const y = empty(a.shape);
   run('scale_by', y, { n: y.size, alpha: 0 }, { a4: a, b: s }, 'scaleBy');
   if (needsGrad([a, s]))
@@ -178,31 +207,53 @@ export const ref = {
   scale: (a: ArrayLike<number>, alpha: number) => Float64Array.from(a, (v) => alpha * v),
   addScalar: (a: ArrayLike<number>, s: number) => Float64Array.from(a, (v) => v + s),
   /** a op b broadcast: returns the result and its shape. */
-  binary(op: BinaryOp, a: ArrayLike<number>, as: Shape, b: ArrayLike<number>, bs: Shape): { y: Float64Array; shape: number[] } {
+  binary(
+    op: BinaryOp,
+    a: ArrayLike<number>,
+    as: Shape,
+    b: ArrayLike<number>,
+    bs: Shape,
+  ): { y: Float64Array; shape: number[] } {
     const shape = broadcastShapes('ref', as, bs);
-    const sa = broadcastStrides(as, shape), sb = broadcastStrides(bs, shape);
+    const sa = broadcastStrides(as, shape),
+      sb = broadcastStrides(bs, shape);
     const y = new Float64Array(sizeOf(shape));
     const idx = new Array<number>(shape.length).fill(0);
     for (let i = 0; i < y.length; i++) {
-      let oa = 0, ob = 0;
+      let oa = 0,
+        ob = 0;
       for (let d = 0; d < shape.length; d++) (oa += idx[d] * sa[d]), (ob += idx[d] * sb[d]);
       y[i] = op === 'add' ? a[oa] + b[ob] : op === 'sub' ? a[oa] - b[ob] : a[oa] * b[ob];
-      for (let d = shape.length - 1; d >= 0; d--) if (++idx[d] < shape[d]) break; else idx[d] = 0;
+      for (let d = shape.length - 1; d >= 0; d--)
+        if (++idx[d] < shape[d]) break;
+        else idx[d] = 0;
     }
     return { y, shape };
   },
   /** Gradients of sum(gy * (a op b)) with respect to a and b (broadcast gradients summed back). */
-  binaryBackward(op: BinaryOp, gy: ArrayLike<number>, a: ArrayLike<number>, as: Shape, b: ArrayLike<number>, bs: Shape): { da: Float64Array; db: Float64Array } {
+  binaryBackward(
+    op: BinaryOp,
+    gy: ArrayLike<number>,
+    a: ArrayLike<number>,
+    as: Shape,
+    b: ArrayLike<number>,
+    bs: Shape,
+  ): { da: Float64Array; db: Float64Array } {
     const shape = broadcastShapes('ref', as, bs);
-    const sa = broadcastStrides(as, shape), sb = broadcastStrides(bs, shape);
-    const da = new Float64Array(sizeOf(as)), db = new Float64Array(sizeOf(bs));
+    const sa = broadcastStrides(as, shape),
+      sb = broadcastStrides(bs, shape);
+    const da = new Float64Array(sizeOf(as)),
+      db = new Float64Array(sizeOf(bs));
     const idx = new Array<number>(shape.length).fill(0);
     for (let i = 0; i < gy.length; i++) {
-      let oa = 0, ob = 0;
+      let oa = 0,
+        ob = 0;
       for (let d = 0; d < shape.length; d++) (oa += idx[d] * sa[d]), (ob += idx[d] * sb[d]);
       da[oa] += op === 'mul' ? gy[i] * b[ob] : gy[i];
       db[ob] += op === 'mul' ? gy[i] * a[oa] : op === 'sub' ? -gy[i] : gy[i];
-      for (let d = shape.length - 1; d >= 0; d--) if (++idx[d] < shape[d]) break; else idx[d] = 0;
+      for (let d = shape.length - 1; d >= 0; d--)
+        if (++idx[d] < shape[d]) break;
+        else idx[d] = 0;
     }
     return { da, db };
   },

@@ -27,11 +27,29 @@ const NORM_GROUPS = 256;
 
 export const HYPER_SIZE = 8;
 /** Slot of each hyper-parameter in the `hyper` tensor. */
-export const HYPER = { lr: 0, beta1: 1, momentum: 1, beta2: 2, eps: 3, weightDecay: 4, decoupled: 5, bc1: 6, bc2: 7 } as const;
+export const HYPER = {
+  lr: 0,
+  beta1: 1,
+  momentum: 1,
+  beta2: 2,
+  eps: 3,
+  weightDecay: 4,
+  decoupled: 5,
+  bc1: 6,
+  bc2: 7,
+} as const;
 
 export type HyperParams =
   | { kind: 'sgd'; lr: number; momentum?: number; weightDecay?: number; decoupled?: boolean }
-  | { kind: 'adam' | 'adamw'; lr: number; step: number; beta1?: number; beta2?: number; eps?: number; weightDecay?: number };
+  | {
+      kind: 'adam' | 'adamw';
+      lr: number;
+      step: number;
+      beta1?: number;
+      beta2?: number;
+      eps?: number;
+      weightDecay?: number;
+    };
 
 /** The 8 floats of `hyper` for these settings ('adamw' = decoupled decay, PyTorch default wd 0.01). */
 export function hyperArray(h: HyperParams, op = 'hyperArray'): Float32Array {
@@ -45,17 +63,23 @@ export function hyperArray(h: HyperParams, op = 'hyperArray'): Float32Array {
   } else if (h.kind === 'adam' || h.kind === 'adamw') {
     const b1 = checkNumber(op, 'beta1', h.beta1 ?? 0.9, { min: 0 });
     const b2 = checkNumber(op, 'beta2', h.beta2 ?? 0.999, { min: 0 });
-    if (b1 >= 1 || b2 >= 1) throw new RangeError(`webgpu-cnn: ${op}: 'beta1' and 'beta2' must be < 1, got ${b1}, ${b2}`);
+    if (b1 >= 1 || b2 >= 1)
+      throw new RangeError(`webgpu-cnn: ${op}: 'beta1' and 'beta2' must be < 1, got ${b1}, ${b2}`);
     const t = checkNumber(op, 'step', h.step, { int: true, min: 1 });
     out[HYPER.beta1] = b1;
     out[HYPER.beta2] = b2;
     out[HYPER.eps] = checkNumber(op, 'eps', h.eps ?? 1e-8, { min: 0 });
-    out[HYPER.weightDecay] = checkNumber(op, 'weightDecay', h.weightDecay ?? (h.kind === 'adamw' ? 0.01 : 0), { min: 0 });
+    out[HYPER.weightDecay] = checkNumber(op, 'weightDecay', h.weightDecay ?? (h.kind === 'adamw' ? 0.01 : 0), {
+      min: 0,
+    });
     out[HYPER.decoupled] = h.kind === 'adamw' ? 1 : 0;
     // Computed in float64 on the host: 1 - 0.999^t loses digits in f32 for small t.
     out[HYPER.bc1] = 1 - b1 ** t;
     out[HYPER.bc2] = 1 - b2 ** t;
-  } else throw new TypeError(`webgpu-cnn: ${op}: 'kind' must be 'sgd', 'adam' or 'adamw', got ${JSON.stringify((h as { kind: unknown }).kind)}`);
+  } else
+    throw new TypeError(
+      `webgpu-cnn: ${op}: 'kind' must be 'sgd', 'adam' or 'adamw', got ${JSON.stringify((h as { kind: unknown }).kind)}`,
+    );
   return out;
 }
 
@@ -72,7 +96,8 @@ export function writeHyper(hyper: Tensor, h: HyperParams): void {
 
 function checkHyper(op: string, hyper: Tensor): void {
   checkTensor(op, 'hyper', hyper, 'f32');
-  if (hyper.size !== HYPER_SIZE) throw new RangeError(`webgpu-cnn: ${op}: 'hyper' must have ${HYPER_SIZE} elements, got ${shapeStr(hyper.shape)}`);
+  if (hyper.size !== HYPER_SIZE)
+    throw new RangeError(`webgpu-cnn: ${op}: 'hyper' must have ${HYPER_SIZE} elements, got ${shapeStr(hyper.shape)}`);
 }
 
 function checkState(op: string, param: Tensor, named: Record<string, Tensor | null | undefined>): void {
@@ -94,7 +119,12 @@ function checkFlat(op: string, param: Tensor, named: Record<string, Tensor | nul
 function run(op: string, entry: string, n: number, nesterov: boolean, buffers: Record<string, PooledBuffer>): void {
   const n4 = Math.ceil(n / 4);
   engine().queue.dispatch({
-    shader: 'optim', entry, op, constants: { WG }, buffers, workgroups: grid1d(n4, WG),
+    shader: 'optim',
+    entry,
+    op,
+    constants: { WG },
+    buffers,
+    workgroups: grid1d(n4, WG),
     uniforms: { n: n4, nesterov: nesterov ? 1 : 0 },
   });
 }
@@ -103,7 +133,15 @@ export interface SgdOptions {
   nesterov?: boolean;
 }
 
-function sgdRun(op: string, param: Tensor, grad: Tensor, velocity: Tensor | null, hyper: Tensor, nesterov: boolean, wdScale?: Tensor): void {
+function sgdRun(
+  op: string,
+  param: Tensor,
+  grad: Tensor,
+  velocity: Tensor | null,
+  hyper: Tensor,
+  nesterov: boolean,
+  wdScale?: Tensor,
+): void {
   if (nesterov && !velocity) throw new Error(`webgpu-cnn: ${op}: Nesterov momentum needs a 'velocity' tensor`);
   const buffers: Record<string, PooledBuffer> = { hyper: hyper.buffer, param: param.buffer, grad: grad.buffer };
   if (velocity) buffers.vel = velocity.buffer;
@@ -117,7 +155,13 @@ function sgdRun(op: string, param: Tensor, grad: Tensor, velocity: Tensor | null
  * p -= lr * (nesterov ? d + mu*v : v). `velocity` starts at zero; pass null for plain SGD
  * (momentum in `hyper` is then ignored).
  */
-export function sgdStep(param: Tensor, grad: Tensor, velocity: Tensor | null, hyper: Tensor, opts: SgdOptions = {}): void {
+export function sgdStep(
+  param: Tensor,
+  grad: Tensor,
+  velocity: Tensor | null,
+  hyper: Tensor,
+  opts: SgdOptions = {},
+): void {
   checkState('sgdStep', param, { grad, velocity });
   checkHyper('sgdStep', hyper);
   sgdRun('sgdStep', param, grad, velocity, hyper, !!opts.nesterov);
@@ -128,7 +172,13 @@ export function adamStep(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, hype
   checkState('adamStep', param, { grad, m, v });
   if (m.buffer === v.buffer) throw new Error(`webgpu-cnn: adamStep: 'm' and 'v' must be different tensors`);
   checkHyper('adamStep', hyper);
-  run('adamStep', 'adam', param.size, false, { hyper: hyper.buffer, param: param.buffer, grad: grad.buffer, m: m.buffer, v: v.buffer });
+  run('adamStep', 'adam', param.size, false, {
+    hyper: hyper.buffer,
+    param: param.buffer,
+    grad: grad.buffer,
+    m: m.buffer,
+    v: v.buffer,
+  });
 }
 
 export interface FlatOptions {
@@ -137,18 +187,37 @@ export interface FlatOptions {
 }
 
 /** SGD over all parameters packed in one flat buffer: one dispatch. */
-export function sgdStepFlat(flatParams: Tensor, flatGrads: Tensor, velocity: Tensor | null, hyper: Tensor, opts: SgdOptions & FlatOptions = {}): void {
+export function sgdStepFlat(
+  flatParams: Tensor,
+  flatGrads: Tensor,
+  velocity: Tensor | null,
+  hyper: Tensor,
+  opts: SgdOptions & FlatOptions = {},
+): void {
   checkFlat('sgdStepFlat', flatParams, { flatGrads, velocity, wdScale: opts.wdScale });
   checkHyper('sgdStepFlat', hyper);
   sgdRun('sgdStepFlat', flatParams, flatGrads, velocity, hyper, !!opts.nesterov, opts.wdScale);
 }
 
 /** Adam / AdamW over all parameters packed in one flat buffer: one dispatch. */
-export function adamStepFlat(flatParams: Tensor, flatGrads: Tensor, m: Tensor, v: Tensor, hyper: Tensor, opts: FlatOptions = {}): void {
+export function adamStepFlat(
+  flatParams: Tensor,
+  flatGrads: Tensor,
+  m: Tensor,
+  v: Tensor,
+  hyper: Tensor,
+  opts: FlatOptions = {},
+): void {
   checkFlat('adamStepFlat', flatParams, { flatGrads, m, v, wdScale: opts.wdScale });
   if (m.buffer === v.buffer) throw new Error(`webgpu-cnn: adamStepFlat: 'm' and 'v' must be different tensors`);
   checkHyper('adamStepFlat', hyper);
-  const buffers: Record<string, PooledBuffer> = { hyper: hyper.buffer, param: flatParams.buffer, grad: flatGrads.buffer, m: m.buffer, v: v.buffer };
+  const buffers: Record<string, PooledBuffer> = {
+    hyper: hyper.buffer,
+    param: flatParams.buffer,
+    grad: flatGrads.buffer,
+    m: m.buffer,
+    v: v.buffer,
+  };
   if (opts.wdScale) buffers.wd_scale = opts.wdScale.buffer;
   run('adamStepFlat', opts.wdScale ? 'adam_masked' : 'adam', flatParams.size, false, buffers);
 }
@@ -168,15 +237,25 @@ export function globalNormSq(grads: readonly Tensor[]): Tensor {
   let offset = 0;
   grads.forEach((t, i) => {
     q.dispatch({
-      shader: 'optim', entry: 'norm_partials', op: 'globalNormSq', constants: { WG },
-      uniforms: { n: t.size, offset }, buffers: { src: t.buffer, partials: partials.buffer }, workgroups: [groups[i]],
+      shader: 'optim',
+      entry: 'norm_partials',
+      op: 'globalNormSq',
+      constants: { WG },
+      uniforms: { n: t.size, offset },
+      buffers: { src: t.buffer, partials: partials.buffer },
+      workgroups: [groups[i]],
     });
     offset += groups[i];
   });
   const normSq = empty([1]);
   q.dispatch({
-    shader: 'optim', entry: 'norm_final', op: 'globalNormSq', constants: { WG },
-    uniforms: { count }, buffers: { partials: partials.buffer, norm_sq: normSq.buffer }, workgroups: [1],
+    shader: 'optim',
+    entry: 'norm_final',
+    op: 'globalNormSq',
+    constants: { WG },
+    uniforms: { count },
+    buffers: { partials: partials.buffer, norm_sq: normSq.buffer },
+    workgroups: [1],
   });
   partials.dispose(); // back to the pool after the next submit, so the dispatches above still see it
   return normSq;
@@ -185,13 +264,19 @@ export function globalNormSq(grads: readonly Tensor[]): Tensor {
 /** grads *= min(1, maxNorm / sqrt(normSq[0])) in place, reading the norm on the GPU. */
 export function clipScale(grads: readonly Tensor[], normSq: Tensor, maxNorm: number): void {
   checkTensor('clipScale', 'normSq', normSq, 'f32');
-  if (normSq.size !== 1) throw new RangeError(`webgpu-cnn: clipScale: 'normSq' must have 1 element, got ${shapeStr(normSq.shape)}`);
+  if (normSq.size !== 1)
+    throw new RangeError(`webgpu-cnn: clipScale: 'normSq' must have 1 element, got ${shapeStr(normSq.shape)}`);
   checkNumber('clipScale', 'maxNorm', maxNorm, { min: 0 });
   grads.forEach((t, i) => checkTensor('clipScale', `grads[${i}]`, t, 'f32'));
   for (const t of grads)
     engine().queue.dispatch({
-      shader: 'optim', entry: 'clip_scale', op: 'clipScale', constants: { WG }, workgroups: grid1d(t.size, WG),
-      uniforms: { n: t.size, max_norm: maxNorm }, buffers: { g: t.buffer, norm_sq: normSq.buffer },
+      shader: 'optim',
+      entry: 'clip_scale',
+      op: 'clipScale',
+      constants: { WG },
+      workgroups: grid1d(t.size, WG),
+      uniforms: { n: t.size, max_norm: maxNorm },
+      buffers: { g: t.buffer, norm_sq: normSq.buffer },
     });
 }
 
@@ -204,12 +289,21 @@ export function clipByGlobalNorm(grads: readonly Tensor[], maxNorm: number): Ten
 
 /** Float64 references: one step each, returning new arrays (inputs untouched). */
 export const ref = {
-  sgd(p: ArrayLike<number>, g: ArrayLike<number>, vel: ArrayLike<number> | null, h: ArrayLike<number>, nesterov = false, wdScale?: ArrayLike<number>) {
+  sgd(
+    p: ArrayLike<number>,
+    g: ArrayLike<number>,
+    vel: ArrayLike<number> | null,
+    h: ArrayLike<number>,
+    nesterov = false,
+    wdScale?: ArrayLike<number>,
+  ) {
     const [lr, mu, , , wd0, dec] = Array.from(h);
-    const pn = new Float64Array(p.length), vn = new Float64Array(p.length);
+    const pn = new Float64Array(p.length),
+      vn = new Float64Array(p.length);
     for (let i = 0; i < p.length; i++) {
       const wd = wd0 * (wdScale ? wdScale[i] : 1);
-      let pi = p[i], d = g[i];
+      let pi = p[i],
+        d = g[i];
       if (dec) pi *= 1 - lr * wd;
       else d += wd * pi;
       vn[i] = vel ? mu * vel[i] + d : d;
@@ -217,13 +311,23 @@ export const ref = {
     }
     return { p: pn, vel: vn };
   },
-  adam(p: ArrayLike<number>, g: ArrayLike<number>, m: ArrayLike<number>, v: ArrayLike<number>, h: ArrayLike<number>, wdScale?: ArrayLike<number>) {
+  adam(
+    p: ArrayLike<number>,
+    g: ArrayLike<number>,
+    m: ArrayLike<number>,
+    v: ArrayLike<number>,
+    h: ArrayLike<number>,
+    wdScale?: ArrayLike<number>,
+  ) {
     const [lr, b1, b2, eps, wd0, dec, bc1, bc2] = Array.from(h);
     const n = p.length;
-    const pn = new Float64Array(n), mn = new Float64Array(n), vn = new Float64Array(n);
+    const pn = new Float64Array(n),
+      mn = new Float64Array(n),
+      vn = new Float64Array(n);
     for (let i = 0; i < n; i++) {
       const wd = wd0 * (wdScale ? wdScale[i] : 1);
-      let pi = p[i], d = g[i];
+      let pi = p[i],
+        d = g[i];
       if (dec) pi *= 1 - lr * wd;
       else d += wd * pi;
       mn[i] = b1 * m[i] + (1 - b1) * d;

@@ -21,7 +21,10 @@ const SINGLE_STAGE_MAX = 256;
 /** Smallest chunk a stage-1 thread sums. */
 const MIN_CHUNK = 64;
 
-interface Dims { shape: number[]; stride: number[] }
+interface Dims {
+  shape: number[];
+  stride: number[];
+}
 
 function pad4(v: number[], fill: number): number[] {
   const a = [...v];
@@ -31,20 +34,32 @@ function pad4(v: number[], fill: number): number[] {
 
 /** One stage over `src` (kept and reduced dims at most 4 each), chaining more if needed. */
 function stage(src: Tensor, kept: Dims, red: Dims, alpha: number, dst: Tensor, op: string): void {
-  const O = sizeOf(kept.shape), R = sizeOf(red.shape);
+  const O = sizeOf(kept.shape),
+    R = sizeOf(red.shape);
   let chunks = 1;
-  if (R > SINGLE_STAGE_MAX && O < TARGET_THREADS) chunks = Math.min(Math.ceil(R / MIN_CHUNK), Math.ceil(TARGET_THREADS / O));
+  if (R > SINGLE_STAGE_MAX && O < TARGET_THREADS)
+    chunks = Math.min(Math.ceil(R / MIN_CHUNK), Math.ceil(TARGET_THREADS / O));
   const L = chunks === 1 ? R : Math.ceil(R / chunks);
   if (chunks > 1) chunks = Math.ceil(R / L);
   const out = chunks === 1 ? dst : empty([chunks * O]);
-  const rshape = red.shape.length ? red.shape : [1], rstride = red.stride.length ? red.stride : [0];
+  const rshape = red.shape.length ? red.shape : [1],
+    rstride = red.stride.length ? red.stride : [0];
   engine().queue.dispatch({
     shader: 'reduce',
     entry: 'sum_chunks',
     op,
     uniforms: {
-      O, R, L, total: O * chunks, krank: kept.shape.length, rrank: rshape.length, alpha: chunks === 1 ? alpha : 1,
-      kshape: pad4(kept.shape, 1), kstride: pad4(kept.stride, 0), rshape: pad4(rshape, 1), rstride: pad4(rstride, 0),
+      O,
+      R,
+      L,
+      total: O * chunks,
+      krank: kept.shape.length,
+      rrank: rshape.length,
+      alpha: chunks === 1 ? alpha : 1,
+      kshape: pad4(kept.shape, 1),
+      kstride: pad4(kept.stride, 0),
+      rshape: pad4(rshape, 1),
+      rstride: pad4(rstride, 0),
     },
     buffers: { x: src.buffer, y: out.buffer },
     workgroups: grid1d(O * chunks, WG),
@@ -60,12 +75,18 @@ function reduceInto(x: Tensor, axes: number[], outShape: Shape, alpha: number, o
   const isRed = (d: number) => axes.includes(d);
   const dimsOf = (pick: (d: number) => boolean) => {
     const ds = x.shape.map((_, d) => d).filter(pick);
-    const c = coalesce(ds.map((d) => x.shape[d]), [ds.map((d) => st[d])]);
+    const c = coalesce(
+      ds.map((d) => x.shape[d]),
+      [ds.map((d) => st[d])],
+    );
     return { shape: c.shape, stride: c.strides[0] };
   };
-  const kept = dimsOf((d) => !isRed(d)), red = dimsOf(isRed);
+  const kept = dimsOf((d) => !isRed(d)),
+    red = dimsOf(isRed);
   if (kept.shape.length > 4 || red.shape.length > 4)
-    throw new RangeError(`webgpu-cnn: ${op}: reducing axes [${axes}] of ${shapeStr(x.shape)} interleaves more than 4 kept or 4 reduced dimension groups (not supported)`);
+    throw new RangeError(
+      `webgpu-cnn: ${op}: reducing axes [${axes}] of ${shapeStr(x.shape)} interleaves more than 4 kept or 4 reduced dimension groups (not supported)`,
+    );
   const y = empty(outShape);
   if (y.size === 0) return y;
   stage(x, kept, red, alpha, y, op);
@@ -77,7 +98,12 @@ function keptShape(shape: Shape, axes: number[]): number[] {
   return shape.map((d, i) => (axes.includes(i) ? 1 : d));
 }
 
-function reduceOp(op: 'sum' | 'mean', x: Tensor, axes: number | readonly number[] | undefined, keepDims: boolean): Tensor {
+function reduceOp(
+  op: 'sum' | 'mean',
+  x: Tensor,
+  axes: number | readonly number[] | undefined,
+  keepDims: boolean,
+): Tensor {
   checkTensor(op, 'x', x, 'f32');
   const ax = normalizeAxes(op, axes, x.rank);
   const keep = keptShape(x.shape, ax);
@@ -85,7 +111,8 @@ function reduceOp(op: 'sum' | 'mean', x: Tensor, axes: number | readonly number[
   const R = sizeOf(ax.map((a) => x.shape[a]));
   const alpha = op === 'mean' ? 1 / R : 1;
   const y = reduceInto(x, ax, outShape, alpha, op);
-  if (needsGrad([x])) record(op, [x], [y], ([gy]) => [gy ? expandView(gy, keep, x.shape, alpha, `${op} backward`) : null]);
+  if (needsGrad([x]))
+    record(op, [x], [y], ([gy]) => [gy ? expandView(gy, keep, x.shape, alpha, `${op} backward`) : null]);
   return y;
 }
 
@@ -105,7 +132,10 @@ export function biasGrad(dy: Tensor): Tensor {
   if (dy.rank < 1) throw new RangeError(`webgpu-cnn: biasGrad: 'dy' needs rank >= 1, got shape ${shapeStr(dy.shape)}`);
   const ax = [...Array(dy.rank - 1).keys()];
   const y = reduceInto(dy, ax, [dy.shape[dy.rank - 1]], 1, 'biasGrad');
-  if (needsGrad([dy])) record('biasGrad', [dy], [y], ([gy]) => [gy ? expandView(gy, keptShape(dy.shape, ax), dy.shape, 1, 'biasGrad backward') : null]);
+  if (needsGrad([dy]))
+    record('biasGrad', [dy], [y], ([gy]) => [
+      gy ? expandView(gy, keptShape(dy.shape, ax), dy.shape, 1, 'biasGrad backward') : null,
+    ]);
   return y;
 }
 
@@ -129,17 +159,29 @@ export function sumTo(x: Tensor, shape: Shape): Tensor {
 function expandView(src: Tensor, view: Shape, shape: Shape, alpha: number, op: string): Tensor {
   const c = coalesce(shape, [broadcastStrides(view, shape)]);
   if (c.shape.length > MAX_RANK)
-    throw new RangeError(`webgpu-cnn: ${op}: broadcasting ${shapeStr(view)} to ${shapeStr(shape)} alternates over ${c.shape.length} dimension groups; at most ${MAX_RANK} are supported`);
+    throw new RangeError(
+      `webgpu-cnn: ${op}: broadcasting ${shapeStr(view)} to ${shapeStr(shape)} alternates over ${c.shape.length} dimension groups; at most ${MAX_RANK} are supported`,
+    );
   const y = empty(shape);
   if (y.size === 0) return y;
-  const s = vec8(c.shape, 1), sa = vec8(c.strides[0], 0), zero = vec8([], 0);
+  const s = vec8(c.shape, 1),
+    sa = vec8(c.strides[0], 0),
+    zero = vec8([], 0);
   engine().queue.dispatch({
     shader: 'elementwise',
     entry: 'expand',
     op,
     uniforms: {
-      n: y.size, rank: c.shape.length, op: 0, alpha,
-      shape_lo: s.lo, shape_hi: s.hi, sa_lo: sa.lo, sa_hi: sa.hi, sb_lo: zero.lo, sb_hi: zero.hi,
+      n: y.size,
+      rank: c.shape.length,
+      op: 0,
+      alpha,
+      shape_lo: s.lo,
+      shape_hi: s.hi,
+      sa_lo: sa.lo,
+      sa_hi: sa.hi,
+      sb_lo: zero.lo,
+      sb_hi: zero.hi,
     },
     buffers: { a: src.buffer, y: y.buffer },
     workgroups: grid1d(y.size, WG),
@@ -170,7 +212,9 @@ export const ref = {
       let o = 0;
       for (let d = 0; d < shape.length; d++) if (keep[d] !== 1) o += idx[d] * ks[d];
       out[o] += x[i];
-      for (let d = shape.length - 1; d >= 0; d--) if (++idx[d] < shape[d]) break; else idx[d] = 0;
+      for (let d = shape.length - 1; d >= 0; d--)
+        if (++idx[d] < shape[d]) break;
+        else idx[d] = 0;
     }
     return out.map((v) => alpha * v);
   },
@@ -187,7 +231,9 @@ export const ref = {
       let o = 0;
       for (let d = 0; d < to.length; d++) o += idx[d] * s[d];
       out[i] = x[o];
-      for (let d = to.length - 1; d >= 0; d--) if (++idx[d] < to[d]) break; else idx[d] = 0;
+      for (let d = to.length - 1; d >= 0; d--)
+        if (++idx[d] < to[d]) break;
+        else idx[d] = 0;
     }
     return out;
   },
@@ -200,7 +246,9 @@ export const ref = {
       let o = 0;
       for (let d = 0; d < from.length; d++) o += idx[d] * s[d];
       out[o] += x[i];
-      for (let d = from.length - 1; d >= 0; d--) if (++idx[d] < from[d]) break; else idx[d] = 0;
+      for (let d = from.length - 1; d >= 0; d--)
+        if (++idx[d] < from[d]) break;
+        else idx[d] = 0;
     }
     return out;
   },

@@ -32,9 +32,12 @@ export function broadcastShapes(op: string, a: Shape, b: Shape, an = 'a', bn = '
   const r = Math.max(a.length, b.length);
   const out = new Array<number>(r);
   for (let i = 0; i < r; i++) {
-    const da = a[a.length - r + i] ?? 1, db = b[b.length - r + i] ?? 1;
+    const da = a[a.length - r + i] ?? 1,
+      db = b[b.length - r + i] ?? 1;
     if (da !== db && da !== 1 && db !== 1)
-      throw new RangeError(`webgpu-cnn: ${op}: '${an}' ${shapeStr(a)} and '${bn}' ${shapeStr(b)} must have the same shape or be broadcastable (numpy rules; dimension ${i} of the result: ${da} vs ${db})`);
+      throw new RangeError(
+        `webgpu-cnn: ${op}: '${an}' ${shapeStr(a)} and '${bn}' ${shapeStr(b)} must have the same shape or be broadcastable (numpy rules; dimension ${i} of the result: ${da} vs ${db})`,
+      );
     out[i] = broadcastDim(da, db);
   }
   return out;
@@ -98,16 +101,21 @@ export function reshape(x: Tensor, shape: Shape): Tensor {
   const target = [...shape];
   const unknown = target.indexOf(-1);
   if (unknown >= 0) {
-    if (target.indexOf(-1, unknown + 1) >= 0) throw new RangeError(`webgpu-cnn: reshape: at most one -1 in shape ${shapeStr(shape)}`);
+    if (target.indexOf(-1, unknown + 1) >= 0)
+      throw new RangeError(`webgpu-cnn: reshape: at most one -1 in shape ${shapeStr(shape)}`);
     const known = sizeOf(target.filter((_, i) => i !== unknown));
     if (known === 0 || x.size % known !== 0)
-      throw new RangeError(`webgpu-cnn: reshape: cannot reshape ${shapeStr(x.shape)} (${x.size} elements) to ${shapeStr(shape)}`);
+      throw new RangeError(
+        `webgpu-cnn: reshape: cannot reshape ${shapeStr(x.shape)} (${x.size} elements) to ${shapeStr(shape)}`,
+      );
     target[unknown] = x.size / known;
   }
   for (const d of target)
     if (!Number.isInteger(d) || d < 0) throw new RangeError(`webgpu-cnn: reshape: bad shape ${shapeStr(shape)}`);
   if (sizeOf(target) !== x.size)
-    throw new RangeError(`webgpu-cnn: reshape: cannot reshape ${shapeStr(x.shape)} (${x.size} elements) to ${shapeStr(shape)} (${sizeOf(target)} elements)`);
+    throw new RangeError(
+      `webgpu-cnn: reshape: cannot reshape ${shapeStr(x.shape)} (${x.size} elements) to ${shapeStr(shape)} (${sizeOf(target)} elements)`,
+    );
   const y = empty(target, x.dtype);
   if (x.byteLength > 0) engine().queue.copy(x.buffer, 0, y.buffer, 0, x.byteLength);
   if (needsGrad([x])) record('reshape', [x], [y], ([gy]) => [gy ? reshape(gy, x.shape) : null]);

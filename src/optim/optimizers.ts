@@ -43,7 +43,10 @@ export abstract class Optimizer {
   private readonly slots: StateSlot[] = [];
   private alive = true;
 
-  protected constructor(readonly params: readonly Tensor[], readonly opts: OptimizerOptions) {
+  protected constructor(
+    readonly params: readonly Tensor[],
+    readonly opts: OptimizerOptions,
+  ) {
     if (!params.length) throw new Error('webgpu-cnn: optimizer: no parameters given');
     this.schedule = typeof opts.lr === 'number' ? constantLr(opts.lr) : opts.lr;
     // filled by prepareStep(); subclasses' options are not set yet while this constructor runs
@@ -125,7 +128,10 @@ export interface SgdOptimizerOptions extends OptimizerOptions {
 export class SGD extends Optimizer {
   private velocity: (Tensor | null)[];
 
-  constructor(params: readonly Tensor[], readonly sgdOpts: SgdOptimizerOptions) {
+  constructor(
+    params: readonly Tensor[],
+    readonly sgdOpts: SgdOptimizerOptions,
+  ) {
     super(params, sgdOpts);
     if (sgdOpts.nesterov && !sgdOpts.momentum) throw new RangeError('webgpu-cnn: SGD: Nesterov needs momentum > 0');
     this.velocity = params.map((p, i) => (sgdOpts.momentum ? this.addState(p, 'velocity', i) : null));
@@ -133,7 +139,13 @@ export class SGD extends Optimizer {
 
   protected hyperFor(t: number): HyperParams {
     const o = this.sgdOpts;
-    return { kind: 'sgd', lr: this.schedule(t), momentum: o.momentum ?? 0, weightDecay: o.weightDecay ?? 0, decoupled: o.decoupled };
+    return {
+      kind: 'sgd',
+      lr: this.schedule(t),
+      momentum: o.momentum ?? 0,
+      weightDecay: o.weightDecay ?? 0,
+      decoupled: o.decoupled,
+    };
   }
 
   protected updateOne(i: number, grad: Tensor): void {
@@ -152,7 +164,10 @@ export class Adam extends Optimizer {
   private m: Tensor[];
   private v: Tensor[];
 
-  constructor(params: readonly Tensor[], readonly adamOpts: AdamOptimizerOptions) {
+  constructor(
+    params: readonly Tensor[],
+    readonly adamOpts: AdamOptimizerOptions,
+  ) {
     super(params, adamOpts);
     this.m = params.map((p, i) => this.addState(p, 'm', i));
     this.v = params.map((p, i) => this.addState(p, 'v', i));
@@ -161,8 +176,13 @@ export class Adam extends Optimizer {
   protected hyperFor(t: number): HyperParams {
     const o = this.adamOpts;
     return {
-      kind: this.isDecoupled() ? 'adamw' : 'adam', lr: this.schedule(t), step: t,
-      beta1: o.beta1, beta2: o.beta2, eps: o.eps, weightDecay: o.weightDecay ?? (this.isDecoupled() ? 0.01 : 0),
+      kind: this.isDecoupled() ? 'adamw' : 'adam',
+      lr: this.schedule(t),
+      step: t,
+      beta1: o.beta1,
+      beta2: o.beta2,
+      eps: o.eps,
+      weightDecay: o.weightDecay ?? (this.isDecoupled() ? 0.01 : 0),
     };
   }
 

@@ -22,7 +22,9 @@ export function stepLr(lr: number, opts: { stepSize: number; gamma?: number }): 
  * CosineAnnealingLR with T_max = totalSteps - 1).
  */
 export function cosineLr(lr: number, opts: { totalSteps: number; minLr?: number; warmupSteps?: number }): Schedule {
-  const minLr = opts.minLr ?? 0, warm = opts.warmupSteps ?? 0, total = opts.totalSteps;
+  const minLr = opts.minLr ?? 0,
+    warm = opts.warmupSteps ?? 0,
+    total = opts.totalSteps;
   if (!(total >= 1) || warm < 0 || warm >= total)
     throw new RangeError(`webgpu-cnn: cosineLr: need 0 <= warmupSteps < totalSteps, got ${warm}, ${total}`);
   return (t) => {

@@ -106,9 +106,11 @@ export function tuneStore(): TuneStore {
 
 /** Merge the persisted choices into memory (once per store; later calls reuse the first load). */
 export function loadTuning(): Promise<void> {
-  return (loaded ??= tuneStore().load().then((all) => {
-    for (const [k, v] of Object.entries(all)) if (typeof v === 'string' && !choices.has(k)) choices.set(k, v);
-  }));
+  return (loaded ??= tuneStore()
+    .load()
+    .then((all) => {
+      for (const [k, v] of Object.entries(all)) if (typeof v === 'string' && !choices.has(k)) choices.set(k, v);
+    }));
 }
 
 /** The remembered choice for a full key (adapterKey + op key), from memory only: ops call this. */
@@ -154,7 +156,8 @@ export async function measure(e: Engine, runs: (() => void)[], samples = 5): Pro
   const inner: number[] = [];
   for (const run of runs) {
     await timed(run, 1);
-    const t1 = await timed(run, 1), t4 = await timed(run, 4);
+    const t1 = await timed(run, 1),
+      t4 = await timed(run, 4);
     const per = Math.max((t4 - t1) / 3, t4 / 256, 1e-3);
     const overhead = Math.max(t1 - per, 0);
     inner.push(Math.min(256, Math.max(1, Math.ceil(Math.max(2 * overhead, 2) / per))));
@@ -172,7 +175,7 @@ export function ternary(n: number, seed: number): Float32Array {
   const out = new Float32Array(n);
   let s = seed >>> 0 || 1;
   for (let i = 0; i < n; i++) {
-    s ^= s << 13, s ^= s >>> 17, s ^= s << 5;
+    (s ^= s << 13), (s ^= s >>> 17), (s ^= s << 5);
     out[i] = ((s >>> 0) % 3) - 1;
   }
   return out;
@@ -198,7 +201,12 @@ export interface CandidateTiming {
  * ones carry the first wrong element) and the fastest valid candidate (null if none).
  */
 export async function validateAndTime<K>(
-  e: Engine, reference: K, list: K[], run: (k: K) => RunOutput, name: (k: K) => string, samples: number,
+  e: Engine,
+  reference: K,
+  list: K[],
+  run: (k: K) => RunOutput,
+  name: (k: K) => string,
+  samples: number,
 ): Promise<{ timings: CandidateTiming[]; best: K | null }> {
   const timings: CandidateTiming[] = [];
   const ref = run(reference);
@@ -214,8 +222,13 @@ export async function validateAndTime<K>(
     if (bad < 0) valid.push(k);
     else timings.push({ kernel: name(k), error: `wrong result at ${bad}: ${got[bad]} instead of ${want[bad]}` });
   }
-  const ms = await measure(e, valid.map((k) => () => run(k).dispose()), samples);
-  let best: K | null = null, bestMs = Infinity;
+  const ms = await measure(
+    e,
+    valid.map((k) => () => run(k).dispose()),
+    samples,
+  );
+  let best: K | null = null,
+    bestMs = Infinity;
   valid.forEach((k, i) => {
     timings.push({ kernel: name(k), ms: ms[i] });
     if (ms[i] < bestMs) (best = k), (bestMs = ms[i]);

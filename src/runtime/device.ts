@@ -91,7 +91,7 @@ export async function acquireDevice(opts: InitOptions = {}): Promise<DeviceConte
   const adapter = await gpu.requestAdapter({ powerPreference: opts.powerPreference ?? 'high-performance' });
   if (!adapter) {
     const hint = isNode
-      ? 'In Node, Dawn needs a Vulkan driver: on a machine without a GPU install Debian\'s chromium and ' +
+      ? "In Node, Dawn needs a Vulkan driver: on a machine without a GPU install Debian's chromium and " +
         'libvulkan1 and set VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json (SwiftShader).'
       : 'In Chromium without a GPU, pass --enable-unsafe-webgpu --enable-features=Vulkan ' +
         '--use-vulkan=swiftshader --use-webgpu-adapter=swiftshader.';

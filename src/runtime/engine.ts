@@ -62,7 +62,9 @@ export class Engine {
 
   checkAlive(op: string): void {
     if (this.lost)
-      throw new Error(`webgpu-cnn: ${op}: the GPU device was lost (${this.lost.reason}: ${this.lost.message}); call init() again`);
+      throw new Error(
+        `webgpu-cnn: ${op}: the GPU device was lost (${this.lost.reason}: ${this.lost.message}); call init() again`,
+      );
   }
 
   /** Submit recorded work. */
@@ -120,8 +122,14 @@ export function hasEngine(): boolean {
 /** Use an existing device (e.g. one the application already owns). */
 export function useDevice(device: GPUDevice, info?: Partial<AdapterSummary>): Engine {
   const summary: AdapterSummary = {
-    vendor: '', architecture: '', device: '', description: '', features: [...device.features].sort(),
-    limits: {}, runtime: typeof window === 'undefined' ? 'node' : 'browser', ...info,
+    vendor: '',
+    architecture: '',
+    device: '',
+    description: '',
+    features: [...device.features].sort(),
+    limits: {},
+    runtime: typeof window === 'undefined' ? 'node' : 'browser',
+    ...info,
   };
   current = new Engine(device, summary, new Set(device.features as unknown as Iterable<string>));
   for (const f of engineListeners) f(current);

@@ -58,8 +58,11 @@ export class NumericsCheck {
           const groups = Math.ceil(n / 256);
           const x = Math.min(groups, 65535);
           this.engine.queue.dispatch({
-            shader: 'numerics', entry: 'count_nonfinite', op: 'numerics-check',
-            uniforms: { n, slot }, buffers: { x: buf, counts: this.counts! },
+            shader: 'numerics',
+            entry: 'count_nonfinite',
+            op: 'numerics-check',
+            uniforms: { n, slot },
+            buffers: { x: buf, counts: this.counts! },
             workgroups: [x, Math.ceil(groups / x)],
           });
         });

@@ -58,7 +58,12 @@ export class PipelineCache {
 
   static key(spec: PipelineSpec): string {
     const c = spec.constants;
-    const cs = c ? Object.keys(c).sort().map((k) => `${k}=${c[k]}`).join(',') : '';
+    const cs = c
+      ? Object.keys(c)
+          .sort()
+          .map((k) => `${k}=${c[k]}`)
+          .join(',')
+      : '';
     return `${spec.shader}:${spec.entry}{${cs}}`;
   }
 
@@ -82,7 +87,9 @@ export class PipelineCache {
     if (!e) throw new Error(`webgpu-cnn: shader '${spec.shader}' has no compute entry point '${spec.entry}'`);
     for (const k of Object.keys(spec.constants ?? {}))
       if (!e.overrides.includes(k))
-        throw new Error(`webgpu-cnn: ${spec.shader}.${spec.entry} has no override constant '${k}' (has: ${e.overrides.join(', ')})`);
+        throw new Error(
+          `webgpu-cnn: ${spec.shader}.${spec.entry} has no override constant '${k}' (has: ${e.overrides.join(', ')})`,
+        );
     return e;
   }
 
@@ -193,5 +200,7 @@ export class PipelineCache {
 }
 
 function copySpec(s: PipelineSpec): PipelineSpec {
-  return s.constants ? { shader: s.shader, entry: s.entry, constants: { ...s.constants } } : { shader: s.shader, entry: s.entry };
+  return s.constants
+    ? { shader: s.shader, entry: s.entry, constants: { ...s.constants } }
+    : { shader: s.shader, entry: s.entry };
 }

@@ -67,7 +67,10 @@ export class BufferPool {
   /** optional cap on bytesAllocated (InitOptions.memoryBudget); Infinity = only the device's limits */
   budget = Infinity;
 
-  constructor(private device: GPUDevice, private maxBufferSize: number) {}
+  constructor(
+    private device: GPUDevice,
+    private maxBufferSize: number,
+  ) {}
 
   acquire(bytes: number, label?: string): PooledBuffer {
     const size = bucketSize(bytes);

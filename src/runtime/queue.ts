@@ -154,7 +154,8 @@ export class Queue {
       buffers.push(buf);
     }
     for (const k of Object.keys(a.buffers))
-      if (!entry.bindings.some((b) => b.name === k)) throw new Error(`webgpu-cnn: ${where}: shader does not use buffer '${k}'`);
+      if (!entry.bindings.some((b) => b.name === k))
+        throw new Error(`webgpu-cnn: ${where}: shader does not use buffer '${k}'`);
     let uniform: Uint8Array | null = null;
     if (entry.uniform) {
       const lay = entry.uniform.layout;
@@ -213,7 +214,11 @@ export class Queue {
       this.flush();
       const op = cmd.op;
       const report = (e: GPUError | null) => {
-        if (e) (this.onGpuError ?? ((m, o) => console.error(`webgpu-cnn: GPU error in ${o} (${cmd.pipeline.key}): ${m}`)))(e.message, op);
+        if (e)
+          (this.onGpuError ?? ((m, o) => console.error(`webgpu-cnn: GPU error in ${o} (${cmd.pipeline.key}): ${m}`)))(
+            e.message,
+            op,
+          );
       };
       this.device.popErrorScope().then(report);
       this.device.popErrorScope().then(report);

@@ -95,7 +95,10 @@ export function defaultKernel<P, K>(family: KernelFamily<P, K>, p: P, e: Engine 
 /** The kernel that runs p: the rule in the file comment. `requested` may be a kernel or its name. */
 export function chooseKernel<P, K>(family: KernelFamily<P, K>, p: P, requested?: K | string): K {
   const e = engine();
-  recorders.get(family.name)?.note(() => family.key(p), () => p);
+  recorders.get(family.name)?.note(
+    () => family.key(p),
+    () => p,
+  );
   const ask = requested === undefined || requested === 'auto' ? overrides.get(family.name) : requested;
   const k = typeof ask === 'string' ? family.parse(ask) : ask;
   if (k !== null && k !== undefined && family.problem(k, p, e) === null) return k;
@@ -125,5 +128,7 @@ export function checkKernelOption<P, K>(op: string, family: KernelFamily<P, K>, 
   if (v === undefined || v === 'auto') return;
   if (typeof v === 'string' && family.parse(v) !== null) return;
   if (typeof v === 'object' && v !== null && typeof v !== 'string') return; // a kernel object: the family checks it
-  throw new TypeError(`webgpu-cnn: ${op}: 'kernel' must be 'auto' or a ${family.name} kernel (${examples}), got ${JSON.stringify(v)}`);
+  throw new TypeError(
+    `webgpu-cnn: ${op}: 'kernel' must be 'auto' or a ${family.name} kernel (${examples}), got ${JSON.stringify(v)}`,
+  );
 }

@@ -35,7 +35,8 @@ export function shaderNames(): string[] {
  */
 export function registerShader(name: string, code: string): void {
   const old = sources.get(name);
-  if (old !== undefined && old !== code) throw new Error(`webgpu-cnn: registerShader: a different shader named '${name}' exists`);
+  if (old !== undefined && old !== code)
+    throw new Error(`webgpu-cnn: registerShader: a different shader named '${name}' exists`);
   sources.set(name, code);
 }
 
@@ -118,7 +119,8 @@ function uniformLayout(v: VariableInfo): UniformLayout {
 
 /** Override constants an entry point uses, also through the functions it calls (wgsl_reflect lists direct uses only). */
 function overridesOf(fn: FunctionInfo): string[] {
-  const names = new Set<string>(), seen = new Set<FunctionInfo>();
+  const names = new Set<string>(),
+    seen = new Set<FunctionInfo>();
   const visit = (f: FunctionInfo) => {
     if (seen.has(f)) return;
     seen.add(f);
@@ -188,7 +190,8 @@ export function writeUniforms(
       if (f.kind === 'f32') dst.setFloat32(o, x, true);
       else if (f.kind === 'i32') dst.setInt32(o, x, true);
       else {
-        if (x < 0 || !Number.isInteger(x)) throw new Error(`webgpu-cnn: ${where}: uniform '${name}' must be a non-negative integer, got ${x}`);
+        if (x < 0 || !Number.isInteger(x))
+          throw new Error(`webgpu-cnn: ${where}: uniform '${name}' must be a non-negative integer, got ${x}`);
         dst.setUint32(o, x, true);
       }
     }

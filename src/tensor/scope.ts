@@ -59,7 +59,8 @@ export function scope<T>(fn: () => T): T {
   let result: T | undefined;
   try {
     result = fn();
-    if (result instanceof Promise) throw new Error('webgpu-cnn: scope() takes a synchronous function; use startScope/endScope for async code');
+    if (result instanceof Promise)
+      throw new Error('webgpu-cnn: scope() takes a synchronous function; use startScope/endScope for async code');
     return result;
   } finally {
     endScope(result);

@@ -13,7 +13,11 @@ import { track } from './scope.js';
 /** Element types. f16 is planned: it would add 'f16' here and a storage path in the kernels. */
 export type DType = 'f32' | 'i32' | 'u32';
 export type Shape = readonly number[];
-export type TypedArrayFor<D extends DType> = D extends 'f32' ? Float32Array : D extends 'i32' ? Int32Array : Uint32Array;
+export type TypedArrayFor<D extends DType> = D extends 'f32'
+  ? Float32Array
+  : D extends 'i32'
+    ? Int32Array
+    : Uint32Array;
 
 export const BYTES_PER_ELEMENT: Record<DType, number> = { f32: 4, i32: 4, u32: 4 };
 
@@ -30,7 +34,9 @@ export function shapeStr(shape: Shape): string {
 export function checkShape(shape: Shape, where: string): void {
   const list = Array.isArray(shape) || ArrayBuffer.isView(shape) ? Array.from(shape as ArrayLike<number>) : null;
   if (!list?.every((d) => Number.isInteger(d) && d >= 0))
-    throw new TypeError(`webgpu-cnn: ${where}: 'shape' must be a list of integers >= 0, got ${list ? shapeStr(list) : JSON.stringify(shape)}`);
+    throw new TypeError(
+      `webgpu-cnn: ${where}: 'shape' must be a list of integers >= 0, got ${list ? shapeStr(list) : JSON.stringify(shape)}`,
+    );
 }
 
 export function checkDType(dtype: unknown, where: string): DType {
@@ -77,7 +83,9 @@ export class Tensor {
       this._buf = eng.pool.acquire(Math.max(bytes, 4));
     } catch (e) {
       if (e instanceof OutOfMemoryError)
-        throw new OutOfMemoryError(`${e.message} (allocating tensor ${shapeStr(shape)} ${dtype}; nothing else was changed)`);
+        throw new OutOfMemoryError(
+          `${e.message} (allocating tensor ${shapeStr(shape)} ${dtype}; nothing else was changed)`,
+        );
       throw e;
     }
     eng.liveTensors++;
@@ -99,7 +107,8 @@ export class Tensor {
 
   /** The GPU buffer (throws if disposed). Ops use this; applications rarely need it. */
   get buffer(): PooledBuffer {
-    if (!this._buf) throw new Error(`webgpu-cnn: tensor ${this.name ?? this.id} ${shapeStr(this.shape)} was used after dispose()`);
+    if (!this._buf)
+      throw new Error(`webgpu-cnn: tensor ${this.name ?? this.id} ${shapeStr(this.shape)} was used after dispose()`);
     return this._buf;
   }
 
@@ -116,7 +125,9 @@ export class Tensor {
   write(data: ArrayLike<number>): void {
     this.engine.checkAlive('write');
     if (data.length !== this.size)
-      throw new RangeError(`webgpu-cnn: write: tensor ${shapeStr(this.shape)} has ${this.size} elements, data has ${data.length}`);
+      throw new RangeError(
+        `webgpu-cnn: write: tensor ${shapeStr(this.shape)} has ${this.size} elements, data has ${data.length}`,
+      );
     this.engine.queue.write(this.buffer, toTyped(data, this.dtype));
   }
 
@@ -150,7 +161,9 @@ export function tensor(data: ArrayLike<number>, shape: Shape = [data.length], dt
   checkShape(shape, 'tensor');
   checkDType(dtype, 'tensor');
   if (sizeOf(shape) !== data.length)
-    throw new RangeError(`webgpu-cnn: tensor: shape ${shapeStr(shape)} holds ${sizeOf(shape)} elements, data has ${data.length}`);
+    throw new RangeError(
+      `webgpu-cnn: tensor: shape ${shapeStr(shape)} holds ${sizeOf(shape)} elements, data has ${data.length}`,
+    );
   const t = new Tensor(shape, dtype);
   if (t.size > 0) t.engine.queue.writeFresh(t.buffer, toTyped(data, dtype));
   return t;

@@ -78,9 +78,14 @@ function dropoutLayers(model: Module): [string, Dropout][] {
 
 function checkPosition(where: string, d: unknown): DataPosition {
   const p = d as DataPosition;
-  const ok = typeof d === 'object' && d !== null && Object.keys(d).sort().join() === 'batch,epoch,seed' &&
-    [p.seed, p.epoch, p.batch].every((v) => Number.isInteger(v) && v >= 0) && p.seed <= 0xffffffff;
-  if (!ok) throw new FormatError(where, `'data' must be {seed, epoch, batch} of integers >= 0 (seed < 2^32), got ${brief(d)}`);
+  const ok =
+    typeof d === 'object' &&
+    d !== null &&
+    Object.keys(d).sort().join() === 'batch,epoch,seed' &&
+    [p.seed, p.epoch, p.batch].every((v) => Number.isInteger(v) && v >= 0) &&
+    p.seed <= 0xffffffff;
+  if (!ok)
+    throw new FormatError(where, `'data' must be {seed, epoch, batch} of integers >= 0 (seed < 2^32), got ${brief(d)}`);
   return { seed: p.seed, epoch: p.epoch, batch: p.batch };
 }
 
@@ -91,7 +96,8 @@ export async function saveCheckpoint(s: TrainingState): Promise<Uint8Array> {
     throw new Error(`webgpu-cnn: saveCheckpoint: metadata key '${CHECKPOINT_METADATA_KEY}' is reserved`);
   const data = s.data ? checkPosition('saveCheckpoint', s.data) : null;
   const list = [...stateTensors(model, optimizer)];
-  for (const [n, t] of list) if (t.dtype !== 'f32') throw new TypeError(`webgpu-cnn: saveCheckpoint: '${n}' is ${t.dtype}, expected f32`);
+  for (const [n, t] of list)
+    if (t.dtype !== 'f32') throw new TypeError(`webgpu-cnn: saveCheckpoint: '${n}' is ${t.dtype}, expected f32`);
   const drops = dropoutLayers(model);
   const [values, dropStates] = await Promise.all([
     Promise.all(list.map(([, t]) => t.read() as Promise<Float32Array>)),
@@ -114,7 +120,8 @@ export function readCheckpointInfo(bytes: ArrayBuffer | ArrayBufferView): Checkp
 
 function parseInfo(metadata: Record<string, string>): CheckpointInfo {
   const raw = metadata[CHECKPOINT_METADATA_KEY];
-  if (raw === undefined) fail(`metadata key '${CHECKPOINT_METADATA_KEY}' is missing (a model file, not a training checkpoint?)`);
+  if (raw === undefined)
+    fail(`metadata key '${CHECKPOINT_METADATA_KEY}' is missing (a model file, not a training checkpoint?)`);
   let h: Record<string, unknown>;
   try {
     h = JSON.parse(raw);
@@ -122,10 +129,18 @@ function parseInfo(metadata: Record<string, string>): CheckpointInfo {
     return fail(`metadata '${CHECKPOINT_METADATA_KEY}' is not valid JSON`);
   }
   if (typeof h !== 'object' || h === null) fail(`metadata '${CHECKPOINT_METADATA_KEY}' must be a JSON object`);
-  if (h.version !== CHECKPOINT_VERSION) fail(`version ${brief(h.version)} is not supported (this reader: ${CHECKPOINT_VERSION})`);
+  if (h.version !== CHECKPOINT_VERSION)
+    fail(`version ${brief(h.version)} is not supported (this reader: ${CHECKPOINT_VERSION})`);
   const o = h.optimizer as CheckpointInfo['optimizer'];
-  if (typeof o !== 'object' || o === null || !['sgd', 'adam', 'adamw'].includes(o.kind) || !Number.isInteger(o.t) || o.t < 0 ||
-    !Number.isInteger(o.params) || typeof o.lr !== 'number')
+  if (
+    typeof o !== 'object' ||
+    o === null ||
+    !['sgd', 'adam', 'adamw'].includes(o.kind) ||
+    !Number.isInteger(o.t) ||
+    o.t < 0 ||
+    !Number.isInteger(o.params) ||
+    typeof o.lr !== 'number'
+  )
     fail(`'optimizer' must be {kind: 'sgd'|'adam'|'adamw', t, lr, params}, got ${brief(o)}`);
   const data = h.data === null ? null : checkPosition('checkpoint', h.data);
   const dropout = h.dropout as Record<string, [number, number]>;
@@ -143,12 +158,16 @@ function parseInfo(metadata: Record<string, string>): CheckpointInfo {
  * architecture and optimizer kind as the saved ones. All checks pass before the first write.
  * Without `optimizer`, only the model's tensors and dropout state are restored.
  */
-export function loadCheckpoint(bytes: ArrayBuffer | ArrayBufferView, target: { model: Module; optimizer?: Optimizer }): CheckpointInfo {
+export function loadCheckpoint(
+  bytes: ArrayBuffer | ArrayBufferView,
+  target: { model: Module; optimizer?: Optimizer },
+): CheckpointInfo {
   const f = readSafetensors(bytes);
   const info = parseInfo(f.metadata);
   const { model, optimizer } = target;
   if (optimizer) {
-    if (optimizer.kind !== info.optimizer.kind) fail(`saved for a '${info.optimizer.kind}' optimizer, the target is '${optimizer.kind}'`);
+    if (optimizer.kind !== info.optimizer.kind)
+      fail(`saved for a '${info.optimizer.kind}' optimizer, the target is '${optimizer.kind}'`);
     if (optimizer.params.length !== info.optimizer.params)
       fail(`saved for ${info.optimizer.params} parameters, the optimizer has ${optimizer.params.length}`);
   }
@@ -158,13 +177,19 @@ export function loadCheckpoint(bytes: ArrayBuffer | ArrayBufferView, target: { m
     const st = f.tensors.get(n);
     if (!st) fail(`tensor ${brief(n)} ${shapeStr(t.shape)} is missing`);
     if (st!.dtype !== 'F32') fail(`tensor ${brief(n)} is ${st!.dtype}, expected F32`);
-    if (st!.shape.join() !== t.shape.join()) fail(`tensor ${brief(n)} has shape ${shapeStr(st!.shape)}, the target needs ${shapeStr(t.shape)}`);
+    if (st!.shape.join() !== t.shape.join())
+      fail(`tensor ${brief(n)} has shape ${shapeStr(st!.shape)}, the target needs ${shapeStr(t.shape)}`);
     writes.push([t, toFloat32(st!)]);
   }
   for (const n of f.tensors.keys())
-    if (!want.has(n) && !(n.startsWith('optimizer.') && !optimizer)) fail(`tensor ${brief(n)} has no place in the target model/optimizer`);
+    if (!want.has(n) && !(n.startsWith('optimizer.') && !optimizer))
+      fail(`tensor ${brief(n)} has no place in the target model/optimizer`);
   const drops = dropoutLayers(model);
-  const saved = Object.keys(info.dropout).sort().join(), have = drops.map(([n]) => n).sort().join();
+  const saved = Object.keys(info.dropout).sort().join(),
+    have = drops
+      .map(([n]) => n)
+      .sort()
+      .join();
   if (saved !== have) fail(`dropout layers differ: saved [${saved}], the model has [${have}]`);
   for (const [n, d] of drops) writes.push([d.state, Uint32Array.from(info.dropout[n])]);
   for (const [t, data] of writes) t.write(data);

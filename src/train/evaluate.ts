@@ -5,7 +5,14 @@
 
 import { empty, tensor, type Tensor } from '../tensor/tensor.js';
 import { keep, scope } from '../tensor/scope.js';
-import { capture, compileSpecs, planPipelines, type CapturedPlan, type PrepareInfo, type PrepareOptions } from '../autograd/capture.js';
+import {
+  capture,
+  compileSpecs,
+  planPipelines,
+  type CapturedPlan,
+  type PrepareInfo,
+  type PrepareOptions,
+} from '../autograd/capture.js';
 import { accuracy, softmaxCrossEntropy } from '../ops/loss/index.js';
 import { batches, type Normalization } from '../data/batch.js';
 import type { ImageDataset } from '../data/dataset.js';
@@ -30,7 +37,10 @@ export class Evaluator {
   private plan: CapturedPlan<[Tensor, Tensor]> | null = null;
   readonly batchSize: number;
 
-  constructor(readonly model: Module, readonly opts: EvaluatorOptions = {}) {
+  constructor(
+    readonly model: Module,
+    readonly opts: EvaluatorOptions = {},
+  ) {
     this.batchSize = opts.batchSize ?? 500;
   }
 
@@ -60,20 +70,27 @@ export class Evaluator {
   async evaluate(ds: ImageDataset): Promise<EvalResult> {
     const wasTraining = this.model.training;
     this.model.eval();
-    let lossSum = 0, hitSum = 0;
+    let lossSum = 0,
+      hitSum = 0;
     try {
-      const B = this.batchSize, dims = [ds.height, ds.width, ds.channels];
+      const B = this.batchSize,
+        dims = [ds.height, ds.width, ds.channels];
       for (const b of batches(ds, { batchSize: B, shuffle: false, normalize: this.opts.normalize, reuse: true })) {
-        let out: [Tensor, Tensor], owned = false;
+        let out: [Tensor, Tensor],
+          owned = false;
         if (b.size === B) {
           if (!this.x) {
             this.x = keep(empty([B, ...dims]));
             this.labels = keep(empty([B], 'u32'));
           }
-          const x = this.x, labels = this.labels!;
+          const x = this.x,
+            labels = this.labels!;
           x.write(b.images);
           labels.write(b.labels);
-          if (!this.plan) this.plan = capture(() => this.metrics(x, labels), { uses: [x, labels, ...this.model.stateDict().values()] });
+          if (!this.plan)
+            this.plan = capture(() => this.metrics(x, labels), {
+              uses: [x, labels, ...this.model.stateDict().values()],
+            });
           else this.plan.run();
           out = this.plan.result;
         } else {

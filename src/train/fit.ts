@@ -72,10 +72,15 @@ export async function fit(o: FitOptions): Promise<EpochInfo[]> {
   const every = o.lossEvery ?? 10;
   const seed = o.seed ?? 0;
   if (o.resume && o.resume.seed !== seed)
-    throw new RangeError(`webgpu-cnn: fit: 'resume' has seed ${o.resume.seed}, the run's 'seed' is ${seed} (the data order would differ)`);
+    throw new RangeError(
+      `webgpu-cnn: fit: 'resume' has seed ${o.resume.seed}, the run's 'seed' is ${seed} (the data order would differ)`,
+    );
   const step = new TrainStep({
-    model: o.model, optimizer: o.optimizer, loss: o.loss ?? softmaxCrossEntropy,
-    inputShape: [B, train.height, train.width, train.channels], capture: o.capture,
+    model: o.model,
+    optimizer: o.optimizer,
+    loss: o.loss ?? softmaxCrossEntropy,
+    inputShape: [B, train.height, train.width, train.channels],
+    capture: o.capture,
   });
   const evaluator = o.test ? new Evaluator(o.model, { batchSize: o.evalBatchSize, normalize: o.normalize }) : null;
   const stepsPerEpoch = batchCount(train.count, B, true);
@@ -88,8 +93,19 @@ export async function fit(o: FitOptions): Promise<EpochInfo[]> {
     let startBatch = o.resume && o.resume.batch < stepsPerEpoch ? o.resume.batch : 0;
     for (let epoch = first; epoch < o.epochs; epoch++, startBatch = 0) {
       const t0 = performance.now();
-      let lossSum = 0, lossCount = 0, k = startBatch;
-      const opts = { batchSize: B, seed, epoch, startBatch, dropLast: true, augment: o.augment, normalize: o.normalize, reuse: true };
+      let lossSum = 0,
+        lossCount = 0,
+        k = startBatch;
+      const opts = {
+        batchSize: B,
+        seed,
+        epoch,
+        startBatch,
+        dropLast: true,
+        augment: o.augment,
+        normalize: o.normalize,
+        reuse: true,
+      };
       for (const b of batches(train, opts)) {
         step.run(b.images, b.labels);
         k++;
@@ -107,8 +123,12 @@ export async function fit(o: FitOptions): Promise<EpochInfo[]> {
       const t1 = performance.now();
       const test = evaluator ? await evaluator.evaluate(o.test!) : undefined;
       const info: EpochInfo = {
-        epoch, trainLoss: lossSum / Math.max(lossCount, 1), test, trainSeconds,
-        evalSeconds: (performance.now() - t1) / 1000, imagesPerSec: ((stepsPerEpoch - startBatch) * B) / trainSeconds,
+        epoch,
+        trainLoss: lossSum / Math.max(lossCount, 1),
+        test,
+        trainSeconds,
+        evalSeconds: (performance.now() - t1) / 1000,
+        imagesPerSec: ((stepsPerEpoch - startBatch) * B) / trainSeconds,
       };
       history.push(info);
       o.onEpoch?.(info);

@@ -38,8 +38,10 @@ export function preprocessMetadata(p: Preprocess): Record<string, string> {
 function checkPreprocess(p: unknown, op: string): Preprocess {
   const n = (p as { normalize?: unknown } | null)?.normalize;
   if (n === false) return { normalize: false };
-  const ok = typeof n === 'object' && n !== null && Number.isFinite((n as Normalization).mean) && (n as Normalization).std > 0;
-  if (!ok) throw new TypeError(`webgpu-cnn: ${op}: 'normalize' must be false or { mean, std > 0 }, got ${JSON.stringify(n)}`);
+  const ok =
+    typeof n === 'object' && n !== null && Number.isFinite((n as Normalization).mean) && (n as Normalization).std > 0;
+  if (!ok)
+    throw new TypeError(`webgpu-cnn: ${op}: 'normalize' must be false or { mean, std > 0 }, got ${JSON.stringify(n)}`);
   return { normalize: { mean: (n as Normalization).mean, std: (n as Normalization).std } };
 }
 
@@ -72,7 +74,9 @@ async function bytesOf(src: Source): Promise<ArrayBuffer | ArrayBufferView> {
   }
   if (typeof Blob !== 'undefined' && src instanceof Blob) return src.arrayBuffer();
   if (src instanceof ArrayBuffer || ArrayBuffer.isView(src)) return src;
-  throw new TypeError(`webgpu-cnn: loadPredictor: expected a URL, ArrayBuffer, typed array, File or Blob, got ${Object.prototype.toString.call(src)}`);
+  throw new TypeError(
+    `webgpu-cnn: loadPredictor: expected a URL, ArrayBuffer, typed array, File or Blob, got ${Object.prototype.toString.call(src)}`,
+  );
 }
 
 /** A classifier loaded from a model file, ready to predict. dispose() frees its GPU tensors. */
@@ -88,14 +92,18 @@ export class Predictor {
     readonly metadata: Record<string, string>,
   ) {
     const input = spec.input;
-    if (!input) throw new Error('webgpu-cnn: loadPredictor: the model file does not record its input shape (ModelSpec.input)');
+    if (!input)
+      throw new Error('webgpu-cnn: loadPredictor: the model file does not record its input shape (ModelSpec.input)');
     this.inputShape = [input[0], input[1], input[2] ?? 1];
   }
 
   /** Load from a URL (fetched), bytes, or a File/Blob. */
   static async load(src: Source): Promise<Predictor> {
     const f = decodeModel(await bytesOf(src));
-    if (!f.spec) throw new Error('webgpu-cnn: loadPredictor: the file has no architecture ("webgpu-cnn.arch" metadata): save it with saveModel(model.toSpec(), ...)');
+    if (!f.spec)
+      throw new Error(
+        'webgpu-cnn: loadPredictor: the file has no architecture ("webgpu-cnn.arch" metadata): save it with saveModel(model.toSpec(), ...)',
+      );
     const raw = f.metadata[PREPROCESS_METADATA_KEY];
     let pre: Preprocess = { normalize: false };
     if (raw !== undefined) {
@@ -123,13 +131,18 @@ export class Predictor {
     const [H, W, C] = this.inputShape;
     let out: Float32Array;
     if (input instanceof Float32Array) {
-      if (input.length !== H * W * C) throw new RangeError(`webgpu-cnn: predict: a Float32Array input must hold ${H}x${W}x${C} = ${H * W * C} values, got ${input.length}`);
+      if (input.length !== H * W * C)
+        throw new RangeError(
+          `webgpu-cnn: predict: a Float32Array input must hold ${H}x${W}x${C} = ${H * W * C} values, got ${input.length}`,
+        );
       out = Float32Array.from(input);
     } else {
       const img = imageData(input, W, H);
       out = new Float32Array(H * W * C);
       for (let i = 0; i < H * W; i++) {
-        const r = img.data[4 * i], g = img.data[4 * i + 1], b = img.data[4 * i + 2];
+        const r = img.data[4 * i],
+          g = img.data[4 * i + 1],
+          b = img.data[4 * i + 2];
         if (C === 1) out[i] = (r + g + b) / (3 * 255);
         else for (let c = 0; c < C; c++) out[i * C + c] = img.data[4 * i + Math.min(c, 2)] / 255;
       }
@@ -145,7 +158,9 @@ export class Predictor {
     if (isTensor(input)) {
       // taken as already preprocessed (normalised) values
       if (input.size !== H * W * C)
-        throw new RangeError(`webgpu-cnn: predict: a tensor input must hold ${H * W * C} values ([1,${H},${W},${C}]), got [${input.shape}]`);
+        throw new RangeError(
+          `webgpu-cnn: predict: a tensor input must hold ${H * W * C} values ([1,${H},${W},${C}]), got [${input.shape}]`,
+        );
       x = input;
     } else {
       const v = this.pixels(input, opts);
@@ -177,21 +192,32 @@ export function loadPredictor(src: Source): Promise<Predictor> {
 }
 
 function isTensor(x: unknown): x is Tensor {
-  return typeof x === 'object' && x !== null && 'buffer' in x && 'shape' in x && typeof (x as Tensor).read === 'function';
+  return (
+    typeof x === 'object' && x !== null && 'buffer' in x && 'shape' in x && typeof (x as Tensor).read === 'function'
+  );
 }
 
 /** RGBA bytes of the input at W x H: ImageData-like objects as they are (they must be W x H), other sources drawn and resized. */
-function imageData(input: Exclude<PredictInput, Float32Array | Tensor>, W: number, H: number): { data: Uint8ClampedArray | Uint8Array } {
+function imageData(
+  input: Exclude<PredictInput, Float32Array | Tensor>,
+  W: number,
+  H: number,
+): { data: Uint8ClampedArray | Uint8Array } {
   if ('data' in input && 'width' in input && 'height' in input) {
     const d = input as { data: Uint8ClampedArray | Uint8Array; width: number; height: number };
     if (d.width === W && d.height === H && d.data.length === 4 * W * H) return d;
     if (typeof OffscreenCanvas === 'undefined' || typeof ImageData === 'undefined')
-      throw new RangeError(`webgpu-cnn: predict: image data must be ${W}x${H} here (no OffscreenCanvas to resize), got ${d.width}x${d.height}`);
+      throw new RangeError(
+        `webgpu-cnn: predict: image data must be ${W}x${H} here (no OffscreenCanvas to resize), got ${d.width}x${d.height}`,
+      );
     const src = new OffscreenCanvas(d.width, d.height);
     src.getContext('2d')!.putImageData(new ImageData(Uint8ClampedArray.from(d.data), d.width, d.height), 0, 0);
     return draw(src, W, H);
   }
-  if (typeof OffscreenCanvas === 'undefined') throw new TypeError('webgpu-cnn: predict: canvases and images need OffscreenCanvas (a browser); pass ImageData-like { data, width, height } or a Float32Array');
+  if (typeof OffscreenCanvas === 'undefined')
+    throw new TypeError(
+      'webgpu-cnn: predict: canvases and images need OffscreenCanvas (a browser); pass ImageData-like { data, width, height } or a Float32Array',
+    );
   return draw(input as CanvasImageSource, W, H);
 }
 

@@ -18,7 +18,14 @@ import { shapeStr, empty, type DType, type Shape, type Tensor } from '../tensor/
 import { keep, scope } from '../tensor/scope.js';
 import { engine } from '../runtime/engine.js';
 import { valueAndGrad } from '../autograd/grad.js';
-import { capture, compileSpecs, planPipelines, type CapturedPlan, type PrepareInfo, type PrepareOptions } from '../autograd/capture.js';
+import {
+  capture,
+  compileSpecs,
+  planPipelines,
+  type CapturedPlan,
+  type PrepareInfo,
+  type PrepareOptions,
+} from '../autograd/capture.js';
 import type { Module } from '../nn/module.js';
 import type { PipelineSpec } from '../runtime/pipelines.js';
 import type { Optimizer } from '../optim/optimizers.js';
@@ -94,7 +101,8 @@ export class TrainStep {
     try {
       return planPipelines(this.body);
     } catch (err) {
-      if (err instanceof Error) err.message = `webgpu-cnn: TrainStep (planning its pipelines): ${err.message.replace(/^webgpu-cnn: /, '')}`;
+      if (err instanceof Error)
+        err.message = `webgpu-cnn: TrainStep (planning its pipelines): ${err.message.replace(/^webgpu-cnn: /, '')}`;
       throw err;
     } finally {
       optimizer.t = t;
@@ -109,7 +117,10 @@ export class TrainStep {
   /** Train on one batch. Data are host arrays (copied into the step's input tensors). */
   run(x: ArrayLike<number>, labels: ArrayLike<number>): void {
     engine().checkAlive('TrainStep');
-    if (x.length !== this.x.size) throw new RangeError(`webgpu-cnn: TrainStep: batch has ${x.length} values, the step's input ${shapeStr(this.x.shape)} needs ${this.x.size}`);
+    if (x.length !== this.x.size)
+      throw new RangeError(
+        `webgpu-cnn: TrainStep: batch has ${x.length} values, the step's input ${shapeStr(this.x.shape)} needs ${this.x.size}`,
+      );
     this.x.write(x);
     this.labels.write(labels);
     this.runOnInputs();
@@ -144,8 +155,11 @@ export class TrainStep {
       if (undone) e.queue.discard();
       optimizer.t--; // the next prepareStep rewrites `hyper` for the same update number
       if (err instanceof Error)
-        err.message = `webgpu-cnn: TrainStep: step ${this.steps + 1} failed` +
-          (undone ? ' and was not applied (weights, optimizer state and running statistics are unchanged)' : ' in debug mode; its partial work ran') +
+        err.message =
+          `webgpu-cnn: TrainStep: step ${this.steps + 1} failed` +
+          (undone
+            ? ' and was not applied (weights, optimizer state and running statistics are unchanged)'
+            : ' in debug mode; its partial work ran') +
           `: ${err.message.replace(/^webgpu-cnn: /, '')}`;
       throw err;
     }

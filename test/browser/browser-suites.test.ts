@@ -9,7 +9,12 @@ import { hangLimit, hangMessage } from '../harness/hang.js';
 
 import.meta.glob('../suites/*.suite.ts', { eager: true });
 
-interface Result { ok: boolean; error?: string; ms: number; log: string[] }
+interface Result {
+  ok: boolean;
+  error?: string;
+  ms: number;
+  log: string[];
+}
 let results: Record<string, Result> = {};
 let fatal: string | undefined;
 let browser: Browser | undefined;
@@ -30,9 +35,14 @@ describe('[chromium/swiftshader]', () => {
     // that stops running cases altogether
     const total = cases.reduce((s, c) => s + hangLimit(c.timeoutMs), 0) + 60_000;
     try {
-      await page.waitForFunction(() => (window as unknown as { __done: boolean }).__done === true, null, { timeout: total, polling: 500 });
+      await page.waitForFunction(() => (window as unknown as { __done: boolean }).__done === true, null, {
+        timeout: total,
+        polling: 500,
+      });
     } catch (e) {
-      throw new Error(`${hangMessage('the browser test page', total)}\n${(e as Error).message}\n${pageLog.slice(-20).join('\n')}`);
+      throw new Error(
+        `${hangMessage('the browser test page', total)}\n${(e as Error).message}\n${pageLog.slice(-20).join('\n')}`,
+      );
     }
     results = await page.evaluate(() => (window as unknown as { __results: Record<string, Result> }).__results);
     fatal = await page.evaluate(() => (window as unknown as { __fatal?: string }).__fatal);

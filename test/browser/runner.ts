@@ -6,7 +6,12 @@ import { init } from '../../src/runtime/engine.js';
 
 import.meta.glob('../suites/*.suite.ts', { eager: true });
 
-interface Result { ok: boolean; error?: string; ms: number; log: string[] }
+interface Result {
+  ok: boolean;
+  error?: string;
+  ms: number;
+  log: string[];
+}
 const w = window as unknown as { __results: Record<string, Result>; __done: boolean; __fatal?: string };
 w.__results = {};
 w.__done = false;
@@ -26,7 +31,10 @@ async function main() {
   const origLog = console.log;
   for (const c of registry.filter((c) => c.envs.includes('browser') && (!only || caseId(c).includes(only)))) {
     const log: string[] = [];
-    console.log = (...a: unknown[]) => { log.push(a.join(' ')); origLog(...a); };
+    console.log = (...a: unknown[]) => {
+      log.push(a.join(' '));
+      origLog(...a);
+    };
     const t0 = performance.now();
     try {
       await runCase(c);

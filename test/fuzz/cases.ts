@@ -44,7 +44,28 @@ const concat = (...parts: Uint8Array[]) => {
   for (const p of parts) out.set(p, o), (o += p.length);
   return out;
 };
-const WEIRD = [-1, 0, 1, 1.5, 2 ** 31, 2 ** 32, 2 ** 53, 2 ** 64, 1e308, -0, 'x', '', null, true, [], {}, [1e9, 1e9], [[[[[]]]]], 'F32', 'relu'];
+const WEIRD = [
+  -1,
+  0,
+  1,
+  1.5,
+  2 ** 31,
+  2 ** 32,
+  2 ** 53,
+  2 ** 64,
+  1e308,
+  -0,
+  'x',
+  '',
+  null,
+  true,
+  [],
+  {},
+  [1e9, 1e9],
+  [[[[[]]]]],
+  'F32',
+  'relu',
+];
 const U32S = [0, 1, 2, 3, 7, 8, 255, 0x7fffffff, 0x80000000, 0xffffffff, 60000, 784, 1 << 20];
 
 function encodeSafetensors(headerText: string, data: Uint8Array): Uint8Array {
@@ -63,8 +84,17 @@ function genSpec(r: Rng, withInput = true): Record<string, unknown> {
   for (let i = int(r, 0, 4); i > 0; i--) {
     const kind = int(r, 0, 3);
     if (kind === 0) {
-      const k = int(r, 1, Math.min(5, h, w)), outC = int(r, 1, 8);
-      layers.push({ type: 'conv2d', inC: c, outC, kernel: k, padding: 'valid', bias: r() < 0.7, ...(r() < 0.5 ? { activation: 'relu' } : {}) });
+      const k = int(r, 1, Math.min(5, h, w)),
+        outC = int(r, 1, 8);
+      layers.push({
+        type: 'conv2d',
+        inC: c,
+        outC,
+        kernel: k,
+        padding: 'valid',
+        bias: r() < 0.7,
+        ...(r() < 0.5 ? { activation: 'relu' } : {}),
+      });
       (h = h - k + 1), (w = w - k + 1), (c = outC);
     } else if (kind === 1 && h >= 2 && w >= 2) {
       layers.push({ type: pick(r, ['maxpool2d', 'avgpool2d']), kernel: 2 });
@@ -90,7 +120,8 @@ function mutateJson(r: Rng, v: unknown, depth = 0): unknown {
   const o = v as Record<string, unknown>;
   const op = r();
   if (op < 0.15 && !Array.isArray(v)) delete o[k];
-  else if (op < 0.25 && !Array.isArray(v)) o[pick(r, ['extra', 'dtype', 'shape', '__metadata__', 'type', 'kernel'])] = pick(r, WEIRD);
+  else if (op < 0.25 && !Array.isArray(v))
+    o[pick(r, ['extra', 'dtype', 'shape', '__metadata__', 'type', 'kernel'])] = pick(r, WEIRD);
   else o[k] = mutateJson(r, o[k], depth + 1);
   return v;
 }
@@ -113,8 +144,11 @@ function mutateBytes(r: Rng, b: Uint8Array, lengthFields: number[]): [string, Ui
     case 3:
       return ['append', concat(b, randomBytes(r, int(r, 1, 16)))];
     case 4: {
-      const at = int(r, 0, b.length), n = int(r, 1, 8);
-      return r() < 0.5 ? ['delete', concat(b.subarray(0, at), b.subarray(at + n))] : ['insert', concat(b.subarray(0, at), randomBytes(r, n), b.subarray(at))];
+      const at = int(r, 0, b.length),
+        n = int(r, 1, 8);
+      return r() < 0.5
+        ? ['delete', concat(b.subarray(0, at), b.subarray(at + n))]
+        : ['insert', concat(b.subarray(0, at), randomBytes(r, n), b.subarray(at))];
     }
     case 5:
       return ['random', randomBytes(r, int(r, 0, 64))];
@@ -136,7 +170,8 @@ function genSafetensorsParts(r: Rng): { header: Record<string, unknown>; data: U
     chunks.push(randomBytes(r, n));
     at += n;
   }
-  if (r() < 0.5) header.__metadata__ = { note: 'fuzz', ...(r() < 0.5 ? { [ARCH_METADATA_KEY]: JSON.stringify(genSpec(r)) } : {}) };
+  if (r() < 0.5)
+    header.__metadata__ = { note: 'fuzz', ...(r() < 0.5 ? { [ARCH_METADATA_KEY]: JSON.stringify(genSpec(r)) } : {}) };
   const data = new Uint8Array(at);
   let o = 0;
   for (const ch of chunks) data.set(ch, o), (o += ch.length);
@@ -166,13 +201,21 @@ function makeCase(r: Rng, target: FuzzTarget): { mutation: string; input: Uint8A
     const text = JSON.stringify(spec);
     if (m === 3) return { mutation: 'truncate', input: text.slice(0, int(r, 0, text.length - 1)) };
     const at = int(r, 0, text.length);
-    return { mutation: 'text-insert', input: text.slice(0, at) + pick(r, ['{', '}', '"', '\\', ',', ':', '[', '1e999', '"type":"relu",']) + text.slice(at + int(r, 0, 2)) };
+    return {
+      mutation: 'text-insert',
+      input:
+        text.slice(0, at) +
+        pick(r, ['{', '}', '"', '\\', ',', ':', '[', '1e999', '"type":"relu",']) +
+        text.slice(at + int(r, 0, 2)),
+    };
   }
   if (target === 'idx') {
     const dtype = pick(r, ['u8', 'i8', 'i16', 'i32', 'f32', 'f64'] as IdxDType[]);
     const shape = Array.from({ length: int(r, 1, 3) }, () => int(r, 0, 6));
     const n = shape.reduce((a, b) => a * b, 1);
-    const C = { u8: Uint8Array, i8: Int8Array, i16: Int16Array, i32: Int32Array, f32: Float32Array, f64: Float64Array }[dtype];
+    const C = { u8: Uint8Array, i8: Int8Array, i16: Int16Array, i32: Int32Array, f32: Float32Array, f64: Float64Array }[
+      dtype
+    ];
     const data = new C(n);
     new Uint8Array(data.buffer).set(randomBytes(r, data.byteLength));
     const bytes = writeIdx({ dtype, shape, data } as IdxArray);
@@ -204,15 +247,27 @@ function runTarget(target: FuzzTarget, input: unknown): void {
   }
 }
 
-const normalise = (m: string) => m.replace(/"(?:[^"\\]|\\.)*"/g, '"…"').replace(/(?<![\w.-])-?\d+(\.\d+)?(e[+-]?\d+)?(?![\w])/gi, 'N').replace(/\[[N,.\s]*\]/g, '[…]').slice(0, 110);
+const normalise = (m: string) =>
+  m
+    .replace(/"(?:[^"\\]|\\.)*"/g, '"…"')
+    .replace(/(?<![\w.-])-?\d+(\.\d+)?(e[+-]?\d+)?(?![\w])/gi, 'N')
+    .replace(/\[[N,.\s]*\]/g, '[…]')
+    .slice(0, 110);
 
 export function runFuzz(opts: { cases: number; seed?: number; maxCaseMs?: number }): FuzzSummary {
   const r = createRng(opts.seed ?? 1);
   const maxCaseMs = opts.maxCaseMs ?? 250;
   const s: FuzzSummary = {
-    cases: 0, ok: 0, rejected: 0, failures: [], totalMs: 0, maxMs: 0, maxAllocRatio: 0,
+    cases: 0,
+    ok: 0,
+    rejected: 0,
+    failures: [],
+    totalMs: 0,
+    maxMs: 0,
+    maxAllocRatio: 0,
     byTarget: Object.fromEntries(TARGETS.map((t) => [t, { cases: 0, ok: 0, rejected: 0 }])) as FuzzSummary['byTarget'],
-    byMutation: {}, errorsByMessage: {},
+    byMutation: {},
+    errorsByMessage: {},
   };
   const messages = new Map<string, number>();
   let caseRatio = 0;
@@ -236,7 +291,8 @@ export function runFuzz(opts: { cases: number; seed?: number; maxCaseMs?: number
       s.byTarget[target].cases++;
       s.byMutation[mutation] = (s.byMutation[mutation] ?? 0) + 1;
       s.maxAllocRatio = Math.max(s.maxAllocRatio, caseRatio);
-      const fail = (why: string) => s.failures.length < 50 && s.failures.push({ target, case: i, mutation, error: why });
+      const fail = (why: string) =>
+        s.failures.length < 50 && s.failures.push({ target, case: i, mutation, error: why });
       if (error === null) s.ok++, s.byTarget[target].ok++;
       else if (error instanceof FormatError) {
         s.rejected++, s.byTarget[target].rejected++;

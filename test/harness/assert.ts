@@ -13,7 +13,8 @@ export function assert(cond: unknown, message: string): asserts cond {
 }
 
 export function assertEqual<T>(got: T, want: T, label: string): void {
-  const g = JSON.stringify(got), w = JSON.stringify(want);
+  const g = JSON.stringify(got),
+    w = JSON.stringify(want);
   if (g !== w) throw new AssertionError(`${label}: got ${g}, want ${w}`);
 }
 
@@ -33,12 +34,22 @@ export interface ErrorSummary {
 }
 
 /** |got - want| <= atol + rtol*|want| elementwise; prints max abs/rel error. */
-export function assertClose(label: string, got: ArrayLike<number>, want: ArrayLike<number>, opts: CloseOptions = {}): ErrorSummary {
-  const atol = opts.atol ?? 1e-5, rtol = opts.rtol ?? 1e-4;
+export function assertClose(
+  label: string,
+  got: ArrayLike<number>,
+  want: ArrayLike<number>,
+  opts: CloseOptions = {},
+): ErrorSummary {
+  const atol = opts.atol ?? 1e-5,
+    rtol = opts.rtol ?? 1e-4;
   if (got.length !== want.length) throw new AssertionError(`${label}: length ${got.length}, want ${want.length}`);
-  let maxAbs = 0, maxRel = 0, worst = -1, worstExcess = 0;
+  let maxAbs = 0,
+    maxRel = 0,
+    worst = -1,
+    worstExcess = 0;
   for (let i = 0; i < got.length; i++) {
-    const g = got[i], w = want[i];
+    const g = got[i],
+      w = want[i];
     const d = Math.abs(g - w);
     if (!(d <= atol + rtol * Math.abs(w))) {
       const ex = Number.isNaN(d) ? Infinity : d - (atol + rtol * Math.abs(w));
@@ -51,7 +62,10 @@ export function assertClose(label: string, got: ArrayLike<number>, want: ArrayLi
       if (Math.abs(w) > atol && r > maxRel) maxRel = r;
     }
   }
-  if (opts.log !== false) console.log(`  ${label}: n=${got.length} max_abs=${maxAbs.toExponential(2)} max_rel=${maxRel.toExponential(2)} (atol=${atol}, rtol=${rtol})`);
+  if (opts.log !== false)
+    console.log(
+      `  ${label}: n=${got.length} max_abs=${maxAbs.toExponential(2)} max_rel=${maxRel.toExponential(2)} (atol=${atol}, rtol=${rtol})`,
+    );
   if (worst >= 0)
     throw new AssertionError(
       `${label}: element ${worst} is ${got[worst]}, want ${want[worst]} (max_abs=${maxAbs.toExponential(3)}, max_rel=${maxRel.toExponential(3)}, atol=${atol}, rtol=${rtol})`,

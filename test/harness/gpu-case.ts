@@ -31,7 +31,10 @@ export async function runCase(c: Case): Promise<void> {
   }
   dev.removeEventListener('uncapturederror', onErr);
   errs.push(...uncaptured.map((m) => `uncaptured error: ${m}`));
-  if (errs.length) throw new Error(`WebGPU errors during '${c.name}':\n${errs.join('\n')}${failure ? `\n(and: ${(failure as Error).message})` : ''}`);
+  if (errs.length)
+    throw new Error(
+      `WebGPU errors during '${c.name}':\n${errs.join('\n')}${failure ? `\n(and: ${(failure as Error).message})` : ''}`,
+    );
   if (failure) throw failure;
 }
 

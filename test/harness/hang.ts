@@ -16,6 +16,8 @@ export function hangLimit(typicalMs: number): number {
 
 /** The message of a hang limit that ran out. */
 export function hangMessage(what: string, limitMs: number): string {
-  return `${what} has not finished after ${Math.round(limitMs / 1000)} s: it looks hung (a device or browser that never answers?). ` +
-    `On a very slow machine raise TEST_HANG_MS (now ${HANG_MS} ms).`;
+  return (
+    `${what} has not finished after ${Math.round(limitMs / 1000)} s: it looks hung (a device or browser that never answers?). ` +
+    `On a very slow machine raise TEST_HANG_MS (now ${HANG_MS} ms).`
+  );
 }

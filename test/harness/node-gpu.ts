@@ -14,7 +14,9 @@ export async function initNodeGPU(): Promise<Engine> {
     process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
   const icd = process.env.VK_ICD_FILENAMES ?? process.env.VK_DRIVER_FILES;
   if (icd && !existsSync(icd))
-    throw new Error(`Vulkan driver manifest ${icd} does not exist: install Debian's chromium package (apt-get install -y chromium) for SwiftShader`);
+    throw new Error(
+      `Vulkan driver manifest ${icd} does not exist: install Debian's chromium package (apt-get install -y chromium) for SwiftShader`,
+    );
   let webgpu: typeof import('webgpu');
   try {
     webgpu = await import('webgpu');

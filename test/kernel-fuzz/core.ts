@@ -36,9 +36,15 @@ export const int = (r: Rng, lo: number, hi: number): number => lo + Math.floor(r
 export const pick = <T>(r: Rng, a: readonly T[]): T => a[Math.floor(r() * a.length)];
 export const chance = (r: Rng, p: number): boolean => r() < p;
 /** An integer in [lo, hi], log-uniform (small sizes as likely as large ones). */
-export const logInt = (r: Rng, lo: number, hi: number): number => Math.min(hi, Math.floor(Math.exp(Math.log(lo) + r() * (Math.log(hi + 1) - Math.log(lo)))));
+export const logInt = (r: Rng, lo: number, hi: number): number =>
+  Math.min(hi, Math.floor(Math.exp(Math.log(lo) + r() * (Math.log(hi + 1) - Math.log(lo)))));
 /** Sizes near the boundaries kernels care about (tiles, vec4, quads) or a plain random one. */
-export function edgy(r: Rng, lo: number, hi: number, edges: readonly number[] = [1, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65]): number {
+export function edgy(
+  r: Rng,
+  lo: number,
+  hi: number,
+  edges: readonly number[] = [1, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65],
+): number {
   const e = edges.filter((v) => v >= lo && v <= hi);
   return e.length && chance(r, 0.5) ? pick(r, e) : int(r, lo, hi);
 }
@@ -79,8 +85,22 @@ export function takeWorstRatio(): number {
 }
 
 /** Compare `got` with `want` element by element; `tol(i)` is element i's allowed |error|. */
-export function compare(what: string, got: ArrayLike<number>, want: ArrayLike<number>, tol: (i: number) => number): Mismatch | null {
-  if (got.length !== want.length) return { what: `${what} (length)`, firstBadIndex: -1, got: got.length, want: want.length, tol: 0, size: want.length, bad: 1 };
+export function compare(
+  what: string,
+  got: ArrayLike<number>,
+  want: ArrayLike<number>,
+  tol: (i: number) => number,
+): Mismatch | null {
+  if (got.length !== want.length)
+    return {
+      what: `${what} (length)`,
+      firstBadIndex: -1,
+      got: got.length,
+      want: want.length,
+      tol: 0,
+      size: want.length,
+      bad: 1,
+    };
   let first: Mismatch | null = null;
   let bad = 0;
   for (let i = 0; i < want.length; i++) {
@@ -98,10 +118,21 @@ export function compare(what: string, got: ArrayLike<number>, want: ArrayLike<nu
 
 /** A result's shape against the expected one. */
 export const shapeCheck = (got: readonly unknown[], want: readonly unknown[]): Mismatch | null =>
-  JSON.stringify(got) === JSON.stringify(want) ? null : { what: `shape ${JSON.stringify(got)}, want ${JSON.stringify(want)}`, firstBadIndex: -1, got: got.length, want: want.length, tol: 0, size: 0, bad: 1 };
+  JSON.stringify(got) === JSON.stringify(want)
+    ? null
+    : {
+        what: `shape ${JSON.stringify(got)}, want ${JSON.stringify(want)}`,
+        firstBadIndex: -1,
+        got: got.length,
+        want: want.length,
+        tol: 0,
+        size: 0,
+        bad: 1,
+      };
 
 /** Exact equality (indices, max values). */
-export const compareExact = (what: string, got: ArrayLike<number>, want: ArrayLike<number>) => compare(what, got, want, () => 0);
+export const compareExact = (what: string, got: ArrayLike<number>, want: ArrayLike<number>) =>
+  compare(what, got, want, () => 0);
 
 /** The first mismatch of several comparisons (evaluated lazily, in order). */
 export function firstOf(...checks: (Mismatch | null)[]): Mismatch | null {

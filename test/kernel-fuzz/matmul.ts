@@ -15,22 +15,42 @@ import { kernelProblem, type MatmulKernel } from '../../src/ops/matmul/kernels.j
 import { mul } from '../../src/ops/elementwise.js';
 import { sum } from '../../src/ops/reduce.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
-import { abs, chance, compare, edgy, firstOf, int, pick, shapeCheck, sumTol, gradIn, type Bag, type Family, type Mismatch } from './core.js';
+import {
+  abs,
+  chance,
+  compare,
+  edgy,
+  firstOf,
+  int,
+  pick,
+  shapeCheck,
+  sumTol,
+  gradIn,
+  type Bag,
+  type Family,
+  type Mismatch,
+} from './core.js';
 
 export interface MatmulParams {
-  M: number; N: number; K: number;
+  M: number;
+  N: number;
+  K: number;
   /** 2: matmul; 3: bmm with these batch sizes (one of them may be 1: broadcast) */
   rank: 2 | 3;
-  batchA: number; batchB: number;
-  transA: boolean; transB: boolean;
-  bias: boolean; relu: boolean;
+  batchA: number;
+  batchB: number;
+  transA: boolean;
+  transB: boolean;
+  bias: boolean;
+  relu: boolean;
   kernel: 'auto' | 'naive' | MatmulKernel;
   seed: number;
 }
 
 const MAX_MACS = 150_000;
 /** WebGPU's default limits, so that a seed draws the same cases on every device. */
-const MAX_THREADS = 256, MAX_SHARED = 16384;
+const MAX_THREADS = 256,
+  MAX_SHARED = 16384;
 
 function drawKernel(r: Rng): MatmulParams['kernel'] {
   const kind = pick(r, ['auto', 'naive', 'shared', 'register', 'subgroup', 'subgroup32'] as const);
@@ -57,10 +77,18 @@ function drawMatmul(r: Rng): MatmulParams {
     const long = chance(r, 0.35) ? pick(r, ['M', 'N', 'K'] as const) : null;
     const side = (d: 'M' | 'N' | 'K') => (long === d ? int(r, 81, 700) : long ? edgy(r, 1, 24) : edgy(r, 1, 80));
     const p: MatmulParams = {
-      M: side('M'), N: side('N'), K: side('K'), rank: rank3 ? 3 : 2,
-      batchA: rank3 && bc !== 'a' ? b : 1, batchB: rank3 && bc !== 'b' ? b : 1,
-      transA: chance(r, 0.5), transB: chance(r, 0.5), bias: chance(r, 0.5), relu: chance(r, 0.5),
-      kernel: drawKernel(r), seed: int(r, 0, 2 ** 31),
+      M: side('M'),
+      N: side('N'),
+      K: side('K'),
+      rank: rank3 ? 3 : 2,
+      batchA: rank3 && bc !== 'a' ? b : 1,
+      batchB: rank3 && bc !== 'b' ? b : 1,
+      transA: chance(r, 0.5),
+      transB: chance(r, 0.5),
+      bias: chance(r, 0.5),
+      relu: chance(r, 0.5),
+      kernel: drawKernel(r),
+      seed: int(r, 0, 2 ** 31),
     };
     // and now and then an empty side (M, N or K = 0: a K of 0 leaves bias, ReLU and zeros)
     if (chance(r, 0.06)) p[pick(r, ['M', 'N', 'K'] as const)] = 0;
@@ -70,18 +98,39 @@ function drawMatmul(r: Rng): MatmulParams {
 
 /** Stored shapes [batch, rows, cols] (batch 1 for 2-D), the tensors' shapes and the result's. */
 function shapes(p: MatmulParams) {
-  const ra = p.transA ? p.K : p.M, ca = p.transA ? p.M : p.K, rb = p.transB ? p.N : p.K, cb = p.transB ? p.K : p.N;
-  const as = [p.batchA, ra, ca], bs = [p.batchB, rb, cb];
+  const ra = p.transA ? p.K : p.M,
+    ca = p.transA ? p.M : p.K,
+    rb = p.transB ? p.N : p.K,
+    cb = p.transB ? p.K : p.N;
+  const as = [p.batchA, ra, ca],
+    bs = [p.batchB, rb, cb];
   const rank3 = p.rank === 3;
   // numpy broadcasting: a batch of 1 takes the other's size (0 included)
   const batch = p.batchA === 1 ? p.batchB : p.batchA;
-  return { as, bs, aShape: rank3 ? as : as.slice(1), bShape: rank3 ? bs : bs.slice(1), batch, yShape: rank3 ? [batch, p.M, p.N] : [p.M, p.N] };
+  return {
+    as,
+    bs,
+    aShape: rank3 ? as : as.slice(1),
+    bShape: rank3 ? bs : bs.slice(1),
+    batch,
+    yShape: rank3 ? [batch, p.M, p.N] : [p.M, p.N],
+  };
 }
 
 function inputs(p: MatmulParams, bag: Bag) {
   const s = shapes(p);
-  const ad = uniformArray(s.as[0] * s.as[1] * s.as[2], p.seed), bd = uniformArray(s.bs[0] * s.bs[1] * s.bs[2], p.seed + 1), biasd = uniformArray(p.N, p.seed + 2);
-  return { ...s, ad, bd, biasd, a: bag.f32(ad, s.aShape), b: bag.f32(bd, s.bShape), bias: p.bias ? bag.f32(biasd, [p.N]) : undefined };
+  const ad = uniformArray(s.as[0] * s.as[1] * s.as[2], p.seed),
+    bd = uniformArray(s.bs[0] * s.bs[1] * s.bs[2], p.seed + 1),
+    biasd = uniformArray(p.N, p.seed + 2);
+  return {
+    ...s,
+    ad,
+    bd,
+    biasd,
+    a: bag.f32(ad, s.aShape),
+    b: bag.f32(bd, s.bShape),
+    bias: p.bias ? bag.f32(biasd, [p.N]) : undefined,
+  };
 }
 
 /** True when the forced kernel cannot run on this device (no subgroups): the op must refuse it. */
@@ -103,7 +152,10 @@ async function forward(p: MatmulParams, bag: Bag): Promise<Mismatch | null> {
   const o = { transA: p.transA, transB: p.transB };
   const want = ref.matmul(d.ad, d.as, d.bd, d.bs, { ...o, bias: p.bias ? d.biasd : undefined, relu: p.relu });
   const scale = ref.matmul(abs(d.ad), d.as, abs(d.bd), d.bs, { ...o, bias: p.bias ? abs(d.biasd) : undefined });
-  return firstOf(shapeCheck(y.shape, d.yShape), compare('y', await y.read(), want, (i) => sumTol(p.K + 1, scale[i])));
+  return firstOf(
+    shapeCheck(y.shape, d.yShape),
+    compare('y', await y.read(), want, (i) => sumTol(p.K + 1, scale[i])),
+  );
 }
 
 /**
@@ -125,7 +177,8 @@ async function grad(p: MatmulParams, bag: Bag): Promise<Mismatch | null> {
   const want = ref.matmulBackward(g, d.ad, d.as, d.bd, d.bs, o);
   const scale = ref.matmulBackward(abs(g), abs(d.ad), d.as, abs(d.bd), d.bs, o);
   // da sums over N (and the batch when a is broadcast), db over M (and the batch), dbias over M and the batch
-  const ta = p.N * (d.as[0] === 1 ? d.batch : 1), tb = p.M * (d.bs[0] === 1 ? d.batch : 1);
+  const ta = p.N * (d.as[0] === 1 ? d.batch : 1),
+    tb = p.M * (d.bs[0] === 1 ? d.batch : 1);
   return firstOf(
     shapeCheck(y.shape, d.yShape),
     compare('da', await grads[0].read(), want.da, (i) => sumTol(ta, scale.da[i])),
@@ -141,11 +194,23 @@ async function expectRefusal(f: () => Tensor): Promise<Mismatch | null> {
     if (/needs the 'subgroups' feature/.test((e as Error).message)) return null;
     throw e;
   }
-  return { what: 'a subgroup kernel without the subgroups feature was not refused', firstBadIndex: -1, got: 0, want: 0, tol: 0, size: 0, bad: 1 };
+  return {
+    what: 'a subgroup kernel without the subgroups feature was not refused',
+    firstBadIndex: -1,
+    got: 0,
+    want: 0,
+    tol: 0,
+    size: 0,
+    bad: 1,
+  };
 }
 
 export const matmulFamilies: Family<MatmulParams>[] = [
   { name: 'matmul.forward', draw: drawMatmul, run: forward },
   // matmulNaive has no autograd rule: its draws take the default kernel here
-  { name: 'matmul.grad', draw: (r) => ((p) => (p.kernel === 'naive' ? { ...p, kernel: 'auto' as const } : p))(drawMatmul(r)), run: grad },
+  {
+    name: 'matmul.grad',
+    draw: (r) => ((p) => (p.kernel === 'naive' ? { ...p, kernel: 'auto' as const } : p))(drawMatmul(r)),
+    run: grad,
+  },
 ];

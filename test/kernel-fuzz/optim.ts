@@ -6,8 +6,30 @@
 // float64 with the f32 hyper-parameters the kernels read; tolerances from each update's terms.
 
 import { uniformArray, type Rng } from '../../src/data/rng.js';
-import { adamStep, adamStepFlat, clipByGlobalNorm, hyperArray, ref, sgdStep, sgdStepFlat, type HyperParams } from '../../src/ops/optim.js';
-import { ATOL, U, chance, compare, firstOf, int, logInt, pick, sumTol, type Bag, type Family, type Mismatch } from './core.js';
+import {
+  adamStep,
+  adamStepFlat,
+  clipByGlobalNorm,
+  hyperArray,
+  ref,
+  sgdStep,
+  sgdStepFlat,
+  type HyperParams,
+} from '../../src/ops/optim.js';
+import {
+  ATOL,
+  U,
+  chance,
+  compare,
+  firstOf,
+  int,
+  logInt,
+  pick,
+  sumTol,
+  type Bag,
+  type Family,
+  type Mismatch,
+} from './core.js';
 
 export interface OptimParams {
   op: 'sgd' | 'adam' | 'clip';
@@ -31,21 +53,36 @@ function drawOptim(r: Rng, ops: readonly OptimParams['op'][]): OptimParams {
   const big = () => (chance(r, 0.2) ? int(r, 65_000, 70_000) : logInt(r, 1, 5000));
   const momentum = op === 'sgd' ? pick(r, [0, 0.9]) : 0;
   return {
-    op, sizes: op === 'clip' ? Array.from({ length: int(r, 1, 4) }, big) : [logInt(r, 1, 20_000)], flat: chance(r, 0.5),
-    momentum, nesterov: momentum > 0 && chance(r, 0.5), decoupled: chance(r, 0.5), weightDecay: pick(r, [0, 0.01, 0.3]),
-    lr: pick(r, [1e-3, 0.1, 1]), step: pick(r, [1, 2, 10, 1000]), clipAt: pick(r, [0.5, 2]), seed: int(r, 0, 2 ** 31),
+    op,
+    sizes: op === 'clip' ? Array.from({ length: int(r, 1, 4) }, big) : [logInt(r, 1, 20_000)],
+    flat: chance(r, 0.5),
+    momentum,
+    nesterov: momentum > 0 && chance(r, 0.5),
+    decoupled: chance(r, 0.5),
+    weightDecay: pick(r, [0, 0.01, 0.3]),
+    lr: pick(r, [1e-3, 0.1, 1]),
+    step: pick(r, [1, 2, 10, 1000]),
+    clipAt: pick(r, [0.5, 2]),
+    seed: int(r, 0, 2 ** 31),
   };
 }
 
 async function steps(p: OptimParams, bag: Bag): Promise<Mismatch | null> {
-  const n = p.sizes[0], s = p.seed;
-  const pd = uniformArray(n, s), gd = uniformArray(n, s + 1), md = uniformArray(n, s + 2), vd = uniformArray(n, s + 3, 0, 1);
+  const n = p.sizes[0],
+    s = p.seed;
+  const pd = uniformArray(n, s),
+    gd = uniformArray(n, s + 1),
+    md = uniformArray(n, s + 2),
+    vd = uniformArray(n, s + 3, 0, 1);
   const wsd = Float32Array.from(uniformArray(n, s + 4), (x) => (x < -0.3 ? 0 : x < 0.3 ? 0.5 : 1));
-  const h: HyperParams = p.op === 'sgd'
-    ? { kind: 'sgd', lr: p.lr, momentum: p.momentum, weightDecay: p.weightDecay, decoupled: p.decoupled }
-    : { kind: p.decoupled ? 'adamw' : 'adam', lr: p.lr, step: p.step, weightDecay: p.weightDecay };
+  const h: HyperParams =
+    p.op === 'sgd'
+      ? { kind: 'sgd', lr: p.lr, momentum: p.momentum, weightDecay: p.weightDecay, decoupled: p.decoupled }
+      : { kind: p.decoupled ? 'adamw' : 'adam', lr: p.lr, step: p.step, weightDecay: p.weightDecay };
   const hd = hyperArray(h);
-  const param = bag.f32(pd, [n]), grad = bag.f32(gd, [n]), hyper = bag.f32(hd, [8]);
+  const param = bag.f32(pd, [n]),
+    grad = bag.f32(gd, [n]),
+    hyper = bag.f32(hd, [8]);
   const wdScale = p.flat ? bag.f32(wsd, [n]) : undefined;
   const ws = (i: number) => (p.flat ? wsd[i] : 1);
   if (p.op === 'sgd') {
@@ -58,11 +95,14 @@ async function steps(p: OptimParams, bag: Bag): Promise<Mismatch | null> {
     const dMag = (i: number) => Math.abs(gd[i]) + wd * ws(i) * Math.abs(pd[i]);
     const vMag = (i: number) => (vel ? mu * Math.abs(md[i]) : 0) + dMag(i);
     return firstOf(
-      compare('param', await param.read(), want.p, (i) => sumTol(8, Math.abs(pd[i]) * (1 + lr * wd) + lr * (1 + mu) * vMag(i))),
+      compare('param', await param.read(), want.p, (i) =>
+        sumTol(8, Math.abs(pd[i]) * (1 + lr * wd) + lr * (1 + mu) * vMag(i)),
+      ),
       vel ? compare('velocity', await vel.read(), want.vel, (i) => sumTol(4, vMag(i))) : null,
     );
   }
-  const m = bag.f32(md, [n]), v = bag.f32(vd, [n]);
+  const m = bag.f32(md, [n]),
+    v = bag.f32(vd, [n]);
   if (p.flat) adamStepFlat(param, grad, m, v, hyper, { wdScale });
   else adamStep(param, grad, m, v, hyper);
   const want = ref.adam(pd, gd, md, vd, hd, p.flat ? wsd : undefined);
@@ -76,7 +116,13 @@ async function steps(p: OptimParams, bag: Bag): Promise<Mismatch | null> {
     const den = Math.sqrt(want.v[i] / bc2) + eps;
     const upd = Math.abs((lr * want.m[i]) / bc1 / den);
     const relV = want.v[i] > 0 ? vTol(i) / want.v[i] : 1;
-    return ATOL + 8 * U * Math.abs(pd[i]) * (1 + lr * wd) + (lr * mTol(i)) / bc1 / den + upd * (relV / 2 + 8 * U) + 4 * U * upd;
+    return (
+      ATOL +
+      8 * U * Math.abs(pd[i]) * (1 + lr * wd) +
+      (lr * mTol(i)) / bc1 / den +
+      upd * (relV / 2 + 8 * U) +
+      4 * U * upd
+    );
   };
   return firstOf(
     compare('m', await m.read(), want.m, mTol),
@@ -97,7 +143,8 @@ async function clip(p: OptimParams, bag: Bag): Promise<Mismatch | null> {
   // the scale's relative error: the norm's (halved by sqrt), sqrt, division, product
   const rel = nTol / normSq / 2 + 4 * U;
   const checks: (Mismatch | null)[] = [compare('normSq', await nsq.read(), [normSq], () => nTol)];
-  for (const [k, t] of ts.entries()) checks.push(compare(`grads[${k}]`, await t.read(), want[k], (i) => ATOL + rel * Math.abs(want[k][i])));
+  for (const [k, t] of ts.entries())
+    checks.push(compare(`grads[${k}]`, await t.read(), want[k], (i) => ATOL + rel * Math.abs(want[k][i])));
   return firstOf(...checks);
 }
 

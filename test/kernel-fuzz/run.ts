@@ -19,7 +19,14 @@ import { pointwiseFamilies } from './pointwise.js';
 import { optimFamilies } from './optim.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: families of different parameter types in one list
-export const FAMILIES: readonly Family<any>[] = [...convFamilies, ...poolFamilies, ...matmulFamilies, ...softmaxFamilies, ...pointwiseFamilies, ...optimFamilies];
+export const FAMILIES: readonly Family<any>[] = [
+  ...convFamilies,
+  ...poolFamilies,
+  ...matmulFamilies,
+  ...softmaxFamilies,
+  ...pointwiseFamilies,
+  ...optimFamilies,
+];
 
 export interface Failure extends Partial<Mismatch> {
   family: string;
@@ -39,7 +46,10 @@ export interface FuzzSummary {
    * element (how much headroom the tolerances leave), and the kernels (shader.entry) it
    * dispatched, with counts
    */
-  byFamily: Record<string, { cases: number; failed: number; ms: number; worstErrorToTolerance: number; kernels: Record<string, number> }>;
+  byFamily: Record<
+    string,
+    { cases: number; failed: number; ms: number; worstErrorToTolerance: number; kernels: Record<string, number> }
+  >;
   failures: Failure[];
 }
 
@@ -70,7 +80,8 @@ function nameHash(s: string): number {
 }
 
 /** Family i's share of `cases` split over `families`. */
-export const split = (cases: number, families: number, i: number): number => Math.floor(cases / families) + (i < cases % families ? 1 : 0);
+export const split = (cases: number, families: number, i: number): number =>
+  Math.floor(cases / families) + (i < cases % families ? 1 : 0);
 
 /** The parameters of case `k` of `family` for `seed`. */
 export function drawCase(family: Family, seed: number, k: number): unknown {
@@ -78,7 +89,9 @@ export function drawCase(family: Family, seed: number, k: number): unknown {
 }
 
 /** Every pool bucket up to 512 KB (the cases' tensors are smaller), 3 buffers of each. */
-const POISON_BYTES = [...new Set(Array.from({ length: 2048 }, (_, i) => bucketSize(256 * (i + 1))))].filter((b) => b <= 1 << 19);
+const POISON_BYTES = [...new Set(Array.from({ length: 2048 }, (_, i) => bucketSize(256 * (i + 1))))].filter(
+  (b) => b <= 1 << 19,
+);
 let nans: Float32Array | null = null;
 
 /**
@@ -96,7 +109,11 @@ function poisonPool(): void {
 }
 
 /** Run one case; null when it passed. */
-export async function runOne(family: Family, params: unknown, timeoutMs = 60_000): Promise<Omit<Failure, 'family' | 'case' | 'params'> | null> {
+export async function runOne(
+  family: Family,
+  params: unknown,
+  timeoutMs = 60_000,
+): Promise<Omit<Failure, 'family' | 'case' | 'params'> | null> {
   const e = engine();
   const live = e.liveTensors;
   const bag = new Bag();
@@ -104,7 +121,10 @@ export async function runOne(family: Family, params: unknown, timeoutMs = 60_000
   let mismatch: Mismatch | null = null;
   try {
     await runCase({
-      suite: 'kernel-fuzz', name: family.name, envs: ['node', 'browser'], timeoutMs,
+      suite: 'kernel-fuzz',
+      name: family.name,
+      envs: ['node', 'browser'],
+      timeoutMs,
       fn: async () => {
         try {
           mismatch = await family.run(params as never, bag);
@@ -129,9 +149,11 @@ export async function runKernelFuzz(o: FuzzOptions): Promise<FuzzSummary> {
   for (const [fi, family] of fams.entries()) {
     const n = split(o.cases, fams.length, fi);
     const t1 = performance.now();
-    let failed = 0, worst = 0;
+    let failed = 0,
+      worst = 0;
     const kernels: Record<string, number> = {};
-    const q = engine().queue, prev = q.afterDispatch;
+    const q = engine().queue,
+      prev = q.afterDispatch;
     q.afterDispatch = (cmd) => {
       const k = `${cmd.pipeline.shader}.${cmd.pipeline.entry.name}`;
       kernels[k] = (kernels[k] ?? 0) + 1;
@@ -150,7 +172,9 @@ export async function runKernelFuzz(o: FuzzOptions): Promise<FuzzSummary> {
     }
     const ms = Math.round(performance.now() - t1);
     byFamily[family.name] = { cases: n, failed, ms, worstErrorToTolerance: Number(worst.toPrecision(2)), kernels };
-    o.log?.(`${family.name}: ${n} cases, ${failed} failed, ${ms} ms${n ? ` (${Math.round(ms / n)} ms/case)` : ''}, worst error ${worst.toPrecision(2)} of tolerance`);
+    o.log?.(
+      `${family.name}: ${n} cases, ${failed} failed, ${ms} ms${n ? ` (${Math.round(ms / n)} ms/case)` : ''}, worst error ${worst.toPrecision(2)} of tolerance`,
+    );
   }
   return { seed: o.seed, cases: o.cases, ms: Math.round(performance.now() - t0), byFamily, failures };
 }

@@ -9,8 +9,32 @@
 // References: src/ops/loss.ts `ref` in float64 (plus the per-row terms, for the tolerances).
 
 import { uniformArray, type Rng } from '../../src/data/rng.js';
-import { accuracy, argmax, ref, softmax, softmaxBackward, softmaxCrossEntropy, type SoftmaxKernelChoice } from '../../src/ops/loss/index.js';
-import { ATOL, U, chance, compare, compareExact, distinctData, firstOf, int, logInt, pick, sumTol, gradIn, type Bag, type Family, type Mismatch } from './core.js';
+import {
+  accuracy,
+  argmax,
+  ref,
+  softmax,
+  softmaxBackward,
+  softmaxCrossEntropy,
+  type SoftmaxKernelChoice,
+} from '../../src/ops/loss/index.js';
+import {
+  ATOL,
+  U,
+  chance,
+  compare,
+  compareExact,
+  distinctData,
+  firstOf,
+  int,
+  logInt,
+  pick,
+  sumTol,
+  gradIn,
+  type Bag,
+  type Family,
+  type Mismatch,
+} from './core.js';
 
 export interface SoftmaxParams {
   N: number;
@@ -25,11 +49,27 @@ function drawSoftmax(r: Rng): SoftmaxParams {
   // rarely more rows than one grid dimension holds (65,535 workgroups): the block kernels'
   // row index folds over two dimensions (the only draws that take seconds on SwiftShader,
   // where 65,536 workgroups with barriers cost ~4 s)
-  if (chance(r, 0.01)) return { N: int(r, 65_536, 66_000), K: int(r, 1, 3), kernel: 'block', range: pick(r, [1, 5, 30]), seed: int(r, 0, 2 ** 31) };
+  if (chance(r, 0.01))
+    return {
+      N: int(r, 65_536, 66_000),
+      K: int(r, 1, 3),
+      kernel: 'block',
+      range: pick(r, [1, 5, 30]),
+      seed: int(r, 0, 2 ** 31),
+    };
   for (;;) {
-    const K = chance(r, 0.4) ? pick(r, [1, 2, 31, 32, 33, 63, 64, 65, 127, 128, 129, 1000, 1024, 1025, 1100]) : logInt(r, 1, 1100);
+    const K = chance(r, 0.4)
+      ? pick(r, [1, 2, 31, 32, 33, 63, 64, 65, 127, 128, 129, 1000, 1024, 1025, 1100])
+      : logInt(r, 1, 1100);
     const N = chance(r, 0.3) ? 1 : logInt(r, 1, 40);
-    if (N * K <= 40_000) return { N, K, kernel: pick(r, ['row', 'block', 'auto'] as const), range: pick(r, [1, 5, 30]), seed: int(r, 0, 2 ** 31) };
+    if (N * K <= 40_000)
+      return {
+        N,
+        K,
+        kernel: pick(r, ['row', 'block', 'auto'] as const),
+        range: pick(r, [1, 5, 30]),
+        seed: int(r, 0, 2 ** 31),
+      };
   }
 }
 
@@ -45,7 +85,8 @@ function logits(p: SoftmaxParams): Float32Array {
 function rowStats(x: ArrayLike<number>, K: number, n: number) {
   let m = -Infinity;
   for (let k = 0; k < K; k++) m = Math.max(m, x[n * K + k]);
-  let s = 0, R = 0;
+  let s = 0,
+    R = 0;
   for (let k = 0; k < K; k++) (s += Math.exp(x[n * K + k] - m)), (R = Math.max(R, m - x[n * K + k]));
   return { m, s, R };
 }
@@ -62,7 +103,8 @@ async function crossEntropy(p: SoftmaxParams, bag: Bag): Promise<Mismatch | null
   const { value, grads } = gradIn(bag, () => softmaxCrossEntropy(x, lab, { kernel: p.kernel }), [x]);
   // loss_n = m + log(s) - x[label]: three roundings of terms as large as |m|, |log s|, |x|,
   // log's own error, and log(s (1 + e)) = log s + e for the relative error e of s
-  let rowTol = 0, mag = 0;
+  let rowTol = 0,
+    mag = 0;
   const dTol = new Float64Array(p.N * p.K);
   for (let n = 0; n < p.N; n++) {
     const { m, s, R } = rowStats(xd, p.K, n);
@@ -109,8 +151,10 @@ async function softmaxFwdBwd(p: SoftmaxParams, bag: Bag): Promise<Mismatch | nul
   const dxWant = new Float64Array(yd.length);
   const dxTol = new Float64Array(yd.length);
   for (let n = 0; n < p.N; n++) {
-    let dot = 0, S = 0;
-    for (let k = 0; k < p.K; k++) (dot += dyd[n * p.K + k] * yd[n * p.K + k]), (S += Math.abs(dyd[n * p.K + k] * yd[n * p.K + k]));
+    let dot = 0,
+      S = 0;
+    for (let k = 0; k < p.K; k++)
+      (dot += dyd[n * p.K + k] * yd[n * p.K + k]), (S += Math.abs(dyd[n * p.K + k] * yd[n * p.K + k]));
     for (let k = 0; k < p.K; k++) {
       const i = n * p.K + k;
       dxWant[i] = yd[i] * (dyd[i] - dot);

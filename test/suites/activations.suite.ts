@@ -29,14 +29,42 @@ suite('activations', (test) => {
     const x = awayFromZero(12, 1);
     const n = x.length;
     const id = (w: Float64Array) => w;
-    checkFd('relu', (v) => ref.relu(v), x, (w) => ref.reluBackward(id(w), x), n);
-    checkFd('leakyRelu', (v) => ref.leakyRelu(v, SLOPE), x, (w) => ref.leakyReluBackward(w, x, SLOPE), n);
-    checkFd('sigmoid', (v) => ref.sigmoid(v), x, (w) => ref.sigmoidBackward(w, x), n);
-    checkFd('tanh', (v) => ref.tanh(v), x, (w) => ref.tanhBackward(w, x), n);
+    checkFd(
+      'relu',
+      (v) => ref.relu(v),
+      x,
+      (w) => ref.reluBackward(id(w), x),
+      n,
+    );
+    checkFd(
+      'leakyRelu',
+      (v) => ref.leakyRelu(v, SLOPE),
+      x,
+      (w) => ref.leakyReluBackward(w, x, SLOPE),
+      n,
+    );
+    checkFd(
+      'sigmoid',
+      (v) => ref.sigmoid(v),
+      x,
+      (w) => ref.sigmoidBackward(w, x),
+      n,
+    );
+    checkFd(
+      'tanh',
+      (v) => ref.tanh(v),
+      x,
+      (w) => ref.tanhBackward(w, x),
+      n,
+    );
   });
 
   test('forward kernels = reference (n = 1, 3, 1000; |x| up to 30)', async () => {
-    for (const [n, range] of [[1, 1], [3, 3], [1000, 30]] as const) {
+    for (const [n, range] of [
+      [1, 1],
+      [3, 3],
+      [1000, 30],
+    ] as const) {
       const x = randomArray(n, 10 + n, -range, range);
       const t = tensor(x);
       const outs: [string, Tensor, ArrayLike<number>, { atol: number; rtol: number }][] = [
@@ -50,11 +78,15 @@ suite('activations', (test) => {
         assertClose(`${name} n=${n}`, got, want, tol);
         if (!got.every(Number.isFinite)) throw new Error(`${name}: non-finite output for |x| <= ${range}`);
       }
-      disposeAll(t, outs.map((o) => o[1]));
+      disposeAll(
+        t,
+        outs.map((o) => o[1]),
+      );
     }
     // Saturation: huge inputs must give exact limits, never NaN.
     const big = tensor([-1e30, -100, 100, 1e30]);
-    const s = act.sigmoid(big), th = act.tanh(big);
+    const s = act.sigmoid(big),
+      th = act.tanh(big);
     assertClose('sigmoid saturates', await s.read(), [0, 0, 1, 1], { atol: 1e-30, rtol: 0 });
     assertClose('tanh saturates', await th.read(), [-1, -1, 1, 1], { atol: 1e-30, rtol: 0 });
     disposeAll(big, s, th);
@@ -62,21 +94,44 @@ suite('activations', (test) => {
 
   test('backward kernels = reference formulas (given the saved tensor)', async () => {
     const n = 1000;
-    const x = rand([n], 20, -3, 3), dy = rand([n], 21);
-    const y = act.sigmoid(x.t), yt = act.tanh(x.t), yr = act.relu(x.t);
-    const ys = await y.read(), yts = await yt.read(), yrs = await yr.read();
-    const gs = act.sigmoidBackward(dy.t, y), gt = act.tanhBackward(dy.t, yt), gr = act.reluBackward(dy.t, yr);
+    const x = rand([n], 20, -3, 3),
+      dy = rand([n], 21);
+    const y = act.sigmoid(x.t),
+      yt = act.tanh(x.t),
+      yr = act.relu(x.t);
+    const ys = await y.read(),
+      yts = await yt.read(),
+      yrs = await yr.read();
+    const gs = act.sigmoidBackward(dy.t, y),
+      gt = act.tanhBackward(dy.t, yt),
+      gr = act.reluBackward(dy.t, yr);
     const gl = act.leakyReluBackward(dy.t, x.t, SLOPE);
     const f = (g: (i: number) => number) => Float64Array.from({ length: n }, (_, i) => g(i));
-    assertClose('sigmoidBackward', await gs.read(), f((i) => dy.d[i] * ys[i] * (1 - ys[i])), { atol: 1e-30, rtol: 4e-7 });
-    assertClose('tanhBackward', await gt.read(), f((i) => dy.d[i] * (1 - yts[i] * yts[i])), { atol: 1e-7, rtol: 4e-7 });
-    assertClose('reluBackward', await gr.read(), f((i) => (yrs[i] > 0 ? dy.d[i] : 0)), { atol: 0, rtol: 0 });
+    assertClose(
+      'sigmoidBackward',
+      await gs.read(),
+      f((i) => dy.d[i] * ys[i] * (1 - ys[i])),
+      { atol: 1e-30, rtol: 4e-7 },
+    );
+    assertClose(
+      'tanhBackward',
+      await gt.read(),
+      f((i) => dy.d[i] * (1 - yts[i] * yts[i])),
+      { atol: 1e-7, rtol: 4e-7 },
+    );
+    assertClose(
+      'reluBackward',
+      await gr.read(),
+      f((i) => (yrs[i] > 0 ? dy.d[i] : 0)),
+      { atol: 0, rtol: 0 },
+    );
     assertClose('leakyReluBackward', await gl.read(), ref.leakyReluBackward(dy.d, x.d, SLOPE), EXACTISH);
     disposeAll(x.t, dy.t, y, yt, yr, gs, gt, gr, gl);
   });
 
   test('tape rules give d/dx (relu, leakyRelu, sigmoid, tanh)', async () => {
-    const x = rand([3, 17], 30, -4, 4), gy = rand([3, 17], 31);
+    const x = rand([3, 17], 30, -4, 4),
+      gy = rand([3, 17], 31);
     const cases: [string, (t: Tensor) => Tensor, Float64Array, { atol: number; rtol: number }][] = [
       ['relu', act.relu, ref.reluBackward(gy.d, x.d), EXACTISH],
       ['leakyRelu', (t) => act.leakyRelu(t, SLOPE), ref.leakyReluBackward(gy.d, x.d, SLOPE), EXACTISH],
@@ -93,7 +148,9 @@ suite('activations', (test) => {
   });
 
   test('bad arguments name the op and the argument', async () => {
-    const a = tensor([1, 2, 3]), b = tensor([1, 2]), u = tensor([1, 2, 3], [3], 'u32');
+    const a = tensor([1, 2, 3]),
+      b = tensor([1, 2]),
+      u = tensor([1, 2, 3], [3], 'u32');
     await assertThrows(() => act.reluBackward(a, b), /reluBackward: 'dy' \[3\] and 'y' \[2\] must have the same shape/);
     await assertThrows(() => act.relu(u), /relu: argument 'x' must be f32, got u32/);
     await assertThrows(() => act.leakyRelu(a, NaN), /leakyRelu: 'slope' must be a finite number/);

@@ -15,11 +15,19 @@ import { valueAndGrad, computeGradients } from '../../src/autograd/grad.js';
 import { batchNorm, ref as bnRef } from '../../src/nn/batchnorm.js';
 import { dropout, ref as dropRef } from '../../src/nn/dropout.js';
 
-const C = 3, M = 17; // 17 rows: not a multiple of anything
+const C = 3,
+  M = 17; // 17 rows: not a multiple of anything
 const EPS = 1e-3;
 
 /** Float64 model of the composite graph below (mask fixed). */
-function refGraph(x: Float64Array, g1: ArrayLike<number>, b1: ArrayLike<number>, g2: ArrayLike<number>, b2: ArrayLike<number>, mask: ArrayLike<number>): number {
+function refGraph(
+  x: Float64Array,
+  g1: ArrayLike<number>,
+  b1: ArrayLike<number>,
+  g2: ArrayLike<number>,
+  b2: ArrayLike<number>,
+  mask: ArrayLike<number>,
+): number {
   const h1 = bnRef.batchNorm(x, C, g1, b1, EPS).y;
   const h = Float64Array.from(h1, (v, i) => v + 0.5 * x[i]); // x is used twice
   const y = bnRef.batchNorm(h, C, g2, b2, EPS).y;
@@ -31,8 +39,12 @@ function refGraph(x: Float64Array, g1: ArrayLike<number>, b1: ArrayLike<number>,
 suite('autograd', (test) => {
   test('composite graph (batchNorm, add, scale, dropout; x used twice) matches float64 finite differences', async () => {
     const xs = randomArray(M * C, 1, -2, 2);
-    const g1 = randomArray(C, 2, 0.5, 1.5), b1 = randomArray(C, 3), g2 = randomArray(C, 4, 0.5, 1.5), b2 = randomArray(C, 5);
-    const seed = 1234, rate = 0.4;
+    const g1 = randomArray(C, 2, 0.5, 1.5),
+      b1 = randomArray(C, 3),
+      g2 = randomArray(C, 4, 0.5, 1.5),
+      b2 = randomArray(C, 5);
+    const seed = 1234,
+      rate = 0.4;
     const mask = dropRef.mask(seed, 0, M * C, rate);
     const x = tensor(xs, [M, C]);
     const ps = [g1, b1, g2, b2].map((a) => tensor(a));
@@ -64,21 +76,30 @@ suite('autograd', (test) => {
   });
 
   test('composite graph (matmul, broadcast add, leakyRelu, sigmoid, tanh, mul, mean, softmax CE) matches float64 finite differences', async () => {
-    const N = 3, D = 4, K = 5;
-    const xs = randomArray(N * D, 21, -2, 2), ws = randomArray(D * K, 22), bs = randomArray(K, 23), labels = [4, 0, 2];
+    const N = 3,
+      D = 4,
+      K = 5;
+    const xs = randomArray(N * D, 21, -2, 2),
+      ws = randomArray(D * K, 22),
+      bs = randomArray(K, 23),
+      labels = [4, 0, 2];
     // float64 model of the graph below
     const f = (x: ArrayLike<number>, w: ArrayLike<number>, b: ArrayLike<number>) => {
       const lx = Array.from(x, (v) => (v > 0 ? v : 0.1 * v));
       const logits = new Float64Array(N * K);
-      for (let n = 0; n < N; n++) for (let k = 0; k < K; k++) {
-        let s = b[k];
-        for (let d = 0; d < D; d++) s += lx[n * D + d] * w[d * K + k];
-        logits[n * K + k] = s;
-      }
+      for (let n = 0; n < N; n++)
+        for (let k = 0; k < K; k++) {
+          let s = b[k];
+          for (let d = 0; d < D; d++) s += lx[n * D + d] * w[d * K + k];
+          logits[n * K + k] = s;
+        }
       const z = logits.map((v) => (1 / (1 + Math.exp(-v))) * Math.tanh(v)); // logits used twice
       return lossRef.softmaxCrossEntropy(z, labels, K) + z.reduce((a, v) => a + v * v, 0) / z.length;
     };
-    const x = tensor(xs, [N, D]), w = tensor(ws, [D, K]), b = tensor(bs, [K]), lab = tensor(labels, [N], 'u32');
+    const x = tensor(xs, [N, D]),
+      w = tensor(ws, [D, K]),
+      b = tensor(bs, [K]),
+      lab = tensor(labels, [N], 'u32');
     const { value, grads } = valueAndGrad(() => {
       const logits = add(matmul(leakyRelu(x, 0.1), w), b);
       const z = mul(sigmoid(logits), tanh(logits));
@@ -107,7 +128,8 @@ suite('autograd', (test) => {
   });
 
   test('a parameter the value does not depend on gets a zero gradient', async () => {
-    const a = tensor([1, 2]), b = tensor([7, 8, 9]);
+    const a = tensor([1, 2]),
+      b = tensor([7, 8, 9]);
     const { value, grads } = valueAndGrad(() => scale(a, 2), [a, b]);
     assertClose('da', await grads[0].read(), [2, 2], { atol: 0, rtol: 0 });
     assertClose('db', await grads[1].read(), [0, 0, 0], { atol: 0, rtol: 0 });
@@ -117,7 +139,10 @@ suite('autograd', (test) => {
   test('every intermediate is disposed and nothing is read back', async () => {
     const e = engine();
     const x = tensor(randomArray(4 * 5, 9), [4, 5]);
-    const g = full([5], 1), b = full([5], 0), rm = full([5], 0), rv = full([5], 1);
+    const g = full([5], 1),
+      b = full([5], 0),
+      rm = full([5], 0),
+      rv = full([5], 1);
     e.flush();
     const m0 = e.memory();
     const s0 = e.queue.counters.submits;

@@ -40,19 +40,25 @@ const disposeAll = (s: State) => Object.values(s).forEach((t) => t.dispose());
 
 suite('capture', (test) => {
   test('replay is bit-identical to uncaptured steps (outputs, gradients, in-place state)', async () => {
-    const a = makeState(), b = makeState();
+    const a = makeState(),
+      b = makeState();
     let plan: ReturnType<typeof capture<{ y: Tensor; grads: Tensor[] }>> | undefined;
     for (let k = 0; k < 5; k++) {
       const data = randomArray(a.x.size, 100 + k, -2, 2);
       a.x.write(data);
       const ref = step(a);
       b.x.write(data);
-      if (!plan) plan = capture(() => step(b), { uses: Object.values(b) }); // step 0 runs while capturing
+      if (!plan)
+        plan = capture(() => step(b), { uses: Object.values(b) }); // step 0 runs while capturing
       else plan.run();
       // atol 0: the same kernels on the same data must give the same bits
       assertClose(`y step ${k}`, await plan.result.y.read(), await ref.y.read(), { atol: 0, rtol: 0, log: false });
       for (let i = 0; i < 3; i++)
-        assertClose(`grad ${i} step ${k}`, await plan.result.grads[i].read(), await ref.grads[i].read(), { atol: 0, rtol: 0, log: false });
+        assertClose(`grad ${i} step ${k}`, await plan.result.grads[i].read(), await ref.grads[i].read(), {
+          atol: 0,
+          rtol: 0,
+          log: false,
+        });
       ref.y.dispose();
       ref.grads.forEach((g) => g.dispose());
     }
@@ -70,7 +76,10 @@ suite('capture', (test) => {
     const s = makeState();
     const plan = capture(() => step(s), { uses: Object.values(s) });
     plan.run();
-    const m0 = e.memory(), bg0 = e.queue.counters.bindGroupsCreated, sub0 = e.queue.counters.submits, p0 = e.queue.pipelines.compiled;
+    const m0 = e.memory(),
+      bg0 = e.queue.counters.bindGroupsCreated,
+      sub0 = e.queue.counters.submits,
+      p0 = e.queue.pipelines.compiled;
     for (let k = 0; k < 50; k++) {
       s.x.write(randomArray(s.x.size, k));
       plan.run();
@@ -99,7 +108,11 @@ suite('capture', (test) => {
     e.flush();
     plan.run();
     for (const [i, t] of junk.entries())
-      assertClose(`tensor ${i} intact`, await t.read(), new Float32Array(t.size).fill(1e6 + i), { atol: 0, rtol: 0, log: false });
+      assertClose(`tensor ${i} intact`, await t.read(), new Float32Array(t.size).fill(1e6 + i), {
+        atol: 0,
+        rtol: 0,
+        log: false,
+      });
     assert(plan.retainedBytes > 0, 'the plan retains its intermediates');
     junk.forEach((t) => t.dispose());
     plan.dispose();
@@ -135,23 +148,27 @@ suite('capture', (test) => {
     assert(/disposed plan/.test(msg), 'replay of a disposed plan fails');
   });
 
-  test('memory is flat across 1,000 replayed steps', async () => {
-    const e = engine();
-    const s = makeState();
-    const plan = capture(() => step(s), { uses: Object.values(s) });
-    plan.run();
-    const m0 = e.memory();
-    const data = randomArray(s.x.size, 3);
-    for (let k = 0; k < 1000; k++) {
-      s.x.write(data);
+  test(
+    'memory is flat across 1,000 replayed steps',
+    async () => {
+      const e = engine();
+      const s = makeState();
+      const plan = capture(() => step(s), { uses: Object.values(s) });
       plan.run();
-      if (k % 250 === 249) await e.sync(); // keep the GPU queue from growing unboundedly
-    }
-    const y = await plan.result.y.read();
-    const m1 = e.memory();
-    assert(y.every(Number.isFinite), 'outputs stay finite');
-    assertEqual({ ...m1, reuseCount: 0 }, { ...m0, reuseCount: 0 }, 'memory stats identical after 1,000 steps');
-    plan.dispose();
-    disposeAll(s);
-  }, { timeoutMs: 120_000 });
+      const m0 = e.memory();
+      const data = randomArray(s.x.size, 3);
+      for (let k = 0; k < 1000; k++) {
+        s.x.write(data);
+        plan.run();
+        if (k % 250 === 249) await e.sync(); // keep the GPU queue from growing unboundedly
+      }
+      const y = await plan.result.y.read();
+      const m1 = e.memory();
+      assert(y.every(Number.isFinite), 'outputs stay finite');
+      assertEqual({ ...m1, reuseCount: 0 }, { ...m0, reuseCount: 0 }, 'memory stats identical after 1,000 steps');
+      plan.dispose();
+      disposeAll(s);
+    },
+    { timeoutMs: 120_000 },
+  );
 });

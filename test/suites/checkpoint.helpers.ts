@@ -17,7 +17,9 @@ import type { ImageDataset } from '../../src/data/dataset.js';
 import type { DataPosition } from '../../src/train/checkpoint.js';
 import type { Module } from '../../src/nn/module.js';
 
-export const H = 8, K = 3, B = 4;
+export const H = 8,
+  K = 3,
+  B = 4;
 /** 24 samples: 6 steps per epoch at B = 4 */
 export const COUNT = 24;
 export const AUGMENT = { shift: 1, rotate: 10 };
@@ -38,18 +40,26 @@ export function makeModel(seed: number): Sequential {
 
 export function makeOptimizer(model: Module, kind: 'adam' | 'sgd'): Optimizer {
   return kind === 'adam'
-    ? new Adam(model.parameters(), { lr: cosineLr(0.005, { totalSteps: 12, warmupSteps: 2 }), weightDecay: 0.01, clipNorm: 2 })
+    ? new Adam(model.parameters(), {
+        lr: cosineLr(0.005, { totalSteps: 12, warmupSteps: 2 }),
+        weightDecay: 0.01,
+        clipNorm: 2,
+      })
     : new SGD(model.parameters(), { lr: 0.01, momentum: 0.9, nesterov: true });
 }
 
 /** Class k has a bright bar in row band k, plus noise. */
 export function makeDataset(seed = 3, count = COUNT): ImageDataset {
   const rng = new InitRng(seed);
-  const images = new Float32Array(count * H * H), labels = new Uint8Array(count);
+  const images = new Float32Array(count * H * H),
+    labels = new Uint8Array(count);
   for (let n = 0; n < count; n++) {
     labels[n] = n % K;
     for (let i = 0; i < H * H; i++)
-      images[n * H * H + i] = Math.min(1, Math.max(0, 0.2 * rng.normal() + (Math.floor(Math.floor(i / H) / 3) === labels[n] ? 0.8 : 0.1)));
+      images[n * H * H + i] = Math.min(
+        1,
+        Math.max(0, 0.2 * rng.normal() + (Math.floor(Math.floor(i / H) / 3) === labels[n] ? 0.8 : 0.1)),
+      );
   }
   return { images, labels, count, height: H, width: H, channels: 1 };
 }
@@ -64,20 +74,35 @@ export interface Run {
  * `steps` captured training steps from data position `from` (crossing epochs), reading every
  * loss. The TrainStep is disposed at the end; model and optimizer stay with the caller.
  */
-export async function trainSteps(model: Module, optimizer: Optimizer, ds: ImageDataset, from: DataPosition, steps: number, capture = true): Promise<Run> {
+export async function trainSteps(
+  model: Module,
+  optimizer: Optimizer,
+  ds: ImageDataset,
+  from: DataPosition,
+  steps: number,
+  capture = true,
+): Promise<Run> {
   const step = new TrainStep({ model, optimizer, loss: softmaxCrossEntropy, inputShape: [B, H, H, 1], capture });
   const perEpoch = batchCount(ds.count, B, true);
   const losses: number[] = [];
   let { epoch, batch } = from;
   try {
     while (losses.length < steps) {
-      for (const b of batches(ds, { batchSize: B, seed: from.seed, epoch, startBatch: batch, dropLast: true, normalize: false, augment: AUGMENT })) {
+      for (const b of batches(ds, {
+        batchSize: B,
+        seed: from.seed,
+        epoch,
+        startBatch: batch,
+        dropLast: true,
+        normalize: false,
+        augment: AUGMENT,
+      })) {
         step.run(b.images, b.labels);
         losses.push(await step.readLoss());
         batch++;
         if (losses.length === steps) break;
       }
-      if (batch >= perEpoch) (epoch++, (batch = 0));
+      if (batch >= perEpoch) epoch++, (batch = 0);
     }
   } finally {
     step.dispose();
@@ -90,12 +115,16 @@ export async function snapshot(model: Module, optimizer: Optimizer): Promise<Map
   const out = new Map<string, Float32Array | Uint32Array>();
   for (const [n, t] of model.stateDict()) out.set(n, (await t.read()) as Float32Array);
   for (const s of optimizer.stateSlots()) out.set(`${s.slot}.${s.param}`, (await s.tensor.read()) as Float32Array);
-  for (const [n, m] of model.namedModules()) if (m instanceof Dropout) out.set(`${n}.dropout`, (await m.state.read()) as Uint32Array);
+  for (const [n, m] of model.namedModules())
+    if (m instanceof Dropout) out.set(`${n}.dropout`, (await m.state.read()) as Uint32Array);
   return out;
 }
 
 /** Names of the entries of `a` and `b` that differ in any bit (f32 compared as bits). */
-export function differing(a: Map<string, Float32Array | Uint32Array>, b: Map<string, Float32Array | Uint32Array>): string[] {
+export function differing(
+  a: Map<string, Float32Array | Uint32Array>,
+  b: Map<string, Float32Array | Uint32Array>,
+): string[] {
   const bits = (v: Float32Array | Uint32Array) => new Uint32Array(v.buffer, v.byteOffset, v.length);
   const out: string[] = [];
   for (const [k, v] of a) {

@@ -4,7 +4,11 @@
 import { convGeometry, type Conv2dGeomOptions } from '../../src/ops/conv2d/index.js';
 
 export type S4 = [number, number, number, number];
-export interface Shapes { x: S4; w: S4; opts: Conv2dGeomOptions }
+export interface Shapes {
+  x: S4;
+  w: S4;
+  opts: Conv2dGeomOptions;
+}
 
 // Tolerance for an f32 dot product of K terms with |a|,|b| <= 1 (all test data is uniform in
 // [-1, 1]): each add rounds with relative error 2^-24 of a partial sum that is at most ~K/4 in

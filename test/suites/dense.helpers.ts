@@ -21,7 +21,14 @@ export const FD_TOL = { atol: 1e-6, rtol: 1e-5 };
  * Check a float64 reference gradient: `analytic` must equal d/dx of sum(w * f(x)) for a fixed
  * random weighting w (so every output element's sensitivity is exercised).
  */
-export function checkFd(label: string, f: (x: Float64Array) => ArrayLike<number>, x: ArrayLike<number>, analytic: (w: Float64Array) => ArrayLike<number>, outSize: number, seed = 99): void {
+export function checkFd(
+  label: string,
+  f: (x: Float64Array) => ArrayLike<number>,
+  x: ArrayLike<number>,
+  analytic: (w: Float64Array) => ArrayLike<number>,
+  outSize: number,
+  seed = 99,
+): void {
   const w = Float64Array.from(randomArray(outSize, seed));
   const num = numericGrad((xx) => dot(f(xx), w), x);
   assertClose(`${label} (reference vs finite differences)`, analytic(w), num, FD_TOL);
@@ -29,7 +36,12 @@ export function checkFd(label: string, f: (x: Float64Array) => ArrayLike<number>
 
 /** A random f32 tensor and its data. */
 export function rand(shape: Shape, seed: number, lo = -1, hi = 1): { t: Tensor; d: Float32Array } {
-  const d = randomArray(shape.reduce((a, b) => a * b, 1), seed, lo, hi);
+  const d = randomArray(
+    shape.reduce((a, b) => a * b, 1),
+    seed,
+    lo,
+    hi,
+  );
   return { t: tensor(d, shape), d };
 }
 
@@ -56,7 +68,13 @@ export function viaTape(fn: () => Tensor, inputs: Tensor[], gy: Tensor): { y: Te
   for (const t of inputs) t.requiresGrad = false;
   y.node = null;
   y.requiresGrad = false;
-  return { y, grads: inputs.map((t) => { const i = node.inputs.indexOf(t); return i >= 0 ? gxs[i] : null; }) };
+  return {
+    y,
+    grads: inputs.map((t) => {
+      const i = node.inputs.indexOf(t);
+      return i >= 0 ? gxs[i] : null;
+    }),
+  };
 }
 
 /** Dispose every tensor in a (nested) list. */

@@ -16,8 +16,18 @@ type RefKind =
   | { kind: 'adam' | 'adamw'; b1: number; b2: number; eps: number; wd: number };
 
 /** Float64 reference of `STEPS` updates; grads[t][i] is parameter i's gradient at update t+1. */
-function reference(p0: Float32Array[], grads: Float32Array[][], lr: Schedule, k: RefKind, clipNorm?: number): Float64Array[][] {
-  const s: RefState = { p: p0.map((x) => Float64Array.from(x)), a: p0.map((x) => new Float64Array(x.length)), b: p0.map((x) => new Float64Array(x.length)) };
+function reference(
+  p0: Float32Array[],
+  grads: Float32Array[][],
+  lr: Schedule,
+  k: RefKind,
+  clipNorm?: number,
+): Float64Array[][] {
+  const s: RefState = {
+    p: p0.map((x) => Float64Array.from(x)),
+    a: p0.map((x) => new Float64Array(x.length)),
+    b: p0.map((x) => new Float64Array(x.length)),
+  };
   const history: Float64Array[][] = [];
   for (let t = 1; t <= grads.length; t++) {
     let gs = grads[t - 1].map((g) => Float64Array.from(g));
@@ -39,7 +49,8 @@ function reference(p0: Float32Array[], grads: Float32Array[][], lr: Schedule, k:
           else g += k.wd * p[j];
           s.a[i][j] = k.b1 * s.a[i][j] + (1 - k.b1) * g;
           s.b[i][j] = k.b2 * s.b[i][j] + (1 - k.b2) * g * g;
-          const mhat = s.a[i][j] / (1 - k.b1 ** t), vhat = s.b[i][j] / (1 - k.b2 ** t);
+          const mhat = s.a[i][j] / (1 - k.b1 ** t),
+            vhat = s.b[i][j] / (1 - k.b2 ** t);
           p[j] -= (eta * mhat) / (Math.sqrt(vhat) + k.eps);
         }
       }
@@ -50,8 +61,22 @@ function reference(p0: Float32Array[], grads: Float32Array[][], lr: Schedule, k:
 }
 
 async function run(name: string, make: (ps: Tensor[]) => Optimizer, lr: Schedule, k: RefKind, clipNorm?: number) {
-  const p0 = SHAPES.map((sh, i) => randomArray(sh.reduce((a, b) => a * b, 1), 10 + i));
-  const grads = Array.from({ length: STEPS }, (_, t) => SHAPES.map((sh, i) => randomArray(sh.reduce((a, b) => a * b, 1), 100 * t + i, -3, 3)));
+  const p0 = SHAPES.map((sh, i) =>
+    randomArray(
+      sh.reduce((a, b) => a * b, 1),
+      10 + i,
+    ),
+  );
+  const grads = Array.from({ length: STEPS }, (_, t) =>
+    SHAPES.map((sh, i) =>
+      randomArray(
+        sh.reduce((a, b) => a * b, 1),
+        100 * t + i,
+        -3,
+        3,
+      ),
+    ),
+  );
   const want = reference(p0, grads, lr, k, clipNorm);
   const ps = p0.map((d, i) => tensor(d, SHAPES[i]));
   const opt = make(ps);
@@ -62,7 +87,11 @@ async function run(name: string, make: (ps: Tensor[]) => Optimizer, lr: Schedule
     // A few f32 roundings per element per step on O(1) values, compounding over <= 6 steps
     // (Adam's division by sqrt(v)+eps amplifies relative error of tiny v): ~1e-6 · 6.
     for (let i = 0; i < ps.length; i++)
-      assertClose(`${name} step ${t + 1} param ${i}`, await ps[i].read(), want[t][i], { atol: 1e-5, rtol: 1e-5, log: t === STEPS - 1 && i === 1 });
+      assertClose(`${name} step ${t + 1} param ${i}`, await ps[i].read(), want[t][i], {
+        atol: 1e-5,
+        rtol: 1e-5,
+        log: t === STEPS - 1 && i === 1,
+      });
   }
   opt.dispose();
   for (const t of [...ps, ...gts]) t.dispose();
@@ -71,7 +100,10 @@ async function run(name: string, make: (ps: Tensor[]) => Optimizer, lr: Schedule
 suite('optim-api', (test) => {
   test('schedules: constant, step decay, cosine with and without warmup', () => {
     assertClose('constant', [1, 2, 50].map(constantLr(0.1)), [0.1, 0.1, 0.1], { atol: 0, rtol: 0 });
-    assertClose('step', [1, 3, 4, 6, 7].map(stepLr(1, { stepSize: 3, gamma: 0.5 })), [1, 1, 0.5, 0.5, 0.25], { atol: 0, rtol: 0 });
+    assertClose('step', [1, 3, 4, 6, 7].map(stepLr(1, { stepSize: 3, gamma: 0.5 })), [1, 1, 0.5, 0.5, 0.25], {
+      atol: 0,
+      rtol: 0,
+    });
     const c = cosineLr(1, { totalSteps: 5, minLr: 0.1 });
     // t=1 -> lr, t=5 -> minLr, midpoint t=3 -> (lr+minLr)/2
     assertClose('cosine', [1, 3, 5, 9].map(c), [1, 0.55, 0.1, 0.1], { atol: 1e-12, rtol: 0 });
@@ -81,25 +113,58 @@ suite('optim-api', (test) => {
 
   test('SGD with momentum and L2 weight decay matches float64 over 6 steps (step-decay lr)', async () => {
     const lr = stepLr(0.05, { stepSize: 2, gamma: 0.5 });
-    await run('sgd', (ps) => new SGD(ps, { lr, momentum: 0.9, weightDecay: 0.01 }), lr, { kind: 'sgd', momentum: 0.9, nesterov: false, wd: 0.01 });
+    await run('sgd', (ps) => new SGD(ps, { lr, momentum: 0.9, weightDecay: 0.01 }), lr, {
+      kind: 'sgd',
+      momentum: 0.9,
+      nesterov: false,
+      wd: 0.01,
+    });
   });
 
   test('SGD Nesterov and plain SGD match float64 over 6 steps', async () => {
     const lr = constantLr(0.02);
-    await run('nesterov', (ps) => new SGD(ps, { lr: 0.02, momentum: 0.8, nesterov: true }), lr, { kind: 'sgd', momentum: 0.8, nesterov: true, wd: 0 });
-    await run('plain', (ps) => new SGD(ps, { lr: 0.02, weightDecay: 0.1 }), lr, { kind: 'sgd', momentum: 0, nesterov: false, wd: 0.1 });
+    await run('nesterov', (ps) => new SGD(ps, { lr: 0.02, momentum: 0.8, nesterov: true }), lr, {
+      kind: 'sgd',
+      momentum: 0.8,
+      nesterov: true,
+      wd: 0,
+    });
+    await run('plain', (ps) => new SGD(ps, { lr: 0.02, weightDecay: 0.1 }), lr, {
+      kind: 'sgd',
+      momentum: 0,
+      nesterov: false,
+      wd: 0.1,
+    });
   });
 
   test('Adam (bias correction over t, cosine lr, L2 decay) matches float64 over 6 steps', async () => {
     const lr = cosineLr(0.01, { totalSteps: STEPS, minLr: 0.001 });
-    await run('adam', (ps) => new Adam(ps, { lr, weightDecay: 0.05 }), lr, { kind: 'adam', b1: 0.9, b2: 0.999, eps: 1e-8, wd: 0.05 });
+    await run('adam', (ps) => new Adam(ps, { lr, weightDecay: 0.05 }), lr, {
+      kind: 'adam',
+      b1: 0.9,
+      b2: 0.999,
+      eps: 1e-8,
+      wd: 0.05,
+    });
   });
 
   test('AdamW (decoupled decay, default 0.01) with global-norm clipping matches float64 over 6 steps', async () => {
     const lr = constantLr(0.003);
     // gradients in [-3,3] over 379 elements have norm ~30: clipping to 1 is active every step
-    await run('adamw+clip', (ps) => new AdamW(ps, { lr: 0.003, beta1: 0.8, clipNorm: 1 }), lr, { kind: 'adamw', b1: 0.8, b2: 0.999, eps: 1e-8, wd: 0.01 }, 1);
-    await run('sgd+clip', (ps) => new SGD(ps, { lr: 0.1, momentum: 0.5, clipNorm: 2 }), constantLr(0.1), { kind: 'sgd', momentum: 0.5, nesterov: false, wd: 0 }, 2);
+    await run(
+      'adamw+clip',
+      (ps) => new AdamW(ps, { lr: 0.003, beta1: 0.8, clipNorm: 1 }),
+      lr,
+      { kind: 'adamw', b1: 0.8, b2: 0.999, eps: 1e-8, wd: 0.01 },
+      1,
+    );
+    await run(
+      'sgd+clip',
+      (ps) => new SGD(ps, { lr: 0.1, momentum: 0.5, clipNorm: 2 }),
+      constantLr(0.1),
+      { kind: 'sgd', momentum: 0.5, nesterov: false, wd: 0 },
+      2,
+    );
   });
 
   test('bad use is reported', async () => {

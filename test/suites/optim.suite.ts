@@ -8,8 +8,18 @@ import { engine } from '../../src/runtime/engine.js';
 import { tensor, type Tensor } from '../../src/tensor/tensor.js';
 import { zeros } from '../../src/ops/elementwise.js';
 import {
-  adamStep, adamStepFlat, clipByGlobalNorm, clipScale, globalNormSq, hyperArray, makeHyper, ref, sgdStep,
-  sgdStepFlat, writeHyper, type HyperParams,
+  adamStep,
+  adamStepFlat,
+  clipByGlobalNorm,
+  clipScale,
+  globalNormSq,
+  hyperArray,
+  makeHyper,
+  ref,
+  sgdStep,
+  sgdStepFlat,
+  writeHyper,
+  type HyperParams,
 } from '../../src/ops/optim.js';
 
 const SIZES = [1, 3, 17, 33, 300];
@@ -46,25 +56,52 @@ suite('optim', (test) => {
     const hw = [0.1, 0.9, 0.999, 1e-8, 0.5, 1, 1 - 0.9, 1 - 0.999];
     assertClose('adamw step 1', ref.adam([1], [0.5], [0], [0], hw).p, [0.85], { atol: 1e-7, rtol: 0 });
     // hyperArray writes the same layout (f32-rounded)
-    assertClose('hyper layout', hyperArray({ kind: 'adamw', lr: 0.1, step: 1, weightDecay: 0.5 }), [0.1, 0.9, 0.999, 1e-8, 0.5, 1, 0.1, 0.001], { atol: 1e-9, rtol: 1e-6 });
+    assertClose(
+      'hyper layout',
+      hyperArray({ kind: 'adamw', lr: 0.1, step: 1, weightDecay: 0.5 }),
+      [0.1, 0.9, 0.999, 1e-8, 0.5, 1, 0.1, 0.001],
+      { atol: 1e-9, rtol: 1e-6 },
+    );
     // clip: norm of [3, 4] is 5; max 1 -> [0.6, 0.8]; max 10 -> unchanged
-    assertClose('clip', ref.clip([[3], [4]], 1).flatMap((a) => [...a]), [0.6, 0.8], { atol: 1e-12, rtol: 0 });
-    assertClose('no clip', ref.clip([[3], [4]], 10).flatMap((a) => [...a]), [3, 4], { atol: 0, rtol: 0 });
+    assertClose(
+      'clip',
+      ref.clip([[3], [4]], 1).flatMap((a) => [...a]),
+      [0.6, 0.8],
+      { atol: 1e-12, rtol: 0 },
+    );
+    assertClose(
+      'no clip',
+      ref.clip([[3], [4]], 10).flatMap((a) => [...a]),
+      [3, 4],
+      { atol: 0, rtol: 0 },
+    );
   });
 
   test('sgdStep (plain, momentum, Nesterov, L2 and decoupled decay) vs reference over 4 steps', async () => {
     const variants: { name: string; h: (lr: number) => HyperParams; vel: boolean; nesterov: boolean }[] = [
       { name: 'plain', h: (lr) => ({ kind: 'sgd', lr, weightDecay: 0.01 }), vel: false, nesterov: false },
       { name: 'momentum 0 with velocity', h: (lr) => ({ kind: 'sgd', lr }), vel: true, nesterov: false },
-      { name: 'momentum', h: (lr) => ({ kind: 'sgd', lr, momentum: 0.9, weightDecay: 0.05 }), vel: true, nesterov: false },
+      {
+        name: 'momentum',
+        h: (lr) => ({ kind: 'sgd', lr, momentum: 0.9, weightDecay: 0.05 }),
+        vel: true,
+        nesterov: false,
+      },
       { name: 'nesterov', h: (lr) => ({ kind: 'sgd', lr, momentum: 0.8 }), vel: true, nesterov: true },
-      { name: 'decoupled', h: (lr) => ({ kind: 'sgd', lr, momentum: 0.5, weightDecay: 0.1, decoupled: true }), vel: true, nesterov: false },
+      {
+        name: 'decoupled',
+        h: (lr) => ({ kind: 'sgd', lr, momentum: 0.5, weightDecay: 0.1, decoupled: true }),
+        vel: true,
+        nesterov: false,
+      },
     ];
     let seed = 1;
     for (const vt of variants)
       for (const n of SIZES) {
-        let p = f64(randomArray(n, seed++)), vel: Float64Array | null = vt.vel ? new Float64Array(n) : null;
-        const tp = tensor(p), tv = vt.vel ? zeros([n]) : null;
+        let p = f64(randomArray(n, seed++)),
+          vel: Float64Array | null = vt.vel ? new Float64Array(n) : null;
+        const tp = tensor(p),
+          tv = vt.vel ? zeros([n]) : null;
         const hyper = makeHyper(vt.h(0.1));
         for (let t = 1; t <= 4; t++) {
           const lr = 0.1 / t; // a schedule: lr changes every step through hyper
@@ -87,8 +124,12 @@ suite('optim', (test) => {
     let seed = 50;
     for (const kind of ['adam', 'adamw'] as const)
       for (const n of SIZES) {
-        let p = f64(randomArray(n, seed++)), m = new Float64Array(n), v = new Float64Array(n);
-        const tp = tensor(p), tm = zeros([n]), tv = zeros([n]);
+        let p = f64(randomArray(n, seed++)),
+          m = new Float64Array(n),
+          v = new Float64Array(n);
+        const tp = tensor(p),
+          tm = zeros([n]),
+          tv = zeros([n]);
         const hp = (t: number): HyperParams => ({ kind, lr: 0.01 * (1 - 0.1 * t), step: t, weightDecay: 0.1 });
         const hyper = makeHyper(hp(1));
         for (let t = 1; t <= 5; t++) {
@@ -105,7 +146,10 @@ suite('optim', (test) => {
             const after = await tp.read();
             const lr = 0.01 * 0.9;
             const moved = Float64Array.from(after, (a, i) => Math.abs(a - before[i] * (1 - lr * 0.1)));
-            assertClose(`adamw n=${n} step 1 moves each element by lr`, moved, new Float64Array(n).fill(lr), { atol: 1e-6, rtol: 0 });
+            assertClose(`adamw n=${n} step 1 moves each element by lr`, moved, new Float64Array(n).fill(lr), {
+              atol: 1e-6,
+              rtol: 0,
+            });
           }
         }
         assertClose(`${kind} n=${n} p`, await tp.read(), p, TOL);
@@ -117,13 +161,22 @@ suite('optim', (test) => {
 
   test('fused flat steps (one dispatch for all parameters, per-element decay mask) vs reference and per-tensor steps', async () => {
     // two "parameters" of 65 and 17 elements packed in one flat buffer; the second takes no decay
-    const n1 = 65, n2 = 17, n = n1 + n2;
+    const n1 = 65,
+      n2 = 17,
+      n = n1 + n2;
     const mask = Float32Array.from({ length: n }, (_, i) => (i < n1 ? 1 : 0));
-    const p0 = randomArray(n, 70), g = randomArray(n, 71), m0 = randomArray(n, 72), v0 = randomArray(n, 73, 0, 0.01);
+    const p0 = randomArray(n, 70),
+      g = randomArray(n, 71),
+      m0 = randomArray(n, 72),
+      v0 = randomArray(n, 73, 0, 0.01);
     const hA: HyperParams = { kind: 'adamw', lr: 0.02, step: 3, weightDecay: 0.2 };
     const hS: HyperParams = { kind: 'sgd', lr: 0.05, momentum: 0.9, weightDecay: 0.2 };
-    const tp = tensor(p0), tg = tensor(g), tm = tensor(m0), tv = tensor(v0);
-    const tmask = tensor(mask), hyper = makeHyper(hA);
+    const tp = tensor(p0),
+      tg = tensor(g),
+      tm = tensor(m0),
+      tv = tensor(v0);
+    const tmask = tensor(mask),
+      hyper = makeHyper(hA);
     const d0 = engine().queue.counters.dispatches;
     adamStepFlat(tp, tg, tm, tv, hyper, { wdScale: tmask });
     assertEqual(engine().queue.counters.dispatches - d0, 1, 'one dispatch for all parameters');
@@ -134,7 +187,10 @@ suite('optim', (test) => {
     assertClose('adamStepFlat v', await tv.read(), r.v, TOL);
     // the same update as two per-tensor steps, the second with weightDecay 0: same arithmetic,
     // so equal up to how the compiler contracts each entry point (a rounding or two)
-    const pieces = [[0, n1, hA], [n1, n, { ...hA, weightDecay: 0 }]] as const;
+    const pieces = [
+      [0, n1, hA],
+      [n1, n, { ...hA, weightDecay: 0 }],
+    ] as const;
     for (const [lo, hi, hp] of pieces) {
       const ts = [p0, g, m0, v0].map((a) => tensor(a.slice(lo, hi)));
       const hh = makeHyper(hp);
@@ -142,7 +198,9 @@ suite('optim', (test) => {
       assertClose(`per-tensor adam [${lo},${hi})`, await ts[0].read(), flatP.slice(lo, hi), { atol: 1e-7, rtol: 0 });
       for (const t of [...ts, hh]) t.dispose();
     }
-    const sp = tensor(p0), sv = zeros([n]), hs = makeHyper(hS);
+    const sp = tensor(p0),
+      sv = zeros([n]),
+      hs = makeHyper(hS);
     sgdStepFlat(sp, tg, sv, hs, { nesterov: true, wdScale: tmask });
     const rs = ref.sgd(p0, g, new Float64Array(n), hyperArray(hS), true, mask);
     assertClose('sgdStepFlat p', await sp.read(), rs.p, TOL);
@@ -154,15 +212,22 @@ suite('optim', (test) => {
   });
 
   test('a captured Adam step replays with lr and step rewritten in hyper between replays', async () => {
-    const n = 33, q = engine().queue;
-    const p0 = randomArray(n, 80), g = randomArray(n, 81);
-    const tp = tensor(p0), tg = tensor(g), tm = zeros([n]), tv = zeros([n]);
+    const n = 33,
+      q = engine().queue;
+    const p0 = randomArray(n, 80),
+      g = randomArray(n, 81);
+    const tp = tensor(p0),
+      tg = tensor(g),
+      tm = zeros([n]),
+      tv = zeros([n]);
     const hp = (t: number): HyperParams => ({ kind: 'adam', lr: 0.05 / t, step: t });
     const hyper = makeHyper(hp(1));
     q.beginCapture();
     adamStep(tp, tg, tm, tv, hyper);
     const cmds = q.endCapture();
-    let p = f64(p0), m = new Float64Array(n), v = new Float64Array(n);
+    let p = f64(p0),
+      m = new Float64Array(n),
+      v = new Float64Array(n);
     for (let t = 1; t <= 4; t++) {
       if (t > 1) {
         writeHyper(hyper, hp(t)); // flushes the previous replay first, then writes
@@ -181,9 +246,11 @@ suite('optim', (test) => {
     const sizes = [1, 3, 17, 33, 70001];
     const data = sizes.map((n, i) => randomArray(n, 90 + i));
     const ts = data.map((d) => tensor(d));
-    const s1 = globalNormSq(ts), s2 = globalNormSq(ts);
+    const s1 = globalNormSq(ts),
+      s2 = globalNormSq(ts);
     const want = ref.globalNormSq(data);
-    const [a] = await s1.read(), [b] = await s2.read();
+    const [a] = await s1.read(),
+      [b] = await s2.read();
     // positive terms; along any path: 1 rounding for the square, <= 1 addition per thread
     // (256 workgroups x 256 threads cover 70001), an 8-level tree, <= 1 addition per thread in
     // the final stage (260 partials) and another 8-level tree: relative error <= 19 * 2^-24 = 1.1e-6
@@ -210,16 +277,25 @@ suite('optim', (test) => {
   });
 
   test('bad arguments name the op and the argument', async () => {
-    const p = tensor([1, 2, 3]), g = tensor([1, 2]), h = makeHyper({ kind: 'sgd', lr: 0.1 });
-    const p2 = tensor([1, 2, 3, 4], [2, 2]), g3 = tensor([1, 1, 1]);
-    await assertThrows(() => sgdStep(p, g, null, h), /sgdStep: 'param' \[3\] and 'grad' \[2\] must have the same shape/);
+    const p = tensor([1, 2, 3]),
+      g = tensor([1, 2]),
+      h = makeHyper({ kind: 'sgd', lr: 0.1 });
+    const p2 = tensor([1, 2, 3, 4], [2, 2]),
+      g3 = tensor([1, 1, 1]);
+    await assertThrows(
+      () => sgdStep(p, g, null, h),
+      /sgdStep: 'param' \[3\] and 'grad' \[2\] must have the same shape/,
+    );
     await assertThrows(() => adamStep(p, p, p, p, h), /adamStep: 'grad' must not share its buffer with 'param'/);
     await assertThrows(() => sgdStep(p, p2, null, h), /must have the same shape/);
     await assertThrows(() => sgdStep(p, g3, null, p), /sgdStep: 'hyper' must have 8 elements, got \[3\]/);
     await assertThrows(() => sgdStep(p, g3, null, h, { nesterov: true }), /Nesterov momentum needs a 'velocity'/);
     await assertThrows(() => adamStepFlat(p2, p2, p2, p2, h), /adamStepFlat: argument 'flatParams' must have rank 1/);
     await assertThrows(() => makeHyper({ kind: 'adam', lr: 0.1, step: 0 }), /makeHyper: 'step' must be >= 1/);
-    await assertThrows(() => makeHyper({ kind: 'adam', lr: 0.1, step: 1, beta2: 1 }), /'beta1' and 'beta2' must be < 1/);
+    await assertThrows(
+      () => makeHyper({ kind: 'adam', lr: 0.1, step: 1, beta2: 1 }),
+      /'beta1' and 'beta2' must be < 1/,
+    );
     await assertThrows(() => clipScale([p], p, 1), /clipScale: 'normSq' must have 1 element/);
     for (const t of [p, g, h, p2, g3] as Tensor[]) t.dispose();
   });

@@ -16,7 +16,8 @@ import { InitRng } from '../../src/nn/init.js';
 import { saveModel } from '../../src/io/model-file.js';
 import { loadPredictor, preprocessMetadata, PREPROCESS_METADATA_KEY } from '../../src/train/predict.js';
 
-const H = 8, W = 8;
+const H = 8,
+  W = 8;
 const NORM = { mean: 0.2, std: 0.5 };
 
 function smallNet(C: number): Sequential {
@@ -69,13 +70,19 @@ suite('predict', (test) => {
     const b = await p.predict({ data: rgba, width: W, height: H });
     assertClose('ImageData-like', b.probabilities, await direct(m, normalized(grey), 1), { atol: 1e-6, rtol: 1e-5 });
     const inv = await p.predict({ data: rgba, width: W, height: H }, { invert: true });
-    assertClose('inverted', inv.probabilities, await direct(m, normalized(grey.map((g) => 1 - g)), 1), { atol: 1e-6, rtol: 1e-5 });
+    assertClose('inverted', inv.probabilities, await direct(m, normalized(grey.map((g) => 1 - g)), 1), {
+      atol: 1e-6,
+      rtol: 1e-5,
+    });
     // a tensor is taken as already preprocessed
     const t = tensor(normalized(v), [1, H, W, 1]);
     const c = await p.predict(t);
     assertClose('tensor', c.probabilities, want, { atol: 1e-6, rtol: 1e-5 });
     t.dispose();
-    await assertThrows(() => p.predict(new Float32Array(5)), /predict: a Float32Array input must hold 8x8x1 = 64 values, got 5/);
+    await assertThrows(
+      () => p.predict(new Float32Array(5)),
+      /predict: a Float32Array input must hold 8x8x1 = 64 values, got 5/,
+    );
     p.dispose();
     assertEqual(engine().liveTensors, live, 'loading, predicting and disposing leave nothing behind');
     m.dispose();
@@ -84,9 +91,15 @@ suite('predict', (test) => {
   test('colour model, browser canvas resized to the input; a file without preprocessing says so', async () => {
     const m = smallNet(3);
     const p = await loadPredictor(await saveModel(m.toSpec(), m.stateDict()));
-    assert(!p.preprocessKnown && p.preprocess.normalize === false, 'no metadata: [0, 1] values, not normalised, and flagged');
+    assert(
+      !p.preprocessKnown && p.preprocess.normalize === false,
+      'no metadata: [0, 1] values, not normalised, and flagged',
+    );
     const v = randomArray(H * W * 3, 9, 0, 1);
-    assertClose('RGB Float32Array', (await p.predict(v)).probabilities, await direct(m, v, 3), { atol: 1e-6, rtol: 1e-5 });
+    assertClose('RGB Float32Array', (await p.predict(v)).probabilities, await direct(m, v, 3), {
+      atol: 1e-6,
+      rtol: 1e-5,
+    });
     if (typeof OffscreenCanvas !== 'undefined') {
       // a 2x larger canvas of flat 2x2 blocks: any smoothing resize to 8x8 gives the block colours
       const c = new OffscreenCanvas(2 * W, 2 * H);
@@ -110,13 +123,18 @@ suite('predict', (test) => {
     const m = smallNet(1);
     const noArch = await saveModel(null, m.stateDict());
     await assertThrows(() => loadPredictor(noArch), /loadPredictor: the file has no architecture/);
-    const badPre = await saveModel(m.toSpec(), m.stateDict(), { [PREPROCESS_METADATA_KEY]: '{"normalize": {"mean": 0, "std": 0}}' });
+    const badPre = await saveModel(m.toSpec(), m.stateDict(), {
+      [PREPROCESS_METADATA_KEY]: '{"normalize": {"mean": 0, "std": 0}}',
+    });
+    await assertThrows(() => loadPredictor(badPre), /loadPredictor: 'normalize' must be false or \{ mean, std > 0 \}/);
     await assertThrows(
-      () => loadPredictor(badPre),
-      /loadPredictor: 'normalize' must be false or \{ mean, std > 0 \}/,
+      () => loadPredictor(42 as never),
+      /loadPredictor: expected a URL, ArrayBuffer, typed array, File or Blob/,
     );
-    await assertThrows(() => loadPredictor(42 as never), /loadPredictor: expected a URL, ArrayBuffer, typed array, File or Blob/);
-    await assertThrows(() => Promise.resolve(preprocessMetadata({ normalize: { mean: Number.NaN, std: 1 } })), /preprocessMetadata: 'normalize' must be/);
+    await assertThrows(
+      () => Promise.resolve(preprocessMetadata({ normalize: { mean: Number.NaN, std: 1 } })),
+      /preprocessMetadata: 'normalize' must be/,
+    );
     m.dispose();
   });
 });

@@ -23,7 +23,9 @@ import { Evaluator } from '../../src/train/evaluate.js';
 import { softmaxCrossEntropy } from '../../src/ops/loss/index.js';
 import { add } from '../../src/ops/elementwise.js';
 
-const B = 6, H = 8, W = 8;
+const B = 6,
+  H = 8,
+  W = 8;
 
 /** A small net with every kind of step state: BatchNorm statistics, a dropout counter, Adam moments. */
 function makeNet(seed: number) {
@@ -60,7 +62,10 @@ suite('prepare', (test) => {
     const specs = n.step.pipelineSpecs();
     const info = await n.step.prepare();
     assertEqual(info.pipelines, specs.length, 'prepare plans the same pipelines as pipelineSpecs()');
-    assert(specs.every((s) => cache.has(s)), 'every planned pipeline is compiled after prepare');
+    assert(
+      specs.every((s) => cache.has(s)),
+      'every planned pipeline is compiled after prepare',
+    );
     const before = cache.compiled;
     const b = batch(0);
     n.step.run(b.x, b.y);
@@ -68,7 +73,8 @@ suite('prepare', (test) => {
     assert(Number.isFinite(loss), `finite loss (${loss})`);
     assertEqual(cache.compiled - before, 0, 'pipelines compiled by the first run after prepare');
     // the plan's commands use exactly the planned pipelines
-    const cmds = (n.step as unknown as { plan: { commands: readonly { kind: string; pipeline?: { key: string } }[] } }).plan.commands;
+    const cmds = (n.step as unknown as { plan: { commands: readonly { kind: string; pipeline?: { key: string } }[] } })
+      .plan.commands;
     const used = new Set(cmds.flatMap((c) => (c.pipeline ? [c.pipeline.key] : [])));
     const planned = new Set(specs.map((s) => PipelineCache.key(s)));
     assertEqual([...used].sort(), [...planned].sort(), 'pipelines of the captured step vs the planned ones');
@@ -77,20 +83,24 @@ suite('prepare', (test) => {
   });
 
   test('a prepared step trains bit-identically to an unprepared one (weights, Adam moments, BatchNorm statistics, dropout counter)', async () => {
-    const a = makeNet(2), b = makeNet(2);
+    const a = makeNet(2),
+      b = makeNet(2);
     const s0 = await state(a);
     const t0 = a.optimizer.t;
     await a.step.prepare();
     assertEqual(a.optimizer.t, t0, 'optimizer step count after prepare');
     const s1 = await state(a);
-    s0.forEach((v, i) => assertClose(`state tensor ${i} unchanged by prepare`, s1[i], v, { atol: 0, rtol: 0, log: false }));
+    s0.forEach((v, i) =>
+      assertClose(`state tensor ${i} unchanged by prepare`, s1[i], v, { atol: 0, rtol: 0, log: false }),
+    );
     for (let k = 0; k < 3; k++) {
       const d = batch(k);
       a.step.run(d.x, d.y);
       b.step.run(d.x, d.y);
       assertEqual(await a.step.readLoss(), await b.step.readLoss(), `loss of step ${k + 1}`);
     }
-    const sa = await state(a), sb = await state(b);
+    const sa = await state(a),
+      sb = await state(b);
     sa.forEach((v, i) => assertClose(`state tensor ${i} after 3 steps`, v, sb[i], { atol: 0, rtol: 0, log: false }));
     a.dispose();
     b.dispose();
@@ -99,7 +109,14 @@ suite('prepare', (test) => {
   test('Evaluator.prepare compiles the evaluation; evaluate then compiles nothing', async () => {
     const n = makeNet(3);
     const count = 8;
-    const ds = { images: randomArray(count * H * W, 9, 0, 1), labels: Uint8Array.from({ length: count }, (_, i) => i % 10), count, height: H, width: W, channels: 1 };
+    const ds = {
+      images: randomArray(count * H * W, 9, 0, 1),
+      labels: Uint8Array.from({ length: count }, (_, i) => i % 10),
+      count,
+      height: H,
+      width: W,
+      channels: 1,
+    };
     const ev = new Evaluator(n.model, { batchSize: 4, normalize: false });
     const info = await ev.prepare([H, W, 1]);
     assert(info.pipelines > 0, 'the evaluation has pipelines');
@@ -115,8 +132,10 @@ suite('prepare', (test) => {
 
   test('planning checks dispatches, refuses readbacks, records nothing and always ends', async () => {
     const q = engine().queue;
-    const da = randomArray(16, 1), dc = randomArray(16, 2);
-    const a = tensor(da), c = tensor(dc);
+    const da = randomArray(16, 1),
+      dc = randomArray(16, 2);
+    const a = tensor(da),
+      c = tensor(dc);
     const dispatches = q.counters.dispatches;
     const specs = planPipelines(() => add(add(a, c), c));
     assert(specs.length >= 1, 'add plans a pipeline');
@@ -130,15 +149,27 @@ suite('prepare', (test) => {
     } finally {
       q.endPlanning();
     }
-    await assertThrows(() => planPipelines(() => add(a, tensor([1, 2, 3]))), /add/, 'a bad op fails while planning as it would when run');
+    await assertThrows(
+      () => planPipelines(() => add(a, tensor([1, 2, 3]))),
+      /add/,
+      'a bad op fails while planning as it would when run',
+    );
     assert(!q.isPlanning, 'planning ended after a throwing body');
     await assertThrows(() => planPipelines(() => Promise.resolve()), /synchronous/, 'an async body is refused');
     assert(!q.isPlanning, 'planning ended after an async body');
     // preparePipelines compiles what the body would use, and the op then runs as usual
     const info = await preparePipelines(() => add(a, c));
-    assert(info.pipelines >= 1 && planPipelines(() => add(a, c)).every((s) => q.pipelines.has(s)), 'prepared pipelines are compiled');
+    assert(
+      info.pipelines >= 1 && planPipelines(() => add(a, c)).every((s) => q.pipelines.has(s)),
+      'prepared pipelines are compiled',
+    );
     const sum = add(a, c);
-    assertClose('a + c after prepare', await sum.read(), Array.from(da, (v, i) => Math.fround(v) + Math.fround(dc[i])), { atol: 1e-6, rtol: 1e-6 });
+    assertClose(
+      'a + c after prepare',
+      await sum.read(),
+      Array.from(da, (v, i) => Math.fround(v) + Math.fround(dc[i])),
+      { atol: 1e-6, rtol: 1e-6 },
+    );
     for (const t of [a, c, sum]) t.dispose();
   });
 });

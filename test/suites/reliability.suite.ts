@@ -28,7 +28,11 @@ suite('reliability', (test) => {
       const c = add(b, b); // Inf too, but b came first
       const r = await e.numerics.report();
       assert(r !== null, 'a non-finite value must be reported');
-      assertEqual([r.op, r.kernel.startsWith('elementwise:scale'), r.count, r.index], ['scale', true, 2, 1], 'first offender');
+      assertEqual(
+        [r.op, r.kernel.startsWith('elementwise:scale'), r.count, r.index],
+        ['scale', true, 2, 1],
+        'first offender',
+      );
       e.numerics.reset();
       const d = scale(x, 0.5);
       assertEqual(await e.numerics.report(), null, 'clean after reset');
@@ -46,7 +50,10 @@ suite('reliability', (test) => {
     const saved = e.pool.budget;
     e.pool.budget = e.memory().bytesAllocated + (1 << 20);
     try {
-      await assertThrows(() => tensor(new Float32Array(1 << 20), [256, 64, 64]), /out of GPU memory budget.*tensor \[256,64,64\] f32/);
+      await assertThrows(
+        () => tensor(new Float32Array(1 << 20), [256, 64, 64]),
+        /out of GPU memory budget.*tensor \[256,64,64\] f32/,
+      );
     } finally {
       e.pool.budget = saved;
     }
@@ -91,8 +98,12 @@ suite('reliability', (test) => {
       const x = tensor([1, 2, 3]);
       // the same buffer bound read-only and writable in one dispatch: a usage conflict
       e.queue.dispatch({
-        shader: 'elementwise', entry: 'add', op: 'aliased-add',
-        uniforms: { n: 3, alpha: 0 }, buffers: { a4: x.buffer, b4: x.buffer, y4: x.buffer }, workgroups: [1],
+        shader: 'elementwise',
+        entry: 'add',
+        op: 'aliased-add',
+        uniforms: { n: 3, alpha: 0 },
+        buffers: { a4: x.buffer, b4: x.buffer, y4: x.buffer },
+        workgroups: [1],
       });
       await e.sync();
       await until(() => msgs.length > 0);

@@ -12,9 +12,13 @@ import { shaderInfo } from '../../src/runtime/shaders.js';
 suite('runtime', (test) => {
   test('add, scale, fill match the float64 reference (n = 1, 3, 1023, 70001)', async () => {
     for (const n of [1, 3, 1023, 70001]) {
-      const a = randomArray(n, n), b = randomArray(n, n + 1);
-      const ta = tensor(a), tb = tensor(b);
-      const s = add(ta, tb), k = scale(ta, -2.5), f = full([n], 0.75);
+      const a = randomArray(n, n),
+        b = randomArray(n, n + 1);
+      const ta = tensor(a),
+        tb = tensor(b);
+      const s = add(ta, tb),
+        k = scale(ta, -2.5),
+        f = full([n], 0.75);
       assertClose(`add n=${n}`, await s.read(), ref.add(a, b), { atol: 1e-6, rtol: 1e-6 });
       assertClose(`scale n=${n}`, await k.read(), ref.scale(a, -2.5), { atol: 1e-6, rtol: 1e-6 });
       assertClose(`fill n=${n}`, await f.read(), new Float64Array(n).fill(0.75), { atol: 0, rtol: 0 });
@@ -107,18 +111,35 @@ suite('runtime', (test) => {
   test('reflection gives bindings by name and uniform offsets by field', () => {
     const info = shaderInfo('elementwise');
     const add = info.entries.get('add')!;
-    assertEqual(add.bindings.map((b) => `${b.name}:${b.kind}`), ['p:uniform', 'a4:read-only-storage', 'b4:read-only-storage', 'y4:storage'], 'add bindings');
-    assertEqual([...add.uniform!.layout.fields.values()].map((f) => [f.name, f.offset, f.kind]), [['n', 0, 'u32'], ['alpha', 4, 'f32']], 'uniform layout');
+    assertEqual(
+      add.bindings.map((b) => `${b.name}:${b.kind}`),
+      ['p:uniform', 'a4:read-only-storage', 'b4:read-only-storage', 'y4:storage'],
+      'add bindings',
+    );
+    assertEqual(
+      [...add.uniform!.layout.fields.values()].map((f) => [f.name, f.offset, f.kind]),
+      [
+        ['n', 0, 'u32'],
+        ['alpha', 4, 'f32'],
+      ],
+      'uniform layout',
+    );
     assertEqual(add.overrides, ['WG'], 'override constants');
     const fill = info.entries.get('fill')!;
-    assertEqual(fill.bindings.map((b) => b.name), ['p', 'y4'], 'fill uses only p and y4');
+    assertEqual(
+      fill.bindings.map((b) => b.name),
+      ['p', 'y4'],
+      'fill uses only p and y4',
+    );
   });
 
   test('pipelines and bind groups are cached', async () => {
     const e = engine();
-    const a = tensor([1, 2]), b = tensor([3, 4]);
+    const a = tensor([1, 2]),
+      b = tensor([3, 4]);
     add(a, b).dispose();
-    const p0 = e.queue.pipelines.compiled, bg0 = e.queue.counters.bindGroupsCreated;
+    const p0 = e.queue.pipelines.compiled,
+      bg0 = e.queue.counters.bindGroupsCreated;
     const y1 = add(a, b);
     e.flush();
     y1.dispose();
@@ -138,15 +159,20 @@ suite('runtime', (test) => {
     assert(p1 === p2, 'both requests share one compile');
     assertEqual(cache.compiled - n0, 1, 'one pipeline compiled');
     assert(cache.get(spec) === p1, 'sync lookup hits the cache');
-    await assertThrows(() => cache.get({ shader: 'elementwise', entry: 'scale', constants: { TILE: 8 } }), /no override constant 'TILE'/);
+    await assertThrows(
+      () => cache.get({ shader: 'elementwise', entry: 'scale', constants: { TILE: 8 } }),
+      /no override constant 'TILE'/,
+    );
     await assertThrows(() => cache.get({ shader: 'nope', entry: 'x' }), /no shader named 'nope'/);
   });
 
   test('bad arguments name the op and the shapes', async () => {
-    const a = tensor([1, 2, 3]), b = tensor([1, 2]);
+    const a = tensor([1, 2, 3]),
+      b = tensor([1, 2]);
     await assertThrows(() => add(a, b), /add: 'a' \[3\] and 'b' \[2\] must have the same shape or be broadcastable/);
     await assertThrows(() => tensor([1, 2, 3], [2, 2]), /shape \[2,2\] holds 4 elements, data has 3/);
     await assertThrows(() => scale(a, NaN), /scale: 'alpha' must be a finite number/);
-    a.dispose(); b.dispose();
+    a.dispose();
+    b.dispose();
   });
 });

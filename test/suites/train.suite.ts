@@ -27,38 +27,64 @@ const IN = [4, 6, 6, 3];
 
 /** A parameterised model that needs no matmul/conv: BN -> maxpool (breaks BN's symmetry) -> dropout -> GAP. */
 function tinyModel(): Sequential {
-  return new Sequential([new BatchNorm2d(3), new MaxPool2d(2), new Dropout(0.2, { seed: 5 }), new BatchNorm2d(3), new MaxPool2d(3), new GlobalAvgPool()]);
+  return new Sequential([
+    new BatchNorm2d(3),
+    new MaxPool2d(2),
+    new Dropout(0.2, { seed: 5 }),
+    new BatchNorm2d(3),
+    new MaxPool2d(3),
+    new GlobalAvgPool(),
+  ]);
 }
 /** "Loss" = sum of the outputs (valueAndGrad seeds ones); labels unused. */
 const sumLoss = (out: Tensor) => out;
 
 function makeStep(capture: boolean, opt: 'adam' | 'sgd') {
   const model = tinyModel();
-  const optimizer: Optimizer = opt === 'adam'
-    ? new Adam(model.parameters(), { lr: cosineLr(0.05, { totalSteps: 10 }), weightDecay: 0.01, clipNorm: 5 })
-    : new SGD(model.parameters(), { lr: 0.1, momentum: 0.9, nesterov: true });
+  const optimizer: Optimizer =
+    opt === 'adam'
+      ? new Adam(model.parameters(), { lr: cosineLr(0.05, { totalSteps: 10 }), weightDecay: 0.01, clipNorm: 5 })
+      : new SGD(model.parameters(), { lr: 0.1, momentum: 0.9, nesterov: true });
   const step = new TrainStep({ model, optimizer, loss: sumLoss, inputShape: IN, capture });
   return { model, optimizer, step, dispose: () => (step.dispose(), optimizer.dispose(), model.dispose()) };
 }
 
-const batch = (k: number) => ({ x: randomArray(IN.reduce((a, b) => a * b, 1), 1000 + k, -2, 2), y: new Uint32Array(IN[0]) });
+const batch = (k: number) => ({
+  x: randomArray(
+    IN.reduce((a, b) => a * b, 1),
+    1000 + k,
+    -2,
+    2,
+  ),
+  y: new Uint32Array(IN[0]),
+});
 
 suite('train', (test) => {
   for (const opt of ['adam', 'sgd'] as const)
     test(`captured TrainStep (${opt}) is bit-identical to uncaptured steps: losses, parameters, running stats`, async () => {
-      const a = makeStep(false, opt), b = makeStep(true, opt);
+      const a = makeStep(false, opt),
+        b = makeStep(true, opt);
       const w0 = await a.model.parameters()[0].read();
       for (let k = 0; k < 6; k++) {
         const { x, y } = batch(k);
         a.step.run(x, y);
         b.step.run(x, y);
         // atol 0: identical kernels on identical data
-        assertClose(`loss ${k}`, [await b.step.readLoss()], [await a.step.readLoss()], { atol: 0, rtol: 0, log: false });
+        assertClose(`loss ${k}`, [await b.step.readLoss()], [await a.step.readLoss()], {
+          atol: 0,
+          rtol: 0,
+          log: false,
+        });
       }
-      const sa = a.model.stateDict(), sb = b.model.stateDict();
-      for (const [name, t] of sa) assertClose(name, await sb.get(name)!.read(), await t.read(), { atol: 0, rtol: 0, log: false });
+      const sa = a.model.stateDict(),
+        sb = b.model.stateDict();
+      for (const [name, t] of sa)
+        assertClose(name, await sb.get(name)!.read(), await t.read(), { atol: 0, rtol: 0, log: false });
       const w6 = await a.model.parameters()[0].read();
-      assert(w6.some((v, i) => v !== w0[i]), 'the optimizer moved the parameters');
+      assert(
+        w6.some((v, i) => v !== w0[i]),
+        'the optimizer moved the parameters',
+      );
       assert(Number.isFinite(await a.step.readLoss()), 'finite loss');
       a.dispose();
       b.dispose();
@@ -72,7 +98,9 @@ suite('train', (test) => {
     const { x, y } = batch(0);
     s.step.run(x, y); // capture
     s.step.run(x, y);
-    const m0 = e.memory(), bg0 = e.queue.counters.bindGroupsCreated, sub0 = e.queue.counters.submits;
+    const m0 = e.memory(),
+      bg0 = e.queue.counters.bindGroupsCreated,
+      sub0 = e.queue.counters.submits;
     for (let k = 0; k < 20; k++) s.step.run(x, y);
     const m1 = e.memory();
     assertEqual(m1.createCount, m0.createCount, 'no buffer created');
@@ -86,21 +114,25 @@ suite('train', (test) => {
     assertEqual(m2.liveTensors, base.liveTensors, 'live tensors back to baseline');
   });
 
-  test('memory is flat across 1,000 replayed training steps', async () => {
-    const e = engine();
-    const s = makeStep(true, 'sgd');
-    const { x, y } = batch(1);
-    s.step.run(x, y);
-    const m0 = e.memory();
-    for (let k = 0; k < 1000; k++) {
+  test(
+    'memory is flat across 1,000 replayed training steps',
+    async () => {
+      const e = engine();
+      const s = makeStep(true, 'sgd');
+      const { x, y } = batch(1);
       s.step.run(x, y);
-      if (k % 200 === 199) await s.step.readLoss(); // also bounds the GPU queue
-    }
-    const m1 = e.memory();
-    assertEqual({ ...m1, reuseCount: 0 }, { ...m0, reuseCount: 0 }, 'memory stats identical after 1,000 steps');
-    assert(Number.isFinite(await s.step.readLoss()), 'loss finite');
-    s.dispose();
-  }, { timeoutMs: 180_000 });
+      const m0 = e.memory();
+      for (let k = 0; k < 1000; k++) {
+        s.step.run(x, y);
+        if (k % 200 === 199) await s.step.readLoss(); // also bounds the GPU queue
+      }
+      const m1 = e.memory();
+      assertEqual({ ...m1, reuseCount: 0 }, { ...m0, reuseCount: 0 }, 'memory stats identical after 1,000 steps');
+      assert(Number.isFinite(await s.step.readLoss()), 'loss finite');
+      s.dispose();
+    },
+    { timeoutMs: 180_000 },
+  );
 
   test('end to end: a small CNN, first 8 Adam steps match a float64 re-implementation and the pinned losses', async () => {
     const { x, y } = e2eBatches();
@@ -131,23 +163,36 @@ suite('train', (test) => {
       const d = e2eData(count, seed);
       return { images: d.x, labels: Uint8Array.from(d.y), count, height: E2E.H, width: E2E.H, channels: 1 };
     };
-    const train = make(24, 1), test = make(13, 2); // 13 = 2 eval batches of 5 + a partial one of 3
+    const train = make(24, 1),
+      test = make(13, 2); // 13 = 2 eval batches of 5 + a partial one of 3
     const model = e2eModel();
     const optimizer = new Adam(model.parameters(), { lr: 0.01 });
     const seen: number[] = [];
     const history = await fit({
-      model, optimizer, train, test, epochs: 3, batchSize: 6, evalBatchSize: 5, lossEvery: 2, normalize: false,
+      model,
+      optimizer,
+      train,
+      test,
+      epochs: 3,
+      batchSize: 6,
+      evalBatchSize: 5,
+      lossEvery: 2,
+      normalize: false,
       onStep: (s) => void (s.loss !== undefined && seen.push(s.loss)),
     });
     assertEqual(history.length, 3, 'one record per epoch');
     assertEqual(seen.length, 3 * 2, 'loss read every 2 of 4 steps');
-    assert(history[2].trainLoss < history[0].trainLoss, `training loss falls (${history.map((h) => h.trainLoss.toFixed(3))})`);
+    assert(
+      history[2].trainLoss < history[0].trainLoss,
+      `training loss falls (${history.map((h) => h.trainLoss.toFixed(3))})`,
+    );
     assert(model.training, 'model back in training mode after evaluation');
     // the last evaluation vs an uncaptured forward over the whole test set
     const x = tensor(test.images, [13, E2E.H, E2E.H, 1]);
     const logits = model.eval().forward(x);
     const l = await logits.read();
-    const acc = lossRef.accuracy(l, test.labels, E2E.K), loss = lossRef.softmaxCrossEntropy(l, test.labels, E2E.K);
+    const acc = lossRef.accuracy(l, test.labels, E2E.K),
+      loss = lossRef.softmaxCrossEntropy(l, test.labels, E2E.K);
     const last = history[2].test!;
     assertEqual(last.count, 13, 'evaluated every test sample');
     assertClose('accuracy', [last.accuracy], [acc], { atol: 1e-6, rtol: 0 });
@@ -162,7 +207,9 @@ suite('train', (test) => {
 // ---- end-to-end fixture: conv3x3 1→4 (same, ReLU) → maxpool 2 → flatten → linear 64→3 ----
 const E2E = { B: 6, H: 8, C: 4, K: 3, steps: 8 };
 /** Losses of the float64 re-implementation below (llm.c-style expected_losses). */
-const EXPECTED_LOSSES = [0.86029314, 0.68750521, 0.56035095, 0.42899803, 0.36184959, 0.26081966, 0.22969416, 0.15652869];
+const EXPECTED_LOSSES = [
+  0.86029314, 0.68750521, 0.56035095, 0.42899803, 0.36184959, 0.26081966, 0.22969416, 0.15652869,
+];
 
 function e2eModel(): Sequential {
   const rng = new InitRng(42);
@@ -177,7 +224,8 @@ function e2eModel(): Sequential {
 /** `count` 8x8 images: class k has a bright bar in row band k, plus noise. */
 function e2eData(count: number, seed: number, shift = 0): { x: Float32Array; y: Uint32Array } {
   const rng = new InitRng(seed);
-  const x = new Float32Array(count * E2E.H * E2E.H), y = new Uint32Array(count);
+  const x = new Float32Array(count * E2E.H * E2E.H),
+    y = new Uint32Array(count);
   for (let n = 0; n < count; n++) {
     y[n] = (n + shift) % E2E.K;
     for (let i = 0; i < E2E.H * E2E.H; i++) {
@@ -191,9 +239,11 @@ function e2eData(count: number, seed: number, shift = 0): { x: Float32Array; y: 
 /** The two fixed batches of the trajectory test (one generator, batch 1 shifts the classes). */
 function e2eBatches(): { x: Float32Array[]; y: Uint32Array[] } {
   const rng = new InitRng(7);
-  const xs: Float32Array[] = [], ys: Uint32Array[] = [];
+  const xs: Float32Array[] = [],
+    ys: Uint32Array[] = [];
   for (let b = 0; b < 2; b++) {
-    const x = new Float32Array(E2E.B * E2E.H * E2E.H), y = new Uint32Array(E2E.B);
+    const x = new Float32Array(E2E.B * E2E.H * E2E.H),
+      y = new Uint32Array(E2E.B);
     for (let n = 0; n < E2E.B; n++) {
       y[n] = (n + b) % E2E.K;
       for (let i = 0; i < E2E.H * E2E.H; i++) {
@@ -212,10 +262,12 @@ function referenceTraining(p: Float64Array[], x: Float32Array[], y: Uint32Array[
   const { B, H, C, K } = E2E;
   const g = convGeometry('ref', [B, H, H, 1], [3, 3, 1, C], { padding: 'same' });
   const F = (H / 2) * (H / 2) * C;
-  const m = p.map((t) => new Float64Array(t.length)), v = p.map((t) => new Float64Array(t.length));
+  const m = p.map((t) => new Float64Array(t.length)),
+    v = p.map((t) => new Float64Array(t.length));
   const losses: number[] = [];
   for (let t = 1; t <= E2E.steps; t++) {
-    const xb = x[(t - 1) % 2], yb = y[(t - 1) % 2];
+    const xb = x[(t - 1) % 2],
+      yb = y[(t - 1) % 2];
     const [w1, b1, w2, b2] = p;
     const h = convRef.forward(xb, w1, g, b1, true);
     const pool = poolRef.maxPool2d(h, [B, H, H, C], { kernel: 2 });

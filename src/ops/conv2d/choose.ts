@@ -18,7 +18,6 @@ import type { ConvGeometry } from './geometry.js';
 import { checkTiles, pickTiles, type ConvTiles } from './tiled.js';
 import { directForwardConfig, directInputGradConfig, directWeightGradConfig } from './direct.js';
 
-
 export type Conv2dPass = 'forward' | 'inputGrad' | 'weightGrad';
 export const CONV2D_PASSES: readonly Conv2dPass[] = ['forward', 'inputGrad', 'weightGrad'];
 
@@ -58,15 +57,26 @@ export function parseConv2dKernel(s: string): Conv2dKernel | null {
 function directProblem(g: ConvGeometry, pass: Conv2dPass, e: Engine): string | null {
   if (!e.features.has('subgroups')) return "needs the 'subgroups' feature";
   if (pass === 'inputGrad' && (g.sh !== 1 || g.sw !== 1)) return 'the input gradient needs stride 1';
-  const cfg = pass === 'forward' ? directForwardConfig(g) : pass === 'inputGrad' ? directInputGradConfig(g) : directWeightGradConfig(g);
-  return cfg ? null : `cannot unroll a ${g.KH}x${g.KW} filter with this stride and dilation (up to 5x5, 16-pixel strips)`;
+  const cfg =
+    pass === 'forward'
+      ? directForwardConfig(g)
+      : pass === 'inputGrad'
+        ? directInputGradConfig(g)
+        : directWeightGradConfig(g);
+  return cfg
+    ? null
+    : `cannot unroll a ${g.KH}x${g.KW} filter with this stride and dilation (up to 5x5, 16-pixel strips)`;
 }
 
 function family(pass: Conv2dPass): KernelFamily<ConvGeometry, Conv2dKernel> {
   const tiled = (g: ConvGeometry): Conv2dKernel => ({ variant: 'tiled', tiles: defaultConv2dTiles(g, pass) });
   return {
     name: `conv2d.${pass}`,
-    candidates: (g) => [tiled(g), { variant: 'direct' }, ...TILE_CANDIDATES.map((tiles) => ({ variant: 'tiled' as const, tiles }))],
+    candidates: (g) => [
+      tiled(g),
+      { variant: 'direct' },
+      ...TILE_CANDIDATES.map((tiles) => ({ variant: 'tiled' as const, tiles })),
+    ],
     problem(k, g, e) {
       if (k.variant === 'direct') return directProblem(g, pass, e);
       if (!k.tiles) return null;

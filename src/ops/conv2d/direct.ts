@@ -24,7 +24,11 @@ export interface DirectConfig {
 }
 
 /** Limits of the hand-unrolled kernel: strip, filter, rows per block, input rows per block. */
-const MAX_RW = 8, MAX_K = 5, MAX_STRIP = 16, MAX_RH = 4, MAX_ROWS = 10;
+const MAX_RW = 8,
+  MAX_K = 5,
+  MAX_STRIP = 16,
+  MAX_RH = 4,
+  MAX_ROWS = 10;
 const CHANNEL_BLOCK = 16; // output channels per thread (4 per lane of a quad)
 
 const stripLen = (RW: number, KW: number, sw: number, dw: number) => (RW - 1) * sw + (KW - 1) * dw + 1;
@@ -36,7 +40,8 @@ const stripLen = (RW: number, KW: number, sw: number, dw: number) => (RW - 1) * 
  * in this kernel). Also used by the weight-gradient kernel. Null when no RW fits the kernel.
  */
 export function pickStrip(OW: number, KW: number, sw: number, dw: number): number | null {
-  let best: number | null = null, bestCost = Infinity;
+  let best: number | null = null,
+    bestCost = Infinity;
   for (let RW = 1; RW <= Math.min(MAX_RW, OW); RW++) {
     const L = stripLen(RW, KW, sw, dw);
     if (L > MAX_STRIP) break;
@@ -48,17 +53,51 @@ export function pickStrip(OW: number, KW: number, sw: number, dw: number): numbe
 
 /** Geometry of one run of the kernel: `inp` [N,IH,IW,CI] -> `out` [N,OH,OW,CO]. */
 interface DirectRun {
-  N: number; IH: number; IW: number; CI: number; OH: number; OW: number; CO: number;
-  KH: number; KW: number; SH: number; SW: number; DH: number; DW: number; pad_t: number; pad_l: number;
+  N: number;
+  IH: number;
+  IW: number;
+  CI: number;
+  OH: number;
+  OW: number;
+  CO: number;
+  KH: number;
+  KW: number;
+  SH: number;
+  SW: number;
+  DH: number;
+  DW: number;
+  pad_t: number;
+  pad_l: number;
   // filter view: index = w_base + kh·w_kh + kw·w_kw + ci·w_ci + co·w_co
-  w_base: number; w_kh: number; w_kw: number; w_ci: number; w_co: number;
+  w_base: number;
+  w_kh: number;
+  w_kw: number;
+  w_ci: number;
+  w_co: number;
 }
 
 function forwardRun(g: ConvGeometry): DirectRun {
   return {
-    N: g.N, IH: g.H, IW: g.W, CI: g.C, OH: g.OH, OW: g.OW, CO: g.O, KH: g.KH, KW: g.KW,
-    SH: g.sh, SW: g.sw, DH: g.dh, DW: g.dw, pad_t: g.pt, pad_l: g.pl,
-    w_base: 0, w_kh: g.KW * g.C * g.O, w_kw: g.C * g.O, w_ci: g.O, w_co: 1,
+    N: g.N,
+    IH: g.H,
+    IW: g.W,
+    CI: g.C,
+    OH: g.OH,
+    OW: g.OW,
+    CO: g.O,
+    KH: g.KH,
+    KW: g.KW,
+    SH: g.sh,
+    SW: g.sw,
+    DH: g.dh,
+    DW: g.dw,
+    pad_t: g.pt,
+    pad_l: g.pl,
+    w_base: 0,
+    w_kh: g.KW * g.C * g.O,
+    w_kw: g.C * g.O,
+    w_ci: g.O,
+    w_co: 1,
   };
 }
 
@@ -66,9 +105,26 @@ function forwardRun(g: ConvGeometry): DirectRun {
 function inputGradRun(g: ConvGeometry): DirectRun {
   const CO = g.C * g.O;
   return {
-    N: g.N, IH: g.OH, IW: g.OW, CI: g.O, OH: g.H, OW: g.W, CO: g.C, KH: g.KH, KW: g.KW,
-    SH: 1, SW: 1, DH: g.dh, DW: g.dw, pad_t: (g.KH - 1) * g.dh - g.pt, pad_l: (g.KW - 1) * g.dw - g.pl,
-    w_base: ((g.KH - 1) * g.KW + g.KW - 1) * CO, w_kh: -g.KW * CO, w_kw: -CO, w_ci: 1, w_co: g.O,
+    N: g.N,
+    IH: g.OH,
+    IW: g.OW,
+    CI: g.O,
+    OH: g.H,
+    OW: g.W,
+    CO: g.C,
+    KH: g.KH,
+    KW: g.KW,
+    SH: 1,
+    SW: 1,
+    DH: g.dh,
+    DW: g.dw,
+    pad_t: (g.KH - 1) * g.dh - g.pt,
+    pad_l: (g.KW - 1) * g.dw - g.pl,
+    w_base: ((g.KH - 1) * g.KW + g.KW - 1) * CO,
+    w_kh: -g.KW * CO,
+    w_kw: -CO,
+    w_ci: 1,
+    w_co: g.O,
   };
 }
 
@@ -98,10 +154,30 @@ export function directInputGradConfig(g: ConvGeometry): DirectConfig | null {
   return runConfig(inputGradRun(g));
 }
 
-function dispatch(r: DirectRun, cfg: DirectConfig, inp: Tensor, w: Tensor, bias: Tensor | undefined, relu: boolean, out: Tensor, op: string): void {
+function dispatch(
+  r: DirectRun,
+  cfg: DirectConfig,
+  inp: Tensor,
+  w: Tensor,
+  bias: Tensor | undefined,
+  relu: boolean,
+  out: Tensor,
+  op: string,
+): void {
   const L = stripLen(cfg.RW, r.KW, r.SW, r.DW);
-  const ok = Number.isInteger(cfg.RW) && Number.isInteger(cfg.RH) && cfg.RW >= 1 && cfg.RW <= MAX_RW && cfg.RH >= 1 && cfg.RH <= MAX_RH &&
-    r.KH <= MAX_K && r.KW <= MAX_K && L <= MAX_STRIP && inputRows(cfg.RH, r) <= MAX_ROWS && cfg.WG % 4 === 0 && cfg.WG >= 4;
+  const ok =
+    Number.isInteger(cfg.RW) &&
+    Number.isInteger(cfg.RH) &&
+    cfg.RW >= 1 &&
+    cfg.RW <= MAX_RW &&
+    cfg.RH >= 1 &&
+    cfg.RH <= MAX_RH &&
+    r.KH <= MAX_K &&
+    r.KW <= MAX_K &&
+    L <= MAX_STRIP &&
+    inputRows(cfg.RH, r) <= MAX_ROWS &&
+    cfg.WG % 4 === 0 &&
+    cfg.WG >= 4;
   if (!ok)
     throw new RangeError(
       `webgpu-cnn: ${op}: direct kernel cannot run RW=${cfg.RW} RH=${cfg.RH} WG=${cfg.WG} with a ${r.KH}x${r.KW} filter ` +
@@ -117,7 +193,19 @@ function dispatch(r: DirectRun, cfg: DirectConfig, inp: Tensor, w: Tensor, bias:
     shader: 'conv2d/direct',
     entry: 'direct',
     op,
-    constants: { RW: cfg.RW, RH: cfg.RH, KH, KW, SH, SW, DH, DW, WG: cfg.WG, HAS_BIAS: bias ? 1 : 0, RELU: relu ? 1 : 0 },
+    constants: {
+      RW: cfg.RW,
+      RH: cfg.RH,
+      KH,
+      KW,
+      SH,
+      SW,
+      DH,
+      DW,
+      WG: cfg.WG,
+      HAS_BIAS: bias ? 1 : 0,
+      RELU: relu ? 1 : 0,
+    },
     uniforms: { ...u, strips, rgroups, oblocks, nunits, nquads },
     // without a bias the kernel never reads `bias`; w stands in for the binding
     buffers: { inp: inp.buffer, wt: w.buffer, bias: (bias ?? w).buffer, outp: out.buffer },
@@ -126,9 +214,19 @@ function dispatch(r: DirectRun, cfg: DirectConfig, inp: Tensor, w: Tensor, bias:
 }
 
 /** Forward into a fresh [N,OH,OW,O] tensor. Throws when `cfg` does not fit the geometry. */
-export function directForward(x: Tensor, w: Tensor, g: ConvGeometry, bias: Tensor | undefined, relu: boolean, cfg?: DirectConfig): Tensor {
+export function directForward(
+  x: Tensor,
+  w: Tensor,
+  g: ConvGeometry,
+  bias: Tensor | undefined,
+  relu: boolean,
+  cfg?: DirectConfig,
+): Tensor {
   const c = cfg ?? directForwardConfig(g);
-  if (!c) throw new RangeError('webgpu-cnn: conv2d: the direct variant cannot run this geometry (needs subgroups, filters up to 5x5)');
+  if (!c)
+    throw new RangeError(
+      'webgpu-cnn: conv2d: the direct variant cannot run this geometry (needs subgroups, filters up to 5x5)',
+    );
   const y = empty([g.N, g.OH, g.OW, g.O]);
   dispatch(forwardRun(g), c, x, w, bias, relu, y, 'conv2d');
   return y;
@@ -137,7 +235,10 @@ export function directForward(x: Tensor, w: Tensor, g: ConvGeometry, bias: Tenso
 /** dx for stride 1 (dy already masked by any fused ReLU). */
 export function directInputGrad(dy: Tensor, w: Tensor, g: ConvGeometry, cfg?: DirectConfig): Tensor {
   const c = cfg ?? directInputGradConfig(g);
-  if (!c) throw new RangeError('webgpu-cnn: conv2dInputGrad: the direct variant cannot run this geometry (needs subgroups, stride 1, filters up to 5x5)');
+  if (!c)
+    throw new RangeError(
+      'webgpu-cnn: conv2dInputGrad: the direct variant cannot run this geometry (needs subgroups, stride 1, filters up to 5x5)',
+    );
   const dx = empty([g.N, g.H, g.W, g.C]);
   dispatch(inputGradRun(g), c, dy, w, undefined, false, dx, 'conv2dInputGrad');
   return dx;
@@ -174,18 +275,27 @@ export function directWeightGradConfig(g: ConvGeometry): DirectDwConfig | null {
 }
 
 /** dw (and db when withBias) for a validated geometry; dy already masked by any fused ReLU. */
-export function directWeightGrad(x: Tensor, dy: Tensor, g: ConvGeometry, withBias: boolean, cfg?: DirectDwConfig): { dw: Tensor; db: Tensor | null } {
+export function directWeightGrad(
+  x: Tensor,
+  dy: Tensor,
+  g: ConvGeometry,
+  withBias: boolean,
+  cfg?: DirectDwConfig,
+): { dw: Tensor; db: Tensor | null } {
   const c = cfg ?? directWeightGradConfig(g);
   if (!c) throw new RangeError('webgpu-cnn: conv2dWeightGrad: the direct variant needs subgroups and KH, KW <= 5');
   const L = (c.RW - 1) * g.sw + (g.KW - 1) * g.dw + 1;
   if (c.RW < 1 || c.RW > 8 || L > 16 || g.KH > MAX_K || g.KW > MAX_K || c.WG % 4 !== 0 || c.splits < 1)
-    throw new RangeError(`webgpu-cnn: conv2dWeightGrad: direct kernel cannot run ${JSON.stringify(c)} with KH=${g.KH} KW=${g.KW} (strip ${L})`);
+    throw new RangeError(
+      `webgpu-cnn: conv2dWeightGrad: direct kernel cannot run ${JSON.stringify(c)} with KH=${g.KH} KW=${g.KW} (strip ${L})`,
+    );
   const strips = Math.ceil(g.OW / c.RW);
   const nstrips = g.N * g.OH * strips;
   const chunk = Math.ceil(nstrips / c.splits);
   const splits = Math.ceil(nstrips / chunk);
   const share = shares(g);
-  const cquads = share ? Math.ceil(g.C / 4) : g.C, oblocks = Math.ceil(g.O / 16);
+  const cquads = share ? Math.ceil(g.C / 4) : g.C,
+    oblocks = Math.ceil(g.O / 16);
   const nquads = (share ? splits : Math.ceil(splits / 4)) * cquads * oblocks;
   const M = g.KH * g.KW * g.C + (withBias ? 1 : 0);
   const parts = empty([splits, M, g.O]);
@@ -193,10 +303,36 @@ export function directWeightGrad(x: Tensor, dy: Tensor, g: ConvGeometry, withBia
     shader: 'conv2d/direct_weight_grad',
     entry: 'weight_grad',
     op: 'conv2dWeightGrad',
-    constants: { RW: c.RW, KH: g.KH, KW: g.KW, SH: g.sh, SW: g.sw, DH: g.dh, DW: g.dw, WG: c.WG, HAS_BIAS: withBias ? 1 : 0, SHARE: share ? 1 : 0 },
+    constants: {
+      RW: c.RW,
+      KH: g.KH,
+      KW: g.KW,
+      SH: g.sh,
+      SW: g.sw,
+      DH: g.dh,
+      DW: g.dw,
+      WG: c.WG,
+      HAS_BIAS: withBias ? 1 : 0,
+      SHARE: share ? 1 : 0,
+    },
     uniforms: {
-      N: g.N, H: g.H, W: g.W, C: g.C, O: g.O, OH: g.OH, OW: g.OW, pad_t: g.pt, pad_l: g.pl,
-      strips, nstrips, chunk, splits, cquads, oblocks, nquads, M,
+      N: g.N,
+      H: g.H,
+      W: g.W,
+      C: g.C,
+      O: g.O,
+      OH: g.OH,
+      OW: g.OW,
+      pad_t: g.pt,
+      pad_l: g.pl,
+      strips,
+      nstrips,
+      chunk,
+      splits,
+      cquads,
+      oblocks,
+      nquads,
+      M,
     },
     buffers: { x: x.buffer, dy: dy.buffer, part: parts.buffer },
     workgroups: foldGrid(Math.ceil(nquads / (c.WG / 4))),

@@ -20,12 +20,21 @@ export interface Conv2dGeomOptions {
 
 /** Every number a conv2d kernel needs. pt/pl: top/left padding. */
 export interface ConvGeometry {
-  N: number; H: number; W: number; C: number; O: number;
-  KH: number; KW: number;
-  sh: number; sw: number;
-  dh: number; dw: number;
-  pt: number; pl: number;
-  OH: number; OW: number;
+  N: number;
+  H: number;
+  W: number;
+  C: number;
+  O: number;
+  KH: number;
+  KW: number;
+  sh: number;
+  sw: number;
+  dh: number;
+  dw: number;
+  pt: number;
+  pl: number;
+  OH: number;
+  OW: number;
 }
 
 function pair(op: string, name: string, v: unknown, def: number, min: number): [number, number] {
@@ -35,26 +44,42 @@ function pair(op: string, name: string, v: unknown, def: number, min: number): [
     throw new TypeError(`webgpu-cnn: ${op}: '${name}' must be a number or [number, number], got ${JSON.stringify(v)}`);
   for (const n of arr)
     if (typeof n !== 'number' || !Number.isInteger(n) || n < min)
-      throw new RangeError(`webgpu-cnn: ${op}: '${name}' must be ${min > 0 ? 'a positive' : 'a non-negative'} integer (or a pair of them), got ${JSON.stringify(v)}`);
+      throw new RangeError(
+        `webgpu-cnn: ${op}: '${name}' must be ${min > 0 ? 'a positive' : 'a non-negative'} integer (or a pair of them), got ${JSON.stringify(v)}`,
+      );
   return [arr[0], arr[1]];
 }
 
 function checkShape4(op: string, name: string, s: Shape, legend: string): void {
-  if (s?.length !== 4) throw new RangeError(`webgpu-cnn: ${op}: '${name}' must have rank 4 ${legend}, got shape ${shapeStr(s ?? [])}`);
+  if (s?.length !== 4)
+    throw new RangeError(`webgpu-cnn: ${op}: '${name}' must have rank 4 ${legend}, got shape ${shapeStr(s ?? [])}`);
   for (const d of s)
-    if (!Number.isInteger(d) || d < 1) throw new RangeError(`webgpu-cnn: ${op}: '${name}' ${legend} must have positive integer dimensions, got ${shapeStr(s)}`);
+    if (!Number.isInteger(d) || d < 1)
+      throw new RangeError(
+        `webgpu-cnn: ${op}: '${name}' ${legend} must have positive integer dimensions, got ${shapeStr(s)}`,
+      );
 }
 
 /** Validate shapes and options and compute the geometry. Errors name the op and the argument. */
-export function convGeometry(op: string, xShape: Shape, wShape: Shape, opts: Conv2dGeomOptions = {}, names = { x: 'x', w: 'w' }): ConvGeometry {
+export function convGeometry(
+  op: string,
+  xShape: Shape,
+  wShape: Shape,
+  opts: Conv2dGeomOptions = {},
+  names = { x: 'x', w: 'w' },
+): ConvGeometry {
   checkShape4(op, names.x, xShape, '[N,H,W,C]');
   checkShape4(op, names.w, wShape, '[KH,KW,C,O]');
   const [N, H, W, C] = xShape;
   const [KH, KW, WC, O] = wShape;
-  if (WC !== C) throw new RangeError(`webgpu-cnn: ${op}: '${names.w}' must have shape [KH,KW,${C},O] to match x's ${C} channels, got ${shapeStr(wShape)}`);
+  if (WC !== C)
+    throw new RangeError(
+      `webgpu-cnn: ${op}: '${names.w}' must have shape [KH,KW,${C},O] to match x's ${C} channels, got ${shapeStr(wShape)}`,
+    );
   const [sh, sw] = pair(op, 'stride', opts.stride, 1, 1);
   const [dh, dw] = pair(op, 'dilation', opts.dilation, 1, 1);
-  const ekh = (KH - 1) * dh + 1, ekw = (KW - 1) * dw + 1; // effective (dilated) kernel
+  const ekh = (KH - 1) * dh + 1,
+    ekw = (KW - 1) * dw + 1; // effective (dilated) kernel
   let pt: number, pl: number, OH: number, OW: number;
   const padding = opts.padding ?? 'valid';
   if (padding === 'same') {
@@ -64,7 +89,9 @@ export function convGeometry(op: string, xShape: Shape, wShape: Shape, opts: Con
     pl = Math.floor(Math.max((OW - 1) * sw + ekw - W, 0) / 2);
   } else {
     if (typeof padding === 'string' && padding !== 'valid')
-      throw new TypeError(`webgpu-cnn: ${op}: 'padding' must be 'valid', 'same', a number or [ph, pw], got '${padding}'`);
+      throw new TypeError(
+        `webgpu-cnn: ${op}: 'padding' must be 'valid', 'same', a number or [ph, pw], got '${padding}'`,
+      );
     [pt, pl] = padding === 'valid' ? [0, 0] : pair(op, 'padding', padding, 0, 0);
     if (H + 2 * pt < ekh || W + 2 * pl < ekw)
       throw new RangeError(
@@ -78,7 +105,11 @@ export function convGeometry(op: string, xShape: Shape, wShape: Shape, opts: Con
 }
 
 /** Output shape [N,OH,OW,O] of conv2d(x, w, opts) (validates like conv2d does). */
-export function conv2dOutputShape(xShape: Shape, wShape: Shape, opts: Conv2dGeomOptions = {}): [number, number, number, number] {
+export function conv2dOutputShape(
+  xShape: Shape,
+  wShape: Shape,
+  opts: Conv2dGeomOptions = {},
+): [number, number, number, number] {
   const g = convGeometry('conv2dOutputShape', xShape, wShape, opts);
   return [g.N, g.OH, g.OW, g.O];
 }
@@ -86,16 +117,32 @@ export function conv2dOutputShape(xShape: Shape, wShape: Shape, opts: Conv2dGeom
 /** The uniform fields every conv2d kernel shares (names as in the WGSL structs). */
 export function geometryUniforms(g: ConvGeometry): Record<string, number> {
   return {
-    N: g.N, H: g.H, W: g.W, C: g.C, O: g.O, OH: g.OH, OW: g.OW, KH: g.KH, KW: g.KW,
-    stride_h: g.sh, stride_w: g.sw, pad_t: g.pt, pad_l: g.pl, dil_h: g.dh, dil_w: g.dw,
+    N: g.N,
+    H: g.H,
+    W: g.W,
+    C: g.C,
+    O: g.O,
+    OH: g.OH,
+    OW: g.OW,
+    KH: g.KH,
+    KW: g.KW,
+    stride_h: g.sh,
+    stride_w: g.sw,
+    pad_t: g.pt,
+    pad_l: g.pl,
+    dil_h: g.dh,
+    dil_w: g.dw,
   };
 }
 
 function checkLayout(op: string, data: ArrayLike<number>, shape: readonly number[], legend: string): void {
   if (!Array.isArray(shape) || shape.length !== 4 || shape.some((d) => !Number.isInteger(d) || d < 1))
-    throw new RangeError(`webgpu-cnn: ${op}: shape must be ${legend} with positive integers, got ${JSON.stringify(shape)}`);
+    throw new RangeError(
+      `webgpu-cnn: ${op}: shape must be ${legend} with positive integers, got ${JSON.stringify(shape)}`,
+    );
   const n = shape[0] * shape[1] * shape[2] * shape[3];
-  if (data.length !== n) throw new RangeError(`webgpu-cnn: ${op}: shape ${shapeStr(shape)} holds ${n} elements, data has ${data.length}`);
+  if (data.length !== n)
+    throw new RangeError(`webgpu-cnn: ${op}: shape ${shapeStr(shape)} holds ${n} elements, data has ${data.length}`);
 }
 
 /** PyTorch weights [O,I,KH,KW] to our HWIO [KH,KW,I,O]. */

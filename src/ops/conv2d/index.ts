@@ -14,11 +14,25 @@ import { checkKernelOption } from '../../runtime/select.js';
 import { checkTensor } from '../check.js';
 import { reluBackward } from '../activations.js';
 import { convGeometry, type Conv2dGeomOptions, type ConvGeometry } from './geometry.js';
-import { CONV2D, conv2dKernelFor, conv2dTilesFor, type Conv2dKernel, type Conv2dKernelChoice, type Conv2dPass } from './choose.js';
+import {
+  CONV2D,
+  conv2dKernelFor,
+  conv2dTilesFor,
+  type Conv2dKernel,
+  type Conv2dKernelChoice,
+  type Conv2dPass,
+} from './choose.js';
 import { tiledForward, tiledInputGrad, tiledWeightGrad } from './tiled.js';
 import { directForward, directInputGrad, directWeightGrad } from './direct.js';
 
-export { conv2dOutputShape, oihwToHwio, hwioToOihw, convGeometry, type ConvGeometry, type Conv2dGeomOptions } from './geometry.js';
+export {
+  conv2dOutputShape,
+  oihwToHwio,
+  hwioToOihw,
+  convGeometry,
+  type ConvGeometry,
+  type Conv2dGeomOptions,
+} from './geometry.js';
 export { ref } from './reference.js';
 export { CONV2D, conv2dKernelFor, type Conv2dKernel, type Conv2dKernelChoice, type Conv2dPass } from './choose.js';
 
@@ -51,9 +65,13 @@ function checkArgs(op: string, x: Tensor, w: Tensor, opts: Conv2dOptions): ConvG
   const g = convGeometry(op, x.shape, w.shape, opts);
   if (opts.bias !== undefined) {
     checkTensor(op, 'bias', opts.bias, 'f32', 1);
-    if (opts.bias.shape[0] !== g.O) throw new RangeError(`webgpu-cnn: ${op}: 'bias' must have shape [${g.O}] (w's O), got ${shapeStr(opts.bias.shape)}`);
+    if (opts.bias.shape[0] !== g.O)
+      throw new RangeError(
+        `webgpu-cnn: ${op}: 'bias' must have shape [${g.O}] (w's O), got ${shapeStr(opts.bias.shape)}`,
+      );
   }
-  if (opts.relu !== undefined && typeof opts.relu !== 'boolean') throw new TypeError(`webgpu-cnn: ${op}: 'relu' must be a boolean, got ${typeof opts.relu}`);
+  if (opts.relu !== undefined && typeof opts.relu !== 'boolean')
+    throw new TypeError(`webgpu-cnn: ${op}: 'relu' must be a boolean, got ${typeof opts.relu}`);
   checkKernel(op, 'forward', opts.kernel);
   return g;
 }
@@ -61,23 +79,45 @@ function checkArgs(op: string, x: Tensor, w: Tensor, opts: Conv2dOptions): ConvG
 function checkDy(op: string, dy: Tensor, g: ConvGeometry, reluY: Tensor | undefined): void {
   checkTensor(op, 'dy', dy, 'f32', 4);
   const want = [g.N, g.OH, g.OW, g.O];
-  if (dy.shape.some((d, i) => d !== want[i])) throw new RangeError(`webgpu-cnn: ${op}: 'dy' must have shape ${shapeStr(want)} (the conv2d output), got ${shapeStr(dy.shape)}`);
+  if (dy.shape.some((d, i) => d !== want[i]))
+    throw new RangeError(
+      `webgpu-cnn: ${op}: 'dy' must have shape ${shapeStr(want)} (the conv2d output), got ${shapeStr(dy.shape)}`,
+    );
   if (reluY !== undefined) {
     checkTensor(op, 'reluY', reluY, 'f32', 4);
-    if (reluY.shape.some((d, i) => d !== want[i])) throw new RangeError(`webgpu-cnn: ${op}: 'reluY' must have shape ${shapeStr(want)}, got ${shapeStr(reluY.shape)}`);
+    if (reluY.shape.some((d, i) => d !== want[i]))
+      throw new RangeError(
+        `webgpu-cnn: ${op}: 'reluY' must have shape ${shapeStr(want)}, got ${shapeStr(reluY.shape)}`,
+      );
   }
 }
 
 /** The kernel of `pass`, tiles resolved (the direct kernels take dy already masked by a fused ReLU). */
-const kernelOf = (g: ConvGeometry, pass: Conv2dPass, requested?: Conv2dKernelChoice): Conv2dKernel => conv2dKernelFor(g, pass, requested);
+const kernelOf = (g: ConvGeometry, pass: Conv2dPass, requested?: Conv2dKernelChoice): Conv2dKernel =>
+  conv2dKernelFor(g, pass, requested);
 
-function forwardWith(k: Conv2dKernel, x: Tensor, w: Tensor, g: ConvGeometry, bias: Tensor | undefined, relu: boolean): Tensor {
+function forwardWith(
+  k: Conv2dKernel,
+  x: Tensor,
+  w: Tensor,
+  g: ConvGeometry,
+  bias: Tensor | undefined,
+  relu: boolean,
+): Tensor {
   return k.variant === 'direct' ? directForward(x, w, g, bias, relu) : tiledForward(x, w, g, bias, relu, k.tiles!);
 }
 
 /** dx with kernel k. `dyMasked`: dy already multiplied by any fused ReLU's mask. */
-function inputGradWith(k: Conv2dKernel, dy: Tensor, w: Tensor, g: ConvGeometry, reluY: Tensor | undefined, dyMasked?: Tensor): Tensor {
-  if (k.variant === 'tiled') return dyMasked ? tiledInputGrad(dyMasked, w, g, undefined, k.tiles!) : tiledInputGrad(dy, w, g, reluY, k.tiles!);
+function inputGradWith(
+  k: Conv2dKernel,
+  dy: Tensor,
+  w: Tensor,
+  g: ConvGeometry,
+  reluY: Tensor | undefined,
+  dyMasked?: Tensor,
+): Tensor {
+  if (k.variant === 'tiled')
+    return dyMasked ? tiledInputGrad(dyMasked, w, g, undefined, k.tiles!) : tiledInputGrad(dy, w, g, reluY, k.tiles!);
   if (dyMasked || !reluY) return directInputGrad(dyMasked ?? dy, w, g);
   const m = reluBackward(dy, reluY);
   const dx = directInputGrad(m, w, g);
@@ -87,10 +127,18 @@ function inputGradWith(k: Conv2dKernel, dy: Tensor, w: Tensor, g: ConvGeometry, 
 
 /** dw (and db) with kernel k; `dyMasked` as for inputGradWith. */
 function weightGradWith(
-  k: Conv2dKernel, x: Tensor, dy: Tensor, g: ConvGeometry, withBias: boolean, reluY: Tensor | undefined, dyMasked?: Tensor,
+  k: Conv2dKernel,
+  x: Tensor,
+  dy: Tensor,
+  g: ConvGeometry,
+  withBias: boolean,
+  reluY: Tensor | undefined,
+  dyMasked?: Tensor,
 ): { dw: Tensor; db: Tensor | null } {
   if (k.variant === 'tiled')
-    return dyMasked ? tiledWeightGrad(x, dyMasked, g, withBias, undefined, k.tiles!) : tiledWeightGrad(x, dy, g, withBias, reluY, k.tiles!);
+    return dyMasked
+      ? tiledWeightGrad(x, dyMasked, g, withBias, undefined, k.tiles!)
+      : tiledWeightGrad(x, dy, g, withBias, reluY, k.tiles!);
   if (dyMasked || !reluY) return directWeightGrad(x, dyMasked ?? dy, g, withBias);
   const m = reluBackward(dy, reluY);
   const r = directWeightGrad(x, m, g, withBias);
@@ -109,33 +157,49 @@ export function conv2d(x: Tensor, w: Tensor, opts: Conv2dOptions = {}): Tensor {
   const y = forwardWith(kernelOf(g, 'forward', kernel), x, w, g, bias, relu);
   const inputs = bias ? [x, w, bias] : [x, w];
   if (needsGrad(inputs))
-    record('conv2d', inputs, [y], ([gy]) => {
-      if (!gy) return inputs.map(() => null);
-      const wantDx = x.requiresGrad, wantDw = w.requiresGrad || !!bias?.requiresGrad;
-      const kx = wantDx ? kernelOf(g, 'inputGrad', kernel) : null;
-      const kw = wantDw ? kernelOf(g, 'weightGrad', kernel) : null;
-      // gy may come already masked by the ReLU (a max pool folded the mask in: tape.ts)
-      const premasked = relu && isReluMasked(gy, y);
-      const reluY = relu && !premasked ? y : undefined;
-      // The direct kernels take dy pre-masked by the ReLU: mask once when both use it.
-      const direct = kx?.variant === 'direct' || kw?.variant === 'direct';
-      const masked = premasked ? gy : reluY && direct ? reluBackward(gy, reluY) : undefined;
-      const dx = kx ? inputGradWith(kx, gy, w, g, reluY, masked) : null;
-      let dw: Tensor | null = null, db: Tensor | null = null;
-      if (kw) {
-        const r = weightGradWith(kw, x, gy, g, !!bias?.requiresGrad, reluY, masked);
-        if (w.requiresGrad) dw = r.dw;
-        else r.dw.dispose();
-        db = r.db;
-      }
-      if (masked !== gy) masked?.dispose();
-      return bias ? [dx, dw, db] : [dx, dw];
-    }, { reluOutputs: relu });
+    record(
+      'conv2d',
+      inputs,
+      [y],
+      ([gy]) => {
+        if (!gy) return inputs.map(() => null);
+        const wantDx = x.requiresGrad,
+          wantDw = w.requiresGrad || !!bias?.requiresGrad;
+        const kx = wantDx ? kernelOf(g, 'inputGrad', kernel) : null;
+        const kw = wantDw ? kernelOf(g, 'weightGrad', kernel) : null;
+        // gy may come already masked by the ReLU (a max pool folded the mask in: tape.ts)
+        const premasked = relu && isReluMasked(gy, y);
+        const reluY = relu && !premasked ? y : undefined;
+        // The direct kernels take dy pre-masked by the ReLU: mask once when both use it.
+        const direct = kx?.variant === 'direct' || kw?.variant === 'direct';
+        const masked = premasked ? gy : reluY && direct ? reluBackward(gy, reluY) : undefined;
+        const dx = kx ? inputGradWith(kx, gy, w, g, reluY, masked) : null;
+        let dw: Tensor | null = null,
+          db: Tensor | null = null;
+        if (kw) {
+          const r = weightGradWith(kw, x, gy, g, !!bias?.requiresGrad, reluY, masked);
+          if (w.requiresGrad) dw = r.dw;
+          else r.dw.dispose();
+          db = r.db;
+        }
+        if (masked !== gy) masked?.dispose();
+        return bias ? [dx, dw, db] : [dx, dw];
+      },
+      { reluOutputs: relu },
+    );
   return y;
 }
 
 /** `names`: which of x / w the caller passes as a shape (the error names that argument). */
-function checkGrad(op: string, pass: Conv2dPass, xShape: Shape, wShape: Shape, dy: Tensor, opts: Conv2dGradOptions, names: { x: string; w: string }): ConvGeometry {
+function checkGrad(
+  op: string,
+  pass: Conv2dPass,
+  xShape: Shape,
+  wShape: Shape,
+  dy: Tensor,
+  opts: Conv2dGradOptions,
+  names: { x: string; w: string },
+): ConvGeometry {
   checkKernel(op, pass, opts.kernel);
   const g = convGeometry(op, xShape, wShape, opts, names);
   checkDy(op, dy, g, opts.reluY);
@@ -157,7 +221,12 @@ export function conv2dWeightGrad(x: Tensor, dy: Tensor, wShape: Shape, opts: Con
 }
 
 /** Gradients w.r.t. w and the bias in one pass (the bias is an extra GEMM row). */
-export function conv2dWeightBiasGrad(x: Tensor, dy: Tensor, wShape: Shape, opts: Conv2dGradOptions = {}): { dw: Tensor; db: Tensor } {
+export function conv2dWeightBiasGrad(
+  x: Tensor,
+  dy: Tensor,
+  wShape: Shape,
+  opts: Conv2dGradOptions = {},
+): { dw: Tensor; db: Tensor } {
   checkTensor('conv2dWeightBiasGrad', 'x', x, 'f32', 4);
   const g = checkGrad('conv2dWeightBiasGrad', 'weightGrad', x.shape, wShape, dy, opts, { x: 'x', w: 'wShape' });
   const r = weightGradWith(kernelOf(g, 'weightGrad', opts.kernel), x, dy, g, true, opts.reluY);
@@ -165,10 +234,16 @@ export function conv2dWeightBiasGrad(x: Tensor, dy: Tensor, wShape: Shape, opts:
 }
 
 /** Runs one pass of g with kernel k on fresh outputs (tuner, benchmark, tests): y, dx or dw. */
-export function runConv2dPass(k: Conv2dKernel, pass: Conv2dPass, g: ConvGeometry, x: Tensor, w: Tensor, dy: Tensor): Tensor {
+export function runConv2dPass(
+  k: Conv2dKernel,
+  pass: Conv2dPass,
+  g: ConvGeometry,
+  x: Tensor,
+  w: Tensor,
+  dy: Tensor,
+): Tensor {
   if (k.variant === 'tiled' && !k.tiles) k = { variant: 'tiled', tiles: conv2dTilesFor(g, pass) };
   if (pass === 'forward') return forwardWith(k, x, w, g, undefined, false);
   if (pass === 'inputGrad') return inputGradWith(k, dy, w, g, undefined);
   return weightGradWith(k, x, dy, g, false, undefined).dw;
 }
-

@@ -11,7 +11,12 @@ import type { ConvGeometry } from './geometry.js';
 const RWG = 256;
 
 /** dw [KH,KW,C,O] (and db [O] when withBias) from `parts` [splits, M, O]; disposes `parts`. */
-export function reduceWeightSplits(parts: Tensor, g: ConvGeometry, splits: number, withBias: boolean): { dw: Tensor; db: Tensor | null } {
+export function reduceWeightSplits(
+  parts: Tensor,
+  g: ConvGeometry,
+  splits: number,
+  withBias: boolean,
+): { dw: Tensor; db: Tensor | null } {
   const Mw = g.KH * g.KW * g.C;
   const M = Mw + (withBias ? 1 : 0);
   const dw = empty([g.KH, g.KW, g.C, g.O]);

@@ -14,7 +14,6 @@ import { foldGrid } from '../grid.js';
 import { geometryUniforms, type ConvGeometry } from './geometry.js';
 import { reduceWeightSplits } from './splits.js';
 
-
 /** Workgroup tile: TM x TN outputs, K step TK; (TM/8)·(TN/8) threads with 8x8 outputs each. */
 export interface ConvTiles {
   TM: number;
@@ -42,13 +41,19 @@ export function checkTiles(t: ConvTiles): ConvTiles {
   const shared = 4 * (TM * (TK + 1) + TK * TN);
   const ok =
     [TM, TN, TK].every((v) => Number.isInteger(v) && v > 0) &&
-    TM % 8 === 0 && TN % 8 === 0 && wg <= lim.maxComputeInvocationsPerWorkgroup &&
+    TM % 8 === 0 &&
+    TN % 8 === 0 &&
+    wg <= lim.maxComputeInvocationsPerWorkgroup &&
     // forward / backward-input A loaders: whole rows per thread, or TK split evenly per row
     ((wg % TM === 0 && TK % (wg / TM) === 0) || TM % wg === 0) &&
     // backward-input B loader and backward-weight A loader: one k column per thread
-    wg % TK === 0 && TM % (wg / TK) === 0 &&
+    wg % TK === 0 &&
+    TM % (wg / TK) === 0 &&
     shared <= lim.maxComputeWorkgroupStorageSize;
-  if (!ok) throw new RangeError(`webgpu-cnn: conv2d: unsupported tile shape ${JSON.stringify(t)} (workgroup ${wg} threads, ${shared} bytes shared)`);
+  if (!ok)
+    throw new RangeError(
+      `webgpu-cnn: conv2d: unsupported tile shape ${JSON.stringify(t)} (workgroup ${wg} threads, ${shared} bytes shared)`,
+    );
   return t;
 }
 
@@ -57,17 +62,33 @@ export function tileConstants(t: ConvTiles): Record<string, number> {
 }
 
 /** Forward into a fresh [N,OH,OW,O] tensor. */
-export function tiledForward(x: Tensor, w: Tensor, g: ConvGeometry, bias: Tensor | undefined, relu: boolean, tiles: ConvTiles): Tensor {
+export function tiledForward(
+  x: Tensor,
+  w: Tensor,
+  g: ConvGeometry,
+  bias: Tensor | undefined,
+  relu: boolean,
+  tiles: ConvTiles,
+): Tensor {
   checkTiles(tiles);
   const y = empty([g.N, g.OH, g.OW, g.O]);
   const M = g.N * g.OH * g.OW;
-  const nTiles = Math.ceil(g.O / tiles.TN), mTiles = Math.ceil(M / tiles.TM);
+  const nTiles = Math.ceil(g.O / tiles.TN),
+    mTiles = Math.ceil(M / tiles.TM);
   engine().queue.dispatch({
     shader: 'conv2d/tiled_forward',
     entry: 'forward',
     op: 'conv2d',
     constants: tileConstants(tiles),
-    uniforms: { ...geometryUniforms(g), M, K: g.KH * g.KW * g.C, n_tiles: nTiles, m_tiles: mTiles, has_bias: bias ? 1 : 0, relu: relu ? 1 : 0 },
+    uniforms: {
+      ...geometryUniforms(g),
+      M,
+      K: g.KH * g.KW * g.C,
+      n_tiles: nTiles,
+      m_tiles: mTiles,
+      has_bias: bias ? 1 : 0,
+      relu: relu ? 1 : 0,
+    },
     // without a bias the kernel never reads `bias`; w stands in for the binding
     buffers: { x: x.buffer, w: w.buffer, bias: (bias ?? w).buffer, y: y.buffer },
     workgroups: foldGrid(nTiles * mTiles),
@@ -82,7 +103,13 @@ const MIN_STEPS_PER_SPLIT = 4;
 const MAX_SPLITS = 256;
 
 /** dx for a validated geometry; dy is first masked by (reluY > 0) when reluY is given. */
-export function tiledInputGrad(dy: Tensor, w: Tensor, g: ConvGeometry, reluY: Tensor | undefined, tiles: ConvTiles): Tensor {
+export function tiledInputGrad(
+  dy: Tensor,
+  w: Tensor,
+  g: ConvGeometry,
+  reluY: Tensor | undefined,
+  tiles: ConvTiles,
+): Tensor {
   checkTiles(tiles);
   const dx = empty([g.N, g.H, g.W, g.C]);
   // Rows of the largest stride phase; smaller phases skip their spare row tiles.
@@ -112,24 +139,39 @@ export function weightSplits(g: ConvGeometry, M: number, tiles: ConvTiles): { sp
 
 /** dw (and db when withBias) for a validated geometry. */
 export function tiledWeightGrad(
-  x: Tensor, dy: Tensor, g: ConvGeometry, withBias: boolean, reluY: Tensor | undefined, tiles: ConvTiles,
+  x: Tensor,
+  dy: Tensor,
+  g: ConvGeometry,
+  withBias: boolean,
+  reluY: Tensor | undefined,
+  tiles: ConvTiles,
 ): { dw: Tensor; db: Tensor | null } {
   checkTiles(tiles);
   const Mw = g.KH * g.KW * g.C;
   const M = Mw + (withBias ? 1 : 0);
   const P = g.N * g.OH * g.OW;
   const { splits, chunk } = weightSplits(g, M, tiles);
-  const mTiles = Math.ceil(M / tiles.TM), nTiles = Math.ceil(g.O / tiles.TN);
+  const mTiles = Math.ceil(M / tiles.TM),
+    nTiles = Math.ceil(g.O / tiles.TN);
   const parts = empty([splits, M, g.O]);
   engine().queue.dispatch({
     shader: 'conv2d/tiled_weight_grad',
     entry: 'weight_grad',
     op: 'conv2dWeightGrad',
     constants: tileConstants(tiles),
-    uniforms: { ...geometryUniforms(g), M, Mw, P, chunk, splits, n_tiles: nTiles, m_tiles: mTiles, relu_mask: reluY ? 1 : 0 },
+    uniforms: {
+      ...geometryUniforms(g),
+      M,
+      Mw,
+      P,
+      chunk,
+      splits,
+      n_tiles: nTiles,
+      m_tiles: mTiles,
+      relu_mask: reluY ? 1 : 0,
+    },
     buffers: { x: x.buffer, dy: dy.buffer, yact: (reluY ?? dy).buffer, part_out: parts.buffer },
     workgroups: foldGrid(nTiles * mTiles * splits),
   });
   return reduceWeightSplits(parts, g, splits, withBias);
 }
-

@@ -15,7 +15,15 @@ import { loadTuning, remember, ternary, validateAndTime, type CandidateTiming } 
 import { recordProblems, runnableCandidates, tunedKernel, tuneKeyOf } from '../../runtime/select.js';
 import { tensor, type Shape, type Tensor } from '../../tensor/tensor.js';
 import { convGeometry, type Conv2dGeomOptions, type ConvGeometry } from './geometry.js';
-import { CONV2D, CONV2D_PASSES, defaultConv2dTiles, formatConv2dKernel, parseConv2dKernel, type Conv2dKernel, type Conv2dPass } from './choose.js';
+import {
+  CONV2D,
+  CONV2D_PASSES,
+  defaultConv2dTiles,
+  formatConv2dKernel,
+  parseConv2dKernel,
+  type Conv2dKernel,
+  type Conv2dPass,
+} from './choose.js';
 import { runConv2dPass } from './index.js';
 
 export interface TuneConv2dOptions extends Conv2dGeomOptions {
@@ -49,7 +57,8 @@ function candidatesFor(g: ConvGeometry, pass: Conv2dPass, names?: string[]): Con
   if (!names) return runnableCandidates(CONV2D[pass], g);
   const asked = names.map((n) => {
     const k = parseConv2dKernel(n);
-    if (!k || (k.variant === 'tiled' && !k.tiles)) throw new TypeError(`webgpu-cnn: tuneConv2d: candidate ${JSON.stringify(n)} is not 'direct' or 'tiled:TMxTNxTK'`);
+    if (!k || (k.variant === 'tiled' && !k.tiles))
+      throw new TypeError(`webgpu-cnn: tuneConv2d: candidate ${JSON.stringify(n)} is not 'direct' or 'tiled:TMxTNxTK'`);
     return k;
   });
   const family = { ...CONV2D[pass], candidates: () => [reference, ...asked] };
@@ -82,26 +91,37 @@ async function tunePass(g: ConvGeometry, pass: Conv2dPass, opts: TuneConv2dOptio
  * Pick (and remember) the fastest kernel for each pass of conv2d(x, w, opts) on this device:
  * x [N,H,W,C], w [KH,KW,C,O], the geometry options of conv2d (padding, stride, dilation).
  */
-export async function tuneConv2d(xShape: Shape, wShape: Shape, opts: TuneConv2dOptions = {}): Promise<TuneConv2dResult[]> {
+export async function tuneConv2d(
+  xShape: Shape,
+  wShape: Shape,
+  opts: TuneConv2dOptions = {},
+): Promise<TuneConv2dResult[]> {
   await loadTuning();
   const g = convGeometry('tuneConv2d', xShape, wShape, opts, { x: 'xShape', w: 'wShape' });
   const passes = opts.passes ?? CONV2D_PASSES;
   for (const p of passes)
     if (!CONV2D_PASSES.includes(p))
-      throw new TypeError(`webgpu-cnn: tuneConv2d: 'passes' may hold ${CONV2D_PASSES.map((q) => `'${q}'`).join(', ')}, got ${JSON.stringify(p)}`);
+      throw new TypeError(
+        `webgpu-cnn: tuneConv2d: 'passes' may hold ${CONV2D_PASSES.map((q) => `'${q}'`).join(', ')}, got ${JSON.stringify(p)}`,
+      );
   const out: TuneConv2dResult[] = [];
   for (const pass of passes) out.push(await tunePass(g, pass, opts));
   return out;
 }
 
 /** Run `f` (e.g. one training step), then tune every conv2d pass it ran (forward and backward). */
-export async function tuneConv2dIn(f: () => unknown, opts: Pick<TuneConv2dOptions, 'samples' | 'force' | 'candidates'> = {}): Promise<TuneConv2dResult[]> {
+export async function tuneConv2dIn(
+  f: () => unknown,
+  opts: Pick<TuneConv2dOptions, 'samples' | 'force' | 'candidates'> = {},
+): Promise<TuneConv2dResult[]> {
   await loadTuning();
   const seen: { g: ConvGeometry; pass: Conv2dPass }[] = [];
   const record = (i: number): Promise<unknown> =>
     i === CONV2D_PASSES.length
       ? Promise.resolve(f())
-      : recordProblems(CONV2D[CONV2D_PASSES[i]], () => record(i + 1)).then((gs) => gs.forEach((g) => seen.push({ g, pass: CONV2D_PASSES[i] })));
+      : recordProblems(CONV2D[CONV2D_PASSES[i]], () => record(i + 1)).then((gs) =>
+          gs.forEach((g) => seen.push({ g, pass: CONV2D_PASSES[i] })),
+        );
   await record(0);
   const out: TuneConv2dResult[] = [];
   for (const { g, pass } of seen) out.push(await tunePass(g, pass, opts));

@@ -14,7 +14,10 @@ export type SoftmaxKernel = 'row' | 'block';
 export type SoftmaxKernelChoice = 'auto' | SoftmaxKernel;
 
 /** Rows of a softmax problem: N rows of K classes. */
-export interface SoftmaxRows { N: number; K: number }
+export interface SoftmaxRows {
+  N: number;
+  K: number;
+}
 
 const ROW_THREAD_MAX_K = 32;
 const bucket = (n: number) => 2 ** Math.ceil(Math.log2(Math.max(n, 1)));

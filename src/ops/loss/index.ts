@@ -28,19 +28,34 @@ function checkKernel(op: string, kernel: unknown): void {
 function checkLogits(op: string, logits: Tensor, arg = 'logits'): [number, number] {
   checkTensor(op, arg, logits, 'f32', 2);
   const [N, K] = logits.shape;
-  if (K < 1) throw new RangeError(`webgpu-cnn: ${op}: '${arg}' must have at least one class, got shape ${shapeStr(logits.shape)}`);
+  if (K < 1)
+    throw new RangeError(
+      `webgpu-cnn: ${op}: '${arg}' must have at least one class, got shape ${shapeStr(logits.shape)}`,
+    );
   return [N, K];
 }
 
 function checkLabels(op: string, labels: Tensor, N: number): void {
   checkTensor(op, 'labels', labels, 'u32', 1);
   if (labels.shape[0] !== N)
-    throw new RangeError(`webgpu-cnn: ${op}: 'labels' must have shape [${N}] (one per row of logits), got ${shapeStr(labels.shape)}`);
+    throw new RangeError(
+      `webgpu-cnn: ${op}: 'labels' must have shape [${N}] (one per row of logits), got ${shapeStr(labels.shape)}`,
+    );
 }
 
-function dispatch(entry: string, op: string, N: number, K: number, buffers: Record<string, PooledBuffer>, block: boolean): void {
+function dispatch(
+  entry: string,
+  op: string,
+  N: number,
+  K: number,
+  buffers: Record<string, PooledBuffer>,
+  block: boolean,
+): void {
   engine().queue.dispatch({
-    shader: 'loss/softmax_ce', entry, op, constants: { WG },
+    shader: 'loss/softmax_ce',
+    entry,
+    op,
+    constants: { WG },
     uniforms: { N, K, inv_n: 1 / N },
     buffers,
     // one workgroup per row (row reductions), or one thread per row
@@ -53,7 +68,11 @@ function dispatch(entry: string, op: string, N: number, K: number, buffers: Reco
  * -> [1]. The backward rule scales the saved d loss / d logits by the upstream gradient on the GPU.
  * `opts.kernel` asks for a kernel (choose.ts; for tests and benchmarks).
  */
-export function softmaxCrossEntropy(logits: Tensor, labels: Tensor, opts: { kernel?: SoftmaxKernelChoice } = {}): Tensor {
+export function softmaxCrossEntropy(
+  logits: Tensor,
+  labels: Tensor,
+  opts: { kernel?: SoftmaxKernelChoice } = {},
+): Tensor {
   const op = 'softmaxCrossEntropy';
   const [N, K] = checkLogits(op, logits);
   checkLabels(op, labels, N);
@@ -62,7 +81,14 @@ export function softmaxCrossEntropy(logits: Tensor, labels: Tensor, opts: { kern
   const rows = empty([N]);
   const dlogits = empty([N, K]);
   const block = softmaxKernelFor(N, K, opts.kernel) === 'block';
-  dispatch(block ? 'softmax_ce' : 'softmax_ce_row', op, N, K, { x: logits.buffer, labels: labels.buffer, loss: rows.buffer, dx: dlogits.buffer }, block);
+  dispatch(
+    block ? 'softmax_ce' : 'softmax_ce_row',
+    op,
+    N,
+    K,
+    { x: logits.buffer, labels: labels.buffer, loss: rows.buffer, dx: dlogits.buffer },
+    block,
+  );
   const loss = mean(rows, [0], true);
   rows.dispose(); // still read by the recorded reduction; reused only after the submit
   if (needsGrad([logits])) record(op, [logits, labels], [loss], ([gy]) => [gy ? scaleBy(dlogits, gy) : null, null]);
@@ -88,10 +114,20 @@ export function softmaxBackward(dy: Tensor, y: Tensor, opts: { kernel?: SoftmaxK
   checkKernel('softmaxBackward', opts.kernel);
   checkTensor('softmaxBackward', 'dy', dy, 'f32', 2);
   if (dy.shape[0] !== N || dy.shape[1] !== K)
-    throw new RangeError(`webgpu-cnn: softmaxBackward: 'dy' ${shapeStr(dy.shape)} and 'y' ${shapeStr(y.shape)} must have the same shape`);
+    throw new RangeError(
+      `webgpu-cnn: softmaxBackward: 'dy' ${shapeStr(dy.shape)} and 'y' ${shapeStr(y.shape)} must have the same shape`,
+    );
   const dx = empty([N, K]);
   const block = softmaxKernelFor(N, K, opts.kernel) === 'block';
-  if (N > 0) dispatch(block ? 'softmax_backward' : 'softmax_backward_row', 'softmaxBackward', N, K, { y: y.buffer, dy: dy.buffer, dx: dx.buffer }, block);
+  if (N > 0)
+    dispatch(
+      block ? 'softmax_backward' : 'softmax_backward_row',
+      'softmaxBackward',
+      N,
+      K,
+      { y: y.buffer, dy: dy.buffer, dx: dx.buffer },
+      block,
+    );
   return dx;
 }
 
@@ -143,7 +179,9 @@ export const ref = {
   /** d mean-loss / d logits = (softmax - onehot) / N */
   softmaxCrossEntropyBackward(x: ArrayLike<number>, labels: ArrayLike<number>, K: number): Float64Array {
     const rows = rowsOf(x, K);
-    return Float64Array.from(rows.flatMap((r, n) => softmaxRow(r).map((q, k) => (q - (k === labels[n] ? 1 : 0)) / rows.length)));
+    return Float64Array.from(
+      rows.flatMap((r, n) => softmaxRow(r).map((q, k) => (q - (k === labels[n] ? 1 : 0)) / rows.length)),
+    );
   },
   softmaxBackward(dy: ArrayLike<number>, x: ArrayLike<number>, K: number): Float64Array {
     const y = ref.softmax(x, K);

@@ -9,7 +9,15 @@
 
 import type { Engine } from '../../runtime/engine.js';
 import { chooseKernel, type KernelFamily } from '../../runtime/select.js';
-import { aligned, kernelName, kernelProblem, parseKernel, SHARED_DEFAULT, type Gemm, type MatmulKernel } from './kernels.js';
+import {
+  aligned,
+  kernelName,
+  kernelProblem,
+  parseKernel,
+  SHARED_DEFAULT,
+  type Gemm,
+  type MatmulKernel,
+} from './kernels.js';
 
 const bucket = (n: number) => 2 ** Math.ceil(Math.log2(Math.max(n, 1)));
 
@@ -35,9 +43,13 @@ export const MATMUL: KernelFamily<Gemm, MatmulKernel> = {
   name: 'matmul',
   // a handful: each is a pipeline compile when tuning
   candidates: () => [
-    SHARED_DEFAULT, { kind: 'register', wgX: 8, wgY: 8 }, { kind: 'register', wgX: 4, wgY: 4 },
-    { kind: 'subgroup', wgX: 8, wgY: 8 }, { kind: 'subgroup', wgX: 4, wgY: 4 },
-    { kind: 'subgroup32', wgX: 8, wgY: 8 }, { kind: 'subgroup32', wgX: 4, wgY: 4 },
+    SHARED_DEFAULT,
+    { kind: 'register', wgX: 8, wgY: 8 },
+    { kind: 'register', wgX: 4, wgY: 4 },
+    { kind: 'subgroup', wgX: 8, wgY: 8 },
+    { kind: 'subgroup', wgX: 4, wgY: 4 },
+    { kind: 'subgroup32', wgX: 8, wgY: 8 },
+    { kind: 'subgroup32', wgX: 4, wgY: 4 },
   ],
   problem: (k, _g, e) => kernelProblem(k, e),
   defaults: { cpu: cpuDefault, gpu: () => SHARED_DEFAULT },

@@ -32,7 +32,12 @@ export interface MatmulOptions {
 }
 
 /** A stored operand: `batch` matrices of rows x cols (as laid out in memory). */
-interface Mat { t: Tensor; batch: number; rows: number; cols: number }
+interface Mat {
+  t: Tensor;
+  batch: number;
+  rows: number;
+  cols: number;
+}
 
 const mat2 = (t: Tensor): Mat => ({ t, batch: 1, rows: t.shape[0], cols: t.shape[1] });
 const mat3 = (t: Tensor): Mat => ({ t, batch: t.shape[0], rows: t.shape[1], cols: t.shape[2] });
@@ -46,33 +51,57 @@ function forcedKernel(opts: MatmulOptions, op: string): MatmulKernel | undefined
 
 /** c = relu?(op(a) . op(b) + bias?) over broadcastDim(a.batch, b.batch) batches, written as `outShape`. */
 function gemm(a: Mat, b: Mat, ta: boolean, tb: boolean, outShape: Shape, opts: MatmulOptions, op: string): Tensor {
-  const M = ta ? a.cols : a.rows, K = ta ? a.rows : a.cols, N = tb ? b.rows : b.cols;
+  const M = ta ? a.cols : a.rows,
+    K = ta ? a.rows : a.cols,
+    N = tb ? b.rows : b.cols;
   // numpy's rule, not max(a, b): an empty batch against a broadcast one is empty (max gave a
   // batch of 1, computed from the empty operand's buffer: stale data)
   const batch = broadcastDim(a.batch, b.batch);
   const c = empty(outShape);
   if (c.size === 0) return c;
-  const sa = a.batch === 1 ? 0 : a.rows * a.cols, sb = b.batch === 1 ? 0 : b.rows * b.cols;
+  const sa = a.batch === 1 ? 0 : a.rows * a.cols,
+    sb = b.batch === 1 ? 0 : b.rows * b.cols;
   // Without a bias the binding still needs a buffer: a's (read-only aliasing is allowed).
   const buffers = { a: a.t.buffer, b: b.t.buffer, bias: (opts.bias ?? a.t).buffer, c: c.buffer };
   const g: Gemm = { M, N, K, batch, ta, tb };
-  dispatchGemm(matmulKernelFor(g, forcedKernel(opts, op)), g, { buffers, sa, sb, hasBias: !!opts.bias, relu: !!opts.relu }, op);
+  dispatchGemm(
+    matmulKernelFor(g, forcedKernel(opts, op)),
+    g,
+    { buffers, sa, sb, hasBias: !!opts.bias, relu: !!opts.relu },
+    op,
+  );
   return c;
 }
 
-function check(op: string, a: Tensor, b: Tensor, opts: MatmulOptions, rank: number): { A: Mat; B: Mat; outShape: number[] } {
+function check(
+  op: string,
+  a: Tensor,
+  b: Tensor,
+  opts: MatmulOptions,
+  rank: number,
+): { A: Mat; B: Mat; outShape: number[] } {
   checkTensor(op, 'a', a, 'f32', rank);
   checkTensor(op, 'b', b, 'f32', rank);
-  const A = rank === 2 ? mat2(a) : mat3(a), B = rank === 2 ? mat2(b) : mat3(b);
-  const ta = !!opts.transA, tb = !!opts.transB;
-  const M = ta ? A.cols : A.rows, K = ta ? A.rows : A.cols, K2 = tb ? B.cols : B.rows, N = tb ? B.rows : B.cols;
+  const A = rank === 2 ? mat2(a) : mat3(a),
+    B = rank === 2 ? mat2(b) : mat3(b);
+  const ta = !!opts.transA,
+    tb = !!opts.transB;
+  const M = ta ? A.cols : A.rows,
+    K = ta ? A.rows : A.cols,
+    K2 = tb ? B.cols : B.rows,
+    N = tb ? B.rows : B.cols;
   if (K !== K2)
-    throw new RangeError(`webgpu-cnn: ${op}: inner dimensions differ: op(a) is [${M},${K}] (a ${shapeStr(a.shape)}${ta ? ', transA' : ''}), op(b) is [${K2},${N}] (b ${shapeStr(b.shape)}${tb ? ', transB' : ''})`);
+    throw new RangeError(
+      `webgpu-cnn: ${op}: inner dimensions differ: op(a) is [${M},${K}] (a ${shapeStr(a.shape)}${ta ? ', transA' : ''}), op(b) is [${K2},${N}] (b ${shapeStr(b.shape)}${tb ? ', transB' : ''})`,
+    );
   if (A.batch !== B.batch && A.batch !== 1 && B.batch !== 1)
-    throw new RangeError(`webgpu-cnn: ${op}: batch sizes of 'a' ${shapeStr(a.shape)} and 'b' ${shapeStr(b.shape)} differ (one may be 1)`);
+    throw new RangeError(
+      `webgpu-cnn: ${op}: batch sizes of 'a' ${shapeStr(a.shape)} and 'b' ${shapeStr(b.shape)} differ (one may be 1)`,
+    );
   if (opts.bias !== undefined) {
     checkTensor(op, 'bias', opts.bias, 'f32', 1);
-    if (opts.bias.shape[0] !== N) throw new RangeError(`webgpu-cnn: ${op}: 'bias' must have shape [${N}], got ${shapeStr(opts.bias.shape)}`);
+    if (opts.bias.shape[0] !== N)
+      throw new RangeError(`webgpu-cnn: ${op}: 'bias' must have shape [${N}], got ${shapeStr(opts.bias.shape)}`);
   }
   forcedKernel(opts, op);
   const batch = broadcastDim(A.batch, B.batch);
@@ -91,22 +120,24 @@ function gradA(g: Mat, A: Mat, B: Mat, ta: boolean, tb: boolean): Tensor {
   // a broadcast a (batch 1 against g's batch, 0 included) gets the per-batch products summed
   const shape = g.batch !== A.batch ? [g.batch, A.rows, A.cols] : A.t.shape;
   const r = !ta
-    ? gemm(g, B, false, !tb, shape, {}, 'matmul backward (a)')   // g.B^T  or  g.B
-    : gemm(B, g, tb, true, shape, {}, 'matmul backward (a)');    // B.g^T  or  B^T.g^T
+    ? gemm(g, B, false, !tb, shape, {}, 'matmul backward (a)') // g.B^T  or  g.B
+    : gemm(B, g, tb, true, shape, {}, 'matmul backward (a)'); // B.g^T  or  B^T.g^T
   return reduceBatch(r, A, g.batch);
 }
 
 function gradB(g: Mat, A: Mat, B: Mat, ta: boolean, tb: boolean): Tensor {
   const shape = g.batch !== B.batch ? [g.batch, B.rows, B.cols] : B.t.shape;
   const r = !tb
-    ? gemm(A, g, !ta, false, shape, {}, 'matmul backward (b)')   // A^T.g  or  A.g
-    : gemm(g, A, true, ta, shape, {}, 'matmul backward (b)');    // g^T.A  or  g^T.A^T
+    ? gemm(A, g, !ta, false, shape, {}, 'matmul backward (b)') // A^T.g  or  A.g
+    : gemm(g, A, true, ta, shape, {}, 'matmul backward (b)'); // g^T.A  or  g^T.A^T
   return reduceBatch(r, B, g.batch);
 }
 
 function forward(op: string, a: Tensor, b: Tensor, opts: MatmulOptions, rank: number): Tensor {
   const { A, B, outShape } = check(op, a, b, opts, rank);
-  const ta = !!opts.transA, tb = !!opts.transB, bias = opts.bias;
+  const ta = !!opts.transA,
+    tb = !!opts.transB,
+    bias = opts.bias;
   const y = gemm(A, B, ta, tb, outShape, opts, op);
   const inputs = bias ? [a, b, bias] : [a, b];
   if (needsGrad(inputs))
@@ -132,13 +163,28 @@ export function bmm(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   return forward('bmm', a, b, opts, 3);
 }
 
-export interface RefMatmulOptions { transA?: boolean; transB?: boolean; bias?: ArrayLike<number>; relu?: boolean }
+export interface RefMatmulOptions {
+  transA?: boolean;
+  transB?: boolean;
+  bias?: ArrayLike<number>;
+  relu?: boolean;
+}
 
 /** Float64 references; shapes are [batch, rows, cols] as stored (batch 1 broadcasts). */
 export const ref = {
-  matmul(a: ArrayLike<number>, as: number[], b: ArrayLike<number>, bs: number[], o: RefMatmulOptions = {}): Float64Array {
-    const [ba, ra, ca] = as, [bb, rb, cb] = bs;
-    const M = o.transA ? ca : ra, K = o.transA ? ra : ca, N = o.transB ? rb : cb, batch = broadcastDim(ba, bb);
+  matmul(
+    a: ArrayLike<number>,
+    as: number[],
+    b: ArrayLike<number>,
+    bs: number[],
+    o: RefMatmulOptions = {},
+  ): Float64Array {
+    const [ba, ra, ca] = as,
+      [bb, rb, cb] = bs;
+    const M = o.transA ? ca : ra,
+      K = o.transA ? ra : ca,
+      N = o.transB ? rb : cb,
+      batch = broadcastDim(ba, bb);
     const y = new Float64Array(batch * M * N);
     for (let z = 0; z < batch; z++)
       for (let m = 0; m < M; m++)
@@ -154,11 +200,24 @@ export const ref = {
     return y;
   },
   /** Gradients of sum(gy * matmul(a, b, o)) for a, b and bias (straight from the definition). */
-  matmulBackward(gy: ArrayLike<number>, a: ArrayLike<number>, as: number[], b: ArrayLike<number>, bs: number[], o: RefMatmulOptions = {}) {
-    const [ba, ra, ca] = as, [bb, rb, cb] = bs;
-    const M = o.transA ? ca : ra, K = o.transA ? ra : ca, N = o.transB ? rb : cb, batch = broadcastDim(ba, bb);
+  matmulBackward(
+    gy: ArrayLike<number>,
+    a: ArrayLike<number>,
+    as: number[],
+    b: ArrayLike<number>,
+    bs: number[],
+    o: RefMatmulOptions = {},
+  ) {
+    const [ba, ra, ca] = as,
+      [bb, rb, cb] = bs;
+    const M = o.transA ? ca : ra,
+      K = o.transA ? ra : ca,
+      N = o.transB ? rb : cb,
+      batch = broadcastDim(ba, bb);
     const y = o.relu ? ref.matmul(a, as, b, bs, o) : null;
-    const da = new Float64Array(a.length), db = new Float64Array(b.length), dbias = new Float64Array(N);
+    const da = new Float64Array(a.length),
+      db = new Float64Array(b.length),
+      dbias = new Float64Array(N);
     for (let z = 0; z < batch; z++)
       for (let m = 0; m < M; m++)
         for (let n = 0; n < N; n++) {

@@ -19,7 +19,14 @@ export type MatmulKernel =
   | { kind: 'subgroup32'; wgX: number; wgY: number };
 
 /** One product: c[z] = op(a[z]) . op(b[z]) for z < batch, op(a) [M,K], op(b) [K,N]. */
-export interface Gemm { M: number; N: number; K: number; batch: number; ta: boolean; tb: boolean }
+export interface Gemm {
+  M: number;
+  N: number;
+  K: number;
+  batch: number;
+  ta: boolean;
+  tb: boolean;
+}
 
 /** Stored operands and epilogue of one dispatch. */
 export interface GemmArgs {
@@ -42,7 +49,9 @@ export function parseKernel(s: string): MatmulKernel | null {
   const m = /^(shared|register|subgroup|subgroup32) (\d+)x(\d+)(?: bk(\d+))?$/.exec(s);
   if (!m || (m[1] === 'shared') !== (m[4] !== undefined)) return null;
   const [wgX, wgY] = [Number(m[2]), Number(m[3])];
-  return m[1] === 'shared' ? { kind: 'shared', wgX, wgY, bk: Number(m[4]) } : { kind: m[1] as 'register' | 'subgroup' | 'subgroup32', wgX, wgY };
+  return m[1] === 'shared'
+    ? { kind: 'shared', wgX, wgY, bk: Number(m[4]) }
+    : { kind: m[1] as 'register' | 'subgroup' | 'subgroup32', wgX, wgY };
 }
 
 /** Why `k` cannot run on `e`, or null when it can. */
@@ -50,7 +59,8 @@ export function kernelProblem(k: MatmulKernel, e: Engine): string | null {
   const lim = e.device.limits;
   const { wgX, wgY } = k;
   if (![wgX, wgY].every((v) => Number.isInteger(v) && v > 0)) return 'workgroup sizes must be positive integers';
-  if (wgX * wgY > lim.maxComputeInvocationsPerWorkgroup) return `wgX*wgY must be <= ${lim.maxComputeInvocationsPerWorkgroup}`;
+  if (wgX * wgY > lim.maxComputeInvocationsPerWorkgroup)
+    return `wgX*wgY must be <= ${lim.maxComputeInvocationsPerWorkgroup}`;
   if (k.kind === 'shared') {
     if (!Number.isInteger(k.bk) || k.bk <= 0 || k.bk % 4 !== 0) return 'bk must be a positive multiple of 4';
     if (32 * k.bk * (wgX + wgY) > lim.maxComputeWorkgroupStorageSize)
@@ -79,7 +89,8 @@ export function pipelineSpec(k: MatmulKernel, g: Gemm): PipelineSpec {
   const c = { WG_X: k.wgX, WG_Y: k.wgY, TA: +g.ta, TB: +g.tb };
   // shared: alignment is a uniform (its loads branch on it); the others: override constants
   if (k.kind === 'shared') return { shader: 'matmul/shared', entry: 'matmul', constants: { ...c, BK: k.bk } };
-  if (k.kind === 'subgroup32') return { shader: 'matmul/subgroup', entry: 'matmul_subgroup32', constants: { ...c, VA: +va, VB: +vb } };
+  if (k.kind === 'subgroup32')
+    return { shader: 'matmul/subgroup', entry: 'matmul_subgroup32', constants: { ...c, VA: +va, VB: +vb } };
   const entry = k.kind === 'subgroup' ? 'matmul_subgroup' : 'matmul_register';
   return { shader: `matmul/${k.kind}`, entry, constants: { ...c, VA: +va, VB: +vb } };
 }
@@ -89,12 +100,22 @@ export function dispatchGemm(k: MatmulKernel, g: Gemm, args: GemmArgs, op: strin
   const { va, vb } = aligned(g);
   const spec = pipelineSpec(k, g);
   const uniforms: Record<string, number> = {
-    M: g.M, N: g.N, K: g.K, sa: args.sa, sb: args.sb, sc: g.M * g.N, has_bias: +args.hasBias, relu: +args.relu,
+    M: g.M,
+    N: g.N,
+    K: g.K,
+    sa: args.sa,
+    sb: args.sb,
+    sc: g.M * g.N,
+    has_bias: +args.hasBias,
+    relu: +args.relu,
   };
   if (k.kind === 'shared') Object.assign(uniforms, { va: +va, vb: +vb });
   const perThread = k.kind === 'shared' ? [8, 8] : k.kind === 'subgroup32' ? [8, 32] : [8, 16]; // [columns, rows] of c per invocation
   engine().queue.dispatch({
-    ...spec, op, uniforms, buffers: args.buffers,
+    ...spec,
+    op,
+    uniforms,
+    buffers: args.buffers,
     workgroups: [Math.ceil(g.N / (perThread[0] * k.wgX)), Math.ceil(g.M / (perThread[1] * k.wgY)), g.batch],
   });
 }

@@ -13,7 +13,15 @@ import { engine } from '../../runtime/engine.js';
 import { loadTuning, remember, ternary, validateAndTime, type CandidateTiming } from '../../runtime/autotune.js';
 import { empty, tensor, type Tensor } from '../../tensor/tensor.js';
 import { recordProblems, runnableCandidates, tunedKernel, tuneKeyOf } from '../../runtime/select.js';
-import { SHARED_DEFAULT, dispatchGemm, kernelName, kernelProblem, pipelineSpec, type Gemm, type MatmulKernel } from './kernels.js';
+import {
+  SHARED_DEFAULT,
+  dispatchGemm,
+  kernelName,
+  kernelProblem,
+  pipelineSpec,
+  type Gemm,
+  type MatmulKernel,
+} from './kernels.js';
 import { MATMUL } from './choose.js';
 
 export interface TuneMatmulOptions {
@@ -45,7 +53,9 @@ export async function tuneMatmul(M: number, N: number, K: number, opts: TuneMatm
   await loadTuning();
   const g: Gemm = { M, N, K, batch: opts.batch ?? 1, ta: !!opts.transA, tb: !!opts.transB };
   if (![M, N, K, g.batch].every((v) => Number.isInteger(v) && v > 0))
-    throw new RangeError(`webgpu-cnn: tuneMatmul: sizes must be positive integers, got M=${M} N=${N} K=${K} batch=${g.batch}`);
+    throw new RangeError(
+      `webgpu-cnn: tuneMatmul: sizes must be positive integers, got M=${M} N=${N} K=${K} batch=${g.batch}`,
+    );
   const key = tuneKeyOf(MATMUL, g, e);
   const known = tunedKernel(MATMUL, g, e);
   if (known && !opts.force) return { key, kernel: known, cached: true, timings: [] };
@@ -58,7 +68,18 @@ export async function tuneMatmul(M: number, N: number, K: number, opts: TuneMatm
   const b = tensor(ternary(g.batch * K * N, 2), [g.batch * K * N]);
   const run = (k: MatmulKernel): Tensor => {
     const c = empty([g.batch * M * N]);
-    dispatchGemm(k, g, { buffers: { a: a.buffer, b: b.buffer, bias: a.buffer, c: c.buffer }, sa: M * K, sb: K * N, hasBias: false, relu: false }, 'tuneMatmul');
+    dispatchGemm(
+      k,
+      g,
+      {
+        buffers: { a: a.buffer, b: b.buffer, bias: a.buffer, c: c.buffer },
+        sa: M * K,
+        sb: K * N,
+        hasBias: false,
+        relu: false,
+      },
+      'tuneMatmul',
+    );
     return c;
   };
   let result: { timings: CandidateTiming[]; best: MatmulKernel | null };
@@ -75,8 +96,12 @@ export async function tuneMatmul(M: number, N: number, K: number, opts: TuneMatm
 }
 
 /** Run `f` (e.g. one training step), then tune every matmul/bmm product it ran (forward and backward). */
-export async function tuneMatmulsIn(f: () => unknown, opts: Omit<TuneMatmulOptions, 'transA' | 'transB' | 'batch'> = {}): Promise<TuneResult[]> {
+export async function tuneMatmulsIn(
+  f: () => unknown,
+  opts: Omit<TuneMatmulOptions, 'transA' | 'transB' | 'batch'> = {},
+): Promise<TuneResult[]> {
   const out: TuneResult[] = [];
-  for (const g of await recordProblems(MATMUL, f)) out.push(await tuneMatmul(g.M, g.N, g.K, { ...opts, transA: g.ta, transB: g.tb, batch: g.batch }));
+  for (const g of await recordProblems(MATMUL, f))
+    out.push(await tuneMatmul(g.M, g.N, g.K, { ...opts, transA: g.ta, transB: g.tb, batch: g.batch }));
   return out;
 }

@@ -15,14 +15,19 @@ import type { PoolGeometry } from './geometry.js';
 export type Pool2dKernel = 'scalar' | 'vec4';
 
 /** A pooling problem: the geometry and the pass (the max backward through argmax, avg scatter). */
-export interface PoolProblem { g: PoolGeometry; pass: 'forward' | 'backward' }
+export interface PoolProblem {
+  g: PoolGeometry;
+  pass: 'forward' | 'backward';
+}
 
 function vec4Problem({ g, pass }: PoolProblem): string | null {
   if (g.C % 4 !== 0) return 'needs C % 4 == 0';
-  if (g.SH !== g.KH || g.SW !== g.KW || g.PT !== 0 || g.PL !== 0) return 'needs non-overlapping windows without padding';
+  if (g.SH !== g.KH || g.SW !== g.KW || g.PT !== 0 || g.PL !== 0)
+    return 'needs non-overlapping windows without padding';
   if (g.OH * g.KH > g.H || g.OW * g.KW > g.W) return 'every window must lie inside the input';
   if (g.KH * g.KW > 16) return 'windows of at most 16 cells';
-  if (pass === 'backward' && (g.H !== g.OH * g.KH || g.W !== g.OW * g.KW)) return 'the backward needs windows that tile the input';
+  if (pass === 'backward' && (g.H !== g.OH * g.KH || g.W !== g.OW * g.KW))
+    return 'the backward needs windows that tile the input';
   return null;
 }
 

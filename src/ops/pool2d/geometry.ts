@@ -17,24 +17,34 @@ export interface Pool2dOptions {
 
 /** Resolved geometry: everything the kernels and references need. */
 export interface PoolGeometry {
-  N: number; H: number; W: number; C: number;
-  OH: number; OW: number;
-  KH: number; KW: number;
-  SH: number; SW: number;
+  N: number;
+  H: number;
+  W: number;
+  C: number;
+  OH: number;
+  OW: number;
+  KH: number;
+  KW: number;
+  SH: number;
+  SW: number;
   /** padding before the first row / column (after the last is implied by OH, OW) */
-  PT: number; PL: number;
+  PT: number;
+  PL: number;
 }
 
 function pair(op: string, arg: string, v: number | readonly number[], min: number): [number, number] {
   const p = typeof v === 'number' ? [v, v] : v;
   if (!Array.isArray(p) || p.length !== 2 || !p.every((d) => Number.isInteger(d) && d >= min))
-    throw new RangeError(`webgpu-cnn: ${op}: '${arg}' must be an integer >= ${min} or a pair of them, got ${JSON.stringify(v)}`);
+    throw new RangeError(
+      `webgpu-cnn: ${op}: '${arg}' must be an integer >= ${min} or a pair of them, got ${JSON.stringify(v)}`,
+    );
   return [p[0], p[1]];
 }
 
 /** Output size and padding of a pooling window over an NHWC shape; validates everything. */
 export function poolGeometry(op: string, xShape: Shape, opts: Pool2dOptions, xName = 'x'): PoolGeometry {
-  if (xShape.length !== 4) throw new RangeError(`webgpu-cnn: ${op}: '${xName}' must have shape [N,H,W,C], got ${shapeStr(xShape)}`);
+  if (xShape.length !== 4)
+    throw new RangeError(`webgpu-cnn: ${op}: '${xName}' must have shape [N,H,W,C], got ${shapeStr(xShape)}`);
   if (!opts || opts.kernel === undefined) throw new TypeError(`webgpu-cnn: ${op}: option 'kernel' is required`);
   const [N, H, W, C] = xShape;
   const [KH, KW] = pair(op, 'kernel', opts.kernel, 1);
@@ -49,9 +59,13 @@ export function poolGeometry(op: string, xShape: Shape, opts: Pool2dOptions, xNa
   } else {
     const [ph, pw] = pad === 'valid' ? [0, 0] : pair(op, 'padding', pad as number | [number, number], 0);
     if (ph >= KH || pw >= KW)
-      throw new RangeError(`webgpu-cnn: ${op}: 'padding' [${ph},${pw}] must be smaller than the kernel [${KH},${KW}] (a window must hold an input cell)`);
+      throw new RangeError(
+        `webgpu-cnn: ${op}: 'padding' [${ph},${pw}] must be smaller than the kernel [${KH},${KW}] (a window must hold an input cell)`,
+      );
     if (H + 2 * ph < KH || W + 2 * pw < KW)
-      throw new RangeError(`webgpu-cnn: ${op}: kernel [${KH},${KW}] is larger than the padded input ${shapeStr(xShape)} (padding [${ph},${pw}])`);
+      throw new RangeError(
+        `webgpu-cnn: ${op}: kernel [${KH},${KW}] is larger than the padded input ${shapeStr(xShape)} (padding [${ph},${pw}])`,
+      );
     OH = Math.floor((H + 2 * ph - KH) / SH) + 1;
     OW = Math.floor((W + 2 * pw - KW) / SW) + 1;
     PT = ph;

@@ -21,10 +21,21 @@ export { POOL2D, type Pool2dKernel } from './choose.js';
 
 const WG = 256;
 
-function dispatch(entry: string, g: PoolGeometry, total: number, buffers: Record<string, PooledBuffer>, op: string): void {
+function dispatch(
+  entry: string,
+  g: PoolGeometry,
+  total: number,
+  buffers: Record<string, PooledBuffer>,
+  op: string,
+): void {
   const { H, W, C, OH, OW, KH, KW, SH, SW, PT, PL } = g;
   engine().queue.dispatch({
-    shader: 'pool2d/pool2d', entry, op, constants: { WG }, buffers, workgroups: grid1d(total, WG),
+    shader: 'pool2d/pool2d',
+    entry,
+    op,
+    constants: { WG },
+    buffers,
+    workgroups: grid1d(total, WG),
     uniforms: { total, H, W, C, OH, OW, KH, KW, SH, SW, PT, PL },
   });
 }
@@ -37,7 +48,12 @@ const vec4Backward = (g: PoolGeometry) => chooseKernel(POOL2D, { g, pass: 'backw
 function dispatch4(entry: string, g: PoolGeometry, buffers: Record<string, PooledBuffer>, op: string): void {
   const total = (g.N * g.OH * g.OW * g.C) / 4;
   engine().queue.dispatch({
-    shader: 'pool2d/vec4', entry, op, constants: { WG: WG4, KH: g.KH, KW: g.KW }, buffers, workgroups: grid1d(total, WG4),
+    shader: 'pool2d/vec4',
+    entry,
+    op,
+    constants: { WG: WG4, KH: g.KH, KW: g.KW },
+    buffers,
+    workgroups: grid1d(total, WG4),
     uniforms: { total, H: g.H, W: g.W, C4: g.C / 4, OH: g.OH, OW: g.OW },
   });
 }
@@ -63,7 +79,12 @@ export function maxPool2d(x: Tensor, opts: Pool2dOptions): Tensor {
       const g = poolGeometry('maxPool2d', x.shape, opts);
       if (vec4Backward(g) && canPremask(x)) {
         const dx = empty(x.shape);
-        dispatch4('max_backward4_relu', g, { dy: gy.buffer, idx: argmax.buffer, ym: y.buffer, dx: dx.buffer }, 'maxPool2dBackward');
+        dispatch4(
+          'max_backward4_relu',
+          g,
+          { dy: gy.buffer, idx: argmax.buffer, ym: y.buffer, dx: dx.buffer },
+          'maxPool2dBackward',
+        );
         markReluMasked(dx, x);
         return [dx];
       }
@@ -92,9 +113,12 @@ export function maxPool2dBackward(dy: Tensor, argmax: Tensor, xShape: Shape, opt
   checkDy('maxPool2dBackward', dy, g);
   checkTensor('maxPool2dBackward', 'argmax', argmax, 'u32', 4);
   if (argmax.shape.some((d, i) => d !== dy.shape[i]))
-    throw new RangeError(`webgpu-cnn: maxPool2dBackward: 'argmax' ${shapeStr(argmax.shape)} must have the shape of 'dy' ${shapeStr(dy.shape)}`);
+    throw new RangeError(
+      `webgpu-cnn: maxPool2dBackward: 'argmax' ${shapeStr(argmax.shape)} must have the shape of 'dy' ${shapeStr(dy.shape)}`,
+    );
   const dx = empty(xShape);
-  if (vec4Backward(g)) dispatch4('max_backward4', g, { dy: dy.buffer, idx: argmax.buffer, dx: dx.buffer }, 'maxPool2dBackward');
+  if (vec4Backward(g))
+    dispatch4('max_backward4', g, { dy: dy.buffer, idx: argmax.buffer, dx: dx.buffer }, 'maxPool2dBackward');
   else dispatch('max_backward', g, dx.size, { dy: dy.buffer, idx: argmax.buffer, dx: dx.buffer }, 'maxPool2dBackward');
   return dx;
 }
@@ -119,10 +143,21 @@ export function avgPool2dBackward(dy: Tensor, xShape: Shape, opts: Pool2dOptions
   return dx;
 }
 
-function globalDispatch(entry: string, xShape: Shape, total: number, buffers: Record<string, PooledBuffer>, op: string): void {
+function globalDispatch(
+  entry: string,
+  xShape: Shape,
+  total: number,
+  buffers: Record<string, PooledBuffer>,
+  op: string,
+): void {
   const [, H, W, C] = xShape;
   engine().queue.dispatch({
-    shader: 'pool2d/pool2d', entry, op, constants: { WG }, buffers, workgroups: grid1d(total, WG),
+    shader: 'pool2d/pool2d',
+    entry,
+    op,
+    constants: { WG },
+    buffers,
+    workgroups: grid1d(total, WG),
     uniforms: { total, HW: H * W, C, inv_hw: 1 / (H * W) },
   });
 }
@@ -139,13 +174,15 @@ export function globalAvgPool(x: Tensor): Tensor {
 }
 
 export function globalAvgPoolBackward(dy: Tensor, xShape: Shape): Tensor {
-  if (xShape.length !== 4) throw new RangeError(`webgpu-cnn: globalAvgPoolBackward: 'xShape' must be [N,H,W,C], got ${shapeStr(xShape)}`);
+  if (xShape.length !== 4)
+    throw new RangeError(`webgpu-cnn: globalAvgPoolBackward: 'xShape' must be [N,H,W,C], got ${shapeStr(xShape)}`);
   checkTensor('globalAvgPoolBackward', 'dy', dy, 'f32', 2);
   const [N, _H, _W, C] = xShape;
   if (dy.shape[0] !== N || dy.shape[1] !== C)
-    throw new RangeError(`webgpu-cnn: globalAvgPoolBackward: 'dy' must have shape [${N},${C}], got ${shapeStr(dy.shape)}`);
+    throw new RangeError(
+      `webgpu-cnn: globalAvgPoolBackward: 'dy' must have shape [${N},${C}], got ${shapeStr(dy.shape)}`,
+    );
   const dx = empty(xShape);
   globalDispatch('global_avg_backward', xShape, dx.size, { dy: dy.buffer, dx: dx.buffer }, 'globalAvgPoolBackward');
   return dx;
 }
-

@@ -34,7 +34,8 @@ export const ref = {
   maxPool2d(x: ArrayLike<number>, xShape: Shape, opts: Pool2dOptions): { y: Float64Array; argmax: Uint32Array } {
     const g = poolGeometry('ref.maxPool2d', xShape, opts);
     const n = g.N * g.OH * g.OW * g.C;
-    const y = new Float64Array(n), argmax = new Uint32Array(n);
+    const y = new Float64Array(n),
+      argmax = new Uint32Array(n);
     eachWindow(g, (o, cells) => {
       let b = cells[0];
       for (const j of cells) if (x[j] > x[b]) b = j; // first maximum in scan order, like the kernel
