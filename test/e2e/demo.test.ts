@@ -278,12 +278,21 @@ describe('demo page [chromium/swiftshader]', () => {
     // request was dropped and the reply in flight was drawn as gradients it did not carry).
     const n1 = (await demoState(page)).inspections;
     const inFlight = await page.evaluate(async () => {
-      const st = (window as unknown as { __demo: { state: { inspecting: boolean } } }).__demo.state;
-      document.getElementById('pick-prev')!.click();
-      for (let i = 0; i < 5000 && !st.inspecting; i++) await new Promise((r) => setTimeout(r, 1));
-      const busy = st.inspecting;
+      const st = (window as unknown as { __demo: { state: { inspecting: boolean; inspections: number } } }).__demo.state;
+      // Wait for the inspection to start, however long that takes (no count or time limit: a
+      // busy machine is slow, not wrong). If it started and finished between two polls, pick
+      // another digit and try again.
+      for (let attempt = 0; attempt < 20; attempt++) {
+        const n = st.inspections;
+        document.getElementById('pick-prev')!.click();
+        while (!st.inspecting && st.inspections === n) await new Promise((r) => setTimeout(r, 1));
+        if (st.inspecting) {
+          document.getElementById('show-grads')!.click();
+          return true;
+        }
+      }
       document.getElementById('show-grads')!.click();
-      return busy;
+      return false;
     });
     assert.ok(inFlight, 'an inspection was in flight when the gradients were switched on');
     await waitFor(
