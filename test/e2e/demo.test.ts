@@ -278,7 +278,8 @@ describe('demo page [chromium/swiftshader]', () => {
     // request was dropped and the reply in flight was drawn as gradients it did not carry).
     const n1 = (await demoState(page)).inspections;
     const inFlight = await page.evaluate(async () => {
-      const st = (window as unknown as { __demo: { state: { inspecting: boolean; inspections: number } } }).__demo.state;
+      const st = (window as unknown as { __demo: { state: { inspecting: boolean; inspections: number } } }).__demo
+        .state;
       // Wait for the inspection to start, however long that takes (no count or time limit: a
       // busy machine is slow, not wrong). If it started and finished between two polls, pick
       // another digit and try again.
