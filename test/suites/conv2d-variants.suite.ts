@@ -196,6 +196,11 @@ suite('conv2d-variants', (test) => {
       () => conv2d(x, w, { kernel: 'gemm' as 'auto' }),
       /conv2d: 'kernel' must be 'auto' or a conv2d.forward kernel \('auto', 'tiled', 'direct' or 'tiled:TMxTNxTK'\), got "gemm"/,
     );
+    // a kernel object is not a conv2d option (it once passed the check and crashed in the dispatch)
+    await assertThrows(
+      () => conv2d(x, w, { kernel: {} as never }),
+      /conv2d: 'kernel' must be 'auto' or a conv2d.forward kernel .*, got \{\}/,
+    );
     x.dispose();
     w.dispose();
   });

@@ -107,7 +107,11 @@ export const CONV2D: { readonly [P in Conv2dPass]: KernelFamily<ConvGeometry, Co
 
 /** The kernel that runs `pass` of g, with its tiles resolved when tiled. */
 export function conv2dKernelFor(g: ConvGeometry, pass: Conv2dPass, requested?: Conv2dKernelChoice): Conv2dKernel {
-  const k = chooseKernel(CONV2D[pass], g, requested);
+  return withTiles(chooseKernel(CONV2D[pass], g, requested), g, pass);
+}
+
+/** k, with a tiled kernel's missing tiles ('tiled' alone) resolved to the remembered or default ones. */
+export function withTiles(k: Conv2dKernel, g: ConvGeometry, pass: Conv2dPass): Conv2dKernel {
   return k.variant === 'tiled' && !k.tiles ? { variant: 'tiled', tiles: conv2dTilesFor(g, pass) } : k;
 }
 

@@ -17,7 +17,7 @@ import { convGeometry, type Conv2dGeomOptions, type ConvGeometry } from './geome
 import {
   CONV2D,
   conv2dKernelFor,
-  conv2dTilesFor,
+  withTiles,
   type Conv2dKernel,
   type Conv2dKernelChoice,
   type Conv2dPass,
@@ -92,10 +92,6 @@ function checkDy(op: string, dy: Tensor, g: ConvGeometry, reluY: Tensor | undefi
   }
 }
 
-/** The kernel of `pass`, tiles resolved (the direct kernels take dy already masked by a fused ReLU). */
-const kernelOf = (g: ConvGeometry, pass: Conv2dPass, requested?: Conv2dKernelChoice): Conv2dKernel =>
-  conv2dKernelFor(g, pass, requested);
-
 function forwardWith(
   k: Conv2dKernel,
   x: Tensor,
@@ -154,7 +150,7 @@ export function conv2d(x: Tensor, w: Tensor, opts: Conv2dOptions = {}): Tensor {
   const g = checkArgs('conv2d', x, w, opts);
   const { bias, kernel } = opts;
   const relu = opts.relu ?? false;
-  const y = forwardWith(kernelOf(g, 'forward', kernel), x, w, g, bias, relu);
+  const y = forwardWith(conv2dKernelFor(g, 'forward', kernel), x, w, g, bias, relu);
   const inputs = bias ? [x, w, bias] : [x, w];
   if (needsGrad(inputs))
     record(
@@ -165,8 +161,8 @@ export function conv2d(x: Tensor, w: Tensor, opts: Conv2dOptions = {}): Tensor {
         if (!gy) return inputs.map(() => null);
         const wantDx = x.requiresGrad,
           wantDw = w.requiresGrad || !!bias?.requiresGrad;
-        const kx = wantDx ? kernelOf(g, 'inputGrad', kernel) : null;
-        const kw = wantDw ? kernelOf(g, 'weightGrad', kernel) : null;
+        const kx = wantDx ? conv2dKernelFor(g, 'inputGrad', kernel) : null;
+        const kw = wantDw ? conv2dKernelFor(g, 'weightGrad', kernel) : null;
         // gy may come already masked by the ReLU (a max pool folded the mask in: tape.ts)
         const premasked = relu && isReluMasked(gy, y);
         const reluY = relu && !premasked ? y : undefined;
@@ -210,14 +206,14 @@ function checkGrad(
 export function conv2dInputGrad(dy: Tensor, w: Tensor, xShape: Shape, opts: Conv2dGradOptions = {}): Tensor {
   checkTensor('conv2dInputGrad', 'w', w, 'f32', 4);
   const g = checkGrad('conv2dInputGrad', 'inputGrad', xShape, w.shape, dy, opts, { x: 'xShape', w: 'w' });
-  return inputGradWith(kernelOf(g, 'inputGrad', opts.kernel), dy, w, g, opts.reluY);
+  return inputGradWith(conv2dKernelFor(g, 'inputGrad', opts.kernel), dy, w, g, opts.reluY);
 }
 
 /** Gradient of conv2d w.r.t. w ([KH,KW,C,O] = wShape), given x and dy. */
 export function conv2dWeightGrad(x: Tensor, dy: Tensor, wShape: Shape, opts: Conv2dGradOptions = {}): Tensor {
   checkTensor('conv2dWeightGrad', 'x', x, 'f32', 4);
   const g = checkGrad('conv2dWeightGrad', 'weightGrad', x.shape, wShape, dy, opts, { x: 'x', w: 'wShape' });
-  return weightGradWith(kernelOf(g, 'weightGrad', opts.kernel), x, dy, g, false, opts.reluY).dw;
+  return weightGradWith(conv2dKernelFor(g, 'weightGrad', opts.kernel), x, dy, g, false, opts.reluY).dw;
 }
 
 /** Gradients w.r.t. w and the bias in one pass (the bias is an extra GEMM row). */
@@ -229,7 +225,7 @@ export function conv2dWeightBiasGrad(
 ): { dw: Tensor; db: Tensor } {
   checkTensor('conv2dWeightBiasGrad', 'x', x, 'f32', 4);
   const g = checkGrad('conv2dWeightBiasGrad', 'weightGrad', x.shape, wShape, dy, opts, { x: 'x', w: 'wShape' });
-  const r = weightGradWith(kernelOf(g, 'weightGrad', opts.kernel), x, dy, g, true, opts.reluY);
+  const r = weightGradWith(conv2dKernelFor(g, 'weightGrad', opts.kernel), x, dy, g, true, opts.reluY);
   return { dw: r.dw, db: r.db! };
 }
 
@@ -242,7 +238,7 @@ export function runConv2dPass(
   w: Tensor,
   dy: Tensor,
 ): Tensor {
-  if (k.variant === 'tiled' && !k.tiles) k = { variant: 'tiled', tiles: conv2dTilesFor(g, pass) };
+  k = withTiles(k, g, pass);
   if (pass === 'forward') return forwardWith(k, x, w, g, undefined, false);
   if (pass === 'inputGrad') return inputGradWith(k, dy, w, g, undefined);
   return weightGradWith(k, x, dy, g, false, undefined).dw;

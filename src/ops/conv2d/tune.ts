@@ -115,14 +115,19 @@ export async function tuneConv2dIn(
   opts: Pick<TuneConv2dOptions, 'samples' | 'force' | 'candidates'> = {},
 ): Promise<TuneConv2dResult[]> {
   await loadTuning();
-  const seen: { g: ConvGeometry; pass: Conv2dPass }[] = [];
-  const record = (i: number): Promise<unknown> =>
-    i === CONV2D_PASSES.length
-      ? Promise.resolve(f())
-      : recordProblems(CONV2D[CONV2D_PASSES[i]], () => record(i + 1)).then((gs) =>
-          gs.forEach((g) => seen.push({ g, pass: CONV2D_PASSES[i] })),
-        );
-  await record(0);
+  // each pass is its own family: record all three around one run of f
+  let dx: ConvGeometry[] = [],
+    dw: ConvGeometry[] = [];
+  const fwd = await recordProblems(CONV2D.forward, async () => {
+    dx = await recordProblems(CONV2D.inputGrad, async () => {
+      dw = await recordProblems(CONV2D.weightGrad, f);
+    });
+  });
+  const seen = [
+    ...fwd.map((g) => ({ g, pass: 'forward' as const })),
+    ...dx.map((g) => ({ g, pass: 'inputGrad' as const })),
+    ...dw.map((g) => ({ g, pass: 'weightGrad' as const })),
+  ];
   const out: TuneConv2dResult[] = [];
   for (const { g, pass } of seen) out.push(await tunePass(g, pass, opts));
   return out;
