@@ -85,11 +85,7 @@ export async function oursCold(B: number, mode: 'sync' | 'prepare', steadySteps 
   const t3 = now();
   if (!Number.isFinite(loss)) throw new Error(`cold start: the first step's loss is ${loss}`);
   const compiles = cache.log.slice(log0);
-  const cmds =
-    (step as unknown as { plan: { commands: readonly { kind: string; pipeline?: { spec: PipelineSpec } }[] } | null })
-      .plan?.commands ?? [];
-  const specs = new Map<string, PipelineSpec>();
-  for (const c of cmds) if (c.pipeline) specs.set(PipelineCache.key(c.pipeline.spec), c.pipeline.spec);
+  const specs = step.pipelineSpecs(); // a planning pass: nothing compiled or run
   const steadySamples: number[] = [];
   for (let i = 0; i < steadySteps; i++) {
     const s0 = now();
@@ -113,7 +109,40 @@ export async function oursCold(B: number, mode: 'sync' | 'prepare', steadySteps 
     steadySamples,
     pipelines: compiles.length,
     compiles,
-    specs: [...specs.values()],
+    specs,
+  };
+}
+
+/**
+ * A peer's step, cold: `make` builds it (timed as build), then the first `step()` (its
+ * compiles) and `steadySteps` more, each until its result is back.
+ */
+async function peerCold(
+  who: 'jax-js' | 'tfjs',
+  initMs: number,
+  make: () => { step(): Promise<void>; dispose(): void },
+  steadySteps: number,
+): Promise<ColdResult> {
+  const t0 = now();
+  const impl = make();
+  const t1 = now();
+  await impl.step();
+  const t2 = now();
+  const steadySamples: number[] = [];
+  for (let i = 0; i < steadySteps; i++) {
+    const s0 = now();
+    await impl.step();
+    steadySamples.push(now() - s0);
+  }
+  impl.dispose();
+  return {
+    who,
+    initMs,
+    buildMs: t1 - t0,
+    firstMs: t2 - t1,
+    coldMs: t2 - t0,
+    steadyMs: median(steadySamples),
+    steadySamples,
   };
 }
 
@@ -124,29 +153,21 @@ export async function jaxCold(B: number, steadySteps = 3): Promise<ColdResult> {
   const initMs = now() - i0;
   const p0 = initParams(),
     { x, labels } = makeBatch(B);
-  const t0 = now();
-  const impl = jaxLenetStep(jax, B, p0, x, labels);
-  const t1 = now();
-  impl.run();
-  await impl.wait!();
-  const t2 = now();
-  const steadySamples: number[] = [];
-  for (let i = 0; i < steadySteps; i++) {
-    const s0 = now();
-    impl.run();
-    await impl.wait!();
-    steadySamples.push(now() - s0);
-  }
-  impl.dispose();
-  return {
-    who: 'jax-js',
+  return peerCold(
+    'jax-js',
     initMs,
-    buildMs: t1 - t0,
-    firstMs: t2 - t1,
-    coldMs: t2 - t0,
-    steadyMs: median(steadySamples),
-    steadySamples,
-  };
+    () => {
+      const impl = jaxLenetStep(jax, B, p0, x, labels);
+      return {
+        step: async () => {
+          impl.run();
+          await impl.wait!();
+        },
+        dispose: () => impl.dispose(),
+      };
+    },
+    steadySteps,
+  );
 }
 
 /** tfjs-webgpu on the engine's device, cold (programs compile on first use). */
@@ -157,31 +178,22 @@ export async function tfjsCold(B: number, steadySteps = 2): Promise<ColdResult> 
   const p0 = initParams(),
     { x, labels } = makeBatch(B);
   const dev = engine().device;
-  const t0 = now();
-  const impl = tfjsLenetStep(tf, B, p0, x, labels);
-  const t1 = now();
-  impl.run();
-  impl.submit();
-  await dev.queue.onSubmittedWorkDone();
-  const t2 = now();
-  const steadySamples: number[] = [];
-  for (let i = 0; i < steadySteps; i++) {
-    const s0 = now();
-    impl.run();
-    impl.submit();
-    await dev.queue.onSubmittedWorkDone();
-    steadySamples.push(now() - s0);
-  }
-  impl.dispose();
-  return {
-    who: 'tfjs',
+  return peerCold(
+    'tfjs',
     initMs,
-    buildMs: t1 - t0,
-    firstMs: t2 - t1,
-    coldMs: t2 - t0,
-    steadyMs: median(steadySamples),
-    steadySamples,
-  };
+    () => {
+      const impl = tfjsLenetStep(tf, B, p0, x, labels);
+      return {
+        step: async () => {
+          impl.run();
+          impl.submit();
+          await dev.queue.onSubmittedWorkDone();
+        },
+        dispose: () => impl.dispose(),
+      };
+    },
+    steadySteps,
+  );
 }
 
 export interface IsolatedCompile {
