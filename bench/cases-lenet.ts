@@ -1,6 +1,7 @@
 // The full LeNet training step (forward, loss, backward, SGD-momentum update) at batch 64 and
 // 512: ours as a TrainStep (captured: recorded once, replayed with one submit; eager: ops run
-// every step), tfjs's optimizer.minimize and a jitted jax-js step (lenet-jax.ts) on the same
+// every step; quick, batch 64: captured on the quick kernels, what a tiered start's first steps
+// run while the fast kernels compile), tfjs's optimizer.minimize and a jitted jax-js step (lenet-jax.ts) on the same
 // network, weights and batch (lenet.ts). Each side's first run (ours after step.prepare(),
 // which compiles the step's pipelines at once) is reported as the cold first step ('first ms',
 // cold only when the case runs alone in a fresh page or process). All are validated against the float64 step (loss, and every parameter after one step from
@@ -29,7 +30,9 @@ import { tfjsLenetStep } from './lenet-tfjs.js';
 import { jaxLenetStep } from './lenet-jax.js';
 import type { BenchCase, Impl } from './types.js';
 
-function oursLenetStep(B: number, p0: Params, x: Float32Array, labels: Uint32Array, capture: boolean): Impl {
+type Variant = 'captured' | 'eager' | 'quick';
+
+function oursLenetStep(B: number, p0: Params, x: Float32Array, labels: Uint32Array, variant: Variant): Impl {
   const model = lenet();
   const params = model.parameters();
   PARAM_NAMES.forEach((name, i) => {
@@ -41,7 +44,15 @@ function oursLenetStep(B: number, p0: Params, x: Float32Array, labels: Uint32Arr
     params[i].write(p0[name]);
   });
   const optimizer = new SGD(params, { lr: LR, momentum: MOMENTUM });
-  const step = new TrainStep({ model, optimizer, loss: softmaxCrossEntropy, inputShape: [B, 28, 28, 1], capture });
+  // captured and eager: the fast kernels (the steady state); quick: a tiered start's first steps
+  const step = new TrainStep({
+    model,
+    optimizer,
+    loss: softmaxCrossEntropy,
+    inputShape: [B, 28, 28, 1],
+    capture: variant !== 'eager',
+    coldStart: variant === 'quick' ? 'quick' : 'wait',
+  });
   return {
     prepare: async () => void (await step.prepare()),
     run: () => step.run(x, labels),
@@ -76,31 +87,35 @@ function stepFlops(B: number): number {
 export function lenetCases(): BenchCase[] {
   const cases: BenchCase[] = [];
   for (const B of [64, 512])
-    for (const capture of [true, false])
+    for (const variant of ['captured', 'eager', 'quick'] as const) {
+      if (variant === 'quick' && B > 64) continue;
+      const capture = variant !== 'eager';
+      const peers = variant === 'captured'; // the peers once, beside our steady step
       cases.push({
-        id: `lenet-step/${capture ? 'captured' : 'eager'}/b${B}`,
+        id: `lenet-step/${variant}/b${B}`,
         kernel: 'lenet-step',
-        variant: capture ? 'captured' : 'eager',
+        variant,
         shape: `batch ${B} (SGD momentum)`,
         // batch 512 takes minutes per step on SwiftShader; the eager variant is for comparison
         large: B > 64 || !capture,
         flops: stepFlops(B),
         bytes: 0,
         wallClock: true,
-        peer: capture ? 'tf.train.momentum().minimize (same net, fused conv/matMul)' : '',
-        jax: capture ? 'jit(valueAndGrad + momentum update) (same net, NCHW)' : undefined,
+        peer: peers ? 'tf.train.momentum().minimize (same net, fused conv/matMul)' : '',
+        jax: peers ? 'jit(valueAndGrad + momentum update) (same net, NCHW)' : undefined,
         setup({ tf, jax }) {
           const p0 = initParams(),
             { x, labels } = makeBatch(B);
           const ref = lenetGrads(p0, x, labels);
           return {
-            ours: oursLenetStep(B, p0, x, labels, capture),
-            peer: tf ? tfjsLenetStep(tf, B, p0, x, labels) : undefined,
-            jax: jax ? jaxLenetStep(jax, B, p0, x, labels) : undefined,
+            ours: oursLenetStep(B, p0, x, labels, variant),
+            peer: tf && peers ? tfjsLenetStep(tf, B, p0, x, labels) : undefined,
+            jax: jax && peers ? jaxLenetStep(jax, B, p0, x, labels) : undefined,
             validate: (out) => checkStep(out, p0, ref),
             dispose() {},
           };
         },
       });
+    }
   return cases;
 }

@@ -25,7 +25,7 @@ async function main(): Promise<void> {
     );
     w.__cold.results.push({ who: 'isolated', ...r });
   } else {
-    const ours: ColdResult = await oursCold(B, what === 'sync' ? 'sync' : 'prepare');
+    const ours: ColdResult = await oursCold(B, what === 'sync' ? 'sync' : what === 'tiered' ? 'tiered' : 'prepare');
     ours.initMs = initMs;
     w.__cold.results.push(ours);
     if (q.get('peers') === '1') {

@@ -5,6 +5,8 @@
 //             pipeline time each), then all at once on another fresh device
 //   sync      the first step as it runs without prepare(): compiles on cache misses, in order
 //   prepare   await step.prepare() (concurrent async compiles), then the first step
+//   tiered    what a user gets by default: the first step on the quick kernels at once, the
+//             fast ones compiled in the background, then the switch (steady = after it)
 // With --peers the 'sync' and 'prepare' runs also time jax-js's and tfjs's first step, after
 // ours, in the same process or page.
 //   node dist-node/cold-start.mjs [--browser] [--batch 64] [--what isolated,sync,prepare] [--peers] [--json out.json]
@@ -21,12 +23,32 @@ const arg = (name: string, def?: string) => {
 };
 const flag = (name: string) => argv.includes(`--${name}`);
 const B = Number(arg('batch', '64'));
-const whats = (arg('what', 'isolated,sync,prepare') ?? '').split(',').filter(Boolean);
+const whats = (arg('what', 'isolated,tiered,sync,prepare') ?? '').split(',').filter(Boolean);
 const peers = flag('peers');
+// --kernel family=name (repeatable): setKernel before anything runs, e.g. --kernel matmul='register 4x4'
+const kernelArgs = argv.flatMap((a, i) => (a === '--kernel' ? [argv[i + 1]] : []));
 
 interface Result {
   who: string;
   [k: string]: unknown;
+}
+
+async function applyKernels(): Promise<void> {
+  const { setKernel } = await import('../src/runtime/select.js');
+  const { CONV2D } = await import('../src/ops/conv2d/choose.js');
+  const { MATMUL } = await import('../src/ops/matmul/choose.js');
+  const families = {
+    'conv2d.forward': CONV2D.forward,
+    'conv2d.inputGrad': CONV2D.inputGrad,
+    'conv2d.weightGrad': CONV2D.weightGrad,
+    matmul: MATMUL,
+  } as const;
+  for (const ka of kernelArgs) {
+    const [fam, name] = [ka.slice(0, ka.indexOf('=')), ka.slice(ka.indexOf('=') + 1)];
+    const f = families[fam as keyof typeof families];
+    if (!f) throw new Error(`--kernel ${ka}: no family '${fam}' (${Object.keys(families).join(', ')})`);
+    setKernel(f as Parameters<typeof setKernel>[0], name);
+  }
 }
 
 async function child(what: string): Promise<Result[]> {
@@ -37,6 +59,7 @@ async function child(what: string): Promise<Result[]> {
   const t0 = performance.now();
   await initNodeGPU();
   const initMs = performance.now() - t0;
+  await applyKernels();
   const out: Result[] = [];
   if (what === 'isolated') {
     const gpu = engine().keepAlive[0] as GPU;
@@ -51,7 +74,7 @@ async function child(what: string): Promise<Result[]> {
       )),
     });
   } else {
-    const r = await cold.oursCold(B, what === 'sync' ? 'sync' : 'prepare');
+    const r = await cold.oursCold(B, what === 'sync' ? 'sync' : what === 'tiered' ? 'tiered' : 'prepare');
     r.initMs = initMs;
     out.push(r as unknown as Result);
     if (peers)
@@ -129,6 +152,10 @@ function print(where: string, what: string, rs: Result[]): void {
         `${r.recordMs !== undefined ? ` (of which recording ${f(r.recordMs)})` : ''}; steady ${f(r.steadyMs)} ms/step; init ${f(r.initMs)} ms` +
         (r.pipelines !== undefined ? `; ${r.pipelines} pipelines compiled` : ''),
     );
+    if (r.mode === 'tiered')
+      console.log(
+        `         first step on ${r.firstKernels} kernels; quick steps ${f(r.quickMs)} ms; fast kernels ready ${f(r.fastReadyMs)} ms after build began (${r.quickSteps} steps run by then)`,
+      );
     const cs = r.compiles as { key: string; how: string; ms: number; moduleMs: number }[] | undefined;
     if (cs?.length) {
       const sum = cs.reduce((s, c) => s + c.ms, 0),
@@ -159,7 +186,7 @@ for (const what of whats) {
   else {
     // one process per measurement: Dawn's and SwiftShader's caches live as long as the process
     const self = fileURLToPath(import.meta.url);
-    const passOn = [...(peers ? ['--peers'] : []), '--batch', String(B)];
+    const passOn = [...(peers ? ['--peers'] : []), '--batch', String(B), ...kernelArgs.flatMap((k) => ['--kernel', k])];
     const p = spawnSync(process.execPath, [self, '--child', what, ...passOn], {
       encoding: 'utf8',
       maxBuffer: 1 << 26,

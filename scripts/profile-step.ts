@@ -3,7 +3,7 @@
 // waited for, `reps` times; the table gives the median wall and CPU time per command and per
 // op. Not the benchmark (no peer, per-command submits add ~0.1 ms each): a map of the step for
 // kernel work. Batch and reps from the command line.
-//   node dist-node/profile-step.mjs [batch=64] [reps=3]
+//   node dist-node/profile-step.mjs [batch=64] [reps=3] [fast|quick]
 import { initNodeGPU } from '../test/harness/node-gpu.js';
 import { engine } from '../src/runtime/engine.js';
 import { lenet } from '../src/nn/presets.js';
@@ -15,6 +15,8 @@ import type { Command } from '../src/runtime/queue.js';
 
 const B = Number(process.argv[2] ?? 64);
 const reps = Number(process.argv[3] ?? 3);
+// 'fast' (default): the kernels a warm step runs; 'quick': a tiered start's first steps
+const tier = process.argv[4] === 'quick' ? 'quick' : 'wait';
 await initNodeGPU();
 const e = engine();
 const model = lenet();
@@ -22,7 +24,14 @@ const params = model.parameters();
 const p0 = initParams();
 PARAM_NAMES.forEach((n, i) => params[i].write(p0[n]));
 const optimizer = new SGD(params, { lr: LR, momentum: MOMENTUM });
-const step = new TrainStep({ model, optimizer, loss: softmaxCrossEntropy, inputShape: [B, 28, 28, 1], capture: true });
+const step = new TrainStep({
+  model,
+  optimizer,
+  loss: softmaxCrossEntropy,
+  inputShape: [B, 28, 28, 1],
+  capture: true,
+  coldStart: tier,
+});
 const { x, labels } = makeBatch(B);
 const log0 = e.queue.pipelines.log.length,
   t0 = performance.now();

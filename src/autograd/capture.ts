@@ -181,11 +181,13 @@ export async function preparePipelines(body: () => unknown, opts: PrepareOptions
 export interface PrepareOptions {
   /** compiles in flight at once (default: all); 1 keeps a page drawing between compiles (pipelines.ts) */
   concurrency?: number;
+  /** stops starting compiles when aborted (the promise then rejects) */
+  signal?: AbortSignal;
 }
 
 /** Compile `specs` concurrently; `t0` is when planning started (for planMs). */
 export async function compileSpecs(specs: PipelineSpec[], t0: number, opts: PrepareOptions = {}): Promise<PrepareInfo> {
   const t1 = performance.now();
-  const compiled = await engine().queue.pipelines.prepare(specs, opts.concurrency);
+  const compiled = await engine().queue.pipelines.prepare(specs, opts.concurrency, opts.signal);
   return { pipelines: specs.length, compiled, planMs: t1 - t0, compileMs: performance.now() - t1 };
 }

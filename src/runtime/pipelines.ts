@@ -173,9 +173,10 @@ export class PipelineCache {
    * compiled by this call. Chromium's GPU process compiles one pipeline after the other and
    * draws no frame meanwhile (measured on SwiftShader: all at once took as long as one at a
    * time, docs/performance.md): a page that must stay responsive asks for 1, which leaves
-   * room for frames between compiles.
+   * room for frames between compiles. An aborted `signal` stops the lanes after the compiles
+   * in flight (rejects: not all compiled).
    */
-  async prepare(specs: Iterable<PipelineSpec>, concurrency = Infinity): Promise<number> {
+  async prepare(specs: Iterable<PipelineSpec>, concurrency = Infinity, signal?: AbortSignal): Promise<number> {
     const todo = new Map<string, PipelineSpec>();
     for (const s of specs) {
       const k = PipelineCache.key(s);
@@ -183,9 +184,10 @@ export class PipelineCache {
     }
     const queue = [...todo.values()];
     const lane = async () => {
-      for (let s = queue.shift(); s; s = queue.shift()) await this.getAsync(s);
+      for (let s = queue.shift(); s && !signal?.aborted; s = queue.shift()) await this.getAsync(s);
     };
     await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, queue.length)) }, lane));
+    if (signal?.aborted) throw new Error('webgpu-cnn: compiling pipelines: aborted');
     return todo.size;
   }
 

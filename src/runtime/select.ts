@@ -8,14 +8,18 @@
 //   defaults        the untuned choice for each adapter class (a missing class does not compile)
 //   key(p)          the tuning key of p (adapterKey is prefixed here, so a choice made on one
 //                   adapter or feature set never applies to another)
+//   quick(p)        optional: the kernel that compiles fastest (small loops, geometry in
+//                   uniforms), run while the fast kernels compile (tiered start)
 //
 // and how a kernel is written as a string (`format` / `parse`: tuning store, options, labels).
 //
 // The rule (chooseKernel), the same for every family:
 //   1. a kernel the caller asked for (an op option, or setKernel for the whole family), when it
 //      applies; otherwise the caller's request is dropped for this problem;
-//   2. else the autotuner's remembered choice for this adapter and key, when it applies;
-//   3. else the family's default for this adapter class (which must apply).
+//   2. inside withQuickKernels (a tiered start's first steps, src/train/step.ts): the family's
+//      quick kernel, when it declares one and it applies;
+//   3. else the autotuner's remembered choice for this adapter and key, when it applies;
+//   4. else the family's default for this adapter class (which must apply).
 // Nothing is timed on first use: tuning is explicit (tuneConv2d, tuneMatmul, ...).
 //
 // This file knows no kernel: it only holds the declarations' shape and the rule.
@@ -53,6 +57,23 @@ export interface KernelFamily<P, K> {
   key(p: P): string;
   format(k: K): string;
   parse(s: string): K | null;
+  /** the kernel that compiles fastest, for the first steps of a tiered start (rule step 2) */
+  readonly quick?: (p: P, e: Engine) => K;
+}
+
+let quickDepth = 0;
+
+/**
+ * Run `f` (synchronous) with every family that declares a quick kernel choosing it (rule step
+ * 2): what a tiered start records its first steps with while the fast kernels compile.
+ */
+export function withQuickKernels<T>(f: () => T): T {
+  quickDepth++;
+  try {
+    return f();
+  } finally {
+    quickDepth--;
+  }
 }
 
 const overrides = new Map<string, string>();
@@ -102,6 +123,10 @@ export function chooseKernel<P, K>(family: KernelFamily<P, K>, p: P, requested?:
   const ask = requested === undefined || requested === 'auto' ? overrides.get(family.name) : requested;
   const k = typeof ask === 'string' ? family.parse(ask) : ask;
   if (k !== null && k !== undefined && family.problem(k, p, e) === null) return k;
+  if (quickDepth > 0 && family.quick) {
+    const q = family.quick(p, e);
+    if (family.problem(q, p, e) === null) return q;
+  }
   return tunedKernel(family, p, e) ?? defaultKernel(family, p, e);
 }
 

@@ -31,6 +31,8 @@ export interface FitOptions {
   lossEvery?: number;
   /** default true: capture the first step, replay the rest */
   capture?: boolean;
+  /** TrainStep's coldStart: 'tiered' (default), 'wait' (bit-for-bit reproducible runs) or 'quick' */
+  coldStart?: 'tiered' | 'wait' | 'quick';
   evalBatchSize?: number;
   /**
    * Continue a run from a checkpoint's data position (src/train/checkpoint.ts): training starts
@@ -81,6 +83,7 @@ export async function fit(o: FitOptions): Promise<EpochInfo[]> {
     loss: o.loss ?? softmaxCrossEntropy,
     inputShape: [B, train.height, train.width, train.channels],
     capture: o.capture,
+    coldStart: o.coldStart,
   });
   const evaluator = o.test ? new Evaluator(o.model, { batchSize: o.evalBatchSize, normalize: o.normalize }) : null;
   const stepsPerEpoch = batchCount(train.count, B, true);

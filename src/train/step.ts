@@ -9,15 +9,29 @@
 // last partial batch. The model's mode (train/eval) at capture time is baked into the plan:
 // evaluate with model.eval() outside the step and switch back with model.train().
 //
-// Cold start: `await step.prepare()` before the first `run` compiles every pipeline the step
-// will use, all at once (createComputePipelineAsync), instead of one after the other inside the
-// first run. It can start as soon as the model and the input shape exist, e.g. while the data
-// load. Without it the first run compiles what it misses synchronously (correct, slower).
+// Cold start, tiered (`coldStart: 'tiered'`, the default with capture): the fast kernels
+// (register-blocked, filters unrolled) take seconds each to compile on CPU adapters, so the
+// first steps are captured with the quick kernels (runtime/select.ts withQuickKernels: small
+// loops, one pipeline per pass, tens of milliseconds to compile) while the fast ones compile
+// in the background, one at a time (createComputePipelineAsync; started once the first step's
+// work is done, so a GPU process that compiles on the thread that runs commands does not hold
+// the first step back). The first `run` after they are all compiled captures the step again
+// with them: the quick plan is freed and every later step replays the fast one. The result of
+// a step does not depend on which tier ran it beyond f32 rounding (both are checked against
+// the same float64 references), but bit-for-bit reproducibility across runs needs one tier:
+// `coldStart: 'wait'` (every step on the fast kernels; the first one waits for them).
+//
+// `await step.prepare()` compiles ahead of the first `run`, all at once, and can start as soon
+// as the model and the input shape exist (while the data load, when a page opens): tiered, it
+// resolves once the quick kernels are ready (the fast ones keep compiling; `prepare({ wait:
+// 'fast' })` waits for them too); 'wait', once the fast ones are. Without it the first run
+// compiles what it misses synchronously (correct, slower).
 
 import { shapeStr, empty, type DType, type Shape, type Tensor } from '../tensor/tensor.js';
 import { keep, scope } from '../tensor/scope.js';
 import { engine } from '../runtime/engine.js';
 import { valueAndGrad } from '../autograd/grad.js';
+import { withQuickKernels } from '../runtime/select.js';
 import {
   capture,
   compileSpecs,
@@ -45,6 +59,20 @@ export interface TrainStepOptions {
   labelDtype?: DType;
   /** capture the first step and replay it afterwards (default true) */
   capture?: boolean;
+  /**
+   * How the first steps get their pipelines (captured steps only; file comment): 'tiered'
+   * (default) runs them on the quick kernels while the fast ones compile in the background;
+   * 'wait' runs every step on the fast kernels, the first one waiting for their compiles;
+   * 'quick' runs every step on the quick kernels and never compiles the fast ones (a few steps:
+   * tests, a short fine-tuning; and to measure the quick tier).
+   */
+  coldStart?: 'tiered' | 'wait' | 'quick';
+}
+
+/** TrainStep.prepare's options: PrepareOptions, and what to wait for when tiered. */
+export interface StepPrepareOptions extends PrepareOptions {
+  /** 'first' (default): until the first step can run without compiling; 'fast': the fast kernels too */
+  wait?: 'first' | 'fast';
 }
 
 export class TrainStep {
@@ -56,10 +84,24 @@ export class TrainStep {
   private plan: CapturedPlan<Tensor> | null = null;
   private lastLoss: Tensor | null = null;
   private readonly useCapture: boolean;
+  private readonly tiered: boolean;
+  private readonly quickOnly: boolean;
   private preparing: Promise<PrepareInfo> | null = null;
+  /** the fast kernels' background compile (tiered), started once */
+  private fastCompile: Promise<PrepareInfo> | null = null;
+  private fastReady = false;
+  /** which kernels the current plan runs */
+  private planTier: 'quick' | 'fast' | null = null;
 
   constructor(readonly opts: TrainStepOptions) {
     this.useCapture = opts.capture ?? true;
+    const cold = opts.coldStart ?? 'tiered';
+    if (cold !== 'tiered' && cold !== 'wait' && cold !== 'quick')
+      throw new TypeError(
+        `webgpu-cnn: TrainStep: 'coldStart' must be 'tiered', 'wait' or 'quick', got ${JSON.stringify(cold)}`,
+      );
+    this.tiered = cold !== 'wait' && this.useCapture;
+    this.quickOnly = cold === 'quick' && this.useCapture;
     this.x = keep(empty(opts.inputShape));
     this.labels = keep(empty(opts.labelShape ?? [opts.inputShape[0]], opts.labelDtype ?? 'u32'));
   }
@@ -73,25 +115,32 @@ export class TrainStep {
   };
 
   /**
-   * Compile, concurrently, every pipeline the step will dispatch; resolves when they are ready.
-   * The step's body runs once in planning mode (src/autograd/capture.ts planPipelines): checked
-   * like a real step, nothing dispatched, weights and optimizer state untouched. Idempotent:
-   * later calls return the first call's promise. Call it before the first `run` (a run started
-   * while it is in flight compiles what is not ready yet a second time, synchronously).
+   * Compile, concurrently, every pipeline the first step will dispatch; resolves when they are
+   * ready (tiered: the quick kernels', with the fast ones compiling in the background; `wait:
+   * 'fast'` waits for those too). The step's body runs in planning mode (src/autograd/capture.ts
+   * planPipelines): checked like a real step, nothing dispatched, weights and optimizer state
+   * untouched. Idempotent: later calls share the first call's work.
    */
-  prepare(opts: PrepareOptions = {}): Promise<PrepareInfo> {
+  prepare(opts: StepPrepareOptions = {}): Promise<PrepareInfo> {
     if (!this.preparing) {
       this.preparing = this.doPrepare(opts);
       this.preparing.catch(() => (this.preparing = null)); // a failed prepare may be retried
     }
+    if (opts.wait === 'fast' && this.tiered && !this.quickOnly)
+      return this.preparing.then(() => this.compileFast(opts));
     return this.preparing;
+  }
+
+  /** Which kernels the captured step runs now: 'quick' (tiered start), 'fast', or null before the first step. */
+  get kernels(): 'quick' | 'fast' | null {
+    return this.planTier;
   }
 
   /**
    * The distinct pipelines one step dispatches, found by a planning pass (nothing compiled or
    * run; weights, optimizer state and step count unchanged).
    */
-  pipelineSpecs(): PipelineSpec[] {
+  pipelineSpecs(tier: 'fast' | 'quick' = 'fast'): PipelineSpec[] {
     engine().checkAlive('TrainStep');
     const { optimizer } = this.opts;
     const t = optimizer.t;
@@ -99,7 +148,7 @@ export class TrainStep {
     // the step count is only lent for the pass (the hyper-parameters are not written).
     optimizer.t = Math.max(t, 1);
     try {
-      return planPipelines(this.body);
+      return tier === 'quick' ? withQuickKernels(() => planPipelines(this.body)) : planPipelines(this.body);
     } catch (err) {
       if (err instanceof Error)
         err.message = `webgpu-cnn: TrainStep (planning its pipelines): ${err.message.replace(/^webgpu-cnn: /, '')}`;
@@ -111,7 +160,46 @@ export class TrainStep {
 
   private async doPrepare(opts: PrepareOptions): Promise<PrepareInfo> {
     const t0 = performance.now();
-    return compileSpecs(this.pipelineSpecs(), t0, opts);
+    if (!this.tiered) return compileSpecs(this.pipelineSpecs(), t0, opts);
+    if (this.fastIsCompiled()) return compileSpecs([], t0, opts);
+    const info = await compileSpecs(this.pipelineSpecs('quick'), t0, opts);
+    if (!this.quickOnly) void this.compileFast(); // in the background; a failure is kept (compileFast)
+    return info;
+  }
+
+  /** True when every fast pipeline of the step is compiled (a planning pass, no compile). */
+  private fastIsCompiled(): boolean {
+    if (this.quickOnly) return false;
+    if (this.fastReady) return true;
+    const cache = engine().queue.pipelines;
+    try {
+      this.fastReady = this.pipelineSpecs().every((s) => cache.has(s));
+    } catch {
+      return false; // a step that cannot be planned fails in its run, with the run's message
+    }
+    return this.fastReady;
+  }
+
+  /**
+   * Compile the fast kernels, one at a time (a GPU process that compiles on the thread that
+   * runs commands then runs the quick steps between compiles), once; sets fastReady when done.
+   * The returned promise never rejects unhandled: a failure is kept and rethrown by the next
+   * prepare({ wait: 'fast' }); the steps keep running on the quick kernels.
+   */
+  private compileFast(opts: PrepareOptions = {}): Promise<PrepareInfo> {
+    if (!this.fastCompile) {
+      const t0 = performance.now();
+      const p = compileSpecs(this.pipelineSpecs(), t0, {
+        concurrency: opts.concurrency ?? 1,
+        signal: this.abort.signal,
+      });
+      this.fastCompile = p.then((info) => {
+        this.fastReady = true;
+        return info;
+      });
+      this.fastCompile.catch(() => {});
+    }
+    return this.fastCompile;
   }
 
   /** Train on one batch. Data are host arrays (copied into the step's input tensors). */
@@ -138,6 +226,10 @@ export class TrainStep {
     const e = engine();
     e.checkAlive('TrainStep');
     const { optimizer, model } = this.opts;
+    // capture now (first step, or the fast kernels just became ready), and with which tier;
+    // decided before any write of this step (fastIsCompiled may run a planning pass)
+    const recapture = this.useCapture && (!this.plan || (this.planTier === 'quick' && this.fastReady));
+    const quick = recapture && this.tiered && !this.fastIsCompiled();
     e.flush(); // nothing of the caller's may share the encoder a failed step discards (free when empty)
     optimizer.prepareStep(); // host write before any recording: keeps the step to one submit
     try {
@@ -145,10 +237,16 @@ export class TrainStep {
         const loss = keep(scope(this.body));
         this.lastLoss?.dispose();
         this.lastLoss = loss;
-      } else if (!this.plan) {
+      } else if (recapture) {
+        // the first capture, or again with the fast kernels (this run is the re-capture)
         const uses = [this.x, this.labels, ...optimizer.params, ...optimizer.tensors(), ...model.stateDict().values()];
-        this.plan = capture(this.body, { uses });
-      } else this.plan.replay();
+        const plan = quick ? withQuickKernels(() => capture(this.body, { uses })) : capture(this.body, { uses });
+        // the quick plan, freed after the new one is recorded (no buffer shared): its commands
+        // were submitted by earlier runs, so its buffers are free for the pool after this run's
+        this.plan?.dispose();
+        this.plan = plan;
+        this.planTier = quick ? 'quick' : 'fast';
+      } else this.plan!.replay();
     } catch (err) {
       // In debug mode every dispatch was submitted as it was recorded: nothing to take back.
       const undone = e.queue.debug === 0;
@@ -165,6 +263,14 @@ export class TrainStep {
     }
     e.flush();
     this.steps++;
+    // tiered: the fast kernels compile once the quick step's work is done (file comment)
+    if (quick && !this.fastCompile && !this.quickOnly)
+      e.device.queue.onSubmittedWorkDone().then(
+        () => {
+          if (!this.disposed) void this.compileFast();
+        },
+        () => {},
+      );
   }
 
   /** The last step's loss, on the GPU (owned by the step; valid until the next run). */
@@ -184,8 +290,14 @@ export class TrainStep {
     return this.plan?.retainedBytes ?? 0;
   }
 
+  private disposed = false;
+  /** stops the background compile when the step is disposed */
+  private readonly abort = new AbortController();
+
   /** Free the plan and the input tensors (not the model or the optimizer). */
   dispose(): void {
+    this.disposed = true;
+    this.abort.abort();
     this.plan?.dispose();
     this.plan = null;
     this.lastLoss?.dispose();

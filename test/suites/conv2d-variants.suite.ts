@@ -74,7 +74,7 @@ suite('conv2d-variants', (test) => {
       const g = geom(s);
       if (!hasSubgroups()) {
         // No quad operations: the direct variant cannot run, the rule must never pick it.
-        assertEqual(variants(g, 'forward'), ['tiled'], 'variants without subgroups');
+        assertEqual(variants(g, 'forward'), ['tiled', 'quick'], 'variants without subgroups');
         await assertThrows(
           () =>
             directForward(
@@ -163,14 +163,18 @@ suite('conv2d-variants', (test) => {
     const g2 = geom({ x: [1, 8, 8, 3], w: [7, 7, 3, 4], opts: { padding: 'same' } }); // 7x7: not unrolled
     assertEqual(pick(g1, 'forward', 'tiled'), 'tiled', 'explicit tiled');
     assertEqual(pick(g2, 'forward', 'direct'), 'tiled', '7x7 falls back to tiled');
-    assertEqual(variants(g2, 'weightGrad'), ['tiled'], '7x7: tiled only');
+    assertEqual(variants(g2, 'weightGrad'), ['tiled', 'quick'], '7x7: tiled (and quick) only');
     assert(
       CONV2D.weightGrad.problem({ variant: 'direct' }, g2, engine()) !== null,
       '7x7: the declaration says why direct does not apply',
     );
     const direct = hasSubgroups() ? 'direct' : 'tiled';
     assertEqual(pick(g1, 'forward', 'direct'), direct, 'explicit direct (needs subgroups)');
-    assertEqual(variants(g1, 'forward'), hasSubgroups() ? ['tiled', 'direct'] : ['tiled'], 'candidates that run');
+    assertEqual(
+      variants(g1, 'forward'),
+      hasSubgroups() ? ['tiled', 'quick', 'direct'] : ['tiled', 'quick'],
+      'candidates that run',
+    );
     // 'auto': direct exactly on CPU implementations (SwiftShader here) with subgroups, in Node
     // and in browsers alike
     assertEqual(pick(g1, 'weightGrad', 'auto'), isCpuAdapter() ? direct : 'tiled', 'auto rule');
@@ -194,7 +198,7 @@ suite('conv2d-variants', (test) => {
       w = tensor(new Float32Array(9 * 12), [3, 3, 3, 4]);
     await assertThrows(
       () => conv2d(x, w, { kernel: 'gemm' as 'auto' }),
-      /conv2d: 'kernel' must be 'auto' or a conv2d.forward kernel \('auto', 'tiled', 'direct' or 'tiled:TMxTNxTK'\), got "gemm"/,
+      /conv2d: 'kernel' must be 'auto' or a conv2d.forward kernel \('auto', 'tiled', 'direct', 'quick' or 'tiled:TMxTNxTK'\), got "gemm"/,
     );
     // a kernel object is not a conv2d option (it once passed the check and crashed in the dispatch)
     await assertThrows(
@@ -273,7 +277,7 @@ suite('conv2d-variants', (test) => {
       );
       await assertThrows(
         () => tuneConv2d(s.x, s.w, { ...s.opts, force: true, candidates: ['winograd'] }),
-        /tuneConv2d: candidate "winograd" is not 'direct' or 'tiled:TMxTNxTK'/,
+        /tuneConv2d: candidate "winograd" is not 'direct', 'quick' or 'tiled:TMxTNxTK'/,
       );
       // tuneConv2dIn finds every pass a training step runs
       clearTuning();

@@ -27,19 +27,30 @@ const B = 6,
   H = 8,
   W = 8;
 
-/** A small net with every kind of step state: BatchNorm statistics, a dropout counter, Adam moments. */
-function makeNet(seed: number) {
+/**
+ * A small net with every kind of step state: BatchNorm statistics, a dropout counter, Adam
+ * moments. `cold`: the step's coldStart ('wait': the fast kernels from the first step, so that
+ * what prepare() compiles is what the step runs); `channels`: conv channels (a geometry no
+ * other case uses keeps the fast pipelines uncompiled until this case compiles them).
+ */
+function makeNet(seed: number, cold: 'wait' | 'tiered' | 'quick' = 'wait', channels = 4) {
   const rng = new InitRng(seed);
   const model = new Sequential([
-    new Conv2d(1, 4, 3, { padding: 'same', relu: true, rng }),
-    new BatchNorm2d(4),
+    new Conv2d(1, channels, 3, { padding: 'same', relu: true, rng }),
+    new BatchNorm2d(channels),
     new MaxPool2d(2),
     new Flatten(),
     new Dropout(0.25, { seed: 5 }),
-    new Linear(4 * 4 * 4, 10, { rng }),
+    new Linear(4 * 4 * channels, 10, { rng }),
   ]);
   const optimizer = new Adam(model.parameters(), { lr: 0.01 });
-  const step = new TrainStep({ model, optimizer, loss: softmaxCrossEntropy, inputShape: [B, H, W, 1] });
+  const step = new TrainStep({
+    model,
+    optimizer,
+    loss: softmaxCrossEntropy,
+    inputShape: [B, H, W, 1],
+    coldStart: cold,
+  });
   return { model, optimizer, step, dispose: () => (step.dispose(), optimizer.dispose(), model.dispose()) };
 }
 
@@ -104,6 +115,77 @@ suite('prepare', (test) => {
     sa.forEach((v, i) => assertClose(`state tensor ${i} after 3 steps`, v, sb[i], { atol: 0, rtol: 0, log: false }));
     a.dispose();
     b.dispose();
+  });
+
+  test('tiered start: quick kernels first, then the switch to the fast ones; training continues', async () => {
+    const t = makeNet(4, 'tiered', 7),
+      w = makeNet(4, 'wait', 7);
+    const cache = engine().queue.pipelines;
+    const quickSpecs = t.step.pipelineSpecs('quick'),
+      fastSpecs = t.step.pipelineSpecs();
+    const quickKeys = new Set(quickSpecs.map((s) => PipelineCache.key(s)));
+    assert(
+      quickSpecs.some((s) => s.shader === 'conv2d/quick') && quickSpecs.some((s) => s.shader === 'matmul/quick'),
+      `the quick plan uses the quick conv and matmul kernels: ${[...quickKeys].join(' ')}`,
+    );
+    assert(!fastSpecs.every((s) => cache.has(s)), 'the fast pipelines of this geometry are not compiled yet');
+    const log0 = cache.log.length;
+    const b0 = batch(0);
+    t.step.run(b0.x, b0.y);
+    w.step.run(b0.x, b0.y);
+    assertEqual(t.step.kernels, 'quick', 'tiered: the first step runs the quick kernels');
+    assertEqual(w.step.kernels, 'fast', "coldStart 'wait': the first step runs the fast kernels");
+    const byTiered = cache.log.slice(log0).filter((r) => quickKeys.has(r.key)).length;
+    assert(byTiered > 0, 'the tiered step compiled its quick pipelines');
+    const l1 = await t.step.readLoss(),
+      l1w = await w.step.readLoss();
+    assertClose('first loss, quick vs fast kernels', [l1], [l1w], { atol: 1e-5, rtol: 1e-5 });
+    // the fast kernels compile in the background; the next run after they are ready switches
+    await t.step.prepare({ wait: 'fast' });
+    assert(
+      fastSpecs.every((s) => cache.has(s)),
+      "prepare({ wait: 'fast' }) resolves once every fast pipeline is compiled",
+    );
+    for (let k = 1; k < 4; k++) {
+      const d = batch(k);
+      t.step.run(d.x, d.y);
+      w.step.run(d.x, d.y);
+    }
+    assertEqual(t.step.kernels, 'fast', 'after the switch');
+    const st = await state(t),
+      sw = await state(w);
+    st.forEach((v, i) =>
+      assertClose(`state tensor ${i} after 4 steps, tiered vs wait`, v, sw[i], { atol: 1e-4, rtol: 1e-3, log: false }),
+    );
+    t.dispose();
+    w.dispose();
+  });
+
+  test("coldStart 'quick': every step on the quick kernels, the fast ones never compiled", async () => {
+    const q = makeNet(5, 'quick', 9);
+    const cache = engine().queue.pipelines;
+    const quickKeys = new Set(q.step.pipelineSpecs('quick').map((s) => PipelineCache.key(s)));
+    const log0 = cache.log.length;
+    for (let k = 0; k < 3; k++) {
+      const d = batch(k);
+      q.step.run(d.x, d.y);
+    }
+    assert(Number.isFinite(await q.step.readLoss()), 'finite loss');
+    await q.step.prepare({ wait: 'fast' });
+    assertEqual(q.step.kernels, 'quick', 'still quick');
+    // the step's own compiles are synchronous (no prepare); asynchronous ones in the log may be
+    // another case's background compile finishing
+    const other = cache.log.slice(log0).filter((r) => r.how === 'sync' && !quickKeys.has(r.key));
+    assertEqual(
+      other.map((r) => r.key),
+      [],
+      'pipelines compiled beyond the quick plan',
+    );
+    await assertThrows(
+      () => new TrainStep({ ...q.step.opts, coldStart: 'later' as 'wait' }),
+      /TrainStep: 'coldStart' must be 'tiered', 'wait' or 'quick', got "later"/,
+    );
+    q.dispose();
   });
 
   test('Evaluator.prepare compiles the evaluation; evaluate then compiles nothing', async () => {

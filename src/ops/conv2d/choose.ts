@@ -1,12 +1,15 @@
 // Which conv2d kernel runs each pass: the declarations read by chooseKernel (the rule, in
 // runtime/select.ts), the autotuner (tune.ts), the benchmark and the tests.
 //
-// Two kernels per pass (forward, inputGrad, weightGrad):
+// Three kernels per pass (forward, inputGrad, weightGrad):
 //   tiled   shared-memory implicit GEMMs (shaders/conv2d/tiled_*.wgsl), any geometry, with a
 //           tile shape TMxTNxTK ('tiled' alone: the remembered tiles, else the default)
 //   direct  register-blocked direct convolution with quad-shared operands, no shared memory,
 //           no barriers (shaders/conv2d/direct*.wgsl): 3-4x faster on CPU adapters. Needs the
 //           'subgroups' feature and filters up to 5x5; the input gradient also stride 1.
+//   quick   small loops, geometry as uniforms (shaders/conv2d/quick.wgsl): compiles in tens
+//           of milliseconds, runs several times slower; the first steps of a tiered start
+//           (the family's `quick` kernel, runtime/select.ts withQuickKernels)
 // Defaults: direct on CPU adapters where it applies, else tiled; tiled on GPUs (their tile
 // shapes were chosen on a CPU adapter: no GPU measurements yet).
 //
@@ -22,10 +25,10 @@ export type Conv2dPass = 'forward' | 'inputGrad' | 'weightGrad';
 export const CONV2D_PASSES: readonly Conv2dPass[] = ['forward', 'inputGrad', 'weightGrad'];
 
 /** A kernel for one pass. `tiles` absent: the remembered tiles for the problem, else the default. */
-export type Conv2dKernel = { variant: 'direct' } | { variant: 'tiled'; tiles?: ConvTiles };
+export type Conv2dKernel = { variant: 'direct' } | { variant: 'quick' } | { variant: 'tiled'; tiles?: ConvTiles };
 
-/** An op's `kernel` option: 'auto', 'tiled', 'direct' or 'tiled:TMxTNxTK'. */
-export type Conv2dKernelChoice = 'auto' | 'tiled' | 'direct' | `tiled:${number}x${number}x${number}`;
+/** An op's `kernel` option: 'auto', 'tiled', 'direct', 'quick' or 'tiled:TMxTNxTK'. */
+export type Conv2dKernelChoice = 'auto' | 'tiled' | 'direct' | 'quick' | `tiled:${number}x${number}x${number}`;
 
 /** Tile shapes the autotuner tries besides the pass's default. */
 const TILE_CANDIDATES: ConvTiles[] = [
@@ -42,12 +45,13 @@ export function defaultConv2dTiles(g: ConvGeometry, pass: Conv2dPass): ConvTiles
 }
 
 export function formatConv2dKernel(k: Conv2dKernel): string {
-  if (k.variant === 'direct') return 'direct';
+  if (k.variant !== 'tiled') return k.variant;
   return k.tiles ? `tiled:${k.tiles.TM}x${k.tiles.TN}x${k.tiles.TK}` : 'tiled';
 }
 
 export function parseConv2dKernel(s: string): Conv2dKernel | null {
   if (s === 'direct') return { variant: 'direct' };
+  if (s === 'quick') return { variant: 'quick' };
   if (s === 'tiled') return { variant: 'tiled' };
   const m = /^tiled:(\d+)x(\d+)x(\d+)$/.exec(s);
   return m ? { variant: 'tiled', tiles: { TM: +m[1], TN: +m[2], TK: +m[3] } } : null;
@@ -75,11 +79,12 @@ function family(pass: Conv2dPass): KernelFamily<ConvGeometry, Conv2dKernel> {
     candidates: (g) => [
       tiled(g),
       { variant: 'direct' },
+      { variant: 'quick' },
       ...TILE_CANDIDATES.map((tiles) => ({ variant: 'tiled' as const, tiles })),
     ],
     problem(k, g, e) {
       if (k.variant === 'direct') return directProblem(g, pass, e);
-      if (!k.tiles) return null;
+      if (k.variant === 'quick' || !k.tiles) return null;
       try {
         checkTiles(k.tiles);
         return null;
@@ -91,6 +96,7 @@ function family(pass: Conv2dPass): KernelFamily<ConvGeometry, Conv2dKernel> {
       cpu: (g, e) => (directProblem(g, pass, e) === null ? { variant: 'direct' } : tiled(g)),
       gpu: tiled,
     },
+    quick: () => ({ variant: 'quick' }),
     key: (g) =>
       `conv2d|${pass}|${g.N}x${g.H}x${g.W}x${g.C}>${g.O}|k${g.KH}x${g.KW}|s${g.sh}x${g.sw}|d${g.dh}x${g.dw}|p${g.pt}x${g.pl}`,
     format: formatConv2dKernel,

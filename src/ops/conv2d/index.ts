@@ -2,8 +2,8 @@
 //   forward     conv2d              y = conv(x, w) + bias, then ReLU (fused)
 //   inputGrad   conv2dInputGrad     dx from dy and w
 //   weightGrad  conv2dWeightGrad    dw (and db: conv2dWeightBiasGrad) from x and dy
-// Each pass runs the 'tiled' (tiled.ts) or the 'direct' (direct.ts) kernel, as choose.ts
-// declares. Geometry, validation and layouts: geometry.ts. Float64 references:
+// Each pass runs the 'tiled' (tiled.ts), 'direct' (direct.ts) or 'quick' (quick.ts) kernel,
+// as choose.ts declares. Geometry, validation and layouts: geometry.ts. Float64 references:
 // reference.ts (re-exported as `ref`). Tuning: tune.ts.
 //
 // x: [N,H,W,C]  w: [KH,KW,C,O] (HWIO)  bias: [O]  y, dy: [N,OH,OW,O]
@@ -24,6 +24,7 @@ import {
 } from './choose.js';
 import { tiledForward, tiledInputGrad, tiledWeightGrad } from './tiled.js';
 import { directForward, directInputGrad, directWeightGrad } from './direct.js';
+import { quickForward, quickInputGrad, quickWeightGrad } from './quick.js';
 
 export {
   conv2dOutputShape,
@@ -41,7 +42,7 @@ export interface Conv2dOptions extends Conv2dGeomOptions {
   bias?: Tensor;
   /** apply ReLU after the bias (fused); the backward pass masks dy with y > 0 */
   relu?: boolean;
-  /** the kernel of every pass (choose.ts): 'auto' (default), 'tiled', 'direct', 'tiled:TMxTNxTK' */
+  /** the kernel of every pass (choose.ts): 'auto' (default), 'tiled', 'direct', 'quick', 'tiled:TMxTNxTK' */
   kernel?: Conv2dKernelChoice;
 }
 
@@ -52,7 +53,7 @@ export interface Conv2dGradOptions extends Conv2dGeomOptions {
   kernel?: Conv2dKernelChoice;
 }
 
-const KERNEL_NAMES = "'auto', 'tiled', 'direct' or 'tiled:TMxTNxTK'";
+const KERNEL_NAMES = "'auto', 'tiled', 'direct', 'quick' or 'tiled:TMxTNxTK'";
 
 function checkKernel(op: string, pass: Conv2dPass, k: unknown): void {
   checkKernelOption(op, CONV2D[pass], k, KERNEL_NAMES);
@@ -100,6 +101,7 @@ function forwardWith(
   bias: Tensor | undefined,
   relu: boolean,
 ): Tensor {
+  if (k.variant === 'quick') return quickForward(x, w, g, bias, relu);
   return k.variant === 'direct' ? directForward(x, w, g, bias, relu) : tiledForward(x, w, g, bias, relu, k.tiles!);
 }
 
@@ -114,9 +116,11 @@ function inputGradWith(
 ): Tensor {
   if (k.variant === 'tiled')
     return dyMasked ? tiledInputGrad(dyMasked, w, g, undefined, k.tiles!) : tiledInputGrad(dy, w, g, reluY, k.tiles!);
-  if (dyMasked || !reluY) return directInputGrad(dyMasked ?? dy, w, g);
+  // direct and quick take dy masked
+  const run = k.variant === 'quick' ? quickInputGrad : directInputGrad;
+  if (dyMasked || !reluY) return run(dyMasked ?? dy, w, g);
   const m = reluBackward(dy, reluY);
-  const dx = directInputGrad(m, w, g);
+  const dx = run(m, w, g);
   m.dispose();
   return dx;
 }
@@ -135,9 +139,10 @@ function weightGradWith(
     return dyMasked
       ? tiledWeightGrad(x, dyMasked, g, withBias, undefined, k.tiles!)
       : tiledWeightGrad(x, dy, g, withBias, reluY, k.tiles!);
-  if (dyMasked || !reluY) return directWeightGrad(x, dyMasked ?? dy, g, withBias);
+  const run = k.variant === 'quick' ? quickWeightGrad : directWeightGrad;
+  if (dyMasked || !reluY) return run(x, dyMasked ?? dy, g, withBias);
   const m = reluBackward(dy, reluY);
-  const r = directWeightGrad(x, m, g, withBias);
+  const r = run(x, m, g, withBias);
   m.dispose();
   return r;
 }
@@ -166,8 +171,8 @@ export function conv2d(x: Tensor, w: Tensor, opts: Conv2dOptions = {}): Tensor {
         // gy may come already masked by the ReLU (a max pool folded the mask in: tape.ts)
         const premasked = relu && isReluMasked(gy, y);
         const reluY = relu && !premasked ? y : undefined;
-        // The direct kernels take dy pre-masked by the ReLU: mask once when both use it.
-        const direct = kx?.variant === 'direct' || kw?.variant === 'direct';
+        // The direct and quick kernels take dy pre-masked by the ReLU: mask once when both use it.
+        const direct = (kx && kx.variant !== 'tiled') || (kw && kw.variant !== 'tiled');
         const masked = premasked ? gy : reluY && direct ? reluBackward(gy, reluY) : undefined;
         const dx = kx ? inputGradWith(kx, gy, w, g, reluY, masked) : null;
         let dw: Tensor | null = null,

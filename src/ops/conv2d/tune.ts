@@ -58,7 +58,9 @@ function candidatesFor(g: ConvGeometry, pass: Conv2dPass, names?: string[]): Con
   const asked = names.map((n) => {
     const k = parseConv2dKernel(n);
     if (!k || (k.variant === 'tiled' && !k.tiles))
-      throw new TypeError(`webgpu-cnn: tuneConv2d: candidate ${JSON.stringify(n)} is not 'direct' or 'tiled:TMxTNxTK'`);
+      throw new TypeError(
+        `webgpu-cnn: tuneConv2d: candidate ${JSON.stringify(n)} is not 'direct', 'quick' or 'tiled:TMxTNxTK'`,
+      );
     return k;
   });
   const family = { ...CONV2D[pass], candidates: () => [reference, ...asked] };

@@ -14,6 +14,7 @@ import {
   kernelName,
   kernelProblem,
   parseKernel,
+  QUICK,
   SHARED_DEFAULT,
   type Gemm,
   type MatmulKernel,
@@ -50,6 +51,7 @@ export const MATMUL: KernelFamily<Gemm, MatmulKernel> = {
     { kind: 'subgroup', wgX: 4, wgY: 4 },
     { kind: 'subgroup32', wgX: 8, wgY: 8 },
     { kind: 'subgroup32', wgX: 4, wgY: 4 },
+    QUICK,
   ],
   problem: (k, _g, e) => kernelProblem(k, e),
   defaults: { cpu: cpuDefault, gpu: () => SHARED_DEFAULT },
@@ -60,6 +62,7 @@ export const MATMUL: KernelFamily<Gemm, MatmulKernel> = {
   },
   format: kernelName,
   parse: parseKernel,
+  quick: () => QUICK,
 };
 
 /** The kernel for g: `forced` (already checked by the op) or the rule's choice. */

@@ -6,6 +6,9 @@
 //   subgroup shaders/matmul/subgroup.wgsl  as register, quads share A through quadBroadcast
 //                                           (needs the 'subgroups' feature)
 //   subgroup32 (same file)                  subgroup with 32 rows per invocation
+//   quick    shaders/matmul/quick.wgsl     4x4 per thread in a plain loop, transposes as
+//                                           uniforms: one pipeline, compiled in milliseconds
+//                                           (the first steps of a tiered start)
 
 import { engine, type Engine } from '../../runtime/engine.js';
 import type { PooledBuffer } from '../../runtime/pool.js';
@@ -16,7 +19,9 @@ export type MatmulKernel =
   | { kind: 'register'; wgX: number; wgY: number }
   | { kind: 'subgroup'; wgX: number; wgY: number }
   /** subgroup with 32 rows per invocation (two 16-row blocks sharing each B load) */
-  | { kind: 'subgroup32'; wgX: number; wgY: number };
+  | { kind: 'subgroup32'; wgX: number; wgY: number }
+  /** 4x4 per invocation, no unrolling: compiles fast (tiered start), runs ~3-5x slower */
+  | { kind: 'quick'; wgX: number; wgY: number };
 
 /** One product: c[z] = op(a[z]) . op(b[z]) for z < batch, op(a) [M,K], op(b) [K,N]. */
 export interface Gemm {
@@ -39,6 +44,7 @@ export interface GemmArgs {
 }
 
 export const SHARED_DEFAULT: MatmulKernel = { kind: 'shared', wgX: 8, wgY: 8, bk: 16 };
+export const QUICK: MatmulKernel = { kind: 'quick', wgX: 8, wgY: 8 };
 
 export function kernelName(k: MatmulKernel): string {
   return k.kind === 'shared' ? `shared ${k.wgX}x${k.wgY} bk${k.bk}` : `${k.kind} ${k.wgX}x${k.wgY}`;
@@ -46,12 +52,12 @@ export function kernelName(k: MatmulKernel): string {
 
 /** Inverse of kernelName; null for anything else (e.g. a stale cache entry). */
 export function parseKernel(s: string): MatmulKernel | null {
-  const m = /^(shared|register|subgroup|subgroup32) (\d+)x(\d+)(?: bk(\d+))?$/.exec(s);
+  const m = /^(shared|register|subgroup|subgroup32|quick) (\d+)x(\d+)(?: bk(\d+))?$/.exec(s);
   if (!m || (m[1] === 'shared') !== (m[4] !== undefined)) return null;
   const [wgX, wgY] = [Number(m[2]), Number(m[3])];
   return m[1] === 'shared'
     ? { kind: 'shared', wgX, wgY, bk: Number(m[4]) }
-    : { kind: m[1] as 'register' | 'subgroup' | 'subgroup32', wgX, wgY };
+    : { kind: m[1] as 'register' | 'subgroup' | 'subgroup32' | 'quick', wgX, wgY };
 }
 
 /** Why `k` cannot run on `e`, or null when it can. */
@@ -86,6 +92,9 @@ export function aligned(g: Gemm): { va: boolean; vb: boolean } {
 /** Pipeline of `k` for `g` (also used to compile ahead of time). */
 export function pipelineSpec(k: MatmulKernel, g: Gemm): PipelineSpec {
   const { va, vb } = aligned(g);
+  // quick: transposes are uniforms (dispatchGemm), so every product shares one pipeline
+  if (k.kind === 'quick')
+    return { shader: 'matmul/quick', entry: 'matmul_quick', constants: { WG_X: k.wgX, WG_Y: k.wgY } };
   const c = { WG_X: k.wgX, WG_Y: k.wgY, TA: +g.ta, TB: +g.tb };
   // shared: alignment is a uniform (its loads branch on it); the others: override constants
   if (k.kind === 'shared') return { shader: 'matmul/shared', entry: 'matmul', constants: { ...c, BK: k.bk } };
@@ -110,7 +119,10 @@ export function dispatchGemm(k: MatmulKernel, g: Gemm, args: GemmArgs, op: strin
     relu: +args.relu,
   };
   if (k.kind === 'shared') Object.assign(uniforms, { va: +va, vb: +vb });
-  const perThread = k.kind === 'shared' ? [8, 8] : k.kind === 'subgroup32' ? [8, 32] : [8, 16]; // [columns, rows] of c per invocation
+  if (k.kind === 'quick') Object.assign(uniforms, { ta: +g.ta, tb: +g.tb });
+  // [columns, rows] of c per invocation
+  const perThread =
+    k.kind === 'shared' ? [8, 8] : k.kind === 'subgroup32' ? [8, 32] : k.kind === 'quick' ? [4, 4] : [8, 16];
   engine().queue.dispatch({
     ...spec,
     op,

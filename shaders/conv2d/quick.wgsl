@@ -1,0 +1,188 @@
+// conv2d, the quick kernels: all three passes in small loops that compile in tens of
+// milliseconds, for the first training steps while the fast kernels (direct*.wgsl,
+// tiled_*.wgsl, which unroll filters and register blocks and take seconds each to compile on
+// CPU adapters) compile in the background (tiered start: src/train/step.ts). Any geometry:
+// filter size, stride, dilation and padding are uniforms, never override constants, so each
+// entry point is one pipeline for every layer.
+//
+// x: [N,H,W,C]  w: [KH,KW,C,O]  bias: [O]  y, dy: [N,OH,OW,O]  dx: [N,H,W,C]
+//
+// Blocking, each invocation (4 x 4 accumulators, 8 loads per 16 multiply-adds):
+//   forward      4 output pixels along a row (ow) x 4 output channels
+//   input_grad   4 input pixels along a row (iw) x 4 input channels; dy arrives masked by any
+//                fused ReLU (the caller's job, as for the direct kernels)
+//   weight_grad  4 rows m of dw (m = (kh*KW + kw)*C + c; m = KH*KW*C is the bias row, x = 1)
+//                x 4 output channels, over one chunk of the N*OH*OW output pixels: partial
+//                sums part[split, m, o], summed by conv2d/tiled_weight_grad's reduce_splits
+// Edges: loads past an edge are clamped to a valid index and replaced by 0; stores are
+// checked. The grid is 1-D, folded (flat_index, ops/grid.ts).
+
+//!include "common.wgsl"
+
+override WG: u32 = 64;
+
+struct Params {
+  N: i32, H: i32, W: i32, C: i32, O: i32, OH: i32, OW: i32, KH: i32, KW: i32,
+  stride_h: i32, stride_w: i32, pad_t: i32, pad_l: i32, dil_h: i32, dil_w: i32,
+  // invocations of the pass; blocks of 4 along the pixel row and along the channels
+  total: u32, pblocks: i32, cblocks: i32,
+  has_bias: u32, relu: u32,
+  // weight_grad: rows of part (KH*KW*C, +1 with the bias row), pixels per split
+  M: i32, chunk: i32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> src: array<f32>;     // x (forward, weight_grad) or dy (input_grad)
+@group(0) @binding(2) var<storage, read> wt: array<f32>;      // w, or dy (weight_grad)
+@group(0) @binding(3) var<storage, read> bias: array<f32>;
+@group(0) @binding(4) var<storage, read_write> dst: array<f32>; // y, dx or part
+
+const LANES = vec4<i32>(0, 1, 2, 3);
+
+// v where `ok`, else 0 (drops the clamped loads past an edge; a select, not a product, so a
+// NaN at the clamped position does not leak into the padding)
+fn keep(v: vec4<f32>, ok: vec4<bool>) -> vec4<f32> {
+  return select(vec4<f32>(0.0), v, ok);
+}
+
+@compute @workgroup_size(WG)
+fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+           @builtin(local_invocation_index) lid: u32) {
+  let t = flat_index(wid, nwg, lid, WG);
+  if (t >= p.total) { return; }
+  let i = i32(t);
+  let o0 = 4 * (i % p.cblocks);
+  let q = i / p.cblocks;
+  let ow = 4 * (q % p.pblocks) + LANES;
+  let oh = (q / p.pblocks) % p.OH;
+  let n = q / (p.pblocks * p.OH);
+  let oc = min(o0 + LANES, vec4<i32>(p.O - 1));
+  var acc: array<vec4<f32>, 4>; // acc[j]: pixel ow[j], channels o0 .. o0+3
+  for (var kh = 0; kh < p.KH; kh++) {
+    let ih = oh * p.stride_h - p.pad_t + kh * p.dil_h;
+    if (ih < 0 || ih >= p.H) { continue; }
+    for (var kw = 0; kw < p.KW; kw++) {
+      let iw = ow * p.stride_w - p.pad_l + kw * p.dil_w;
+      let ok = (iw >= vec4<i32>(0)) & (iw < vec4<i32>(p.W)) & (ow < vec4<i32>(p.OW));
+      let xb = ((n * p.H + ih) * p.W + clamp(iw, vec4<i32>(0), vec4<i32>(p.W - 1))) * p.C;
+      let wb = (kh * p.KW + kw) * p.C * p.O;
+      for (var c = 0; c < p.C; c++) {
+        let xv = keep(vec4<f32>(src[xb.x + c], src[xb.y + c], src[xb.z + c], src[xb.w + c]), ok);
+        let wr = wb + c * p.O;
+        let wv = vec4<f32>(wt[wr + oc.x], wt[wr + oc.y], wt[wr + oc.z], wt[wr + oc.w]);
+        acc[0] = fma(vec4<f32>(xv.x), wv, acc[0]);
+        acc[1] = fma(vec4<f32>(xv.y), wv, acc[1]);
+        acc[2] = fma(vec4<f32>(xv.z), wv, acc[2]);
+        acc[3] = fma(vec4<f32>(xv.w), wv, acc[3]);
+      }
+    }
+  }
+  for (var j = 0; j < 4; j++) {
+    if (ow[j] >= p.OW) { break; }
+    let yb = ((n * p.OH + oh) * p.OW + ow[j]) * p.O;
+    for (var k = 0; k < 4; k++) {
+      let o = o0 + k;
+      if (o >= p.O) { break; }
+      var v = acc[j][k];
+      if (p.has_bias != 0u) { v += bias[o]; }
+      // ReLU that keeps NaN (max(NaN, 0) may be 0 on some adapters)
+      if (p.relu != 0u) { v = select(v, 0.0, v < 0.0); }
+      dst[yb + o] = v;
+    }
+  }
+}
+
+@compute @workgroup_size(WG)
+fn input_grad(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+              @builtin(local_invocation_index) lid: u32) {
+  let t = flat_index(wid, nwg, lid, WG);
+  if (t >= p.total) { return; }
+  let i = i32(t);
+  let c0 = 4 * (i % p.cblocks);
+  let q = i / p.cblocks;
+  let iw = 4 * (q % p.pblocks) + LANES;
+  let ih = (q / p.pblocks) % p.H;
+  let n = q / (p.pblocks * p.H);
+  let cc = min(c0 + LANES, vec4<i32>(p.C - 1));
+  var acc: array<vec4<f32>, 4>; // acc[j]: pixel iw[j], channels c0 .. c0+3
+  for (var kh = 0; kh < p.KH; kh++) {
+    // the output row that read input row ih through tap kh, if any
+    let th = ih + p.pad_t - kh * p.dil_h;
+    let oh = th / p.stride_h;
+    if (th < 0 || oh * p.stride_h != th || oh >= p.OH) { continue; }
+    for (var kw = 0; kw < p.KW; kw++) {
+      let tw = iw + p.pad_l - kw * p.dil_w;
+      let ow = tw / vec4<i32>(p.stride_w);
+      let ok = (tw >= vec4<i32>(0)) & (ow * p.stride_w == tw) & (ow < vec4<i32>(p.OW)) & (iw < vec4<i32>(p.W));
+      let db = ((n * p.OH + oh) * p.OW + clamp(ow, vec4<i32>(0), vec4<i32>(p.OW - 1))) * p.O;
+      let wb = ((kh * p.KW + kw) * p.C + cc) * p.O;
+      for (var o = 0; o < p.O; o++) {
+        let dv = keep(vec4<f32>(src[db.x + o], src[db.y + o], src[db.z + o], src[db.w + o]), ok);
+        let wv = vec4<f32>(wt[wb.x + o], wt[wb.y + o], wt[wb.z + o], wt[wb.w + o]);
+        acc[0] = fma(vec4<f32>(dv.x), wv, acc[0]);
+        acc[1] = fma(vec4<f32>(dv.y), wv, acc[1]);
+        acc[2] = fma(vec4<f32>(dv.z), wv, acc[2]);
+        acc[3] = fma(vec4<f32>(dv.w), wv, acc[3]);
+      }
+    }
+  }
+  for (var j = 0; j < 4; j++) {
+    if (iw[j] >= p.W) { break; }
+    let xb = ((n * p.H + ih) * p.W + iw[j]) * p.C;
+    for (var k = 0; k < 4; k++) {
+      if (c0 + k >= p.C) { break; }
+      dst[xb + c0 + k] = acc[j][k];
+    }
+  }
+}
+
+@compute @workgroup_size(WG)
+fn weight_grad(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+               @builtin(local_invocation_index) lid: u32) {
+  let t = flat_index(wid, nwg, lid, WG);
+  if (t >= p.total) { return; }
+  let i = i32(t);
+  let o0 = 4 * (i % p.cblocks);
+  let q = i / p.cblocks;
+  let m0 = 4 * (q % p.pblocks);
+  let split = q / p.pblocks;
+  // the 4 rows of dw: tap (kh, kw) and input channel c of each; the bias row reads x = 1
+  let mv = m0 + LANES;
+  let mw = p.KH * p.KW * p.C;
+  let mc = min(mv, vec4<i32>(mw - 1));
+  let c = mc % p.C;
+  let kw = (mc / p.C) % p.KW;
+  let kh = mc / (p.C * p.KW);
+  let is_bias = mv == vec4<i32>(mw);
+  let live = mv < vec4<i32>(p.M);
+  let oc = min(o0 + LANES, vec4<i32>(p.O - 1));
+  let pixels = p.N * p.OH * p.OW;
+  let first = split * p.chunk;
+  let last = min(first + p.chunk, pixels);
+  var acc: array<vec4<f32>, 4>; // acc[j]: row m0+j, channels o0 .. o0+3
+  for (var px = first; px < last; px++) {
+    let ow = px % p.OW;
+    let oh = (px / p.OW) % p.OH;
+    let n = px / (p.OW * p.OH);
+    let ih = oh * p.stride_h - p.pad_t + kh * p.dil_h;
+    let iw = ow * p.stride_w - p.pad_l + kw * p.dil_w;
+    let inside = (ih >= vec4<i32>(0)) & (ih < vec4<i32>(p.H)) & (iw >= vec4<i32>(0)) & (iw < vec4<i32>(p.W));
+    let xi = ((n * p.H + clamp(ih, vec4<i32>(0), vec4<i32>(p.H - 1))) * p.W + clamp(iw, vec4<i32>(0), vec4<i32>(p.W - 1))) * p.C + c;
+    let xr = vec4<f32>(src[xi.x], src[xi.y], src[xi.z], src[xi.w]);
+    let xv = select(keep(xr, inside & live), vec4<f32>(1.0), is_bias);
+    let dyb = px * p.O;
+    let dv = vec4<f32>(wt[dyb + oc.x], wt[dyb + oc.y], wt[dyb + oc.z], wt[dyb + oc.w]);
+    acc[0] = fma(vec4<f32>(xv.x), dv, acc[0]);
+    acc[1] = fma(vec4<f32>(xv.y), dv, acc[1]);
+    acc[2] = fma(vec4<f32>(xv.z), dv, acc[2]);
+    acc[3] = fma(vec4<f32>(xv.w), dv, acc[3]);
+  }
+  for (var j = 0; j < 4; j++) {
+    if (m0 + j >= p.M) { break; }
+    let pb = (split * p.M + m0 + j) * p.O;
+    for (var k = 0; k < 4; k++) {
+      if (o0 + k >= p.O) { break; }
+      dst[pb + o0 + k] = acc[j][k];
+    }
+  }
+}
