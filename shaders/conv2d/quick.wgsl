@@ -11,9 +11,10 @@
 //   forward      4 output pixels along a row (ow) x 4 output channels
 //   input_grad   4 input pixels along a row (iw) x 4 input channels; dy arrives masked by any
 //                fused ReLU (the caller's job, as for the direct kernels)
-//   weight_grad  4 rows m of dw (m = (kh*KW + kw)*C + c; m = KH*KW*C is the bias row, x = 1)
-//                x 4 output channels, over one chunk of the N*OH*OW output pixels: partial
-//                sums part[split, m, o], summed by conv2d/tiled_weight_grad's reduce_splits
+//   weight_grad  one tap (kh, kw) x 4 input channels (or the bias row, x = 1) x 4 output
+//                channels, over one chunk of the N*OH*OW output pixels: partial sums
+//                part[split, m, o] (m = (kh*KW + kw)*C + c; the bias row m = KH*KW*C), summed
+//                by conv2d/tiled_weight_grad's reduce_splits
 // Edges: loads past an edge are clamped to a valid index and replaced by 0; stores are
 // checked. The grid is 1-D, folded (flat_index, ops/grid.ts).
 
@@ -144,32 +145,33 @@ fn weight_grad(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
   let i = i32(t);
   let o0 = 4 * (i % p.cblocks);
   let q = i / p.cblocks;
-  let m0 = 4 * (q % p.pblocks);
+  // block b of this split: tap (kh, kw) and input channels c0 .. c0+3 for b < taps * cq, else
+  // the bias row (x = 1); pblocks = taps * cq (+1 with the bias)
+  let b = q % p.pblocks;
   let split = q / p.pblocks;
-  // the 4 rows of dw: tap (kh, kw) and input channel c of each; the bias row reads x = 1
-  let mv = m0 + LANES;
-  let mw = p.KH * p.KW * p.C;
-  let mc = min(mv, vec4<i32>(mw - 1));
-  let c = mc % p.C;
-  let kw = (mc / p.C) % p.KW;
-  let kh = mc / (p.C * p.KW);
-  let is_bias = mv == vec4<i32>(mw);
-  let live = mv < vec4<i32>(p.M);
+  let cq = (p.C + 3) / 4;
+  let is_bias = b >= p.KH * p.KW * cq;
+  let c0 = 4 * (b % cq);
+  let kw = (b / cq) % p.KW;
+  let kh = min(b / (cq * p.KW), p.KH - 1);
+  let cc = min(c0 + LANES, vec4<i32>(p.C - 1)) - c0; // channel offsets, clamped
   let oc = min(o0 + LANES, vec4<i32>(p.O - 1));
   let pixels = p.N * p.OH * p.OW;
   let first = split * p.chunk;
   let last = min(first + p.chunk, pixels);
-  var acc: array<vec4<f32>, 4>; // acc[j]: row m0+j, channels o0 .. o0+3
+  var acc: array<vec4<f32>, 4>; // acc[j]: row of channel c0+j (or the bias row), channels o0 .. o0+3
   for (var px = first; px < last; px++) {
     let ow = px % p.OW;
     let oh = (px / p.OW) % p.OH;
     let n = px / (p.OW * p.OH);
     let ih = oh * p.stride_h - p.pad_t + kh * p.dil_h;
     let iw = ow * p.stride_w - p.pad_l + kw * p.dil_w;
-    let inside = (ih >= vec4<i32>(0)) & (ih < vec4<i32>(p.H)) & (iw >= vec4<i32>(0)) & (iw < vec4<i32>(p.W));
-    let xi = ((n * p.H + clamp(ih, vec4<i32>(0), vec4<i32>(p.H - 1))) * p.W + clamp(iw, vec4<i32>(0), vec4<i32>(p.W - 1))) * p.C + c;
-    let xr = vec4<f32>(src[xi.x], src[xi.y], src[xi.z], src[xi.w]);
-    let xv = select(keep(xr, inside & live), vec4<f32>(1.0), is_bias);
+    var xv = vec4<f32>(1.0, 0.0, 0.0, 0.0);
+    if (!is_bias) {
+      if (ih < 0 || ih >= p.H || iw < 0 || iw >= p.W) { continue; }
+      let xb = ((n * p.H + ih) * p.W + iw) * p.C + c0;
+      xv = vec4<f32>(src[xb + cc.x], src[xb + cc.y], src[xb + cc.z], src[xb + cc.w]);
+    }
     let dyb = px * p.O;
     let dv = vec4<f32>(wt[dyb + oc.x], wt[dyb + oc.y], wt[dyb + oc.z], wt[dyb + oc.w]);
     acc[0] = fma(vec4<f32>(xv.x), dv, acc[0]);
@@ -177,9 +179,11 @@ fn weight_grad(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
     acc[2] = fma(vec4<f32>(xv.z), dv, acc[2]);
     acc[3] = fma(vec4<f32>(xv.w), dv, acc[3]);
   }
-  for (var j = 0; j < 4; j++) {
-    if (m0 + j >= p.M) { break; }
-    let pb = (split * p.M + m0 + j) * p.O;
+  // rows of part: (kh*KW + kw)*C + c, the bias row last (M - 1)
+  let row0 = select((kh * p.KW + kw) * p.C + c0, p.M - 1, is_bias);
+  let rows = select(min(4, p.C - c0), 1, is_bias);
+  for (var j = 0; j < rows; j++) {
+    let pb = (split * p.M + row0 + j) * p.O;
     for (var k = 0; k < 4; k++) {
       if (o0 + k >= p.O) { break; }
       dst[pb + o0 + k] = acc[j][k];

@@ -82,7 +82,16 @@ export async function trainSteps(
   steps: number,
   capture = true,
 ): Promise<Run> {
-  const step = new TrainStep({ model, optimizer, loss: softmaxCrossEntropy, inputShape: [B, H, H, 1], capture });
+  // coldStart 'wait': every step on the fast kernels, so runs compare bit for bit (a tiered
+  // start switches kernels at a time that depends on the compiles)
+  const step = new TrainStep({
+    model,
+    optimizer,
+    loss: softmaxCrossEntropy,
+    inputShape: [B, H, H, 1],
+    capture,
+    coldStart: 'wait',
+  });
   const perEpoch = batchCount(ds.count, B, true);
   const losses: number[] = [];
   let { epoch, batch } = from;

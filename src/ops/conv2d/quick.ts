@@ -79,7 +79,8 @@ export function quickWeightGrad(
   withBias: boolean,
 ): { dw: Tensor; db: Tensor | null } {
   const M = g.KH * g.KW * g.C + (withBias ? 1 : 0);
-  const pblocks = Math.ceil(M / 4),
+  // blocks of rows: each tap's channels by 4, then the bias row
+  const pblocks = g.KH * g.KW * Math.ceil(g.C / 4) + (withBias ? 1 : 0),
     cblocks = Math.ceil(g.O / 4);
   const pixels = g.N * g.OH * g.OW;
   // split the pixels so that there are enough invocations, each summing at least 64 pixels
