@@ -3,7 +3,8 @@
 //   mean_c = Σ_m x[m,c] / M,  var_c = Σ_m (x[m,c] - mean_c)^2 / M   (two passes: stable)
 //   xhat = (x - mean_c) * invstd_c,  invstd_c = 1 / sqrt(var_c + eps),  y = gamma_c * xhat + beta_c
 // Training also updates the running statistics in place (PyTorch convention: running_var uses
-// the unbiased variance var_c * M / (M - 1)). Evaluation uses the running statistics instead
+// the unbiased variance var_c * M / (M - 1)), and `count_batch` adds one to the layer's
+// num_batches_tracked (an f32 count: exact to 2^24 batches). Evaluation uses the running statistics instead
 // (`from_running` turns them into mean / invstd for the same `normalize` kernel).
 // Backward, with batch statistics (b = batch):
 //   dbeta_c = Σ_m dy,  dgamma_c = Σ_m dy * xhat
@@ -41,6 +42,7 @@ struct Params {
 @group(0) @binding(13) var<storage, read> invstd_in: array<f32>;
 @group(0) @binding(14) var<storage, read> dgamma_in: array<f32>;
 @group(0) @binding(15) var<storage, read> dbeta_in: array<f32>;
+@group(0) @binding(16) var<storage, read_write> batches: array<f32>;
 
 var<workgroup> red: array<f32, 256>;
 var<workgroup> red2: array<f32, 256>;
@@ -98,6 +100,12 @@ fn stats(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index)
       running_var[c] = (1.0 - p.momentum) * running_var[c] + p.momentum * unbiased;
     }
   }
+}
+
+// num_batches_tracked += 1 (one workgroup; one thread writes).
+@compute @workgroup_size(WG)
+fn count_batch(@builtin(local_invocation_index) lid: u32) {
+  if (lid == 0u && p.update == 1u) { batches[0] = batches[0] + 1.0; }
 }
 
 // Evaluation: mean / invstd from the running statistics. One thread per channel.
