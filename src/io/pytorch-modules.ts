@@ -100,7 +100,10 @@ export function torchModules(spec: ModelSpec): TorchModules {
           );
         const cls = s && s.length === 1 ? 'nn.BatchNorm1d' : 'nn.BatchNorm2d';
         const C = l.channels;
-        const index = add(`${cls}(${C}, eps=${pyNum(l.eps ?? 1e-5)}, momentum=${pyNum(l.momentum ?? 0.1)})`, i);
+        const index = add(
+          `${cls}(${C}, eps=${pyNum(l.eps ?? 1e-5)}, momentum=${l.momentum === null ? 'None' : pyNum(l.momentum ?? 0.1)})`,
+          i,
+        );
         const tensors = [
           t('weight', [C], [C]),
           t('bias', [C], [C]),

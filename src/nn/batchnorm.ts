@@ -22,7 +22,8 @@ export class BatchNorm2d extends Module {
 
   constructor(
     readonly channels: number,
-    readonly opts: { momentum?: number; eps?: number } = {},
+    /** momentum: default 0.1; null = cumulative average (PyTorch's momentum=None). eps: default 1e-5 */
+    readonly opts: { momentum?: number | null; eps?: number } = {},
   ) {
     super();
     checkNumber('BatchNorm2d', 'channels', channels, { int: true, min: 1 });

@@ -59,8 +59,9 @@ export interface BatchNormSpec {
   channels: number;
   /** default 1e-5 */
   eps?: number;
-  /** default 0.1: running = (1 - momentum) * running + momentum * batch */
-  momentum?: number;
+  /** default 0.1: running = (1 - momentum) * running + momentum * batch; null: a cumulative
+   *  average (momentum = 1 / num_batches_tracked, PyTorch's momentum=None) */
+  momentum?: number | null;
 }
 export interface PlainSpec {
   type: 'flatten' | 'globalavgpool' | 'relu' | 'sigmoid' | 'tanh';
@@ -124,7 +125,10 @@ const LAYERS: Record<LayerSpec['type'], { req: Record<string, Check>; opt: Recor
   },
   maxpool2d: { req: { kernel: pair(1) }, opt: { stride: pair(1), padding: pair(0) } },
   avgpool2d: { req: { kernel: pair(1) }, opt: { stride: pair(1), padding: pair(0), countIncludePad: bool } },
-  batchnorm2d: { req: { channels: int(1) }, opt: { eps: finite(0, 1, false), momentum: finite(0, 1, false) } },
+  batchnorm2d: {
+    req: { channels: int(1) },
+    opt: { eps: finite(0, 1, false), momentum: (v, at) => (v === null ? null : finite(0, 1, false)(v, at)) },
+  },
   linear: { req: { in: int(1, 1 << 26), out: int(1) }, opt: { bias: bool, activation } },
   leakyrelu: { req: { slope: finite(0, 1, false) }, opt: {} },
   dropout: { req: { p: finite(0, 1, true) }, opt: {} },

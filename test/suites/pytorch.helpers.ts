@@ -15,7 +15,7 @@ export type TorchOp =
   | { t: 'zeropad'; p: [number, number, number, number] } // (left, right, top, bottom), as nn.ZeroPad2d
   | { t: 'relu' | 'flatten' | 'gap' }
   | { t: 'maxpool' | 'avgpool'; k: [number, number]; s?: [number, number]; p?: [number, number]; cip?: boolean }
-  | { t: 'bn'; eps?: number; momentum?: number }
+  | { t: 'bn'; eps?: number; momentum?: number | null }
   | { t: 'linear'; bias?: boolean };
 
 interface Act {
@@ -63,12 +63,15 @@ export function torchForward(
         a = pool(a, op);
         break;
       case 'bn': {
-        const r = batchNorm(a, w('weight'), w('bias'), w('running_mean'), w('running_var'), op, training);
+        const count = Number(w('num_batches_tracked').data[0]) + 1;
+        // momentum=None: a cumulative average, factor 1 / num_batches_tracked after counting
+        const factor = op.momentum === null ? 1 / count : (op.momentum ?? 0.1);
+        const r = batchNorm(a, w('weight'), w('bias'), w('running_mean'), w('running_var'), op.eps, factor, training);
         a = r.y;
         if (training) {
           updates[`${k}.running_mean`] = r.runningMean;
           updates[`${k}.running_var`] = r.runningVar;
-          updates[`${k}.num_batches_tracked`] = { shape: [], data: [Number(w('num_batches_tracked').data[0]) + 1] };
+          updates[`${k}.num_batches_tracked`] = { shape: [], data: [count] };
         }
         break;
       }
@@ -178,15 +181,15 @@ function batchNorm(
   beta: TorchTensor,
   rm: TorchTensor,
   rv: TorchTensor,
-  op: { eps?: number; momentum?: number },
+  epsOpt: number | undefined,
+  mom: number,
   training: boolean,
 ): { y: Act; runningMean: TorchTensor; runningVar: TorchTensor } {
   const N = x.shape[0],
     C = x.shape[1],
     S = x.shape.length === 4 ? x.shape[2] * x.shape[3] : 1;
   const M = N * S,
-    eps = op.eps ?? 1e-5,
-    mom = op.momentum ?? 0.1;
+    eps = epsOpt ?? 1e-5;
   const at = (n: number, c: number, s: number) => (n * C + c) * S + s;
   const mean = new Float64Array(C),
     varB = new Float64Array(C);

@@ -363,6 +363,38 @@ suite('io-pytorch', (test) => {
     model.dispose();
   });
 
+  test("BatchNorm momentum null: the cumulative average of PyTorch's momentum=None, twice", async () => {
+    const spec: ModelSpec = {
+      version: 1,
+      input: [5, 7, 3],
+      layers: [{ type: 'batchnorm2d', channels: 3, momentum: null }, { type: 'globalavgpool' }],
+    };
+    assert(pytorchModuleSource(spec).includes('nn.BatchNorm2d(3, eps=0.00001, momentum=None)'), 'momentum=None');
+    let torch: TorchState = asRef(
+      randomState(
+        { '0.weight': [3], '0.bias': [3], '0.running_mean': [3], '0.running_var': [3], '0.num_batches_tracked': [] },
+        500,
+      ),
+    );
+    const ops: TorchOp[] = [{ t: 'bn', momentum: null }, { t: 'gap' }, { t: 'flatten' }];
+    const model = Sequential.fromSpec(spec);
+    model.loadStateDict(
+      new Map(Object.entries(torch).map(([k, t]) => [k, { shape: t.shape, data: Float32Array.from(t.data) }])),
+    );
+    for (const step of [1, 2]) {
+      const xs = [4, 3, 5, 7],
+        x = randomArray(numel(xs), 500 + step);
+      const { updates } = torchForward(ops, torch, { shape: xs, data: x }, true);
+      await ours(model, x, xs);
+      const st = model.stateDict();
+      for (const k of ['0.running_mean', '0.running_var', '0.num_batches_tracked'])
+        assertClose(`step ${step}: ${k}`, await st.get(k)!.read(), updates[k].data, { atol: 1e-6, rtol: 1e-5 });
+      torch = { ...torch, ...updates };
+    }
+    assertEqual(Array.from(await model.stateDict().get('0.num_batches_tracked')!.read()), [9], '7 + 2 batches');
+    model.dispose();
+  });
+
   test('forward order: equal shapes under names without order fail and say how to map; prefixes and map fix it', async () => {
     const a = ARCHS[2];
     const torch = randomState(a.shapes, 300);
