@@ -3,7 +3,10 @@
 //   mean_c = Σ_m x[m,c] / M,  var_c = Σ_m (x[m,c] - mean_c)^2 / M   (two passes: stable)
 //   xhat = (x - mean_c) * invstd_c,  invstd_c = 1 / sqrt(var_c + eps),  y = gamma_c * xhat + beta_c
 // Training also updates the running statistics in place (PyTorch convention: running_var uses
-// the unbiased variance var_c * M / (M - 1)). Evaluation uses the running statistics instead
+// the unbiased variance var_c * M / (M - 1)), and `count_batch` adds one to the layer's
+// num_batches_tracked (an f32 count: exact to 2^24 batches). The update factor is `momentum`
+// (`stats`) or 1 / num_batches_tracked, counted first (`stats_cumulative`: PyTorch's
+// momentum=None, a cumulative average over the batches seen). Evaluation uses the running statistics instead
 // (`from_running` turns them into mean / invstd for the same `normalize` kernel).
 // Backward, with batch statistics (b = batch):
 //   dbeta_c = Σ_m dy,  dgamma_c = Σ_m dy * xhat
@@ -20,7 +23,7 @@ struct Params {
   m: u32,          // rows (N*H*W)
   c: u32,          // channels
   eps: f32,
-  momentum: f32,   // running = (1 - momentum) * running + momentum * batch
+  momentum: f32,   // running = (1 - momentum) * running + momentum * batch (stats)
   update: u32,     // 1: update running statistics (training forward)
   batch: u32,      // 1: backward through batch statistics; 0: statistics were constants
 }
@@ -41,6 +44,7 @@ struct Params {
 @group(0) @binding(13) var<storage, read> invstd_in: array<f32>;
 @group(0) @binding(14) var<storage, read> dgamma_in: array<f32>;
 @group(0) @binding(15) var<storage, read> dbeta_in: array<f32>;
+@group(0) @binding(16) var<storage, read_write> batches: array<f32>;
 
 var<workgroup> red: array<f32, 256>;
 var<workgroup> red2: array<f32, 256>;
@@ -78,7 +82,16 @@ fn wg_sum2(lid: u32, a: f32, b: f32) -> vec2<f32> {
 // One workgroup per channel (wid.x = c). WG must be a power of two.
 @compute @workgroup_size(WG)
 fn stats(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let c = wid.x;
+  stats_for(wid.x, lid, p.momentum);
+}
+
+@compute @workgroup_size(WG)
+fn stats_cumulative(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  stats_for(wid.x, lid, 1.0 / batches[0]);
+}
+
+// Batch mean / invstd of channel c; with p.update, running = (1 - f) * running + f * batch.
+fn stats_for(c: u32, lid: u32, f: f32) {
   if (c >= p.c) { return; }
   var s = 0.0;
   for (var r = lid; r < p.m; r = r + WG) { s = s + x[r * p.c + c]; }
@@ -94,10 +107,16 @@ fn stats(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index)
     invstd[c] = inverseSqrt(v + p.eps);
     if (p.update == 1u) {
       let unbiased = select(v, v * f32(p.m) / f32(p.m - 1u), p.m > 1u);
-      running_mean[c] = (1.0 - p.momentum) * running_mean[c] + p.momentum * mu;
-      running_var[c] = (1.0 - p.momentum) * running_var[c] + p.momentum * unbiased;
+      running_mean[c] = (1.0 - f) * running_mean[c] + f * mu;
+      running_var[c] = (1.0 - f) * running_var[c] + f * unbiased;
     }
   }
+}
+
+// num_batches_tracked += 1 (one workgroup; one thread writes).
+@compute @workgroup_size(WG)
+fn count_batch(@builtin(local_invocation_index) lid: u32) {
+  if (lid == 0u && p.update == 1u) { batches[0] = batches[0] + 1.0; }
 }
 
 // Evaluation: mean / invstd from the running statistics. One thread per channel.

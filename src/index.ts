@@ -120,6 +120,7 @@ export {
   type ModelSpec,
   type LayerSpec,
   type ParamSpec,
+  type SidePadding,
 } from './nn/spec.js';
 export {
   pytorchToHwio,
@@ -127,9 +128,17 @@ export {
   linearOutInToInOut,
   linearInOutToOutIn,
   linearAfterFlattenFromPytorch,
+  linearAfterFlattenToPytorch,
   importPytorchStateDict,
   type ImportOptions,
 } from './io/pytorch.js';
+export {
+  exportPytorchStateDict,
+  encodePytorchStateDict,
+  type ExportableModel,
+  type HostState,
+} from './io/pytorch-export.js';
+export { pytorchModuleSource, torchModules, type ModuleSourceOptions } from './io/pytorch-modules.js';
 export { encodeModel, decodeModel, saveModel, loadModel, type HostTensor, type ModelFile } from './io/model-file.js';
 export { readIdxFile, readSafetensorsFile, writeBytesFile } from './io/node-fs.js';
 

@@ -11,7 +11,9 @@
 //   cell in (kh, kw) scan order (strict >). `argmax` stores the winner as a flat index into x
 //   (((n*H + h)*W + w)*C + c), so the backward needs no recompute. NaN is not propagated
 //   (a NaN wins only as the first cell; WGSL lets compilers assume no NaNs anyway).
-// avg: the mean over the cells inside the input only (count_include_pad = false).
+// avg: the sum over the cells inside the input, divided by their number (count_pad = 0:
+//   PyTorch's count_include_pad=False, TensorFlow's rule) or by KH*KW (count_pad = 1: padded
+//   cells count as zeros, PyTorch's default). Windows never pass the padded input's end.
 //
 // Backward kernels run one thread per INPUT element and GATHER: the thread visits every output
 // whose window covers it (rows oh0..oh1, columns ow0..ow1, derived below) in a fixed order and
@@ -32,6 +34,7 @@ struct Pool {
   KH: i32, KW: i32,
   SH: i32, SW: i32,
   PT: i32, PL: i32, // padding before the first row / column
+  count_pad: i32,   // avg only: 1 divides by KH*KW (padding counted), 0 by the cells inside
 }
 
 struct Global {
@@ -163,10 +166,12 @@ fn avg_forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
       acc += x[((o.x * p.H + h) * p.W + w) * p.C + o.w];
     }
   }
-  y[i] = acc / f32((r.y - r.x) * (r.w - r.z));
+  var n = (r.y - r.x) * (r.w - r.z);
+  if (p.count_pad == 1) { n = p.KH * p.KW; }
+  y[i] = acc / f32(n);
 }
 
-// dx[j] = sum over outputs o covering j of dy[o] / count(o).
+// dx[j] = sum over outputs o covering j of dy[o] / count(o) (count: as in avg_forward).
 @compute @workgroup_size(WG)
 fn avg_backward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                 @builtin(local_invocation_index) lid: u32) {
@@ -177,9 +182,11 @@ fn avg_backward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) 
   let rw = covering(v.z, p.KW, p.SW, p.PL, p.OW);
   var acc = 0.0;
   for (var oh = rh.x; oh <= rh.y; oh++) {
-    let ch = inside(oh * p.SH - p.PT, p.KH, p.H);
+    var ch = inside(oh * p.SH - p.PT, p.KH, p.H);
+    if (p.count_pad == 1) { ch = p.KH; }
     for (var ow = rw.x; ow <= rw.y; ow++) {
-      let cw = inside(ow * p.SW - p.PL, p.KW, p.W);
+      var cw = inside(ow * p.SW - p.PL, p.KW, p.W);
+      if (p.count_pad == 1) { cw = p.KW; }
       acc += dy[((v.x * p.OH + oh) * p.OW + ow) * p.C + v.w] / f32(ch * cw);
     }
   }

@@ -1,105 +1,83 @@
-// PyTorch state-dict import on the host: layout conversions and name mapping.
+// PyTorch state-dict import on the host: which tensor of the file belongs to which layer of the
+// spec (forward order), and the layout conversions (pytorch-layout.ts). The export:
+// pytorch-export.ts; the module list both follow: pytorch-modules.ts.
 //
-// PyTorch stores conv weights OIHW [O,I,KH,KW] and linear weights [out,in]; this engine uses
-// HWIO [KH,KW,I,O] and [in,out] (y = x·W + b). One more difference matters: PyTorch flattens
-// NCHW feature maps in (C,H,W) order, we flatten NHWC in (H,W,C) order, so the linear layer
-// right after a flatten also has its input rows permuted CHW -> HWC. See docs/io.md.
-// (src/ops/conv2d.ts has oihwToHwio for the ops side; this file stays self-contained.)
+// Placing the file's modules on the spec's layers (conv2d, linear, batchnorm2d), in this order:
+//  1. `map` (file key -> our name, per tensor) and `prefixes` (the file's module names of the
+//     spec's layers, in forward order) place what they name.
+//  2. If every remaining module name has the same form up to its numbers (nn.Sequential's
+//     "0", "3", "7"; "features.0", "features.4"), the numbers give the forward order.
+//  3. Otherwise the names say nothing about order (a state dict keeps registration order, but a
+//     safetensors file lists its keys sorted, so "body" comes before "stem" and "top"), and a
+//     module is placed by its kind and shapes, only where that is unique. Two layers of equal
+//     shapes are an error that names the keys and the options that resolve it: never a guess.
 
 import { brief, FormatError } from './errors.js';
-import { toFloat32, type SafetensorsFile } from './safetensors.js';
-import { modelShapes, type ModelSpec } from '../nn/spec.js';
+import { toFloat32, type SafeTensor, type SafetensorsFile } from './safetensors.js';
+import type { ModelSpec } from '../nn/spec.js';
+import { linearAfterFlattenFromPytorch, linearOutInToInOut, naturalCompare, pytorchToHwio } from './pytorch-layout.js';
+import { torchModules, type TorchKind, type TorchLayer } from './pytorch-modules.js';
 
-function checkLen(fn: string, data: ArrayLike<number>, shape: readonly number[]): void {
-  const n = shape.reduce((a, b) => a * b, 1);
-  if (data.length !== n)
-    throw new RangeError(`webgpu-cnn: ${fn}: shape [${shape}] holds ${n} values, data has ${data.length}`);
-}
-
-/** Conv weight OIHW [O,I,KH,KW] (PyTorch) -> HWIO [KH,KW,I,O]. */
-export function pytorchToHwio(
-  data: ArrayLike<number>,
-  [O, I, KH, KW]: readonly [number, number, number, number],
-): Float32Array {
-  checkLen('pytorchToHwio', data, [O, I, KH, KW]);
-  const out = new Float32Array(data.length);
-  for (let o = 0; o < O; o++)
-    for (let i = 0; i < I; i++)
-      for (let y = 0; y < KH; y++)
-        for (let x = 0; x < KW; x++) out[((y * KW + x) * I + i) * O + o] = data[((o * I + i) * KH + y) * KW + x];
-  return out;
-}
-
-/** Conv weight HWIO [KH,KW,I,O] -> OIHW [O,I,KH,KW] (PyTorch), the inverse of pytorchToHwio. */
-export function hwioToPytorch(
-  data: ArrayLike<number>,
-  [KH, KW, I, O]: readonly [number, number, number, number],
-): Float32Array {
-  checkLen('hwioToPytorch', data, [KH, KW, I, O]);
-  const out = new Float32Array(data.length);
-  for (let o = 0; o < O; o++)
-    for (let i = 0; i < I; i++)
-      for (let y = 0; y < KH; y++)
-        for (let x = 0; x < KW; x++) out[((o * I + i) * KH + y) * KW + x] = data[((y * KW + x) * I + i) * O + o];
-  return out;
-}
-
-/** Linear weight [out,in] (PyTorch) -> [in,out]: a transpose. */
-export function linearOutInToInOut(data: ArrayLike<number>, [out, inF]: readonly [number, number]): Float32Array {
-  checkLen('linearOutInToInOut', data, [out, inF]);
-  const r = new Float32Array(data.length);
-  for (let o = 0; o < out; o++) for (let i = 0; i < inF; i++) r[i * out + o] = data[o * inF + i];
-  return r;
-}
-
-/** Linear weight [in,out] -> [out,in] (PyTorch), the inverse of linearOutInToInOut. */
-export function linearInOutToOutIn(data: ArrayLike<number>, [inF, out]: readonly [number, number]): Float32Array {
-  checkLen('linearInOutToOutIn', data, [inF, out]);
-  return linearOutInToInOut(data, [inF, out]);
-}
-
-/**
- * Linear weight [out, C*H*W] of a PyTorch layer that follows a flatten of a [C,H,W] map ->
- * [H*W*C, out] for our flatten of the same map stored [H,W,C].
- */
-export function linearAfterFlattenFromPytorch(
-  data: ArrayLike<number>,
-  out: number,
-  [H, W, C]: readonly [number, number, number],
-): Float32Array {
-  const F = H * W * C;
-  checkLen('linearAfterFlattenFromPytorch', data, [out, F]);
-  const r = new Float32Array(data.length);
-  for (let o = 0; o < out; o++)
-    for (let c = 0; c < C; c++)
-      for (let y = 0; y < H; y++)
-        for (let x = 0; x < W; x++) r[((y * W + x) * C + c) * out + o] = data[o * F + (c * H + y) * W + x];
-  return r;
-}
-
-/** Compare dotted names naturally: "2.weight" < "10.weight", "conv1" < "conv2" < "fc". */
-export function naturalCompare(a: string, b: string): number {
-  const pa = a.split(/(\d+)/),
-    pb = b.split(/(\d+)/);
-  for (let i = 0; i < Math.min(pa.length, pb.length); i++) {
-    if (pa[i] === pb[i]) continue;
-    const na = Number(pa[i]),
-      nb = Number(pb[i]);
-    if (i % 2 === 1 && pa[i] !== '' && pb[i] !== '') return na - nb;
-    return pa[i] < pb[i] ? -1 : 1;
-  }
-  return pa.length - pb.length;
-}
+export {
+  pytorchToHwio,
+  hwioToPytorch,
+  linearOutInToInOut,
+  linearInOutToOutIn,
+  linearAfterFlattenFromPytorch,
+  linearAfterFlattenToPytorch,
+  naturalCompare,
+} from './pytorch-layout.js';
 
 export interface ImportOptions {
-  /** PyTorch module names of the spec's conv2d/linear layers, in order (default: prefixes of the
-   *  file's rank-2/4 "*.weight" tensors in natural order, e.g. conv1, conv2, fc1, fc2) */
+  /** the file's module names (state-dict prefixes) of the spec's conv2d, linear and batchnorm2d
+   *  layers, in forward order, e.g. ['stem', 'body', 'top'] */
   prefixes?: string[];
-  /** do not fail on tensors of the file that no layer uses (e.g. BatchNorm buffers) */
+  /** per tensor: the file's key -> our name, e.g. { 'stem.weight': '0.weight', 'stem.bias': '0.bias' } */
+  map?: Record<string, string>;
+  /** do not fail on tensors of the file that no layer uses */
   allowUnused?: boolean;
 }
 
-/** Map a PyTorch state dict (as safetensors) onto a spec's parameters ("<layer>.weight/bias", our layouts). */
+const SUFFIXES = ['weight', 'bias', 'running_mean', 'running_var', 'num_batches_tracked'];
+const KIND_NAME: Record<TorchKind, string> = { conv: 'conv2d', linear: 'linear', bn: 'batchnorm2d' };
+const HINT =
+  "pass { prefixes: [the file's module names of the spec's conv2d/linear/batchnorm2d layers in forward order] } " +
+  "or { map: { '<file key>': '<layer>.weight', ... } }";
+
+interface FileModule {
+  prefix: string;
+  kind: TorchKind | null;
+  keys: Map<string, SafeTensor>;
+}
+
+/** Group the file's tensors by module prefix ("a.b.weight" -> "a.b") and tell each module's kind. */
+function fileModules(file: SafetensorsFile, skip: Set<string>): FileModule[] {
+  const byPrefix = new Map<string, FileModule>();
+  for (const [k, t] of file.tensors) {
+    if (skip.has(k)) continue;
+    const dot = k.lastIndexOf('.');
+    if (dot < 0 || !SUFFIXES.includes(k.slice(dot + 1))) continue;
+    const prefix = k.slice(0, dot);
+    if (!byPrefix.has(prefix)) byPrefix.set(prefix, { prefix, kind: null, keys: new Map() });
+    byPrefix.get(prefix)!.keys.set(k.slice(dot + 1), t);
+  }
+  for (const m of byPrefix.values()) {
+    const w = m.keys.get('weight');
+    m.kind = m.keys.has('running_mean')
+      ? 'bn'
+      : w?.shape.length === 4
+        ? 'conv'
+        : w?.shape.length === 2
+          ? 'linear'
+          : null;
+  }
+  return [...byPrefix.values()].filter((m) => m.kind !== null);
+}
+
+const signature = (kind: TorchKind, weight: readonly number[] | undefined, bias: boolean) =>
+  `${KIND_NAME[kind]} weight [${weight ?? ''}]${bias ? ' + bias' : ''}`;
+
+/** Map a PyTorch state dict (as safetensors) onto a spec's tensors: our names and layouts. */
 export function importPytorchStateDict(
   file: SafetensorsFile,
   spec: ModelSpec,
@@ -108,60 +86,113 @@ export function importPytorchStateDict(
   const fail = (m: string): never => {
     throw new FormatError('pytorch import', m);
   };
-  const layers = spec.layers.map((l, i) => ({ l, i })).filter(({ l }) => l.type === 'conv2d' || l.type === 'linear');
-  const prefixes =
-    opts.prefixes ??
-    [...file.tensors]
-      .filter(([k, t]) => k.endsWith('.weight') && (t.shape.length === 4 || t.shape.length === 2))
-      .map(([k]) => k.slice(0, -'.weight'.length))
-      .sort(naturalCompare);
-  if (prefixes.length !== layers.length)
-    fail(
-      `the spec has ${layers.length} conv2d/linear layers, the file has ${prefixes.length} (${prefixes.join(', ')}); pass 'prefixes'`,
-    );
-  const shapes = spec.input ? modelShapes(spec) : null;
+  const { layers } = torchModules(spec);
+  const placed = new Map<TorchLayer, (suffix: string) => string | undefined>(); // layer -> file key of a suffix
+  // 1. explicit: map, then prefixes
+  const mapped = new Set<string>();
+  if (opts.map) {
+    const ours = new Map(layers.flatMap((L) => L.tensors.map((t) => [t.ours, L] as const)));
+    const byLayer = new Map<TorchLayer, Map<string, string>>();
+    for (const [key, name] of Object.entries(opts.map)) {
+      if (!file.tensors.has(key)) fail(`map: the file has no tensor ${brief(key)}`);
+      const L = ours.get(name) ?? fail(`map: ${brief(key)} -> ${brief(name)}: the spec has no tensor ${brief(name)}`);
+      if (!byLayer.has(L)) byLayer.set(L, new Map());
+      byLayer.get(L)!.set(name.slice(name.indexOf('.') + 1), key);
+      mapped.add(key);
+    }
+    for (const [L, m] of byLayer) placed.set(L, (s) => m.get(s));
+  }
+  const rest = () => layers.filter((L) => !placed.has(L));
+  if (opts.prefixes) {
+    if (opts.prefixes.length !== rest().length)
+      fail(
+        `'prefixes' names ${opts.prefixes.length} modules, the spec has ${rest().length} conv2d/linear/batchnorm2d layers${opts.map ? ' not in map' : ''}`,
+      );
+    rest().forEach((L, k) => placed.set(L, (s) => `${opts.prefixes![k]}.${s}`));
+  }
+  // 2. and 3. the remaining modules of the file
+  const taken = new Set([...(opts.prefixes ?? [])]);
+  const free = fileModules(file, mapped).filter((m) => !taken.has(m.prefix));
+  const todo = rest();
+  if (todo.length) {
+    const form = (p: string) => p.replace(/(^|\.)\d+(?=\.|$)/g, '$1#');
+    const ordered =
+      free.length > 0 && free.every((m) => form(m.prefix) === form(free[0].prefix) && /\d/.test(m.prefix));
+    if (ordered) {
+      const seq = [...free].sort((a, b) => naturalCompare(a.prefix, b.prefix));
+      if (seq.length !== todo.length)
+        fail(
+          `the spec has ${todo.length} conv2d/linear/batchnorm2d layers to place, the file has ${seq.length} modules ` +
+            `(${seq.map((m) => m.prefix).join(', ')}); ${HINT}`,
+        );
+      todo.forEach((L, k) => {
+        if (seq[k].kind !== L.kind)
+          fail(
+            `in forward order the file's module ${brief(seq[k].prefix)} (${KIND_NAME[seq[k].kind!]}) meets layers[${L.layer}] (${KIND_NAME[L.kind]}); ${HINT}`,
+          );
+        placed.set(L, (s) => `${seq[k].prefix}.${s}`);
+      });
+    } else {
+      const sigOf = (L: TorchLayer) =>
+        signature(
+          L.kind,
+          L.tensors[0].torchShape,
+          L.tensors.some((t) => t.suffix === 'bias'),
+        );
+      const sigOfFile = (m: FileModule) => signature(m.kind!, m.keys.get('weight')?.shape, m.keys.has('bias'));
+      const unplaced: string[] = [];
+      for (const L of todo) {
+        const want = sigOf(L);
+        const same = todo.filter((o) => sigOf(o) === want);
+        const cands = free.filter((m) => sigOfFile(m) === want);
+        if (same.length === 1 && cands.length === 1) placed.set(L, (s) => `${cands[0].prefix}.${s}`);
+        else if (cands.length === 0)
+          fail(`layers[${L.layer}] (${want} in PyTorch's layout) matches no module of the file; ${HINT}`);
+        else
+          unplaced.push(
+            `layers[${L.layer}] (${want}) could be any of ${cands.map((m) => brief(`${m.prefix}.weight`)).join(', ')}`,
+          );
+      }
+      if (unplaced.length)
+        fail(
+          `cannot place the file's modules by forward order: their names carry no order (a safetensors file lists keys sorted), ` +
+            `and layers of equal shapes are ambiguous: ${unplaced.join('; ')}. ${HINT}`,
+        );
+    }
+  }
+  // convert
   const used = new Set<string>();
   const out = new Map<string, { shape: number[]; data: Float32Array }>();
-  const take = (key: string, want: number[]) => {
-    const t = file.tensors.get(key) ?? fail(`missing tensor ${brief(key)}`);
-    if (t.shape.join() !== want.join())
-      fail(`${brief(key)} has shape [${t.shape}], the spec needs [${want}] (PyTorch layout)`);
-    used.add(key);
-    return toFloat32(t);
-  };
-  layers.forEach(({ l, i }, k) => {
-    const p = prefixes[k];
-    if (l.type === 'conv2d') {
-      const [kh, kw] = typeof l.kernel === 'number' ? [l.kernel, l.kernel] : l.kernel;
-      const w = take(`${p}.weight`, [l.outC, l.inC, kh, kw]);
-      out.set(`${i}.weight`, { shape: [kh, kw, l.inC, l.outC], data: pytorchToHwio(w, [l.outC, l.inC, kh, kw]) });
-      if (l.bias ?? true) out.set(`${i}.bias`, { shape: [l.outC], data: take(`${p}.bias`, [l.outC]) });
-    } else if (l.type === 'linear') {
-      const w = take(`${p}.weight`, [l.out, l.in]);
-      const flat = flattenedFrom(spec, i, shapes);
-      const data = flat ? linearAfterFlattenFromPytorch(w, l.out, flat) : linearOutInToInOut(w, [l.out, l.in]);
-      out.set(`${i}.weight`, { shape: [l.in, l.out], data });
-      if (l.bias ?? true) out.set(`${i}.bias`, { shape: [l.out], data: take(`${p}.bias`, [l.out]) });
+  for (const L of layers) {
+    const keyOf = placed.get(L)!;
+    for (const t of L.tensors) {
+      const key = keyOf(t.suffix);
+      const ft = key === undefined ? undefined : file.tensors.get(key);
+      if (!ft) {
+        if (t.suffix === 'num_batches_tracked') {
+          out.set(t.ours, { shape: [], data: new Float32Array(1) }); // PyTorch too loads old files without it
+          continue;
+        }
+        fail(`missing tensor ${brief(key ?? t.ours)} for layers[${L.layer}] (${KIND_NAME[L.kind]}) ${t.suffix}`);
+      }
+      used.add(key!);
+      if (ft!.shape.join() !== t.torchShape.join())
+        fail(`${brief(key)} has shape [${ft!.shape}], layers[${L.layer}] needs [${t.torchShape}] (PyTorch layout)`);
+      const v = toFloat32(ft!);
+      let data = v;
+      if (L.kind === 'conv' && t.suffix === 'weight')
+        data = pytorchToHwio(v, t.torchShape as [number, number, number, number]);
+      else if (L.kind === 'linear' && t.suffix === 'weight')
+        data = L.flat
+          ? linearAfterFlattenFromPytorch(v, t.torchShape[0], L.flat)
+          : linearOutInToInOut(v, t.torchShape as [number, number]);
+      out.set(t.ours, { shape: t.shape, data });
     }
-  });
+  }
   const unused = [...file.tensors.keys()].filter((k) => !used.has(k));
   if (unused.length && !opts.allowUnused)
     fail(
       `tensors no layer uses: ${unused.slice(0, 8).join(', ')}${unused.length > 8 ? ', ...' : ''} (allowUnused: true to ignore)`,
     );
   return out;
-}
-
-/** If layer i (linear) reads a flatten of an [H,W,C] map with H*W > 1, that map's shape. */
-function flattenedFrom(spec: ModelSpec, i: number, shapes: number[][] | null): [number, number, number] | null {
-  let j = i - 1;
-  while (j >= 0 && ['relu', 'leakyrelu', 'sigmoid', 'tanh', 'dropout'].includes(spec.layers[j].type)) j--;
-  if (j < 0 || spec.layers[j].type !== 'flatten') return null;
-  if (!shapes)
-    throw new FormatError(
-      'pytorch import',
-      `layers[${i}] follows a flatten: the spec needs 'input' to reorder its weights from CHW to HWC`,
-    );
-  const s = j === 0 ? spec.input! : shapes[j - 1];
-  return s.length === 3 && s[0] * s[1] > 1 ? [s[0], s[1], s[2]] : null;
 }

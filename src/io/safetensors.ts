@@ -250,16 +250,24 @@ export function halfToFloat(h: number): number {
   return s * (1 + f / 1024) * 2 ** (e - 15);
 }
 
-export type WritableData = Float32Array | Int32Array | Uint8Array;
+export type WritableData = Float32Array | Int32Array | Uint8Array | BigInt64Array;
 
 export interface TensorToWrite {
   shape: readonly number[];
-  /** Float32Array -> F32, Int32Array -> I32, Uint8Array -> U8 */
+  /** Float32Array -> F32, Int32Array -> I32, Uint8Array -> U8, BigInt64Array -> I64 (PyTorch's int64) */
   data: WritableData;
 }
 
 function writableDType(d: unknown): SafeDType | null {
-  return d instanceof Float32Array ? 'F32' : d instanceof Int32Array ? 'I32' : d instanceof Uint8Array ? 'U8' : null;
+  return d instanceof Float32Array
+    ? 'F32'
+    : d instanceof Int32Array
+      ? 'I32'
+      : d instanceof Uint8Array
+        ? 'U8'
+        : d instanceof BigInt64Array
+          ? 'I64'
+          : null;
 }
 
 /**
@@ -284,7 +292,7 @@ export function writeSafetensors(
     const dtype = writableDType(t.data);
     if (!dtype)
       throw new TypeError(
-        `webgpu-cnn: writeSafetensors: ${JSON.stringify(name)}: data must be a Float32Array, Int32Array or Uint8Array`,
+        `webgpu-cnn: writeSafetensors: ${JSON.stringify(name)}: data must be a Float32Array, Int32Array, Uint8Array or BigInt64Array`,
       );
     for (const d of t.shape)
       if (!Number.isSafeInteger(d) || d < 0)
@@ -320,7 +328,8 @@ export function writeSafetensors(
       out.set(new Uint8Array(d.buffer, d.byteOffset, d.byteLength), base + offsets[i]);
     else
       for (let j = 0; j < d.length; j++) {
-        if (d instanceof Float32Array) v.setFloat32(base + offsets[i] + 4 * j, d[j], true);
+        if (d instanceof BigInt64Array) v.setBigInt64(base + offsets[i] + 8 * j, d[j], true);
+        else if (d instanceof Float32Array) v.setFloat32(base + offsets[i] + 4 * j, d[j], true);
         else v.setInt32(base + offsets[i] + 4 * j, d[j], true);
       }
   });

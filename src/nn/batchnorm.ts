@@ -1,11 +1,13 @@
 // The BatchNorm2d layer: parameters, running statistics and their use in training and
-// evaluation modes. The op and its kernels: ops/batchnorm.ts.
+// evaluation modes, with PyTorch's semantics (momentum 0.1, eps 1e-5, unbiased running
+// variance, num_batches_tracked). The op and its kernels: ops/batchnorm.ts.
 
 import { shapeStr, type Shape, type Tensor } from '../tensor/tensor.js';
 import { checkNumber } from '../ops/check.js';
 import { full } from '../ops/elementwise.js';
 import { batchNorm, type BatchNormOptions } from '../ops/batchnorm.js';
 import { Module } from './module.js';
+import type { LayerSpec } from './spec.js';
 
 export { batchNorm, type BatchNormOptions };
 
@@ -15,10 +17,13 @@ export class BatchNorm2d extends Module {
   readonly bias: Tensor;
   readonly runningMean: Tensor;
   readonly runningVar: Tensor;
+  /** batches seen in training mode (PyTorch's num_batches_tracked; f32, exact to 2^24) */
+  readonly numBatchesTracked: Tensor;
 
   constructor(
     readonly channels: number,
-    readonly opts: { momentum?: number; eps?: number } = {},
+    /** momentum: default 0.1; null = cumulative average (PyTorch's momentum=None). eps: default 1e-5 */
+    readonly opts: { momentum?: number | null; eps?: number } = {},
   ) {
     super();
     checkNumber('BatchNorm2d', 'channels', channels, { int: true, min: 1 });
@@ -26,12 +31,14 @@ export class BatchNorm2d extends Module {
     this.bias = this.addParameter('bias', full([channels], 0));
     this.runningMean = this.addBuffer('running_mean', full([channels], 0));
     this.runningVar = this.addBuffer('running_var', full([channels], 1));
+    this.numBatchesTracked = this.addBuffer('num_batches_tracked', full([], 0));
   }
 
   forward(x: Tensor): Tensor {
     return batchNorm(x, this.weight, this.bias, this.runningMean, this.runningVar, {
       training: this.training,
       ...this.opts,
+      numBatchesTracked: this.numBatchesTracked,
     });
   }
 
@@ -39,6 +46,16 @@ export class BatchNorm2d extends Module {
     if (s.length < 2 || s[s.length - 1] !== this.channels)
       throw new RangeError(`BatchNorm2d(${this.channels}) needs [...,${this.channels}] input, got ${shapeStr(s)}`);
     return s;
+  }
+
+  override toSpec(): LayerSpec {
+    const { eps, momentum } = this.opts;
+    return {
+      type: 'batchnorm2d',
+      channels: this.channels,
+      ...(eps !== undefined && { eps }),
+      ...(momentum !== undefined && { momentum }),
+    };
   }
 
   toString(): string {

@@ -4,7 +4,7 @@
 import type { Shape, Tensor } from '../tensor/tensor.js';
 import { conv2d, conv2dOutputShape, type Conv2dGeomOptions } from '../ops/conv2d/index.js';
 import { checkNumber } from '../ops/check.js';
-import type { LayerSpec } from './spec.js';
+import type { Conv2dSpec, LayerSpec } from './spec.js';
 import { Module } from './module.js';
 import { InitRng, initTensor, type InitKind } from './init.js';
 
@@ -64,7 +64,7 @@ export class Conv2d extends Module {
       outC: this.outChannels,
       kernel: k,
       ...(stride !== undefined && { stride: stride as number | [number, number] }),
-      ...(padding !== undefined && { padding: padding as 'same' }),
+      ...(padding !== undefined && { padding: padding as Conv2dSpec['padding'] }),
       ...(dilation !== undefined && { dilation: dilation as number | [number, number] }),
       bias: this.bias !== null,
       activation: this.opts.relu ? 'relu' : 'none',

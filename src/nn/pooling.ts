@@ -14,6 +14,7 @@ function poolSpec(type: 'maxpool2d' | 'avgpool2d', o: Pool2dOptions): LayerSpec 
     kernel: o.kernel,
     ...(o.stride !== undefined && { stride: o.stride }),
     ...(pad !== undefined && { padding: pad }),
+    ...(type === 'avgpool2d' && o.countIncludePad !== undefined && { countIncludePad: o.countIncludePad }),
   };
 }
 
@@ -21,7 +22,8 @@ function describe(o: Pool2dOptions): string {
   const k = typeof o.kernel === 'number' ? o.kernel : o.kernel.join('x');
   const s = o.stride === undefined ? '' : `, stride ${typeof o.stride === 'number' ? o.stride : o.stride.join('x')}`;
   const p = o.padding === undefined ? '' : `, padding ${JSON.stringify(o.padding)}`;
-  return `${k}${s}${p}`;
+  const c = o.countIncludePad ? ', countIncludePad' : '';
+  return `${k}${s}${p}${c}`;
 }
 
 /** Max pooling; `new MaxPool2d(2)` = 2x2 windows, stride 2. */
@@ -50,7 +52,7 @@ export class MaxPool2d extends Module {
   }
 }
 
-/** Average pooling (count_include_pad = false). */
+/** Average pooling; `countIncludePad` (default false) counts padded cells in the mean, as PyTorch's default does. */
 export class AvgPool2d extends Module {
   readonly opts: Pool2dOptions;
 

@@ -1,8 +1,8 @@
 // Sequential: layers applied in order, children named "0", "1", ... so parameter names are
 // "<layer index>.weight" — the naming of ModelSpec (src/nn/spec.ts) and PyTorch's
 // nn.Sequential. A Sequential converts to and from a ModelSpec (the architecture JSON stored
-// in model files); layers a ModelSpec cannot describe (BatchNorm2d, 'same' pooling) make
-// toSpec() throw and say which.
+// in model files); layers a ModelSpec cannot describe ('same' pooling) make toSpec() throw
+// and say which.
 
 import { shapeStr, type Shape, type Tensor } from '../tensor/tensor.js';
 import { parseModelSpec, type LayerSpec, type ModelSpec } from './spec.js';
@@ -14,6 +14,7 @@ import { Flatten, Linear } from './linear.js';
 import { LeakyReLU, ReLU, Sigmoid, Tanh } from './activations.js';
 import { AvgPool2d, GlobalAvgPool, MaxPool2d } from './pooling.js';
 import { Dropout } from './dropout.js';
+import { BatchNorm2d } from './batchnorm.js';
 
 export interface FromSpecOptions {
   /** seed of the weight initialisers (default 0) */
@@ -100,7 +101,17 @@ function buildLayer(l: LayerSpec, rng: InitRng): Module {
     case 'maxpool2d':
       return new MaxPool2d({ kernel: l.kernel, stride: l.stride, padding: l.padding });
     case 'avgpool2d':
-      return new AvgPool2d({ kernel: l.kernel, stride: l.stride, padding: l.padding });
+      return new AvgPool2d({
+        kernel: l.kernel,
+        stride: l.stride,
+        padding: l.padding,
+        ...(l.countIncludePad !== undefined && { countIncludePad: l.countIncludePad }),
+      });
+    case 'batchnorm2d':
+      return new BatchNorm2d(l.channels, {
+        ...(l.eps !== undefined && { eps: l.eps }),
+        ...(l.momentum !== undefined && { momentum: l.momentum }),
+      });
     case 'globalavgpool':
       return new GlobalAvgPool();
     case 'flatten':

@@ -8,12 +8,15 @@
 // parseModelSpec is strict: unknown layer types or fields, non-integers, zero/negative sizes,
 // absurd sizes, and (when "input" is given) shapes that do not chain are all errors that name
 // the layer and field. Parameter names are "<layer index>.weight" / "<layer index>.bias"
-// (PyTorch nn.Sequential style); conv weights are HWIO, linear weights [in, out].
+// (PyTorch nn.Sequential style), BatchNorm adds its buffers "<i>.running_mean", ...; conv
+// weights are HWIO, linear weights [in, out].
 
 import { brief, FormatError } from '../io/errors.js';
 import { parseJsonStrict } from '../io/json.js';
 
 export type Pair = number | [number, number];
+/** Explicit padding per side: [[top, bottom], [left, right]]. */
+export type SidePadding = [[number, number], [number, number]];
 export type Activation = 'none' | 'relu';
 
 export interface Conv2dSpec {
@@ -22,7 +25,7 @@ export interface Conv2dSpec {
   outC: number;
   kernel: Pair;
   stride?: Pair;
-  padding?: 'valid' | 'same' | Pair;
+  padding?: 'valid' | 'same' | Pair | SidePadding;
   dilation?: Pair;
   bias?: boolean;
   activation?: Activation;
@@ -32,6 +35,8 @@ export interface Pool2dSpec {
   kernel: Pair;
   stride?: Pair;
   padding?: Pair;
+  /** avgpool2d only: padded cells count in the mean (PyTorch's default; here default false) */
+  countIncludePad?: boolean;
 }
 export interface LinearSpec {
   type: 'linear';
@@ -48,10 +53,20 @@ export interface DropoutSpec {
   type: 'dropout';
   p: number;
 }
+/** BatchNorm over the channels (last axis) of [H,W,C] maps or [F] features (PyTorch's BatchNorm2d / 1d). */
+export interface BatchNormSpec {
+  type: 'batchnorm2d';
+  channels: number;
+  /** default 1e-5 */
+  eps?: number;
+  /** default 0.1: running = (1 - momentum) * running + momentum * batch; null: a cumulative
+   *  average (momentum = 1 / num_batches_tracked, PyTorch's momentum=None) */
+  momentum?: number | null;
+}
 export interface PlainSpec {
   type: 'flatten' | 'globalavgpool' | 'relu' | 'sigmoid' | 'tanh';
 }
-export type LayerSpec = Conv2dSpec | Pool2dSpec | LinearSpec | LeakyReluSpec | DropoutSpec | PlainSpec;
+export type LayerSpec = Conv2dSpec | Pool2dSpec | LinearSpec | BatchNormSpec | LeakyReluSpec | DropoutSpec | PlainSpec;
 
 export interface ModelSpec {
   version: 1;
@@ -91,8 +106,10 @@ const convPadding: Check = (v, at) =>
   v === 'valid' || v === 'same'
     ? v
     : typeof v === 'string'
-      ? fail(`${at} must be "valid", "same", a number or [h, w], got ${show(v)}`)
-      : pair(0)(v, at);
+      ? fail(`${at} must be "valid", "same", a number, [h, w] or [[top, bottom], [left, right]], got ${show(v)}`)
+      : Array.isArray(v) && v.length === 2 && Array.isArray(v[0]) && Array.isArray(v[1])
+        ? [pair(0)(v[0], `${at}[0]`), pair(0)(v[1], `${at}[1]`)]
+        : pair(0)(v, at);
 const finite =
   (lo: number, hi: number, hiOpen: boolean): Check =>
   (v, at) =>
@@ -107,7 +124,11 @@ const LAYERS: Record<LayerSpec['type'], { req: Record<string, Check>; opt: Recor
     opt: { stride: pair(1), padding: convPadding, dilation: pair(1), bias: bool, activation },
   },
   maxpool2d: { req: { kernel: pair(1) }, opt: { stride: pair(1), padding: pair(0) } },
-  avgpool2d: { req: { kernel: pair(1) }, opt: { stride: pair(1), padding: pair(0) } },
+  avgpool2d: { req: { kernel: pair(1) }, opt: { stride: pair(1), padding: pair(0), countIncludePad: bool } },
+  batchnorm2d: {
+    req: { channels: int(1) },
+    opt: { eps: finite(0, 1, false), momentum: (v, at) => (v === null ? null : finite(0, 1, false)(v, at)) },
+  },
   linear: { req: { in: int(1, 1 << 26), out: int(1) }, opt: { bias: bool, activation } },
   leakyrelu: { req: { slope: finite(0, 1, false) }, opt: {} },
   dropout: { req: { p: finite(0, 1, true) }, opt: {} },
@@ -162,6 +183,21 @@ function parseLayer(v: unknown, i: number): LayerSpec {
 const two = (p: Pair | undefined, dflt: number): [number, number] =>
   p === undefined ? [dflt, dflt] : typeof p === 'number' ? [p, p] : p;
 
+/** Padding as [[top, bottom], [left, right]] ('same' is resolved by the ops, not here). */
+export function sides(pad: Pair | SidePadding | 'valid' | undefined): SidePadding {
+  if (pad === undefined || pad === 'valid')
+    return [
+      [0, 0],
+      [0, 0],
+    ];
+  if (Array.isArray(pad) && Array.isArray(pad[0])) return pad as SidePadding;
+  const [ph, pw] = two(pad as Pair, 0);
+  return [
+    [ph, ph],
+    [pw, pw],
+  ];
+}
+
 /** Output shape (per sample) after each layer: [H,W,C] or [F]. Needs spec.input. */
 export function modelShapes(spec: ModelSpec): number[][] {
   if (!spec.input) return fail(`'input' is needed to infer shapes`);
@@ -175,7 +211,7 @@ function layerOutput(l: LayerSpec, s: number[], at: string): number[] {
   const spatial = (
     k: Pair,
     st: Pair | undefined,
-    pad: Pair | 'same' | 'valid' | undefined,
+    pad: Pair | SidePadding | 'same' | 'valid' | undefined,
     dil: Pair | undefined,
     dfltStride: [number, number],
   ) => {
@@ -184,9 +220,9 @@ function layerOutput(l: LayerSpec, s: number[], at: string): number[] {
       [sh, sw] = st === undefined ? dfltStride : two(st, 1),
       [dh, dw] = two(dil, 1);
     if (pad === 'same') return [Math.ceil(h / sh), Math.ceil(w / sw)]; // TensorFlow's "same"
-    const [ph, pw] = pad === 'valid' ? [0, 0] : two(pad, 0);
-    const oh = Math.floor((h + 2 * ph - dh * (kh - 1) - 1) / sh) + 1,
-      ow = Math.floor((w + 2 * pw - dw * (kw - 1) - 1) / sw) + 1;
+    const [[pt, pb], [pl, pr]] = sides(pad);
+    const oh = Math.floor((h + pt + pb - dh * (kh - 1) - 1) / sh) + 1,
+      ow = Math.floor((w + pl + pr - dw * (kw - 1) - 1) / sw) + 1;
     if (oh < 1 || ow < 1) fail(`${at}: kernel [${kh},${kw}] does not fit the [${h},${w}] input`);
     return [oh, ow];
   };
@@ -199,6 +235,10 @@ function layerOutput(l: LayerSpec, s: number[], at: string): number[] {
     case 'maxpool2d':
     case 'avgpool2d':
       return [...spatial(l.kernel, l.stride, l.padding, undefined, two(l.kernel, 1)), image()[2]];
+    case 'batchnorm2d':
+      if (s[s.length - 1] !== l.channels)
+        fail(`${at}: channels is ${l.channels} but the input [${s}] has ${s[s.length - 1]} channels`);
+      return s;
     case 'flatten':
       return [s.reduce((a, b) => a * b, 1)];
     case 'globalavgpool':
@@ -216,9 +256,15 @@ export interface ParamSpec {
   name: string;
   shape: number[];
   layer: number;
+  /** a buffer (BatchNorm's running statistics and batch counter), not a trainable parameter */
+  buffer?: true;
 }
 
-/** Parameters of a spec, in layer order: conv weight HWIO + bias [O]; linear weight [in,out] + bias [out]. */
+/**
+ * Tensors of a spec (what a model file stores), in layer order: conv weight HWIO + bias [O];
+ * linear weight [in,out] + bias [out]; batchnorm2d weight, bias, then the buffers running_mean,
+ * running_var [C] and num_batches_tracked [] (a count, stored as f32: exact to 2^24 batches).
+ */
 export function modelParams(spec: ModelSpec): ParamSpec[] {
   const out: ParamSpec[] = [];
   spec.layers.forEach((l, i) => {
@@ -229,6 +275,12 @@ export function modelParams(spec: ModelSpec): ParamSpec[] {
     } else if (l.type === 'linear') {
       out.push({ name: `${i}.weight`, shape: [l.in, l.out], layer: i });
       if (l.bias ?? true) out.push({ name: `${i}.bias`, shape: [l.out], layer: i });
+    } else if (l.type === 'batchnorm2d') {
+      out.push({ name: `${i}.weight`, shape: [l.channels], layer: i });
+      out.push({ name: `${i}.bias`, shape: [l.channels], layer: i });
+      for (const b of ['running_mean', 'running_var'])
+        out.push({ name: `${i}.${b}`, shape: [l.channels], layer: i, buffer: true });
+      out.push({ name: `${i}.num_batches_tracked`, shape: [], layer: i, buffer: true });
     }
   });
   return out;

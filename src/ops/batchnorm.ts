@@ -1,7 +1,10 @@
 // Batch normalisation over the channel (last) axis: the op and its backward rule (the layer:
 // nn/batchnorm.ts). Kernels: shaders/batchnorm.wgsl.
 //
-// In-place state: a training forward updates `runningMean` / `runningVar` in place (like the
+// PyTorch's semantics: training normalises with the biased batch variance and updates the
+// running variance with the unbiased one; evaluation uses the running statistics.
+// In-place state: a training forward updates `runningMean` / `runningVar` (and the optional
+// batch counter) in place (like the
 // optimizer's updates, the documented exception to "ops only write what they create"), so a
 // captured training step keeps updating them on every replay.
 
@@ -17,8 +20,13 @@ const WG = 256;
 export interface BatchNormOptions {
   /** batch statistics (and update the running ones) when true; running statistics when false */
   training: boolean;
-  momentum?: number;
+  /** default 0.1 (PyTorch's): running = (1 - momentum) * running + momentum * batch statistic;
+   *  null: a cumulative average, momentum = 1 / numBatchesTracked (PyTorch's momentum=None) */
+  momentum?: number | null;
+  /** default 1e-5 (PyTorch's) */
   eps?: number;
+  /** a [] f32 counter that a training forward adds one to (PyTorch's num_batches_tracked) */
+  numBatchesTracked?: Tensor;
 }
 
 function run(
@@ -68,15 +76,30 @@ export function batchNorm(
       throw new RangeError(`webgpu-cnn: ${op}: '${name}' must have shape [${C}], got ${shapeStr(t.shape)}`);
   }
   const eps = checkNumber(op, 'eps', opts.eps ?? 1e-5, { min: 0 });
-  const momentum = checkNumber(op, 'momentum', opts.momentum ?? 0.1, { min: 0 });
+  const cumulative = opts.momentum === null;
+  const momentum = cumulative ? 0 : checkNumber(op, 'momentum', opts.momentum ?? 0.1, { min: 0 });
   if (opts.training && M < 2)
     throw new RangeError(`webgpu-cnn: ${op}: training needs more than one value per channel, got ${shapeStr(x.shape)}`);
+  const counter = opts.numBatchesTracked;
+  if (counter) {
+    checkTensor(op, 'numBatchesTracked', counter, 'f32');
+    if (counter.size !== 1)
+      throw new RangeError(
+        `webgpu-cnn: ${op}: 'numBatchesTracked' must hold one value, got ${shapeStr(counter.shape)}`,
+      );
+  }
+  if (cumulative && !counter)
+    throw new TypeError(`webgpu-cnn: ${op}: 'momentum: null' (a cumulative average) needs 'numBatchesTracked'`);
   const u = { m: M, c: C, eps, momentum };
   const mean = empty([C]),
     invstd = empty([C]);
-  if (opts.training)
-    run('stats', { ...u, update: 1 }, { x, mean, invstd, running_mean: runningMean, running_var: runningVar }, [C]);
-  else run('from_running', u, { mean, invstd, running_mean: runningMean, running_var: runningVar }, grid1d(C, WG));
+  if (opts.training) {
+    const running = { running_mean: runningMean, running_var: runningVar };
+    if (counter) run('count_batch', { ...u, update: 1 }, { batches: counter }, [1]);
+    if (cumulative)
+      run('stats_cumulative', { ...u, update: 1 }, { x, mean, invstd, ...running, batches: counter! }, [C]);
+    else run('stats', { ...u, update: 1 }, { x, mean, invstd, ...running }, [C]);
+  } else run('from_running', u, { mean, invstd, running_mean: runningMean, running_var: runningVar }, grid1d(C, WG));
   const y = empty(x.shape);
   run('normalize', u, { x, gamma, beta, mean_in: mean, invstd_in: invstd, y }, grid1d(x.size, WG));
   if (needsGrad([x, gamma, beta])) {

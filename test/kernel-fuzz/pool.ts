@@ -50,10 +50,17 @@ export interface PoolParams {
   kernel: [number, number];
   stride: [number, number];
   padding: 'valid' | 'same' | number | [number, number];
+  /** average pooling: padded cells count in the divisor (PyTorch's default) */
+  countIncludePad?: boolean;
   seed: number;
 }
 
-const opts = (p: PoolParams): Pool2dOptions => ({ kernel: p.kernel, stride: p.stride, padding: p.padding });
+const opts = (p: PoolParams): Pool2dOptions => ({
+  kernel: p.kernel,
+  stride: p.stride,
+  padding: p.padding,
+  ...(p.countIncludePad && { countIncludePad: true }),
+});
 /** Most outputs one input can feed: the windows overlapping along each axis. */
 const overlap = (g: PoolGeometry) => Math.ceil(g.KH / g.SH) * Math.ceil(g.KW / g.SW);
 
@@ -84,6 +91,7 @@ function drawPool(r: Rng): PoolParams {
       padding,
       seed: int(r, 0, 2 ** 31),
     };
+    if (padding !== 'valid' && chance(r, 0.5)) p.countIncludePad = true;
     if (chance(r, 0.04)) p.x[pick(r, [0, 3])] = 0; // no images or no channels: empty outputs
     try {
       poolGeometry('fuzz', p.x, opts(p));

@@ -93,9 +93,10 @@ suite('nn', (test) => {
       { atol: 1e-6, rtol: 1e-6 },
     );
     assertClose('running mean unchanged', await bn.runningMean.read(), [1, 2, 3, 4], { atol: 0, rtol: 0 });
+    assertClose('no batch counted in eval mode', await bn.numBatchesTracked.read(), [0], { atol: 0, rtol: 0 });
     assertEqual(
       bn.namedBuffers().map(([n]) => n),
-      ['running_mean', 'running_var'],
+      ['running_mean', 'running_var', 'num_batches_tracked'],
       'buffer names',
     );
     for (const t of [x, y]) t.dispose();
@@ -184,8 +185,15 @@ suite('nn', (test) => {
     );
     assertEqual(
       [...m.stateDict().keys()].slice(4),
-      ['0.running_mean', '0.running_var', '2.running_mean', '2.running_var'],
-      'buffer names',
+      [
+        '0.running_mean',
+        '0.running_var',
+        '0.num_batches_tracked',
+        '2.running_mean',
+        '2.running_var',
+        '2.num_batches_tracked',
+      ],
+      "buffer names (PyTorch's, num_batches_tracked included)",
     );
     assertEqual(m.parameterCount(), 10, 'parameter count');
     assertEqual(m.parameters()[2].name, '2.weight', 'tensors carry their names');
@@ -297,8 +305,14 @@ suite('nn', (test) => {
     const ya = a.forward(x),
       yb = b.forward(x);
     assertClose('same logits', await yb.read(), await ya.read(), { atol: 0, rtol: 0 });
-    const bn = new Sequential([new BatchNorm2d(2)]);
-    await assertThrows(() => bn.toSpec(), /layer 0 \(BatchNorm2d\(2\)\): .*no ModelSpec layer type/);
+    const bn = new Sequential([new BatchNorm2d(2, { eps: 1e-3 })]);
+    assertEqual(bn.toSpec([3, 5, 2]).layers, [{ type: 'batchnorm2d', channels: 2, eps: 1e-3 }], 'BatchNorm2d spec');
+    assertEqual(
+      modelParams(bn.toSpec()).map((p) => p.name),
+      [...bn.stateDict().keys()],
+      "a batchnorm2d spec lists the layer's parameters and buffers",
+    );
+    await assertThrows(() => new Sequential([new BatchNorm2d(2)]).toSpec([3, 5, 4]), /channels is 2 but the input/);
     for (const t of [x, ya, yb]) t.dispose();
     for (const m of [a, b, bn]) m.dispose();
   });

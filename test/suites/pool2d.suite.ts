@@ -68,6 +68,9 @@ suite('pool2d', (test) => {
       { shape: [2, 5, 5, 3], opts: { kernel: 3, stride: 2, padding: 1 } },
       { shape: [1, 4, 6, 2], opts: { kernel: 2, stride: 1 } }, // overlapping windows
       { shape: [1, 5, 4, 2], opts: { kernel: [3, 2], stride: [2, 3], padding: 'same' } },
+      // PyTorch's count_include_pad=True: padded cells count in the divisor
+      { shape: [2, 5, 5, 3], opts: { kernel: 3, stride: 2, padding: 1, countIncludePad: true } },
+      { shape: [1, 5, 4, 2], opts: { kernel: [3, 2], stride: [2, 3], padding: 'same', countIncludePad: true } },
     ];
     for (const { shape, opts } of geoms) {
       const n = sizeOf(shape);
@@ -122,25 +125,35 @@ suite('pool2d', (test) => {
     }
   });
 
-  test('avgPool2d forward and backward vs reference (count_include_pad = false)', async () => {
+  test('avgPool2d forward and backward vs reference, countIncludePad false (default) and true', async () => {
     let seed = 200;
-    for (const c of CASES) {
-      const xs = randomArray(sizeOf(c.shape), seed++);
-      const x = tensor(xs, c.shape);
-      const y = avgPool2d(x, c.opts);
-      // mean of k <= 9 values in [-1, 1]: sum error <= (k-1) * 2^-24 * k, divided by k, plus one
-      // rounding of the division: <= 9 * 2^-24 = 5.4e-7
-      assertClose(`avg y ${label(c)}`, await y.read(), ref.avgPool2d(xs, c.shape, c.opts), { atol: 1e-6, rtol: 0 });
-      const dys = randomArray(y.size, seed++);
-      const dy = tensor(dys, y.shape);
-      const dx = avgPool2dBackward(dy, c.shape, c.opts);
-      // up to 9 terms dy/count with |term| <= 1 (a corner window may hold 1 cell): as for max dx
-      assertClose(`avg dx ${label(c)}`, await dx.read(), ref.avgPool2dBackward(dys, c.shape, c.opts), {
-        atol: 5e-6,
-        rtol: 0,
-      });
-      for (const t of [x, y, dy, dx]) t.dispose();
-    }
+    for (const c0 of CASES)
+      for (const countIncludePad of [false, true]) {
+        const c = { shape: c0.shape, opts: { ...c0.opts, countIncludePad } };
+        const xs = randomArray(sizeOf(c.shape), seed++);
+        const x = tensor(xs, c.shape);
+        const y = avgPool2d(x, c.opts);
+        // mean of k <= 9 values in [-1, 1]: sum error <= (k-1) * 2^-24 * k, divided by k, plus one
+        // rounding of the division: <= 9 * 2^-24 = 5.4e-7
+        const want = ref.avgPool2d(xs, c.shape, c.opts);
+        assertClose(`avg y ${label(c)}`, await y.read(), want, { atol: 1e-6, rtol: 0 });
+        if (c.opts.padding === 1 && countIncludePad) {
+          const other = ref.avgPool2d(xs, c.shape, c0.opts);
+          assert(
+            want.some((v, i) => Math.abs(v - other[i]) > 1e-3),
+            `countIncludePad changes padded windows ${label(c)}`,
+          );
+        }
+        const dys = randomArray(y.size, seed++);
+        const dy = tensor(dys, y.shape);
+        const dx = avgPool2dBackward(dy, c.shape, c.opts);
+        // up to 9 terms dy/count with |term| <= 1 (a corner window may hold 1 cell): as for max dx
+        assertClose(`avg dx ${label(c)}`, await dx.read(), ref.avgPool2dBackward(dys, c.shape, c.opts), {
+          atol: 5e-6,
+          rtol: 0,
+        });
+        for (const t of [x, y, dy, dx]) t.dispose();
+      }
   });
 
   test('globalAvgPool forward and backward vs reference', async () => {

@@ -70,7 +70,7 @@ const CASES: [string, () => unknown, RegExp][] = [
   [
     'conv2d: padding',
     () => conv2d(f(1, 5, 5, 3), f(3, 3, 3, 8), { padding: 'full' as never }),
-    /conv2d: 'padding' must be 'valid', 'same', a number or \[ph, pw\], got 'full'/,
+    /conv2d: 'padding' must be 'valid', 'same', a number, \[ph, pw\] or \[\[top, bottom\], \[left, right\]\], got 'full'/,
   ],
   [
     'conv2d: kernel too large',

@@ -3,18 +3,22 @@
 // (reference.ts). No GPU work here.
 //
 // Layouts: x [N,H,W,C] (NHWC), w [KH,KW,C,O] (HWIO), y [N,OH,OW,O].
-// Padding: 'valid' = 0; a number or [ph,pw] = symmetric zero padding; 'same' = TensorFlow's
-// rule, OH = ceil(H/stride), total padding max((OH-1)*s + (KH-1)*d + 1 - H, 0) with the odd
-// pixel at the bottom/right. Kernels only need the top/left padding: the bottom/right side
-// is implied by OH/OW and the bounds checks.
+// Padding: 'valid' = 0; a number or [ph,pw] = symmetric zero padding (PyTorch's padding=p);
+// [[top,bottom],[left,right]] = explicit, possibly asymmetric, zero padding (PyTorch's
+// nn.ZeroPad2d before the conv); 'same' = TensorFlow's rule, OH = ceil(H/stride), total padding
+// max((OH-1)*s + (KH-1)*d + 1 - H, 0) with the odd pixel at the bottom/right (for stride 1 that
+// is PyTorch's padding='same' too). Kernels only need the top/left padding: the bottom/right
+// side is implied by OH/OW and the bounds checks.
 
 import { shapeStr, type Shape } from '../../tensor/tensor.js';
 
 export type Pair = number | readonly [number, number];
+/** Explicit padding per side: [[top, bottom], [left, right]]. */
+export type SidePadding = readonly [readonly [number, number], readonly [number, number]];
 
 export interface Conv2dGeomOptions {
   stride?: Pair;
-  padding?: 'valid' | 'same' | Pair;
+  padding?: 'valid' | 'same' | Pair | SidePadding;
   dilation?: Pair;
 }
 
@@ -90,18 +94,42 @@ export function convGeometry(
   } else {
     if (typeof padding === 'string' && padding !== 'valid')
       throw new TypeError(
-        `webgpu-cnn: ${op}: 'padding' must be 'valid', 'same', a number or [ph, pw], got '${padding}'`,
+        `webgpu-cnn: ${op}: 'padding' must be 'valid', 'same', a number, [ph, pw] or [[top, bottom], [left, right]], got '${padding}'`,
       );
-    [pt, pl] = padding === 'valid' ? [0, 0] : pair(op, 'padding', padding, 0, 0);
-    if (H + 2 * pt < ekh || W + 2 * pl < ekw)
+    const [[top, pb], [left, pr]] = sidePadding(op, padding);
+    pt = top;
+    pl = left;
+    if (H + pt + pb < ekh || W + pl + pr < ekw)
       throw new RangeError(
         `webgpu-cnn: ${op}: kernel ${KH}x${KW}${dh > 1 || dw > 1 ? ` (dilated to ${ekh}x${ekw})` : ''} is larger than the padded input ` +
-          `${H + 2 * pt}x${W + 2 * pl} (x ${shapeStr(xShape)}, padding [${pt},${pl}])`,
+          `${H + pt + pb}x${W + pl + pr} (x ${shapeStr(xShape)}, padding ${JSON.stringify(padding)})`,
       );
-    OH = Math.floor((H + 2 * pt - ekh) / sh) + 1;
-    OW = Math.floor((W + 2 * pl - ekw) / sw) + 1;
+    OH = Math.floor((H + pt + pb - ekh) / sh) + 1;
+    OW = Math.floor((W + pl + pr - ekw) / sw) + 1;
   }
   return { N, H, W, C, O, KH, KW, sh, sw, dh, dw, pt, pl, OH, OW };
+}
+
+/** 'valid', a number, [ph, pw] or [[t, b], [l, r]] as [[top, bottom], [left, right]] (validated). */
+export function sidePadding(op: string, padding: unknown): [[number, number], [number, number]] {
+  if (padding === 'valid')
+    return [
+      [0, 0],
+      [0, 0],
+    ];
+  if (Array.isArray(padding) && padding.length === 2 && padding.every(Array.isArray)) {
+    const [t, b] = pair(op, 'padding[0]', padding[0], 0, 0);
+    const [l, r] = pair(op, 'padding[1]', padding[1], 0, 0);
+    return [
+      [t, b],
+      [l, r],
+    ];
+  }
+  const [ph, pw] = pair(op, 'padding', padding, 0, 0);
+  return [
+    [ph, ph],
+    [pw, pw],
+  ];
 }
 
 /** Output shape [N,OH,OW,O] of conv2d(x, w, opts) (validates like conv2d does). */

@@ -4,7 +4,8 @@
 // Padding: 'valid' (none), 'same' (TensorFlow: OH = ceil(H / SH), total padding split with the
 // extra cell at the bottom/right), a number, or [ph, pw] (symmetric). Padding must be smaller
 // than the kernel so that every window holds at least one input cell (PyTorch asks for at most
-// half the kernel; we only need non-empty windows).
+// half the kernel; we only need non-empty windows). Every window lies inside the padded input
+// (floor mode: PyTorch's ceil_mode=False), so countIncludePad divides by exactly KH*KW.
 
 import { shapeStr, type Shape } from '../../tensor/tensor.js';
 
@@ -13,6 +14,13 @@ export interface Pool2dOptions {
   /** defaults to the kernel (non-overlapping windows) */
   stride?: number | [number, number];
   padding?: 'valid' | 'same' | number | [number, number];
+  /**
+   * average pooling only: divide every window by KH*KW, padded cells included (PyTorch's
+   * count_include_pad=True, its default), instead of by the cells inside the input (false, the
+   * default here: TensorFlow's rule, and what files saved before this option mean). Without
+   * padding both are the same.
+   */
+  countIncludePad?: boolean;
 }
 
 /** Resolved geometry: everything the kernels and references need. */
@@ -30,6 +38,8 @@ export interface PoolGeometry {
   /** padding before the first row / column (after the last is implied by OH, OW) */
   PT: number;
   PL: number;
+  /** average pooling divides by KH*KW (padding counted) instead of the cells inside the input */
+  countIncludePad: boolean;
 }
 
 function pair(op: string, arg: string, v: number | readonly number[], min: number): [number, number] {
@@ -71,7 +81,11 @@ export function poolGeometry(op: string, xShape: Shape, opts: Pool2dOptions, xNa
     PT = ph;
     PL = pw;
   }
-  return { N, H, W, C, OH, OW, KH, KW, SH, SW, PT, PL };
+  if (opts.countIncludePad !== undefined && typeof opts.countIncludePad !== 'boolean')
+    throw new TypeError(
+      `webgpu-cnn: ${op}: 'countIncludePad' must be true or false, got ${JSON.stringify(opts.countIncludePad)}`,
+    );
+  return { N, H, W, C, OH, OW, KH, KW, SH, SW, PT, PL, countIncludePad: opts.countIncludePad ?? false };
 }
 
 export function pool2dOutputShape(xShape: Shape, opts: Pool2dOptions): [number, number, number, number] {

@@ -1,6 +1,7 @@
 // 2-D pooling on NHWC tensors: max pooling (forward saves argmax indices; the backward gathers
-// through them, no recompute), average pooling (count_include_pad = false: a window's mean is
-// over the cells inside the input, PyTorch's count_include_pad=False), global average pooling;
+// through them, no recompute), average pooling (by default a window's mean is over the cells
+// inside the input, PyTorch's count_include_pad=False; `countIncludePad: true` divides by the
+// whole window, PyTorch's default), global average pooling;
 // their backward kernels and autograd rules. Kernels: shaders/pool2d/pool2d.wgsl (any window)
 // and shaders/pool2d/vec4.wgsl (4 channels per thread); which one runs: choose.ts. Geometry:
 // geometry.ts; float64 references: reference.ts.
@@ -36,7 +37,7 @@ function dispatch(
     constants: { WG },
     buffers,
     workgroups: grid1d(total, WG),
-    uniforms: { total, H, W, C, OH, OW, KH, KW, SH, SW, PT, PL },
+    uniforms: { total, H, W, C, OH, OW, KH, KW, SH, SW, PT, PL, count_pad: g.countIncludePad ? 1 : 0 },
   });
 }
 
@@ -123,7 +124,7 @@ export function maxPool2dBackward(dy: Tensor, argmax: Tensor, xShape: Shape, opt
   return dx;
 }
 
-/** Average pooling, count_include_pad = false. */
+/** Average pooling; `countIncludePad` (default false) says whether padded cells count in the mean. */
 export function avgPool2d(x: Tensor, opts: Pool2dOptions): Tensor {
   checkTensor('avgPool2d', 'x', x, 'f32', 4);
   const g = poolGeometry('avgPool2d', x.shape, opts);

@@ -55,7 +55,7 @@ export const ref = {
     eachWindow(g, (o, cells) => {
       let s = 0;
       for (const j of cells) s += x[j];
-      y[o] = s / cells.length;
+      y[o] = s / (g.countIncludePad ? g.KH * g.KW : cells.length);
     });
     return y;
   },
@@ -63,7 +63,7 @@ export const ref = {
     const g = poolGeometry('ref.avgPool2dBackward', xShape, opts);
     const dx = new Float64Array(g.N * g.H * g.W * g.C);
     eachWindow(g, (o, cells) => {
-      for (const j of cells) dx[j] += dy[o] / cells.length;
+      for (const j of cells) dx[j] += dy[o] / (g.countIncludePad ? g.KH * g.KW : cells.length);
     });
     return dx;
   },
