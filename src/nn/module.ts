@@ -89,6 +89,8 @@ export abstract class Module {
   /**
    * Overwrite parameters and buffers from host data by name (e.g. a decoded model file).
    * Strict: every name must be present with the same shape, and no unknown names are allowed.
+   * One exception, as in PyTorch: a BatchNorm's `num_batches_tracked` missing from files written
+   * before it existed reads as 0.
    */
   loadStateDict(state: Map<string, HostArray> | Record<string, HostArray>): void {
     const src = state instanceof Map ? state : new Map(Object.entries(state));
@@ -98,13 +100,14 @@ export abstract class Module {
         throw new Error(`webgpu-cnn: loadStateDict: unknown tensor '${k}' (model has: ${[...own.keys()].join(', ')})`);
     for (const [k, t] of own) {
       const h = src.get(k);
+      if (!h && /(^|\.)num_batches_tracked$/.test(k)) continue; // older files: written as 0 below
       if (!h) throw new Error(`webgpu-cnn: loadStateDict: '${k}' ${shapeStr(t.shape)} is missing`);
       if (h.shape.length !== t.shape.length || h.shape.some((d, i) => d !== t.shape[i]))
         throw new RangeError(
           `webgpu-cnn: loadStateDict: '${k}' has shape ${shapeStr(h.shape)}, the model needs ${shapeStr(t.shape)}`,
         );
     }
-    for (const [k, t] of own) t.write(src.get(k)!.data);
+    for (const [k, t] of own) t.write(src.get(k)?.data ?? new Float32Array(t.size));
   }
 
   /** Set training mode (default) or evaluation mode, recursively. */

@@ -79,6 +79,22 @@ suite('nn', (test) => {
     }
   });
 
+  test('loadStateDict: a BatchNorm file without num_batches_tracked (older files) loads with a count of 0', async () => {
+    const m = new Sequential([new Conv2d(2, 3, 3, { rng: new InitRng(1) }), new BatchNorm2d(3)]);
+    const state = new Map<string, { shape: number[]; data: Float32Array }>();
+    for (const [k, t] of m.stateDict())
+      if (!k.endsWith('num_batches_tracked'))
+        state.set(k, { shape: [...t.shape], data: Float32Array.from({ length: t.size }, (_, i) => i + 1) });
+    m.loadStateDict(state);
+    const count = m.stateDict().get('1.num_batches_tracked')!;
+    assertEqual(Array.from(await count.read()), [0], 'num_batches_tracked');
+    assertEqual(Array.from(await m.stateDict().get('1.running_var')!.read()), [1, 2, 3], 'running_var loaded');
+    // any other missing tensor is still an error
+    state.delete('1.running_mean');
+    await assertThrows(() => m.loadStateDict(state), /'1.running_mean' \[3\] is missing/);
+    m.dispose();
+  });
+
   test('BatchNorm2d in eval mode uses the running statistics and leaves them unchanged', async () => {
     const bn = new BatchNorm2d(4).eval();
     bn.runningMean.write([1, 2, 3, 4]);
