@@ -7,11 +7,11 @@
 //
 // x: [N,H,W,C]  w: [KH,KW,C,O]  bias: [O]  y, dy: [N,OH,OW,O]  dx: [N,H,W,C]
 //
-// Blocking, each invocation (4 x 4 accumulators, 8 loads per 16 multiply-adds):
-//   forward      4 output pixels along a row (ow) x 4 output channels
-//   input_grad   4 input pixels along a row (iw) x 4 input channels; dy arrives masked by any
+// Blocking, each invocation (4 x 8 accumulators: 12 loads per 32 multiply-adds):
+//   forward      4 output pixels along a row (ow) x 8 output channels
+//   input_grad   4 input pixels along a row (iw) x 8 input channels; dy arrives masked by any
 //                fused ReLU (the caller's job, as for the direct kernels)
-//   weight_grad  one tap (kh, kw) x 4 input channels (or the bias row, x = 1) x 4 output
+//   weight_grad  one tap (kh, kw) x 4 input channels (or the bias row, x = 1) x 8 output
 //                channels, over one chunk of the N*OH*OW output pixels: partial sums
 //                part[split, m, o] (m = (kh*KW + kw)*C + c; the bias row m = KH*KW*C), summed
 //                by conv2d/tiled_weight_grad's reduce_splits
@@ -52,13 +52,14 @@ fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
   let t = flat_index(wid, nwg, lid, WG);
   if (t >= p.total) { return; }
   let i = i32(t);
-  let o0 = 4 * (i % p.cblocks);
+  let o0 = 8 * (i % p.cblocks);
   let q = i / p.cblocks;
   let ow = 4 * (q % p.pblocks) + LANES;
   let oh = (q / p.pblocks) % p.OH;
   let n = q / (p.pblocks * p.OH);
   let oc = min(o0 + LANES, vec4<i32>(p.O - 1));
-  var acc: array<vec4<f32>, 4>; // acc[j]: pixel ow[j], channels o0 .. o0+3
+  let od = min(o0 + 4 + LANES, vec4<i32>(p.O - 1));
+  var acc: array<vec4<f32>, 8>; // acc[2j], acc[2j+1]: pixel ow[j], channels o0 .. o0+3, o0+4 .. o0+7
   for (var kh = 0; kh < p.KH; kh++) {
     let ih = oh * p.stride_h - p.pad_t + kh * p.dil_h;
     if (ih < 0 || ih >= p.H) { continue; }
@@ -71,20 +72,25 @@ fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
         let xv = keep(vec4<f32>(src[xb.x + c], src[xb.y + c], src[xb.z + c], src[xb.w + c]), ok);
         let wr = wb + c * p.O;
         let wv = vec4<f32>(wt[wr + oc.x], wt[wr + oc.y], wt[wr + oc.z], wt[wr + oc.w]);
+        let wu = vec4<f32>(wt[wr + od.x], wt[wr + od.y], wt[wr + od.z], wt[wr + od.w]);
         acc[0] = fma(vec4<f32>(xv.x), wv, acc[0]);
-        acc[1] = fma(vec4<f32>(xv.y), wv, acc[1]);
-        acc[2] = fma(vec4<f32>(xv.z), wv, acc[2]);
-        acc[3] = fma(vec4<f32>(xv.w), wv, acc[3]);
+        acc[1] = fma(vec4<f32>(xv.x), wu, acc[1]);
+        acc[2] = fma(vec4<f32>(xv.y), wv, acc[2]);
+        acc[3] = fma(vec4<f32>(xv.y), wu, acc[3]);
+        acc[4] = fma(vec4<f32>(xv.z), wv, acc[4]);
+        acc[5] = fma(vec4<f32>(xv.z), wu, acc[5]);
+        acc[6] = fma(vec4<f32>(xv.w), wv, acc[6]);
+        acc[7] = fma(vec4<f32>(xv.w), wu, acc[7]);
       }
     }
   }
   for (var j = 0; j < 4; j++) {
     if (ow[j] >= p.OW) { break; }
     let yb = ((n * p.OH + oh) * p.OW + ow[j]) * p.O;
-    for (var k = 0; k < 4; k++) {
+    for (var k = 0; k < 8; k++) {
       let o = o0 + k;
       if (o >= p.O) { break; }
-      var v = acc[j][k];
+      var v = acc[2 * j + k / 4][k % 4];
       if (p.has_bias != 0u) { v += bias[o]; }
       // ReLU that keeps NaN (max(NaN, 0) may be 0 on some adapters)
       if (p.relu != 0u) { v = select(v, 0.0, v < 0.0); }
@@ -99,13 +105,14 @@ fn input_grad(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
   let t = flat_index(wid, nwg, lid, WG);
   if (t >= p.total) { return; }
   let i = i32(t);
-  let c0 = 4 * (i % p.cblocks);
+  let c0 = 8 * (i % p.cblocks);
   let q = i / p.cblocks;
   let iw = 4 * (q % p.pblocks) + LANES;
   let ih = (q / p.pblocks) % p.H;
   let n = q / (p.pblocks * p.H);
   let cc = min(c0 + LANES, vec4<i32>(p.C - 1));
-  var acc: array<vec4<f32>, 4>; // acc[j]: pixel iw[j], channels c0 .. c0+3
+  let cd = min(c0 + 4 + LANES, vec4<i32>(p.C - 1));
+  var acc: array<vec4<f32>, 8>; // acc[2j], acc[2j+1]: pixel iw[j], channels c0 .. c0+3, c0+4 .. c0+7
   for (var kh = 0; kh < p.KH; kh++) {
     // the output row that read input row ih through tap kh, if any
     let th = ih + p.pad_t - kh * p.dil_h;
@@ -116,23 +123,30 @@ fn input_grad(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
       let ow = tw / vec4<i32>(p.stride_w);
       let ok = (tw >= vec4<i32>(0)) & (ow * p.stride_w == tw) & (ow < vec4<i32>(p.OW)) & (iw < vec4<i32>(p.W));
       let db = ((n * p.OH + oh) * p.OW + clamp(ow, vec4<i32>(0), vec4<i32>(p.OW - 1))) * p.O;
-      let wb = ((kh * p.KW + kw) * p.C + cc) * p.O;
+      let tap = (kh * p.KW + kw) * p.C;
+      let wb = (tap + cc) * p.O;
+      let wc = (tap + cd) * p.O;
       for (var o = 0; o < p.O; o++) {
         let dv = keep(vec4<f32>(src[db.x + o], src[db.y + o], src[db.z + o], src[db.w + o]), ok);
         let wv = vec4<f32>(wt[wb.x + o], wt[wb.y + o], wt[wb.z + o], wt[wb.w + o]);
+        let wu = vec4<f32>(wt[wc.x + o], wt[wc.y + o], wt[wc.z + o], wt[wc.w + o]);
         acc[0] = fma(vec4<f32>(dv.x), wv, acc[0]);
-        acc[1] = fma(vec4<f32>(dv.y), wv, acc[1]);
-        acc[2] = fma(vec4<f32>(dv.z), wv, acc[2]);
-        acc[3] = fma(vec4<f32>(dv.w), wv, acc[3]);
+        acc[1] = fma(vec4<f32>(dv.x), wu, acc[1]);
+        acc[2] = fma(vec4<f32>(dv.y), wv, acc[2]);
+        acc[3] = fma(vec4<f32>(dv.y), wu, acc[3]);
+        acc[4] = fma(vec4<f32>(dv.z), wv, acc[4]);
+        acc[5] = fma(vec4<f32>(dv.z), wu, acc[5]);
+        acc[6] = fma(vec4<f32>(dv.w), wv, acc[6]);
+        acc[7] = fma(vec4<f32>(dv.w), wu, acc[7]);
       }
     }
   }
   for (var j = 0; j < 4; j++) {
     if (iw[j] >= p.W) { break; }
     let xb = ((n * p.H + ih) * p.W + iw[j]) * p.C;
-    for (var k = 0; k < 4; k++) {
+    for (var k = 0; k < 8; k++) {
       if (c0 + k >= p.C) { break; }
-      dst[xb + c0 + k] = acc[j][k];
+      dst[xb + c0 + k] = acc[2 * j + k / 4][k % 4];
     }
   }
 }
@@ -143,7 +157,7 @@ fn weight_grad(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
   let t = flat_index(wid, nwg, lid, WG);
   if (t >= p.total) { return; }
   let i = i32(t);
-  let o0 = 4 * (i % p.cblocks);
+  let o0 = 8 * (i % p.cblocks);
   let q = i / p.cblocks;
   // block b of this split: tap (kh, kw) and input channels c0 .. c0+3 for b < taps * cq, else
   // the bias row (x = 1); pblocks = taps * cq (+1 with the bias)
@@ -156,10 +170,11 @@ fn weight_grad(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
   let kh = min(b / (cq * p.KW), p.KH - 1);
   let cc = min(c0 + LANES, vec4<i32>(p.C - 1)) - c0; // channel offsets, clamped
   let oc = min(o0 + LANES, vec4<i32>(p.O - 1));
+  let od = min(o0 + 4 + LANES, vec4<i32>(p.O - 1));
   let pixels = p.N * p.OH * p.OW;
   let first = split * p.chunk;
   let last = min(first + p.chunk, pixels);
-  var acc: array<vec4<f32>, 4>; // acc[j]: row of channel c0+j (or the bias row), channels o0 .. o0+3
+  var acc: array<vec4<f32>, 8>; // acc[2j], acc[2j+1]: row of channel c0+j (or the bias row), channels o0 .. o0+7
   for (var px = first; px < last; px++) {
     let ow = px % p.OW;
     let oh = (px / p.OW) % p.OH;
@@ -174,19 +189,24 @@ fn weight_grad(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
     }
     let dyb = px * p.O;
     let dv = vec4<f32>(wt[dyb + oc.x], wt[dyb + oc.y], wt[dyb + oc.z], wt[dyb + oc.w]);
+    let du = vec4<f32>(wt[dyb + od.x], wt[dyb + od.y], wt[dyb + od.z], wt[dyb + od.w]);
     acc[0] = fma(vec4<f32>(xv.x), dv, acc[0]);
-    acc[1] = fma(vec4<f32>(xv.y), dv, acc[1]);
-    acc[2] = fma(vec4<f32>(xv.z), dv, acc[2]);
-    acc[3] = fma(vec4<f32>(xv.w), dv, acc[3]);
+    acc[1] = fma(vec4<f32>(xv.x), du, acc[1]);
+    acc[2] = fma(vec4<f32>(xv.y), dv, acc[2]);
+    acc[3] = fma(vec4<f32>(xv.y), du, acc[3]);
+    acc[4] = fma(vec4<f32>(xv.z), dv, acc[4]);
+    acc[5] = fma(vec4<f32>(xv.z), du, acc[5]);
+    acc[6] = fma(vec4<f32>(xv.w), dv, acc[6]);
+    acc[7] = fma(vec4<f32>(xv.w), du, acc[7]);
   }
   // rows of part: (kh*KW + kw)*C + c, the bias row last (M - 1)
   let row0 = select((kh * p.KW + kw) * p.C + c0, p.M - 1, is_bias);
   let rows = select(min(4, p.C - c0), 1, is_bias);
   for (var j = 0; j < rows; j++) {
     let pb = (split * p.M + row0 + j) * p.O;
-    for (var k = 0; k < 4; k++) {
+    for (var k = 0; k < 8; k++) {
       if (o0 + k >= p.O) { break; }
-      dst[pb + o0 + k] = acc[j][k];
+      dst[pb + o0 + k] = acc[2 * j + k / 4][k % 4];
     }
   }
 }

@@ -2,7 +2,7 @@
 // compile in tens of milliseconds, for the first steps of a tiered start (src/train/step.ts)
 // while the fast kernels compile. Any geometry; one pipeline per pass for every layer (the
 // geometry is all uniforms). Like the direct kernels they take dy already masked by a fused
-// ReLU. Not tuned: the blocking is fixed (4 pixels x 4 channels per invocation).
+// ReLU. Not tuned: the blocking is fixed (4 x 8 per invocation: shaders/conv2d/quick.wgsl).
 //
 // x: [N,H,W,C]  w: [KH,KW,C,O]  y, dy: [N,OH,OW,O]
 
@@ -44,7 +44,7 @@ function run(
 export function quickForward(x: Tensor, w: Tensor, g: ConvGeometry, bias: Tensor | undefined, relu: boolean): Tensor {
   const y = empty([g.N, g.OH, g.OW, g.O]);
   const pblocks = Math.ceil(g.OW / 4),
-    cblocks = Math.ceil(g.O / 4);
+    cblocks = Math.ceil(g.O / 8);
   const total = g.N * g.OH * pblocks * cblocks;
   run(
     'forward',
@@ -65,7 +65,7 @@ export function quickForward(x: Tensor, w: Tensor, g: ConvGeometry, bias: Tensor
 export function quickInputGrad(dy: Tensor, w: Tensor, g: ConvGeometry): Tensor {
   const dx = empty([g.N, g.H, g.W, g.C]);
   const pblocks = Math.ceil(g.W / 4),
-    cblocks = Math.ceil(g.C / 4);
+    cblocks = Math.ceil(g.C / 8);
   const total = g.N * g.H * pblocks * cblocks;
   run('input_grad', 'conv2dInputGrad', g, { total, pblocks, cblocks }, { src: dy, wt: w, dst: dx });
   return dx;
@@ -81,7 +81,7 @@ export function quickWeightGrad(
   const M = g.KH * g.KW * g.C + (withBias ? 1 : 0);
   // blocks of rows: each tap's channels by 4, then the bias row
   const pblocks = g.KH * g.KW * Math.ceil(g.C / 4) + (withBias ? 1 : 0),
-    cblocks = Math.ceil(g.O / 4);
+    cblocks = Math.ceil(g.O / 8);
   const pixels = g.N * g.OH * g.OW;
   // split the pixels so that there are enough invocations, each summing at least 64 pixels
   const want = Math.ceil(TARGET_THREADS / (pblocks * cblocks));
