@@ -161,23 +161,10 @@ export class TrainStep {
   private async doPrepare(opts: PrepareOptions): Promise<PrepareInfo> {
     const t0 = performance.now();
     if (!this.tiered) return compileSpecs(this.pipelineSpecs(), t0, opts);
-    if (this.fastIsCompiled()) return compileSpecs([], t0, opts);
+    if (this.fastReady) return compileSpecs([], t0, opts);
     const info = await compileSpecs(this.pipelineSpecs('quick'), t0, opts);
     if (!this.quickOnly) void this.compileFast(); // in the background; a failure is kept (compileFast)
     return info;
-  }
-
-  /** True when every fast pipeline of the step is compiled (a planning pass, no compile). */
-  private fastIsCompiled(): boolean {
-    if (this.quickOnly) return false;
-    if (this.fastReady) return true;
-    const cache = engine().queue.pipelines;
-    try {
-      this.fastReady = this.pipelineSpecs().every((s) => cache.has(s));
-    } catch {
-      return false; // a step that cannot be planned fails in its run, with the run's message
-    }
-    return this.fastReady;
   }
 
   /**
@@ -226,10 +213,13 @@ export class TrainStep {
     const e = engine();
     e.checkAlive('TrainStep');
     const { optimizer, model } = this.opts;
-    // capture now (first step, or the fast kernels just became ready), and with which tier;
-    // decided before any write of this step (fastIsCompiled may run a planning pass)
+    // capture now (first step, or the fast kernels just became ready), and with which tier.
+    // Tiered, the first capture is quick unless this step's fast compile has finished: no
+    // planning pass on the first step to find out whether another step compiled the same
+    // pipelines (it would reflect the fast shaders: most of a second on SwiftShader); if one
+    // did, the background compile finds them cached and the switch comes one step later.
     const recapture = this.useCapture && (!this.plan || (this.planTier === 'quick' && this.fastReady));
-    const quick = recapture && this.tiered && !this.fastIsCompiled();
+    const quick = recapture && this.tiered && (this.quickOnly || !this.fastReady);
     e.flush(); // nothing of the caller's may share the encoder a failed step discards (free when empty)
     optimizer.prepareStep(); // host write before any recording: keeps the step to one submit
     try {
