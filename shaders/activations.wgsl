@@ -1,10 +1,12 @@
 // Activation functions and their backward kernels, one thread per element (`n` elements;
 // pooled buffers may be larger). `alpha` is the leaky-ReLU slope (unused elsewhere).
 //
-//   relu:             out = max(x, 0)
-//   relu_backward:    out = dy * (x > 0)        x = the forward OUTPUT y (y > 0 <=> x > 0)
-//   leaky:            out = x > 0 ? x : alpha * x
-//   leaky_backward:   out = dy * (x > 0 ? 1 : alpha)   x = the forward INPUT (alpha may be <= 0)
+//   relu:             out = x > 0 or x is NaN ? x : 0      (nan.wgsl: relu(NaN) = NaN, as PyTorch)
+//   relu_backward:    out = x > 0 or x is NaN ? dy : 0     x = the forward OUTPUT y (y > 0 <=> x > 0);
+//                                                         PyTorch's `y <= 0 ? 0 : dy`: NaN passes dy
+//   leaky:            out = x > 0 ? x : alpha * x          (NaN: alpha * NaN = NaN, as PyTorch)
+//   leaky_backward:   out = dy * (x > 0 ? 1 : alpha)   x = the forward INPUT (alpha may be <= 0);
+//                                                         NaN x gives alpha * dy, as PyTorch
 //   sigmoid:          out = 1 / (1 + exp(-x)), evaluated without overflow on either side
 //   sigmoid_backward: out = dy * x * (1 - x)   x = the forward output
 //   tanh_fwd:         out = tanh(x)            (x clamped to +-10: tanh(10) rounds to 1 in f32,
@@ -16,6 +18,7 @@
 //   a computed-index load costs about the same for a vec4 as for one f32: ~4x fewer loads.
 
 //!include "common.wgsl"
+//!include "nan.wgsl"
 
 override WG: u32 = 256;
 
@@ -35,14 +38,14 @@ const Z = vec4<f32>(0.0);
 fn relu(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
   let i = flat_index(wid, nwg, lid, WG);
-  if (i < p.n) { out[i] = max(x[i], Z); }
+  if (i < p.n) { out[i] = apply_relu4(x[i]); }
 }
 
 @compute @workgroup_size(WG)
 fn relu_backward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                  @builtin(local_invocation_index) lid: u32) {
   let i = flat_index(wid, nwg, lid, WG);
-  if (i < p.n) { out[i] = select(Z, dy[i], x[i] > Z); }
+  if (i < p.n) { out[i] = select(Z, dy[i], relu_pass4(x[i])); }
 }
 
 @compute @workgroup_size(WG)

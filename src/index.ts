@@ -143,7 +143,7 @@ export { encodeModel, decodeModel, saveModel, loadModel, type HostTensor, type M
 export { readIdxFile, readSafetensorsFile, writeBytesFile } from './io/node-fs.js';
 
 // --- training ---
-export { TrainStep, type TrainStepOptions, type LossFn } from './train/step.js';
+export { TrainStep, type TrainStepOptions, type StepStatus, type LossFn } from './train/step.js';
 export { Evaluator, type EvalResult, type EvaluatorOptions } from './train/evaluate.js';
 export { fit, type FitOptions, type StepInfo, type EpochInfo } from './train/fit.js';
 export {

@@ -49,6 +49,9 @@ export {
   globalAvgPoolBackward,
 } from './ops/pool2d/index.js';
 
+// --- finiteness flags (a TrainStep records these; readStatus decodes them) ---
+export { finiteStatus, recordFinite, decodeFinite, type FiniteFlags } from './ops/finite.js';
+
 // --- optimizer kernels (the optimizers call these) ---
 export {
   sgdStep,

@@ -84,6 +84,7 @@ fn ld(base: i32, j: u32, m: u32) -> f32 {
 }
 
 //!include "conv2d/direct_rows.wgsl"
+//!include "nan.wgsl"
 
 // Row u of the block: input row ih0 + u, masked when outside the image.
 fn load_block_row(xs: ptr<function, Rows>, u: u32, xc: i32, ih0: i32, hmask: u32) {
@@ -184,7 +185,7 @@ fn taps_all(a0: ptr<function, Acc>, a1: ptr<function, Acc>, a2: ptr<function, Ac
 fn store4(i: u32, acc: vec4<f32>, b: vec4<f32>, m: u32, relu: bool) {
   var v = acc;
   if (HAS_BIAS) { v += b; }
-  if (relu) { v = max(v, vec4<f32>(0.0)); }
+  if (relu) { v = apply_relu4(v); } // keeps NaN (nan.wgsl)
   if ((m & 1u) != 0u) { outp[i] = v.x; }
   if ((m & 2u) != 0u) { outp[i + 1u] = v.y; }
   if ((m & 4u) != 0u) { outp[i + 2u] = v.z; }

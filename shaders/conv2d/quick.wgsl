@@ -19,6 +19,7 @@
 // checked. The grid is 1-D, folded (flat_index, ops/grid.ts).
 
 //!include "common.wgsl"
+//!include "nan.wgsl"
 
 override WG: u32 = 64;
 
@@ -92,8 +93,7 @@ fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
       if (o >= p.O) { break; }
       var v = acc[2 * j + k / 4][k % 4];
       if (p.has_bias != 0u) { v += bias[o]; }
-      // ReLU that keeps NaN (max(NaN, 0) may be 0 on some adapters)
-      if (p.relu != 0u) { v = select(v, 0.0, v < 0.0); }
+      if (p.relu != 0u) { v = apply_relu(v); } // keeps NaN (nan.wgsl)
       dst[yb + o] = v;
     }
   }

@@ -15,6 +15,7 @@
 // consecutive channels in memory (NHWC). See conv2d/tile.wgsl for tiles and the 8x8 multiply.
 
 //!include "conv2d/tile.wgsl"
+//!include "nan.wgsl"
 
 struct FwdParams {
   N: i32, H: i32, W: i32, C: i32, O: i32, OH: i32, OW: i32, KH: i32, KW: i32,
@@ -97,7 +98,7 @@ fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
       if (o >= O) { break; }
       var v = tile_get(&acc, i, j);
       if (p.has_bias != 0u) { v += bias[o]; }
-      if (p.relu != 0u) { v = max(v, 0.0); }
+      if (p.relu != 0u) { v = apply_relu(v); } // keeps NaN (nan.wgsl)
       y[mi * O + o] = v;
     }
   }

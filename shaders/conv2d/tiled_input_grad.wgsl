@@ -16,9 +16,11 @@
 //   A[m, k] = dy[n, oh, ow, o] (0 outside [0,OH)x[0,OW))    B[k, c] = w[kh, kw, c, o]
 // With stride 1 there is one phase and this is the plain flipped-filter GEMM. A phase with
 // no contributing tap (e.g. stride 2, dilation 2, odd phase) has K = 0 and writes zeros.
-// With relu_mask != 0, dy is first multiplied by (yact > 0): the gradient through a fused ReLU.
+// With relu_mask != 0, dy is first masked by relu_pass(yact) (yact > 0 or NaN, nan.wgsl): the
+// gradient through a fused ReLU.
 
 //!include "conv2d/tile.wgsl"
+//!include "nan.wgsl"
 
 struct BwdInputParams {
   N: i32, H: i32, W: i32, C: i32, O: i32, OH: i32, OW: i32, KH: i32, KW: i32,
@@ -103,7 +105,7 @@ fn input_grad(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
         if (m_ok && k + j < K && oh >= 0 && oh < p.OH && ow >= 0 && ow < p.OW) {
           let idx = ybase + (oh * p.OW + ow) * p.O + o;
           v = dy[idx];
-          if (p.relu_mask != 0u && yact[idx] <= 0.0) { v = 0.0; }
+          if (p.relu_mask != 0u && !relu_pass(yact[idx])) { v = 0.0; }
         }
         store_a(row, kseg + j, v);
         o += 1;

@@ -7,7 +7,7 @@
 //   dw[m, o] = sum_p A[m, p] · B[p, o]   m = (kh, kw, c) in [0, Mw = KH·KW·C)
 //                                        p = (n, oh, ow) in [0, P = N·OH·OW)
 //   A[m, p] = x[n, oh·sh - pt + kh·dh, ow·sw - pl + kw·dw, c]   (0 in the padding)
-//   B[p, o] = dy[p, o]  (· (yact > 0) when relu_mask != 0: gradient through a fused ReLU)
+//   B[p, o] = dy[p, o]  (· relu_pass(yact) when relu_mask != 0: gradient through a fused ReLU)
 //
 // Bias gradient for free: with a bias, A gets one extra row m = Mw that is all ones, so row
 // Mw of the product is db[o] = sum_p dy[p, o]. M = Mw (+ 1 with a bias).
@@ -24,6 +24,7 @@
 
 //!include "conv2d/tile.wgsl"
 //!include "common.wgsl"
+//!include "nan.wgsl"
 
 struct BwdWeightParams {
   N: i32, H: i32, W: i32, C: i32, O: i32, OH: i32, OW: i32, KH: i32, KW: i32,
@@ -93,7 +94,7 @@ fn weight_grad(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
       var v = 0.0;
       if (pb < pend && o < O) {
         v = dy[pb * O + o];
-        if (p.relu_mask != 0u && yact[pb * O + o] <= 0.0) { v = 0.0; }
+        if (p.relu_mask != 0u && !relu_pass(yact[pb * O + o])) { v = 0.0; }
       }
       store_b(e / TN, e % TN, v);
     }

@@ -9,8 +9,10 @@
 //
 // max: padded cells count as -inf (they are skipped, so they never win); ties keep the first
 //   cell in (kh, kw) scan order (strict >). `argmax` stores the winner as a flat index into x
-//   (((n*H + h)*W + w)*C + c), so the backward needs no recompute. NaN is not propagated
-//   (a NaN wins only as the first cell; WGSL lets compilers assume no NaNs anyway).
+//   (((n*H + h)*W + w)*C + c), so the backward needs no recompute. NaN propagates as in
+//   PyTorch (`val > maxval || isnan(val)`): a window holding NaN gives NaN, and its LAST NaN
+//   in scan order is the argmax that receives the gradient. `max_wins` tests the bits
+//   (nan.wgsl), never max() or a bare comparison, which may drop NaN.
 // avg: the sum over the cells inside the input, divided by their number (count_pad = 0:
 //   PyTorch's count_include_pad=False, TensorFlow's rule) or by KH*KW (count_pad = 1: padded
 //   cells count as zeros, PyTorch's default). Windows never pass the padded input's end.
@@ -24,6 +26,7 @@
 // from a pool and may be larger than the tensor, so every thread checks `i < total`.
 
 //!include "common.wgsl"
+//!include "nan.wgsl"
 
 override WG: u32 = 256;
 
@@ -52,6 +55,12 @@ struct Global {
 @group(0) @binding(5) var<storage, read> dy: array<f32>;
 @group(0) @binding(6) var<storage, read> idx: array<u32>;
 @group(0) @binding(7) var<storage, read_write> dx: array<f32>;
+
+// Does cell value `cand` replace the running maximum `best`? PyTorch's rule: cand > best, or
+// cand is NaN (a later NaN replaces an earlier one); only a NaN replaces a NaN best.
+fn max_wins(cand: f32, best: f32) -> bool {
+  return is_nan(cand) || (cand > best && !is_nan(best));
+}
 
 // Output element i -> (n, oh, ow, c) with c fastest.
 fn out_coords(i: u32) -> vec4<i32> {
@@ -110,7 +119,7 @@ fn max_forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
     for (var w = r.z; w < r.w; w++) {
       let j = u32(((o.x * p.H + h) * p.W + w) * p.C + o.w);
       let v = x[j];
-      if (v > best) { best = v; best_i = j; }
+      if (max_wins(v, best)) { best = v; best_i = j; }
     }
   }
   y[i] = best;
@@ -128,7 +137,8 @@ fn max_forward_noidx(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgro
   var best = x[((o.x * p.H + r.x) * p.W + r.z) * p.C + o.w];
   for (var h = r.x; h < r.y; h++) {
     for (var w = r.z; w < r.w; w++) {
-      best = max(best, x[((o.x * p.H + h) * p.W + w) * p.C + o.w]);
+      let v = x[((o.x * p.H + h) * p.W + w) * p.C + o.w];
+      best = select(best, v, max_wins(v, best));
     }
   }
   y[i] = best;

@@ -7,7 +7,8 @@
 //
 //   x, dx: [N,H,W,C]   y, dy, argmax: [N,OH,OW,C]   (bound as vec4 arrays: C/4 vec4 a pixel)
 //
-// Semantics as in pool2d.wgsl: ties keep the first cell in (kh, kw) scan order (strict >),
+// Semantics as in pool2d.wgsl: ties keep the first cell in (kh, kw) scan order (strict >), NaN
+// wins as in PyTorch (the last NaN of the window; max_wins4, never max(), see nan.wgsl),
 // `argmax` is the winner's flat index into x, ((n·H + h)·W + w)·C + c, so either backward
 // can consume it. The backward SCATTERS: output o's window holds input cells no other window
 // holds, so the thread writes dy to the winning cell and 0 to the others of its window (max),
@@ -16,6 +17,7 @@
 // every dx cell is written once.
 
 //!include "common.wgsl"
+//!include "nan.wgsl"
 
 override WG: u32 = 128;
 override KH: u32 = 2;
@@ -35,6 +37,11 @@ struct Pool4 {
 @group(0) @binding(5) var<storage, read> idx: array<vec4<u32>>;
 @group(0) @binding(6) var<storage, read_write> dx: array<vec4<f32>>;
 @group(0) @binding(7) var<storage, read> ym: array<vec4<f32>>;  // the forward's output y
+
+// Per lane: does `cand` replace the running maximum? (pool2d.wgsl max_wins: cand > best, or NaN)
+fn max_wins4(cand: vec4<f32>, best: vec4<f32>) -> vec4<bool> {
+  return is_nan4(cand) | ((cand > best) & !is_nan4(best));
+}
 
 // vec4 index of the window's top-left cell, for thread i = ((n·OH + oh)·OW + ow)·C4 + c4.
 fn window_base(i: u32) -> u32 {
@@ -59,7 +66,7 @@ fn max_forward4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) 
     for (var kw = 0u; kw < KW; kw++) {
       let j = b + (kh * p.W + kw) * p.C4;
       let v = x[j];
-      let win = v > best;
+      let win = max_wins4(v, best);
       best = select(best, v, win);
       best_j = select(best_j, vec4<u32>(j), win);
     }
@@ -78,7 +85,8 @@ fn max_forward4_noidx(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgr
   var best = x[b];
   for (var kh = 0u; kh < KH; kh++) {
     for (var kw = 0u; kw < KW; kw++) {
-      best = max(best, x[b + (kh * p.W + kw) * p.C4]);
+      let v = x[b + (kh * p.W + kw) * p.C4];
+      best = select(best, v, max_wins4(v, best));
     }
   }
   y[i] = best;
@@ -104,15 +112,15 @@ fn max_backward4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
   scatter(i, dy[i]);
 }
 
-// The same, with the gradient also masked by the ReLU that produced x (x > 0 at the winning
-// cell, which is y > 0): the ReLU's backward pass folded into this one (see canPremask in
-// src/autograd/tape.ts).
+// The same, with the gradient also masked by the ReLU that produced x (x > 0 or NaN at the
+// winning cell, which is relu_pass(y), nan.wgsl): the ReLU's backward pass folded into this
+// one (see canPremask in src/autograd/tape.ts).
 @compute @workgroup_size(WG)
 fn max_backward4_relu(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                       @builtin(local_invocation_index) lid: u32) {
   let i = flat_index(wid, nwg, lid, WG);
   if (i >= p.total) { return; }
-  scatter(i, select(vec4<f32>(0.0), dy[i], ym[i] > vec4<f32>(0.0)));
+  scatter(i, select(vec4<f32>(0.0), dy[i], relu_pass4(ym[i])));
 }
 
 // Average pooling: the mean of the window's KH·KW cells (no padding here, so all count).

@@ -36,7 +36,7 @@ function checkBackward(op: string, dy: Tensor, saved: Tensor, savedName: string)
   checkSameShape(op, dy, saved, 'dy', savedName);
 }
 
-/** max(x, 0) */
+/** max(x, 0), with relu(NaN) = NaN as in PyTorch (shaders/nan.wgsl). */
 export function relu(x: Tensor): Tensor {
   checkTensor('relu', 'x', x, 'f32');
   const y = run('relu', 'relu', x, null);
@@ -44,7 +44,7 @@ export function relu(x: Tensor): Tensor {
   return y;
 }
 
-/** dy masked by y > 0 (y = relu's output; also used by matmul/conv with a fused ReLU). */
+/** dy masked by y > 0 or NaN (y = relu's output; also used by matmul/conv with a fused ReLU). */
 export function reluBackward(dy: Tensor, y: Tensor): Tensor {
   checkBackward('reluBackward', dy, y, 'y');
   return run('relu_backward', 'reluBackward', y, dy);
@@ -97,10 +97,14 @@ export function tanhBackward(dy: Tensor, y: Tensor): Tensor {
 const map = (x: ArrayLike<number>, f: (v: number, i: number) => number) => Float64Array.from(x, f);
 const sig = (v: number) => 1 / (1 + Math.exp(-v));
 
-/** Float64 references: forward, and backward as functions of the forward input x. */
+/**
+ * Float64 references: forward, and backward as functions of the forward input x. NaN follows
+ * PyTorch: relu(NaN) = NaN (Math.max keeps NaN), and relu's backward is `x <= 0 ? 0 : dy`
+ * (threshold_backward), so a NaN x passes dy through; leakyRelu's gives slope * dy there.
+ */
 export const ref = {
   relu: (x: ArrayLike<number>) => map(x, (v) => Math.max(v, 0)),
-  reluBackward: (dy: ArrayLike<number>, x: ArrayLike<number>) => map(x, (v, i) => (v > 0 ? dy[i] : 0)),
+  reluBackward: (dy: ArrayLike<number>, x: ArrayLike<number>) => map(x, (v, i) => (v <= 0 ? 0 : dy[i])),
   leakyRelu: (x: ArrayLike<number>, s: number) => map(x, (v) => (v > 0 ? v : s * v)),
   leakyReluBackward: (dy: ArrayLike<number>, x: ArrayLike<number>, s: number) =>
     map(x, (v, i) => (v > 0 ? dy[i] : s * dy[i])),

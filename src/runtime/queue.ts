@@ -16,6 +16,10 @@
 //   command list that `replay()` re-encodes later with the same pipelines and buffers and no
 //   allocation (used by graph capture of a training step).
 //
+// HOOK: `afterDispatch` (the NaN/Inf check mode, numerics.ts) runs after each dispatch, a
+//   replayed one included; what the hook itself dispatches is never captured. So a replay
+//   checks exactly when the check is enabled at replay time, whatever it was at capture time.
+//
 // PLANNING: between `beginPlanning()` and `endPlanning()` a dispatch is checked exactly as
 //   usual (buffers and uniforms against the reflection) and its pipeline spec is noted, but
 //   nothing is compiled, encoded or submitted, and copies are dropped. Running a step's body
@@ -53,6 +57,8 @@ export type Command =
     }
   | { kind: 'copy'; src: PooledBuffer; srcOffset: number; dst: PooledBuffer; dstOffset: number; size: number };
 
+export type DispatchCommand = Extract<Command, { kind: 'dispatch' }>;
+
 const ARENA_SLOT_ALIGN = 256;
 const STAGING_USAGE = 0x0001 /* MAP_READ */ | 0x0008; /* COPY_DST */
 const UNIFORM_USAGE = 0x0040 /* UNIFORM */ | 0x0008; /* COPY_DST */
@@ -76,8 +82,11 @@ export class Queue {
   /** debug level: 0 off; 1 submit each dispatch inside error scopes naming the op */
   debug = 0;
   onGpuError?: (message: string, op: string) => void;
-  /** called after each recorded dispatch (the NaN/Inf check mode uses it, see numerics.ts) */
-  afterDispatch?: (cmd: Extract<Command, { kind: 'dispatch' }>) => void;
+  /** called after each recorded or replayed dispatch (the NaN/Inf check mode, see HOOK) */
+  afterDispatch?: (cmd: DispatchCommand) => void;
+  /** called for each dispatch recorded into a capture (numerics.ts notes what it writes) */
+  onCapture?: (cmd: DispatchCommand) => void;
+  private inHook = false;
 
   constructor(
     readonly device: GPUDevice,
@@ -172,10 +181,31 @@ export class Queue {
       this.planning!.push(spec);
       return;
     }
-    const cmd: Command = { kind: 'dispatch', pipeline: p, buffers, uniform, workgroups: wg, op: a.op ?? a.shader };
-    this.capture?.push(cmd);
+    const cmd: DispatchCommand = {
+      kind: 'dispatch',
+      pipeline: p,
+      buffers,
+      uniform,
+      workgroups: wg,
+      op: a.op ?? a.shader,
+    };
+    if (this.capture && !this.inHook) {
+      this.capture.push(cmd);
+      this.onCapture?.(cmd);
+    }
     this.encode(cmd);
-    this.afterDispatch?.(cmd);
+    this.hook(cmd);
+  }
+
+  /** Run afterDispatch for `cmd`; dispatches it makes are not hooked or captured (see HOOK). */
+  private hook(cmd: DispatchCommand): void {
+    if (!this.afterDispatch || this.inHook) return;
+    this.inHook = true;
+    try {
+      this.afterDispatch(cmd);
+    } finally {
+      this.inHook = false;
+    }
   }
 
   /** Record a buffer-to-buffer copy (e.g. a tensor clone). */
@@ -227,7 +257,10 @@ export class Queue {
 
   /** Replay captured commands into the current encoder: no allocation, cached bind groups. */
   replay(cmds: readonly Command[]): void {
-    for (const c of cmds) this.encode(c);
+    for (const c of cmds) {
+      this.encode(c);
+      if (c.kind === 'dispatch') this.hook(c);
+    }
   }
 
   beginCapture(): void {

@@ -26,6 +26,12 @@
 // resolves once the quick kernels are ready (the fast ones keep compiling; `prepare({ wait:
 // 'fast' })` waits for them too); 'wait', once the fast ones are. Without it the first run
 // compiles what it misses synchronously (correct, slower).
+//
+// Finiteness (on by default, `checkFinite: false` turns it off): the step also records, on the
+// GPU, whether its loss and every gradient are free of NaN and ±Inf (src/ops/finite.ts), into
+// a small status tensor that carries the loss too. `readStatus()` reads that tensor: the same
+// one readback `readLoss()` makes, never an extra submit. The check reports; it does not stop
+// the update (a non-finite gradient has reached the weights when the status says so).
 
 import { shapeStr, empty, type DType, type Shape, type Tensor } from '../tensor/tensor.js';
 import { keep, scope } from '../tensor/scope.js';
@@ -43,6 +49,7 @@ import {
 import type { Module } from '../nn/module.js';
 import type { PipelineSpec } from '../runtime/pipelines.js';
 import type { Optimizer } from '../optim/optimizers.js';
+import { decodeFinite, finiteStatus, recordFinite } from '../ops/finite.js';
 
 export type LossFn = (output: Tensor, labels: Tensor) => Tensor;
 
@@ -67,6 +74,21 @@ export interface TrainStepOptions {
    * tests, a short fine-tuning; and to measure the quick tier).
    */
   coldStart?: 'tiered' | 'wait' | 'quick';
+  /** check on the GPU that the loss and every gradient are finite, see readStatus (default true) */
+  checkFinite?: boolean;
+}
+
+/** What `readStatus()` reports about the last step. */
+export interface StepStatus {
+  loss: number;
+  /** the loss and every gradient are finite (no NaN, no ±Inf) */
+  finite: boolean;
+  /** the loss is finite */
+  lossFinite: boolean;
+  /** parameters whose gradient held a NaN or ±Inf, by name (model.namedParameters), in order */
+  nonFiniteGrads: string[];
+  /** false with `checkFinite: false`: then `finite` says only whether the loss is */
+  checked: boolean;
 }
 
 /** TrainStep.prepare's options: PrepareOptions, and what to wait for when tiered. */
@@ -92,6 +114,8 @@ export class TrainStep {
   private fastReady = false;
   /** which kernels the current plan runs */
   private planTier: 'quick' | 'fast' | null = null;
+  /** the finiteness status (src/ops/finite.ts), null with checkFinite: false */
+  private readonly status: Tensor | null;
 
   constructor(readonly opts: TrainStepOptions) {
     this.useCapture = opts.capture ?? true;
@@ -104,12 +128,14 @@ export class TrainStep {
     this.quickOnly = cold === 'quick' && this.useCapture;
     this.x = keep(empty(opts.inputShape));
     this.labels = keep(empty(opts.labelShape ?? [opts.inputShape[0]], opts.labelDtype ?? 'u32'));
+    this.status = (opts.checkFinite ?? true) ? keep(finiteStatus(opts.optimizer.params.length)) : null;
   }
 
   /** The step's GPU work: loss and gradients, then the in-place update. Returns the loss. */
   private body = (): Tensor => {
     const { model, optimizer, loss } = this.opts;
     const { value, grads } = valueAndGrad(() => loss(model.forward(this.x), this.labels), optimizer.params);
+    if (this.status) recordFinite(this.status, value, grads); // before the update may clip them
     optimizer.update(grads);
     return value;
   };
@@ -230,6 +256,7 @@ export class TrainStep {
       } else if (recapture) {
         // the first capture, or again with the fast kernels (this run is the re-capture)
         const uses = [this.x, this.labels, ...optimizer.params, ...optimizer.tensors(), ...model.stateDict().values()];
+        if (this.status) uses.push(this.status);
         const plan = quick ? withQuickKernels(() => capture(this.body, { uses })) : capture(this.body, { uses });
         // the quick plan, freed after the new one is recorded (no buffer shared): its commands
         // were submitted by earlier runs, so its buffers are free for the pool after this run's
@@ -272,7 +299,32 @@ export class TrainStep {
 
   /** Read the last step's loss (the only readback; resolves when the GPU has finished it). */
   async readLoss(): Promise<number> {
+    if (this.status) return (await this.readStatus()).loss;
     return (await this.loss.read())[0];
+  }
+
+  /**
+   * Read the last step's loss and whether it and every gradient were finite: one readback of
+   * a few words (the loss travels in the status), as cheap as readLoss.
+   */
+  async readStatus(): Promise<StepStatus> {
+    const lossTensor = this.loss; // throws when no step has run
+    if (!this.status) {
+      const loss = (await lossTensor.read())[0];
+      const lossFinite = Number.isFinite(loss);
+      return { loss, finite: lossFinite, lossFinite, nonFiniteGrads: [], checked: false };
+    }
+    const f = decodeFinite((await this.status.read()) as Uint32Array);
+    const names = new Map(this.opts.model.namedParameters().map(([n, t]) => [t, n]));
+    const params = this.opts.optimizer.params;
+    const nonFiniteGrads = params.flatMap((p, i) => (f.tensors[i] ? [] : [names.get(p) ?? `params[${i}]`]));
+    return {
+      loss: f.loss,
+      finite: f.lossFinite && nonFiniteGrads.length === 0,
+      lossFinite: f.lossFinite,
+      nonFiniteGrads,
+      checked: true,
+    };
   }
 
   /** Bytes the captured plan keeps for its intermediates. */
@@ -293,5 +345,6 @@ export class TrainStep {
     this.lastLoss?.dispose();
     this.x.dispose();
     this.labels.dispose();
+    this.status?.dispose();
   }
 }

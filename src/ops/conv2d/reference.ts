@@ -74,9 +74,9 @@ function biasGrad(dy: Arr, O: number): Float64Array {
   return db;
 }
 
-/** dy * (y > 0): the gradient through a fused ReLU whose output is y. */
+/** y <= 0 ? 0 : dy (PyTorch's rule: a NaN y passes dy): the gradient through a fused ReLU. */
 function reluMask(dy: Arr, y: Arr): Float64Array {
-  return Float64Array.from(dy, (v, i) => (y[i] > 0 ? v : 0));
+  return Float64Array.from(dy, (v, i) => (y[i] <= 0 ? 0 : v));
 }
 
 export const ref = { forward, inputGrad, weightGrad, biasGrad, reluMask };

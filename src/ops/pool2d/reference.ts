@@ -38,7 +38,8 @@ export const ref = {
       argmax = new Uint32Array(n);
     eachWindow(g, (o, cells) => {
       let b = cells[0];
-      for (const j of cells) if (x[j] > x[b]) b = j; // first maximum in scan order, like the kernel
+      // first maximum in scan order, like the kernel; NaN as PyTorch: the last NaN wins
+      for (const j of cells) if (x[j] > x[b] || Number.isNaN(x[j])) b = j;
       y[o] = x[b];
       argmax[o] = b;
     });
