@@ -7,7 +7,8 @@
 // The order of epoch e is a Fisher–Yates permutation from mixSeed(seed, shuffle, e): the same
 // (seed, epoch) always gives the same batches; different epochs give independent orders.
 
-import type { Tensor } from '../tensor/tensor.js';
+import { writeHost, type Tensor } from '../tensor/tensor.js';
+import { checkHostData } from '../tensor/args.js';
 import { checkTensor } from '../ops/check.js';
 import { checkDataset, type ImageDataset } from './dataset.js';
 import { checkSeed, createRng, mixSeed, permutation, STREAM } from './rng.js';
@@ -165,6 +166,9 @@ export function uploadBatch(batch: Batch, images: Tensor, labels: Tensor): void 
     throw new RangeError(
       `webgpu-cnn: uploadBatch: 'labels' [${labels.shape}] holds ${labels.size} values, the batch has ${batch.labels.length}`,
     );
-  images.write(batch.images);
-  labels.write(batch.labels);
+  // both checked before either is written (numbers; labels integers in u32 range)
+  checkHostData('uploadBatch', 'batch.images', batch.images, 'f32');
+  checkHostData('uploadBatch', 'batch.labels', batch.labels, 'u32');
+  writeHost(images, batch.images, 'uploadBatch', 'batch.images');
+  writeHost(labels, batch.labels, 'uploadBatch', 'batch.labels');
 }

@@ -13,6 +13,7 @@ import { assert, assertEqual } from '../harness/assert.js';
 import {
   Adam,
   AdamW,
+  Conv2d,
   Evaluator,
   Flatten,
   FormatError,
@@ -43,6 +44,7 @@ import {
   scope,
   softmaxCrossEntropy,
   tensor,
+  uploadBatch,
   valueAndGrad,
   writeSafetensors,
   type ImageDataset,
@@ -456,6 +458,41 @@ row('options: Evaluator model null', 'Evaluator', TypeError, () => new Evaluator
 row('options: computeGradients {accumulte}', 'computeGradients', TypeError, () =>
   computeGradients(() => fixtures().a, [fixtures().a], { accumulte: true } as never),
 );
+
+const layerBad: [string, string, () => unknown, ErrorClass][] = [
+  ['Conv2d {strides: 2}', 'Conv2d', () => new Conv2d(1, 2, 3, { strides: 2 } as never), TypeError],
+  ['Conv2d kernel 0', 'Conv2d', () => new Conv2d(1, 2, 0), RangeError],
+  ["Conv2d kernel 'x'", 'Conv2d', () => new Conv2d(1, 2, 'x' as never), TypeError],
+  ['Conv2d kernel [3]', 'Conv2d', () => new Conv2d(1, 2, [3] as never), TypeError],
+  ["Conv2d relu 'yes'", 'Conv2d', () => new Conv2d(1, 2, 3, { relu: 'yes' } as never), TypeError],
+  ['Conv2d inChannels 0', 'Conv2d', () => new Conv2d(0, 2, 3), RangeError],
+  ['Linear {activation}', 'Linear', () => new Linear(2, 2, { activation: 'relu' } as never), TypeError],
+  ['Linear bias 0', 'Linear', () => new Linear(2, 2, { bias: 0 } as never), TypeError],
+  ['Linear outFeatures 1.5', 'Linear', () => new Linear(2, 1.5), TypeError],
+  [
+    'uploadBatch labels -1',
+    'uploadBatch',
+    () => {
+      const f = fixtures();
+      uploadBatch({ images: new Float32Array(8), labels: [-1, 0] as never, size: 2 } as never, f.step.x, f.step.labels);
+    },
+    RangeError,
+  ],
+  [
+    'uploadBatch images strings',
+    'uploadBatch',
+    () => {
+      const f = fixtures();
+      uploadBatch(
+        { images: new Array(8).fill('a'), labels: new Uint32Array(2), size: 2 } as never,
+        f.step.x,
+        f.step.labels,
+      );
+    },
+    TypeError,
+  ],
+];
+for (const [what, fn, call, E] of layerBad) row(`options: ${what}`, fn, E, call);
 
 // 4. messages: no raw JavaScript TypeError escapes; the public function is named
 row('message: valueAndGrad params a Tensor', 'valueAndGrad', TypeError, () =>
