@@ -8,7 +8,7 @@
 // (seed, epoch) always gives the same batches; different epochs give independent orders.
 
 import { writeHost, type Tensor } from '../tensor/tensor.js';
-import { checkHostData } from '../tensor/args.js';
+import { checkHostData, checkOptions } from '../tensor/args.js';
 import { checkTensor } from '../ops/check.js';
 import { checkDataset, type ImageDataset } from './dataset.js';
 import { checkSeed, createRng, mixSeed, permutation, STREAM } from './rng.js';
@@ -74,9 +74,14 @@ export function batchCount(n: number, batchSize: number, dropLast = false): numb
   return dropLast ? Math.floor(n / batchSize) : Math.ceil(n / batchSize);
 }
 
+const BATCH_KEYS = ['batchSize', 'seed', 'epoch', 'shuffle', 'dropLast', 'normalize', 'augment', 'startBatch', 'reuse'];
+
 /** Iterate over one epoch of `ds` in mini-batches (arguments are checked at the call, not at the first next()). */
 export function batches(ds: ImageDataset, opts: BatchOptions): Generator<Batch> {
   checkDataset('batches', ds);
+  if (opts === null || typeof opts !== 'object')
+    throw new TypeError(`webgpu-cnn: batches: 'opts' must be an options object with 'batchSize', got ${String(opts)}`);
+  checkOptions('batches', 'opts', opts, BATCH_KEYS);
   const B = opts.batchSize;
   if (!Number.isInteger(B) || B < 1)
     throw new RangeError(`webgpu-cnn: batches: 'batchSize' must be an integer >= 1, got ${B}`);

@@ -13,6 +13,7 @@ import { assert, assertEqual } from '../harness/assert.js';
 import {
   Adam,
   AdamW,
+  BatchNorm2d,
   Conv2d,
   Evaluator,
   Flatten,
@@ -23,10 +24,13 @@ import {
   Sequential,
   TrainStep,
   add,
+  batchNorm,
+  batches,
   bmm,
   capture,
   computeGradients,
   conv2d,
+  dropout,
   empty,
   encodeModel,
   engine,
@@ -75,6 +79,8 @@ interface Fixtures {
   b234: Tensor;
   b243: Tensor;
   dy: Tensor; // [1,3,3,4]
+  bn2: Tensor; // [2]
+  dropState: Tensor; // [2] u32
   model: Sequential; // [B,2,2,1] -> 3 classes
   sgd: SGD;
   step: TrainStep; // inputShape [2,2,2,1], labels [2] u32
@@ -95,6 +101,8 @@ function fixtures(): Fixtures {
     b234: full([2, 3, 4], 1),
     b243: full([2, 4, 3], 1),
     dy: full([1, 3, 3, 4], 1),
+    bn2: full([2], 1),
+    dropState: tensor([1, 0], [2], 'u32'),
     model,
     sgd,
     step: new TrainStep({ model, optimizer: sgd, loss: softmaxCrossEntropy, inputShape: [2, 2, 2, 1] }),
@@ -492,6 +500,23 @@ const layerBad: [string, string, () => unknown, ErrorClass][] = [
     TypeError,
   ],
 ];
+const bn = (o: unknown) => {
+  const f = fixtures();
+  return batchNorm(f.x, f.bn2, f.bn2, f.bn2, f.bn2, o as never);
+};
+layerBad.push(
+  ['batchNorm {momentun: 0.1}', 'batchNorm', () => bn({ training: true, momentun: 0.1 }), TypeError],
+  ['batchNorm no training flag', 'batchNorm', () => bn({}), TypeError],
+  ["batchNorm training 'yes'", 'batchNorm', () => bn({ training: 'yes' }), TypeError],
+  ['batchNorm eps -1', 'batchNorm', () => bn({ training: false, eps: -1 }), RangeError],
+  ['BatchNorm2d {momentun}', 'BatchNorm2d', () => new BatchNorm2d(2, { momentun: 0.1 } as never), TypeError],
+  ['BatchNorm2d eps NaN', 'BatchNorm2d', () => new BatchNorm2d(2, { eps: NaN }), TypeError],
+  ['dropout rate 1', 'dropout', () => dropout(fixtures().x, 1, fixtures().dropState), RangeError],
+  ["dropout rate '0.5'", 'dropout', () => dropout(fixtures().x, '0.5' as never, fixtures().dropState), TypeError],
+  ['batches {batch_size}', 'batches', () => batches(fixtures().ds, { batch_size: 2 } as never), TypeError],
+  ['batches opts undefined', 'batches', () => batches(fixtures().ds, undefined as never), TypeError],
+  ['batches batchSize 0', 'batches', () => batches(fixtures().ds, { batchSize: 0 }), RangeError],
+);
 for (const [what, fn, call, E] of layerBad) row(`options: ${what}`, fn, E, call);
 
 // 4. messages: no raw JavaScript TypeError escapes; the public function is named
@@ -758,7 +783,7 @@ suite('bad-input', (test) => {
   test('fixtures are freed', () => {
     if (!fx) return;
     const f = fx;
-    for (const t of [f.a, f.b, f.x, f.w, f.m23, f.m34, f.b234, f.b243, f.dy]) t.dispose();
+    for (const t of [f.a, f.b, f.x, f.w, f.m23, f.m34, f.b234, f.b243, f.dy, f.bn2, f.dropState]) t.dispose();
     f.step.dispose();
     f.sgd.dispose();
     f.model.dispose();
