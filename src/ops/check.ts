@@ -10,7 +10,7 @@ export { describe, checkOptions } from '../tensor/args.js';
 export function checkTensor(op: string, arg: string, t: unknown, dtype?: DType, rank?: number): Tensor {
   if (!(t instanceof Tensor))
     throw new TypeError(`webgpu-cnn: ${op}: argument '${arg}' must be a Tensor, got ${describe(t)}`);
-  if (t.disposed) throw new Error(`webgpu-cnn: ${op}: argument '${arg}' ${shapeStr(t.shape)} was already disposed`);
+  if (t.disposed) throw new TypeError(`webgpu-cnn: ${op}: argument '${arg}' ${shapeStr(t.shape)} was already disposed`);
   t.engine.checkAlive(op);
   if (dtype && t.dtype !== dtype)
     throw new TypeError(`webgpu-cnn: ${op}: argument '${arg}' must be ${dtype}, got ${t.dtype}`);

@@ -97,6 +97,23 @@ function checkFitOptions(o: FitOptions): void {
       `webgpu-cnn: ${where}: 'batchSize' ${o.batchSize} is larger than the training set (${o.train.count} images): ` +
         'no full batch, so no step would run (the last partial batch is dropped)',
     );
+  if (o.resume !== undefined) {
+    const r = o.resume as unknown as Record<string, unknown>;
+    if (
+      r === null ||
+      typeof r !== 'object' ||
+      !['seed', 'epoch', 'batch'].every((k) => Number.isInteger(r[k]) && (r[k] as number) >= 0)
+    )
+      throw new TypeError(
+        `webgpu-cnn: ${where}: 'resume' must be {seed, epoch, batch} (integers >= 0), got ${describe(o.resume)}`,
+      );
+    const stepsPerEpoch = Math.floor(o.train.count / o.batchSize);
+    const first = o.resume.epoch + (o.resume.batch >= stepsPerEpoch ? 1 : 0);
+    if (first >= o.epochs)
+      throw new RangeError(
+        `webgpu-cnn: ${where}: 'resume' is at epoch ${o.resume.epoch} batch ${o.resume.batch}, past the last of ${o.epochs} epochs: no step would run`,
+      );
+  }
 }
 
 /** Train `model` for `epochs` epochs; returns one EpochInfo per epoch. */

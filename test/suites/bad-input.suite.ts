@@ -431,6 +431,12 @@ const fitBad: [string, Record<string, unknown>, ErrorClass][] = [
   ['model null', { model: null }, TypeError],
   ['optimizer {}', { optimizer: {} }, TypeError],
 ];
+fitBad.push(
+  ['resume past the last epoch (zero steps)', { resume: { seed: 0, epoch: 1, batch: 0 } }, RangeError],
+  ['resume at the end of the only epoch', { resume: { seed: 0, epoch: 0, batch: 2 } }, RangeError],
+  ['resume null', { resume: null }, TypeError],
+  ["resume {epoch: '1'}", { resume: { seed: 0, epoch: '1', batch: 0 } }, TypeError],
+);
 for (const [what, o, E] of fitBad) row(`options: fit ${what}`, 'fit', E, () => fitWith(o));
 row('options: fit opts null', 'fit', TypeError, () => fit(null as never));
 const stepWith = (o: Record<string, unknown>) => {
@@ -581,6 +587,23 @@ row('atomic: loadStateDict with a NaN-length data object writes nothing', 'loadS
     own.map(([k, t], i) => [k, { shape: t.shape, data: i ? { length: t.size } : new Float32Array(t.size) }]),
   );
   fixtures().model.loadStateDict(state as never);
+});
+
+const disposed = () => {
+  const t = scope(() => tensor([1, 2, 3]));
+  t.dispose();
+  return t;
+};
+row('message: add with a disposed tensor', 'add', TypeError, () => add(disposed(), fixtures().a));
+row('message: conv2d with a disposed weight', 'conv2d', TypeError, () => {
+  const w = scope(() => full([3, 3, 2, 4], 1));
+  w.dispose();
+  return conv2d(fixtures().x, w);
+});
+row('message: matmul with a disposed operand', 'matmul', TypeError, () => {
+  const m = scope(() => full([3, 4], 1));
+  m.dispose();
+  return matmul(fixtures().m23, m);
 });
 
 // 5. parsers: deep nesting is a FormatError, not "Maximum call stack size exceeded"
@@ -773,11 +796,11 @@ suite('bad-input', (test) => {
     });
   });
 
-  test(`at least 200 bad-input rows (${rows.length})`, () => {
+  test('at least 200 bad-input rows', () => {
     assert(rows.length >= 200, `only ${rows.length} rows`);
     const groups = new Map<string, number>();
     for (const r of rows) groups.set(r.name.split(':')[0], (groups.get(r.name.split(':')[0]) ?? 0) + 1);
-    console.log(`bad-input rows per group: ${JSON.stringify(Object.fromEntries(groups))}`);
+    console.log(`bad-input: ${rows.length} rows, per group ${JSON.stringify(Object.fromEntries(groups))}`);
   });
 
   test('fixtures are freed', () => {
