@@ -93,7 +93,9 @@ export function importPytorchStateDict(
       `webgpu-cnn: importPytorchStateDict: 'file' must be a parsed safetensors file (readSafetensors(bytes)), got ${describe(file)}`,
     );
   if (!Array.isArray(spec?.layers))
-    throw new TypeError(`webgpu-cnn: importPytorchStateDict: 'spec' must be a ModelSpec with 'layers', got ${describe(spec)}`);
+    throw new TypeError(
+      `webgpu-cnn: importPytorchStateDict: 'spec' must be a ModelSpec with 'layers', got ${describe(spec)}`,
+    );
   const { layers } = torchModules(spec);
   const placed = new Map<TorchLayer, (suffix: string) => string | undefined>(); // layer -> file key of a suffix
   // 1. explicit: map, then prefixes
