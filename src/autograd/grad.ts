@@ -22,7 +22,7 @@ import { startScope, endScope, keep } from '../tensor/scope.js';
 import { add, full, scale } from '../ops/elementwise.js';
 import { beginTape, endTape, setBackwardParams, type TapeNode } from './tape.js';
 import { withContext } from '../ops/check.js';
-import { checkOptions, describe } from '../tensor/args.js';
+import { checkOptions, describe, optionKeys } from '../tensor/args.js';
 
 export interface ValueAndGrad {
   value: Tensor;
@@ -156,7 +156,7 @@ export function computeGradients(
   opts: ComputeGradientsOptions = {},
 ): Tensor {
   checkGradArgs('computeGradients', fn, params);
-  checkOptions('computeGradients', 'opts', opts, ['accumulate']);
+  checkOptions('computeGradients', 'opts', opts, optionKeys<ComputeGradientsOptions>({ accumulate: true }));
   const { value, grads } = valueAndGrad(fn, params);
   params.forEach((p, i) => {
     const g = grads[i];

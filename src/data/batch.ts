@@ -8,7 +8,7 @@
 // (seed, epoch) always gives the same batches; different epochs give independent orders.
 
 import { writeHost, type Tensor } from '../tensor/tensor.js';
-import { checkHostData, checkOptions } from '../tensor/args.js';
+import { checkHostData, checkOptions, optionKeys } from '../tensor/args.js';
 import { checkTensor } from '../ops/check.js';
 import { checkDataset, type ImageDataset } from './dataset.js';
 import { checkSeed, createRng, mixSeed, permutation, STREAM } from './rng.js';
@@ -74,7 +74,17 @@ export function batchCount(n: number, batchSize: number, dropLast = false): numb
   return dropLast ? Math.floor(n / batchSize) : Math.ceil(n / batchSize);
 }
 
-const BATCH_KEYS = ['batchSize', 'seed', 'epoch', 'shuffle', 'dropLast', 'normalize', 'augment', 'startBatch', 'reuse'];
+const BATCH_KEYS = optionKeys<BatchOptions>({
+  batchSize: true,
+  seed: true,
+  epoch: true,
+  shuffle: true,
+  dropLast: true,
+  normalize: true,
+  augment: true,
+  startBatch: true,
+  reuse: true,
+});
 
 /** Iterate over one epoch of `ds` in mini-batches (arguments are checked at the call, not at the first next()). */
 export function batches(ds: ImageDataset, opts: BatchOptions): Generator<Batch> {

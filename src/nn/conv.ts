@@ -3,12 +3,20 @@
 
 import type { Shape, Tensor } from '../tensor/tensor.js';
 import { conv2d, conv2dOutputShape, type Conv2dGeomOptions } from '../ops/conv2d/index.js';
-import { checkNumber, checkOptions, describe, withContext } from '../ops/check.js';
+import { checkNumber, checkOptions, describe, optionKeys, withContext } from '../ops/check.js';
 import type { Conv2dSpec, LayerSpec } from './spec.js';
 import { Module } from './module.js';
 import { InitRng, initTensor, type InitKind } from './init.js';
 
-const CONV2D_LAYER_KEYS = ['stride', 'padding', 'dilation', 'bias', 'relu', 'init', 'rng'];
+const CONV2D_LAYER_KEYS = optionKeys<Conv2dLayerOptions>({
+  stride: true,
+  padding: true,
+  dilation: true,
+  bias: true,
+  relu: true,
+  init: true,
+  rng: true,
+});
 
 export interface Conv2dLayerOptions extends Conv2dGeomOptions {
   /** add a bias (default true) */

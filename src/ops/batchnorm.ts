@@ -12,7 +12,7 @@ import { engine } from '../runtime/engine.js';
 import type { PooledBuffer } from '../runtime/pool.js';
 import { empty, shapeStr, type Tensor } from '../tensor/tensor.js';
 import { needsGrad, record } from '../autograd/tape.js';
-import { allocateFor, checkNumber, checkOptions, checkTensor, describe, guarded } from './check.js';
+import { allocateFor, checkNumber, checkOptions, checkTensor, describe, guarded, optionKeys } from './check.js';
 import { grid1d } from './grid.js';
 
 const WG = 256;
@@ -75,7 +75,12 @@ export function batchNorm(
     if (t.shape[0] !== C)
       throw new RangeError(`webgpu-cnn: ${op}: '${name}' must have shape [${C}], got ${shapeStr(t.shape)}`);
   }
-  checkOptions(op, 'opts', opts, ['training', 'momentum', 'eps', 'numBatchesTracked']);
+  checkOptions(
+    op,
+    'opts',
+    opts,
+    optionKeys<BatchNormOptions>({ training: true, momentum: true, eps: true, numBatchesTracked: true }),
+  );
   if (typeof opts?.training !== 'boolean')
     throw new TypeError(`webgpu-cnn: ${op}: 'training' must be a boolean, got ${describe(opts?.training)}`);
   const eps = checkNumber(op, 'eps', opts.eps ?? 1e-5, { min: 0 });

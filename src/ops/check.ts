@@ -5,7 +5,7 @@ import { Tensor, allocate, shapeStr, type DType, type Shape } from '../tensor/te
 import { endScope, startScope } from '../tensor/scope.js';
 import { describe } from '../tensor/args.js';
 
-export { describe, checkOptions } from '../tensor/args.js';
+export { describe, checkOptions, optionKeys } from '../tensor/args.js';
 
 export function checkTensor(op: string, arg: string, t: unknown, dtype?: DType, rank?: number): Tensor {
   if (!(t instanceof Tensor))

@@ -18,11 +18,24 @@ import { keep } from '../tensor/scope.js';
 import { zeros } from '../ops/elementwise.js';
 import { adamStep, clipByGlobalNorm, hyperArray, sgdStep, HYPER_SIZE, type HyperParams } from '../ops/optim.js';
 import { constantLr, type Schedule } from './schedule.js';
-import { checkOptions, describe } from '../tensor/args.js';
+import { checkOptions, describe, optionKeys } from '../tensor/args.js';
 
-const BASE_KEYS = ['lr', 'weightDecay', 'clipNorm'];
-const SGD_KEYS = [...BASE_KEYS, 'momentum', 'nesterov', 'decoupled'];
-const ADAM_KEYS = [...BASE_KEYS, 'beta1', 'beta2', 'eps'];
+const SGD_KEYS = optionKeys<SgdOptimizerOptions>({
+  lr: true,
+  weightDecay: true,
+  clipNorm: true,
+  momentum: true,
+  nesterov: true,
+  decoupled: true,
+});
+const ADAM_KEYS = optionKeys<AdamOptimizerOptions>({
+  lr: true,
+  weightDecay: true,
+  clipNorm: true,
+  beta1: true,
+  beta2: true,
+  eps: true,
+});
 
 /**
  * An optimizer's arguments, checked before its constructor allocates anything (its state

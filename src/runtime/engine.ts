@@ -111,7 +111,13 @@ export async function init(opts: InitOptions = {}): Promise<Engine> {
   return current;
 }
 
-const INIT_KEYS = ['gpu', 'powerPreference', 'disableFeatures', 'memoryBudget', 'debug'];
+const INIT_KEYS = Object.keys({
+  gpu: true,
+  powerPreference: true,
+  disableFeatures: true,
+  memoryBudget: true,
+  debug: true,
+} satisfies Record<keyof InitOptions, true>);
 
 /** init's options: known keys only, a budget that is a positive finite number of bytes. */
 function checkInitOptions(opts: unknown): void {

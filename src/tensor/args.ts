@@ -38,6 +38,15 @@ export function checkOptions(where: string, arg: string, opts: unknown, allowed:
       );
 }
 
+/**
+ * The keys of an options type T, as the list `checkOptions` takes. Written as an object with
+ * every key of T (`optionKeys<Conv2dOptions>({ stride: true, ... })`), so that an option added
+ * to T and not to the list is a compile error, never an option refused as unknown.
+ */
+export function optionKeys<T>(keys: Record<keyof T, true>): string[] {
+  return Object.keys(keys);
+}
+
 const INT_RANGE: Record<DType, [number, number] | null> = {
   f32: null,
   i32: [-(2 ** 31), 2 ** 31 - 1],

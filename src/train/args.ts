@@ -12,22 +12,11 @@ import { checkDataset, type ImageDataset } from '../data/dataset.js';
 import { Module } from '../nn/module.js';
 import { Optimizer } from '../optim/optimizers.js';
 
-export const TRAIN_STEP_KEYS = [
-  'model',
-  'optimizer',
-  'loss',
-  'inputShape',
-  'labelShape',
-  'labelDtype',
-  'capture',
-  'coldStart',
-];
-
-/** TrainStep's options, checked before the step allocates its input tensors. */
-export function checkTrainStepOptions(o: unknown): void {
+/** TrainStep's options (`keys`: every key of TrainStepOptions), checked before the step allocates. */
+export function checkTrainStepOptions(o: unknown, keys: readonly string[]): void {
   const where = 'TrainStep';
   if (o === undefined) throw new TypeError(`webgpu-cnn: ${where}: 'opts' must be an options object, got undefined`);
-  checkOptions(where, 'opts', o, TRAIN_STEP_KEYS);
+  checkOptions(where, 'opts', o, keys);
   const { model, optimizer, loss, inputShape, labelShape, labelDtype } = o as Record<string, unknown>;
   checkModel(where, model, optimizer);
   if (typeof loss !== 'function')
@@ -106,22 +95,3 @@ export function checkPositiveInt(where: string, arg: string, v: unknown): number
     );
   return v;
 }
-
-export const FIT_KEYS = [
-  'model',
-  'optimizer',
-  'train',
-  'test',
-  'epochs',
-  'batchSize',
-  'seed',
-  'augment',
-  'normalize',
-  'loss',
-  'lossEvery',
-  'capture',
-  'evalBatchSize',
-  'resume',
-  'onStep',
-  'onEpoch',
-];

@@ -17,7 +17,7 @@ import { accuracy, softmaxCrossEntropy } from '../ops/loss/index.js';
 import { batches, type Normalization } from '../data/batch.js';
 import type { ImageDataset } from '../data/dataset.js';
 import type { Module } from '../nn/module.js';
-import { checkOptions } from '../tensor/args.js';
+import { checkOptions, optionKeys } from '../tensor/args.js';
 import { checkLabeledDataset, checkModel, checkPositiveInt } from './args.js';
 
 export interface EvalResult {
@@ -44,7 +44,7 @@ export class Evaluator {
     readonly opts: EvaluatorOptions = {},
   ) {
     checkModel('Evaluator', model);
-    checkOptions('Evaluator', 'opts', opts, ['batchSize', 'normalize']);
+    checkOptions('Evaluator', 'opts', opts, optionKeys<EvaluatorOptions>({ batchSize: true, normalize: true }));
     this.batchSize = checkPositiveInt('Evaluator', 'batchSize', opts.batchSize ?? 500);
   }
 

@@ -11,7 +11,7 @@ import type { ImageDataset } from '../data/dataset.js';
 import { TrainStep, type LossFn } from './step.js';
 import { Evaluator, type EvalResult } from './evaluate.js';
 import type { DataPosition } from './checkpoint.js';
-import { checkLabeledDataset, checkModel, checkPositiveInt, FIT_KEYS } from './args.js';
+import { checkLabeledDataset, checkModel, checkPositiveInt } from './args.js';
 import { checkOptions, describe } from '../tensor/args.js';
 
 export interface FitOptions {
@@ -69,6 +69,27 @@ export interface EpochInfo {
   evalSeconds: number;
   imagesPerSec: number;
 }
+
+/** Every option key (a key added to FitOptions and not here does not compile). */
+const FIT_KEYS = Object.keys({
+  model: true,
+  optimizer: true,
+  train: true,
+  test: true,
+  epochs: true,
+  batchSize: true,
+  seed: true,
+  augment: true,
+  normalize: true,
+  loss: true,
+  lossEvery: true,
+  capture: true,
+  coldStart: true,
+  evalBatchSize: true,
+  resume: true,
+  onStep: true,
+  onEpoch: true,
+} satisfies Record<keyof FitOptions, true>);
 
 /**
  * fit's options, all checked before anything is allocated (src/tensor/args.ts): no unknown

@@ -77,6 +77,18 @@ export interface StepPrepareOptions extends PrepareOptions {
   wait?: 'first' | 'fast';
 }
 
+/** Every option key (a key added to TrainStepOptions and not here does not compile). */
+const STEP_KEYS = Object.keys({
+  model: true,
+  optimizer: true,
+  loss: true,
+  inputShape: true,
+  labelShape: true,
+  labelDtype: true,
+  capture: true,
+  coldStart: true,
+} satisfies Record<keyof TrainStepOptions, true>);
+
 export class TrainStep {
   /** the step's input batch and labels (written by `run`) */
   readonly x: Tensor;
@@ -99,7 +111,7 @@ export class TrainStep {
   private readonly classes: number | null;
 
   constructor(readonly opts: TrainStepOptions) {
-    checkTrainStepOptions(opts); // everything checked before the first allocation
+    checkTrainStepOptions(opts, STEP_KEYS); // everything checked before the first allocation
     this.useCapture = opts.capture ?? true;
     const cold = opts.coldStart ?? 'tiered';
     if (cold !== 'tiered' && cold !== 'wait' && cold !== 'quick')

@@ -11,7 +11,7 @@
 import { shapeStr, type Shape, type Tensor } from '../../tensor/tensor.js';
 import { isReluMasked, needsGrad, record } from '../../autograd/tape.js';
 import { checkKernelOption } from '../../runtime/select.js';
-import { checkOptions, checkTensor, guarded } from '../check.js';
+import { checkOptions, checkTensor, guarded, optionKeys } from '../check.js';
 import { reluBackward } from '../activations.js';
 import { convGeometry, type Conv2dGeomOptions, type ConvGeometry } from './geometry.js';
 import {
@@ -60,8 +60,21 @@ function checkKernel(op: string, pass: Conv2dPass, k: unknown): void {
 }
 
 /** Checks x, w, bias and the options; returns the geometry. */
-const CONV_KEYS = ['stride', 'padding', 'dilation', 'bias', 'relu', 'kernel'];
-const CONV_GRAD_KEYS = ['stride', 'padding', 'dilation', 'reluY', 'kernel'];
+const CONV_KEYS = optionKeys<Conv2dOptions>({
+  stride: true,
+  padding: true,
+  dilation: true,
+  bias: true,
+  relu: true,
+  kernel: true,
+});
+const CONV_GRAD_KEYS = optionKeys<Conv2dGradOptions>({
+  stride: true,
+  padding: true,
+  dilation: true,
+  reluY: true,
+  kernel: true,
+});
 
 function checkArgs(op: string, x: Tensor, w: Tensor, opts: Conv2dOptions): ConvGeometry {
   checkOptions(op, 'opts', opts, CONV_KEYS);

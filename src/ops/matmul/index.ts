@@ -9,7 +9,7 @@
 import { shapeStr, type Shape, type Tensor } from '../../tensor/tensor.js';
 import { broadcastDim } from '../shape.js';
 import { needsGrad, record } from '../../autograd/tape.js';
-import { allocateFor, checkOptions, checkTensor, describe } from '../check.js';
+import { allocateFor, checkOptions, checkTensor, describe, optionKeys } from '../check.js';
 import { reluBackward } from '../activations.js';
 import { biasGrad, sum } from '../reduce.js';
 import { checkKernel, dispatchGemm, type Gemm, type MatmulKernel } from './kernels.js';
@@ -31,7 +31,14 @@ export interface MatmulOptions {
   tiles?: { wgX: number; wgY: number; bk: number };
 }
 
-const MATMUL_KEYS = ['transA', 'transB', 'bias', 'relu', 'kernel', 'tiles'];
+const MATMUL_KEYS = optionKeys<MatmulOptions>({
+  transA: true,
+  transB: true,
+  bias: true,
+  relu: true,
+  kernel: true,
+  tiles: true,
+});
 
 /** A stored operand: `batch` matrices of rows x cols (as laid out in memory). */
 interface Mat {
