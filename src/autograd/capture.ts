@@ -84,6 +84,8 @@ export class CapturedPlan<T> {
  * starts on a clean encoder.
  */
 export function capture<T>(body: () => T, opts: CaptureOptions = {}): CapturedPlan<T> {
+  if (typeof body !== 'function')
+    throw new TypeError(`webgpu-cnn: capture: 'body' must be a function, got ${typeof body}`);
   const e = engine();
   e.flush();
   const retained: PooledBuffer[] = [];
@@ -95,7 +97,10 @@ export function capture<T>(body: () => T, opts: CaptureOptions = {}): CapturedPl
   let ok = false;
   try {
     result = body();
-    if (result instanceof Promise) throw new Error('webgpu-cnn: capture() takes a synchronous function');
+    if (result instanceof Promise) {
+      result.catch(() => {}); // the caller gets the error, not the promise: never an unhandled rejection
+      throw new TypeError('webgpu-cnn: capture: takes a synchronous function, got an async one');
+    }
     ok = true;
   } finally {
     commands = e.queue.endCapture();
@@ -138,6 +143,8 @@ function collectTensors(v: unknown, out: Tensor[], depth = 0): void {
  * Returns the distinct specs, in first-use order.
  */
 export function planPipelines(body: () => unknown): PipelineSpec[] {
+  if (typeof body !== 'function')
+    throw new TypeError(`webgpu-cnn: planPipelines: 'body' must be a function, got ${typeof body}`);
   const e = engine();
   e.flush();
   e.queue.beginPlanning();
@@ -145,7 +152,10 @@ export function planPipelines(body: () => unknown): PipelineSpec[] {
   let specs: PipelineSpec[] = [];
   try {
     const r = body();
-    if (r instanceof Promise) throw new Error('webgpu-cnn: planPipelines() takes a synchronous function');
+    if (r instanceof Promise) {
+      r.catch(() => {}); // as in capture: never an unhandled rejection
+      throw new TypeError('webgpu-cnn: planPipelines: takes a synchronous function, got an async one');
+    }
   } finally {
     specs = e.queue.endPlanning();
     endScope(); // disposes everything the body made; no command reads those buffers

@@ -22,6 +22,7 @@ import { startScope, endScope, keep } from '../tensor/scope.js';
 import { add, full, scale } from '../ops/elementwise.js';
 import { beginTape, endTape, setBackwardParams, type TapeNode } from './tape.js';
 import { withContext } from '../ops/check.js';
+import { checkOptions, describe, optionKeys } from '../tensor/args.js';
 
 export interface ValueAndGrad {
   value: Tensor;
@@ -33,6 +34,7 @@ export interface ValueAndGrad {
  * treated as `sum(result)` (its seed gradient is all ones).
  */
 export function valueAndGrad(fn: () => Tensor, params: readonly Tensor[]): ValueAndGrad {
+  checkGradArgs('valueAndGrad', fn, params);
   for (const [i, p] of params.entries())
     if (!(p instanceof Tensor) || p.disposed)
       throw new TypeError(`webgpu-cnn: valueAndGrad: params[${i}] must be a live Tensor`);
@@ -68,6 +70,14 @@ export function valueAndGrad(fn: () => Tensor, params: readonly Tensor[]): Value
     if (result) result.value.requiresGrad = false;
     endScope(result);
   }
+}
+
+/** `fn` a function and `params` an array (each element is checked by the caller). */
+export function checkGradArgs(where: string, fn: unknown, params: unknown): void {
+  if (typeof fn !== 'function')
+    throw new TypeError(`webgpu-cnn: ${where}: 'fn' must be a function returning a Tensor, got ${describe(fn)}`);
+  if (!Array.isArray(params))
+    throw new TypeError(`webgpu-cnn: ${where}: 'params' must be an array of Tensors, got ${describe(params)}`);
 }
 
 /** Walk `tape` from `value` back to `params`; returns one gradient per parameter. */
@@ -145,6 +155,8 @@ export function computeGradients(
   params: readonly Tensor[],
   opts: ComputeGradientsOptions = {},
 ): Tensor {
+  checkGradArgs('computeGradients', fn, params);
+  checkOptions('computeGradients', 'opts', opts, optionKeys<ComputeGradientsOptions>({ accumulate: true }));
   const { value, grads } = valueAndGrad(fn, params);
   params.forEach((p, i) => {
     const g = grads[i];

@@ -7,7 +7,8 @@
 // The order of epoch e is a Fisher–Yates permutation from mixSeed(seed, shuffle, e): the same
 // (seed, epoch) always gives the same batches; different epochs give independent orders.
 
-import type { Tensor } from '../tensor/tensor.js';
+import { writeHost, type Tensor } from '../tensor/tensor.js';
+import { checkHostData, checkOptions, optionKeys } from '../tensor/args.js';
 import { checkTensor } from '../ops/check.js';
 import { checkDataset, type ImageDataset } from './dataset.js';
 import { checkSeed, createRng, mixSeed, permutation, STREAM } from './rng.js';
@@ -73,9 +74,24 @@ export function batchCount(n: number, batchSize: number, dropLast = false): numb
   return dropLast ? Math.floor(n / batchSize) : Math.ceil(n / batchSize);
 }
 
+const BATCH_KEYS = optionKeys<BatchOptions>({
+  batchSize: true,
+  seed: true,
+  epoch: true,
+  shuffle: true,
+  dropLast: true,
+  normalize: true,
+  augment: true,
+  startBatch: true,
+  reuse: true,
+});
+
 /** Iterate over one epoch of `ds` in mini-batches (arguments are checked at the call, not at the first next()). */
 export function batches(ds: ImageDataset, opts: BatchOptions): Generator<Batch> {
   checkDataset('batches', ds);
+  if (opts === null || typeof opts !== 'object')
+    throw new TypeError(`webgpu-cnn: batches: 'opts' must be an options object with 'batchSize', got ${String(opts)}`);
+  checkOptions('batches', 'opts', opts, BATCH_KEYS);
   const B = opts.batchSize;
   if (!Number.isInteger(B) || B < 1)
     throw new RangeError(`webgpu-cnn: batches: 'batchSize' must be an integer >= 1, got ${B}`);
@@ -165,6 +181,9 @@ export function uploadBatch(batch: Batch, images: Tensor, labels: Tensor): void 
     throw new RangeError(
       `webgpu-cnn: uploadBatch: 'labels' [${labels.shape}] holds ${labels.size} values, the batch has ${batch.labels.length}`,
     );
-  images.write(batch.images);
-  labels.write(batch.labels);
+  // both checked before either is written (numbers; labels integers in u32 range)
+  checkHostData('uploadBatch', 'batch.images', batch.images, 'f32');
+  checkHostData('uploadBatch', 'batch.labels', batch.labels, 'u32');
+  writeHost(images, batch.images, 'uploadBatch', 'batch.images');
+  writeHost(labels, batch.labels, 'uploadBatch', 'batch.labels');
 }

@@ -13,18 +13,18 @@ export interface ImageDataset {
 }
 
 /** Check that the arrays and the declared sizes agree (clear error otherwise). */
-export function checkDataset(where: string, ds: ImageDataset): void {
+export function checkDataset(where: string, ds: ImageDataset, name = 'dataset'): void {
   const { count, height, width, channels } = ds;
   for (const [k, v] of Object.entries({ count, height, width, channels }))
     if (!Number.isInteger(v) || v < 0)
-      throw new TypeError(`webgpu-cnn: ${where}: dataset.${k} must be an integer >= 0, got ${v}`);
+      throw new TypeError(`webgpu-cnn: ${where}: ${name}.${k} must be an integer >= 0, got ${v}`);
   if (!(ds.images instanceof Float32Array) || ds.images.length !== count * height * width * channels)
     throw new RangeError(
-      `webgpu-cnn: ${where}: dataset.images must be a Float32Array of ${count}*${height}*${width}*${channels} values, got ${ds.images?.length}`,
+      `webgpu-cnn: ${where}: ${name}.images must be a Float32Array of ${count}*${height}*${width}*${channels} values, got ${ds.images?.length}`,
     );
   if (!(ds.labels instanceof Uint8Array) || ds.labels.length !== count)
     throw new RangeError(
-      `webgpu-cnn: ${where}: dataset.labels must be a Uint8Array of ${count} values, got ${ds.labels?.length}`,
+      `webgpu-cnn: ${where}: ${name}.labels must be a Uint8Array of ${count} values, got ${ds.labels?.length}`,
     );
 }
 

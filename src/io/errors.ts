@@ -43,7 +43,8 @@ export function brief(v: unknown, max = 60): string {
   try {
     s = v === undefined ? 'nothing' : (JSON.stringify(v) ?? String(v));
   } catch {
-    s = String(v);
+    // a cycle, a BigInt, or nesting too deep to print (String() would overflow the stack too)
+    s = Array.isArray(v) ? `an array of length ${v.length}` : typeof v === 'object' && v ? 'an object' : typeof v;
   }
   return s.length > max ? `${s.slice(0, max - 3)}...` : s;
 }

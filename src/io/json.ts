@@ -7,7 +7,32 @@
 
 import { brief, FormatError } from './errors.js';
 
+/**
+ * The deepest nesting of arrays and objects a header may have. Real headers need 3 (an object
+ * of objects holding shape arrays); a limit keeps every later step (checks, messages that
+ * print a value) clear of "Maximum call stack size exceeded" on hostile input.
+ */
+export const MAX_JSON_DEPTH = 64;
+
+/** The nesting depth of JSON-like `text`, stopping early past `limit` (safe on any text). */
+export function jsonDepth(text: string, limit = MAX_JSON_DEPTH): number {
+  let depth = 0,
+    max = 0;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    if (ch === 0x22 /* " */) {
+      i++;
+      while (i < text.length && text.charCodeAt(i) !== 0x22) i += text.charCodeAt(i) === 0x5c /* \ */ ? 2 : 1;
+    } else if (ch === 0x7b || ch === 0x5b) {
+      if (++depth > max && (max = depth) > limit) return max;
+    } else if (ch === 0x7d || ch === 0x5d) depth--;
+  }
+  return max;
+}
+
 export function parseJsonStrict(format: string, text: string, what: string): unknown {
+  if (jsonDepth(text) > MAX_JSON_DEPTH)
+    throw new FormatError(format, `${what} is nested more than ${MAX_JSON_DEPTH} levels deep`);
   let value: unknown;
   try {
     value = JSON.parse(text);

@@ -94,10 +94,17 @@ export function loadModel(bytes: ArrayBuffer | ArrayBufferView): {
 } {
   const f = decodeModel(bytes);
   const params = new Map<string, Tensor>();
-  for (const [k, p] of f.params) {
-    const t = tensor(p.data, p.shape);
-    t.name = k;
-    params.set(k, t);
+  try {
+    for (const [k, p] of f.params) {
+      const t = tensor(p.data, p.shape);
+      t.name = k;
+      params.set(k, t);
+    }
+  } catch (e) {
+    // all or nothing: out of memory at the n-th tensor frees the n-1 uploaded before it
+    for (const t of params.values()) t.dispose();
+    if (e instanceof Error && !e.message.includes('in loadModel')) e.message += ' (in loadModel)';
+    throw e;
   }
   return { spec: f.spec, params, metadata: f.metadata };
 }

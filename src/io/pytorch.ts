@@ -13,6 +13,7 @@
 //     shapes are an error that names the keys and the options that resolve it: never a guess.
 
 import { brief, FormatError } from './errors.js';
+import { describe } from '../tensor/args.js';
 import { toFloat32, type SafeTensor, type SafetensorsFile } from './safetensors.js';
 import type { ModelSpec } from '../nn/spec.js';
 import { linearAfterFlattenFromPytorch, linearOutInToInOut, naturalCompare, pytorchToHwio } from './pytorch-layout.js';
@@ -86,6 +87,15 @@ export function importPytorchStateDict(
   const fail = (m: string): never => {
     throw new FormatError('pytorch import', m);
   };
+  // argument kinds first (raw bytes are not a parsed file: readSafetensors(bytes) makes one)
+  if (!(file?.tensors instanceof Map))
+    throw new TypeError(
+      `webgpu-cnn: importPytorchStateDict: 'file' must be a parsed safetensors file (readSafetensors(bytes)), got ${describe(file)}`,
+    );
+  if (!Array.isArray(spec?.layers))
+    throw new TypeError(
+      `webgpu-cnn: importPytorchStateDict: 'spec' must be a ModelSpec with 'layers', got ${describe(spec)}`,
+    );
   const { layers } = torchModules(spec);
   const placed = new Map<TorchLayer, (suffix: string) => string | undefined>(); // layer -> file key of a suffix
   // 1. explicit: map, then prefixes

@@ -3,7 +3,7 @@
 // variance, num_batches_tracked). The op and its kernels: ops/batchnorm.ts.
 
 import { shapeStr, type Shape, type Tensor } from '../tensor/tensor.js';
-import { checkNumber } from '../ops/check.js';
+import { checkNumber, checkOptions, guarded } from '../ops/check.js';
 import { full } from '../ops/elementwise.js';
 import { batchNorm, type BatchNormOptions } from '../ops/batchnorm.js';
 import { Module } from './module.js';
@@ -27,11 +27,23 @@ export class BatchNorm2d extends Module {
   ) {
     super();
     checkNumber('BatchNorm2d', 'channels', channels, { int: true, min: 1 });
-    this.weight = this.addParameter('weight', full([channels], 1));
-    this.bias = this.addParameter('bias', full([channels], 0));
-    this.runningMean = this.addBuffer('running_mean', full([channels], 0));
-    this.runningVar = this.addBuffer('running_var', full([channels], 1));
-    this.numBatchesTracked = this.addBuffer('num_batches_tracked', full([], 0));
+    checkOptions('BatchNorm2d', 'opts', opts, ['momentum', 'eps']);
+    if (opts.momentum !== undefined && opts.momentum !== null)
+      checkNumber('BatchNorm2d', 'momentum', opts.momentum, { min: 0 });
+    if (opts.eps !== undefined) checkNumber('BatchNorm2d', 'eps', opts.eps, { min: 0 });
+    // five tensors, all or nothing (out of memory at the third frees the first two)
+    [this.weight, this.bias, this.runningMean, this.runningVar, this.numBatchesTracked] = guarded('BatchNorm2d', () => [
+      full([channels], 1),
+      full([channels], 0),
+      full([channels], 0),
+      full([channels], 1),
+      full([], 0),
+    ]);
+    this.addParameter('weight', this.weight);
+    this.addParameter('bias', this.bias);
+    this.addBuffer('running_mean', this.runningMean);
+    this.addBuffer('running_var', this.runningVar);
+    this.addBuffer('num_batches_tracked', this.numBatchesTracked);
   }
 
   forward(x: Tensor): Tensor {

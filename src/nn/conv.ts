@@ -3,10 +3,20 @@
 
 import type { Shape, Tensor } from '../tensor/tensor.js';
 import { conv2d, conv2dOutputShape, type Conv2dGeomOptions } from '../ops/conv2d/index.js';
-import { checkNumber } from '../ops/check.js';
+import { checkNumber, checkOptions, describe, optionKeys, withContext } from '../ops/check.js';
 import type { Conv2dSpec, LayerSpec } from './spec.js';
 import { Module } from './module.js';
 import { InitRng, initTensor, type InitKind } from './init.js';
+
+const CONV2D_LAYER_KEYS = optionKeys<Conv2dLayerOptions>({
+  stride: true,
+  padding: true,
+  dilation: true,
+  bias: true,
+  relu: true,
+  init: true,
+  rng: true,
+});
 
 export interface Conv2dLayerOptions extends Conv2dGeomOptions {
   /** add a bias (default true) */
@@ -33,13 +43,25 @@ export class Conv2d extends Module {
     super();
     checkNumber('Conv2d', 'inChannels', inChannels, { int: true, min: 1 });
     checkNumber('Conv2d', 'outChannels', outChannels, { int: true, min: 1 });
+    checkOptions('Conv2d', 'opts', opts, CONV2D_LAYER_KEYS);
     this.kernel = typeof kernel === 'number' ? [kernel, kernel] : kernel;
+    if (!Array.isArray(this.kernel) || this.kernel.length !== 2)
+      throw new TypeError(`webgpu-cnn: Conv2d: 'kernel' must be a number or [kh, kw], got ${describe(kernel)}`);
+    this.kernel.forEach((k, i) => checkNumber('Conv2d', `kernel[${i}]`, k, { int: true, min: 1 }));
+    for (const k of ['bias', 'relu'] as const)
+      if (opts[k] !== undefined && typeof opts[k] !== 'boolean')
+        throw new TypeError(`webgpu-cnn: Conv2d: '${k}' must be a boolean, got ${describe(opts[k])}`);
     const rng = opts.rng ?? new InitRng(0);
     this.weight = this.addParameter(
       'weight',
       initTensor(opts.init ?? 'he-normal', [...this.kernel, inChannels, outChannels], rng),
     );
-    this.bias = opts.bias === false ? null : this.addParameter('bias', initTensor('zeros', [outChannels], rng));
+    try {
+      this.bias = opts.bias === false ? null : this.addParameter('bias', initTensor('zeros', [outChannels], rng));
+    } catch (e) {
+      this.weight.dispose(); // out of memory for the bias: nothing left behind
+      throw withContext(e, 'in Conv2d');
+    }
   }
 
   private geom(): Conv2dGeomOptions {

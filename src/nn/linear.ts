@@ -4,7 +4,7 @@
 import { shapeStr, type Shape, type Tensor } from '../tensor/tensor.js';
 import { matmul } from '../ops/matmul/index.js';
 import { flatten } from '../ops/shape.js';
-import { checkNumber } from '../ops/check.js';
+import { checkNumber, checkOptions, describe, optionKeys, withContext } from '../ops/check.js';
 import type { LayerSpec } from './spec.js';
 import { Module } from './module.js';
 import { InitRng, initTensor, type InitKind } from './init.js';
@@ -31,9 +31,18 @@ export class Linear extends Module {
     super();
     checkNumber('Linear', 'inFeatures', inFeatures, { int: true, min: 1 });
     checkNumber('Linear', 'outFeatures', outFeatures, { int: true, min: 1 });
+    checkOptions('Linear', 'opts', opts, optionKeys<LinearOptions>({ bias: true, relu: true, init: true, rng: true }));
+    for (const k of ['bias', 'relu'] as const)
+      if (opts[k] !== undefined && typeof opts[k] !== 'boolean')
+        throw new TypeError(`webgpu-cnn: Linear: '${k}' must be a boolean, got ${describe(opts[k])}`);
     const rng = opts.rng ?? new InitRng(0);
     this.weight = this.addParameter('weight', initTensor(opts.init ?? 'he-normal', [inFeatures, outFeatures], rng));
-    this.bias = opts.bias === false ? null : this.addParameter('bias', initTensor('zeros', [outFeatures], rng));
+    try {
+      this.bias = opts.bias === false ? null : this.addParameter('bias', initTensor('zeros', [outFeatures], rng));
+    } catch (e) {
+      this.weight.dispose(); // out of memory for the bias: nothing left behind
+      throw withContext(e, 'in Linear');
+    }
   }
 
   forward(x: Tensor): Tensor {

@@ -7,7 +7,8 @@
 // Ownership: parameters and buffers are excluded from scopes (`keep`) and are freed only by
 // `module.dispose()`.
 
-import { shapeStr, type Shape, type Tensor } from '../tensor/tensor.js';
+import { shapeStr, writeHost, type Shape, type Tensor } from '../tensor/tensor.js';
+import { checkHostData, describe } from '../tensor/args.js';
 import { keep } from '../tensor/scope.js';
 import type { LayerSpec, ModelSpec } from './spec.js';
 
@@ -88,26 +89,39 @@ export abstract class Module {
 
   /**
    * Overwrite parameters and buffers from host data by name (e.g. a decoded model file).
-   * Strict: every name must be present with the same shape, and no unknown names are allowed.
-   * One exception, as in PyTorch: a BatchNorm's `num_batches_tracked` missing from files written
-   * before it existed reads as 0.
+   * Strict: every name must be present with the same shape and as many numbers, and no unknown
+   * names are allowed. One exception, as in PyTorch: a BatchNorm's `num_batches_tracked` missing
+   * from files written before it existed reads as 0. All or nothing: every entry is checked
+   * before the first write, so a rejected state leaves the model untouched.
    */
   loadStateDict(state: Map<string, HostArray> | Record<string, HostArray>): void {
+    const where = 'loadStateDict';
+    if (state === null || typeof state !== 'object')
+      throw new TypeError(
+        `webgpu-cnn: ${where}: 'state' must be a Map or an object of {shape, data}, got ${describe(state)}`,
+      );
     const src = state instanceof Map ? state : new Map(Object.entries(state));
     const own = this.stateDict();
     for (const k of src.keys())
       if (!own.has(k))
-        throw new Error(`webgpu-cnn: loadStateDict: unknown tensor '${k}' (model has: ${[...own.keys()].join(', ')})`);
+        throw new RangeError(`webgpu-cnn: ${where}: unknown tensor '${k}' (model has: ${[...own.keys()].join(', ')})`);
     for (const [k, t] of own) {
       const h = src.get(k);
       if (!h && /(^|\.)num_batches_tracked$/.test(k)) continue; // older files: written as 0 below
-      if (!h) throw new Error(`webgpu-cnn: loadStateDict: '${k}' ${shapeStr(t.shape)} is missing`);
+      if (!h) throw new RangeError(`webgpu-cnn: ${where}: '${k}' ${shapeStr(t.shape)} is missing`);
+      if (typeof h !== 'object' || (!Array.isArray(h.shape) && !ArrayBuffer.isView(h.shape)))
+        throw new TypeError(`webgpu-cnn: ${where}: '${k}' must be {shape, data}, got ${describe(h)}`);
       if (h.shape.length !== t.shape.length || h.shape.some((d, i) => d !== t.shape[i]))
         throw new RangeError(
-          `webgpu-cnn: loadStateDict: '${k}' has shape ${shapeStr(h.shape)}, the model needs ${shapeStr(t.shape)}`,
+          `webgpu-cnn: ${where}: '${k}' has shape ${shapeStr(h.shape)}, the model needs ${shapeStr(t.shape)}`,
+        );
+      const n = checkHostData(where, `${k}.data`, h.data, t.dtype);
+      if (n !== t.size)
+        throw new RangeError(
+          `webgpu-cnn: ${where}: '${k}' ${shapeStr(t.shape)} needs ${t.size} numbers, data has ${n}`,
         );
     }
-    for (const [k, t] of own) t.write(src.get(k)?.data ?? new Float32Array(t.size));
+    for (const [k, t] of own) writeHost(t, src.get(k)?.data ?? new Float32Array(t.size), where, `${k}.data`);
   }
 
   /** Set training mode (default) or evaluation mode, recursively. */

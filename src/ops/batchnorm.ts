@@ -12,7 +12,7 @@ import { engine } from '../runtime/engine.js';
 import type { PooledBuffer } from '../runtime/pool.js';
 import { empty, shapeStr, type Tensor } from '../tensor/tensor.js';
 import { needsGrad, record } from '../autograd/tape.js';
-import { checkNumber, checkTensor } from './check.js';
+import { allocateFor, checkNumber, checkOptions, checkTensor, describe, guarded, optionKeys } from './check.js';
 import { grid1d } from './grid.js';
 
 const WG = 256;
@@ -75,6 +75,14 @@ export function batchNorm(
     if (t.shape[0] !== C)
       throw new RangeError(`webgpu-cnn: ${op}: '${name}' must have shape [${C}], got ${shapeStr(t.shape)}`);
   }
+  checkOptions(
+    op,
+    'opts',
+    opts,
+    optionKeys<BatchNormOptions>({ training: true, momentum: true, eps: true, numBatchesTracked: true }),
+  );
+  if (typeof opts?.training !== 'boolean')
+    throw new TypeError(`webgpu-cnn: ${op}: 'training' must be a boolean, got ${describe(opts?.training)}`);
   const eps = checkNumber(op, 'eps', opts.eps ?? 1e-5, { min: 0 });
   const cumulative = opts.momentum === null;
   const momentum = cumulative ? 0 : checkNumber(op, 'momentum', opts.momentum ?? 0.1, { min: 0 });
@@ -91,8 +99,9 @@ export function batchNorm(
   if (cumulative && !counter)
     throw new TypeError(`webgpu-cnn: ${op}: 'momentum: null' (a cumulative average) needs 'numBatchesTracked'`);
   const u = { m: M, c: C, eps, momentum };
-  const mean = empty([C]),
-    invstd = empty([C]);
+  // all three allocated before the first dispatch: out of memory for y must not leave the
+  // running statistics (and the batch counter) updated in place, or mean/invstd behind
+  const [mean, invstd, y] = guarded(op, () => [allocateFor(op, [C]), allocateFor(op, [C]), allocateFor(op, x.shape)]);
   if (opts.training) {
     const running = { running_mean: runningMean, running_var: runningVar };
     if (counter) run('count_batch', { ...u, update: 1 }, { batches: counter }, [1]);
@@ -100,7 +109,6 @@ export function batchNorm(
       run('stats_cumulative', { ...u, update: 1 }, { x, mean, invstd, ...running, batches: counter! }, [C]);
     else run('stats', { ...u, update: 1 }, { x, mean, invstd, ...running }, [C]);
   } else run('from_running', u, { mean, invstd, running_mean: runningMean, running_var: runningVar }, grid1d(C, WG));
-  const y = empty(x.shape);
   run('normalize', u, { x, gamma, beta, mean_in: mean, invstd_in: invstd, y }, grid1d(x.size, WG));
   if (needsGrad([x, gamma, beta])) {
     record(op, [x, gamma, beta], [y], ([gy]) => {

@@ -1,12 +1,16 @@
 // Argument checks shared by ops: every error names the op, the argument, what was expected
 // and what was given.
 
-import { Tensor, shapeStr, type DType } from '../tensor/tensor.js';
+import { Tensor, allocate, shapeStr, type DType, type Shape } from '../tensor/tensor.js';
+import { endScope, startScope } from '../tensor/scope.js';
+import { describe } from '../tensor/args.js';
+
+export { describe, checkOptions, optionKeys } from '../tensor/args.js';
 
 export function checkTensor(op: string, arg: string, t: unknown, dtype?: DType, rank?: number): Tensor {
   if (!(t instanceof Tensor))
     throw new TypeError(`webgpu-cnn: ${op}: argument '${arg}' must be a Tensor, got ${describe(t)}`);
-  if (t.disposed) throw new Error(`webgpu-cnn: ${op}: argument '${arg}' ${shapeStr(t.shape)} was already disposed`);
+  if (t.disposed) throw new TypeError(`webgpu-cnn: ${op}: argument '${arg}' ${shapeStr(t.shape)} was already disposed`);
   t.engine.checkAlive(op);
   if (dtype && t.dtype !== dtype)
     throw new TypeError(`webgpu-cnn: ${op}: argument '${arg}' must be ${dtype}, got ${t.dtype}`);
@@ -40,9 +44,29 @@ export function withContext(e: unknown, context: string): unknown {
   return e;
 }
 
-function describe(v: unknown): string {
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return `an array of length ${v.length}`;
-  if (typeof v === 'object') return (v as object).constructor?.name ?? 'an object';
-  return `${typeof v} ${String(v)}`;
+/** The output of `op`, allocated so that its errors (out of memory, too large) name the op. */
+export function allocateFor(op: string, shape: Shape, dtype: DType = 'f32'): Tensor {
+  try {
+    return allocate(shape, dtype, op);
+  } catch (e) {
+    throw withContext(e, `in ${op}`);
+  }
+}
+
+/**
+ * Run the body of the public op `op` all or nothing: tensors it made before a failure (out of
+ * memory half-way through a multi-kernel op) are disposed, and the error names the op. Its
+ * result's tensors go to the caller's scope as usual.
+ */
+export function guarded<T>(op: string, fn: () => T): T {
+  startScope();
+  let r: T | undefined;
+  try {
+    r = fn();
+    return r;
+  } catch (e) {
+    throw withContext(e, `in ${op}`);
+  } finally {
+    endScope(r);
+  }
 }

@@ -6,7 +6,7 @@
 import { engine } from '../runtime/engine.js';
 import { empty, type Tensor } from '../tensor/tensor.js';
 import { needsGrad, record } from '../autograd/tape.js';
-import { checkNumber, checkTensor } from './check.js';
+import { allocateFor, checkNumber, checkTensor, guarded } from './check.js';
 import { grid1d } from './grid.js';
 
 const WG = 256;
@@ -22,8 +22,7 @@ export function dropout(x: Tensor, rate: number, state: Tensor): Tensor {
   if (rate >= 1) throw new RangeError(`webgpu-cnn: dropout: 'rate' must be in [0, 1), got ${rate}`);
   if (state.size !== 2) throw new RangeError(`webgpu-cnn: dropout: 'state' must be a u32 tensor [2] (seed, counter)`);
   const q = engine().queue;
-  const y = empty(x.shape),
-    mask = empty(x.shape);
+  const [y, mask] = guarded('dropout', () => [allocateFor('dropout', x.shape), allocateFor('dropout', x.shape)]);
   const n = x.size;
   q.dispatch({
     shader: 'dropout',

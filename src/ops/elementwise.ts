@@ -9,7 +9,7 @@ import { engine } from '../runtime/engine.js';
 import type { PooledBuffer } from '../runtime/pool.js';
 import { checkShape, empty, shapeStr, sizeOf, type Shape, type Tensor } from '../tensor/tensor.js';
 import { needsGrad, record } from '../autograd/tape.js';
-import { checkNumber, checkTensor } from './check.js';
+import { allocateFor, checkNumber, checkTensor } from './check.js';
 import { grid1d } from './grid.js';
 import { sumTo } from './reduce.js';
 import { MAX_RANK, broadcastShapes, broadcastStrides, coalesce, vec8 } from './shape.js';
@@ -70,17 +70,18 @@ function binary(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
   checkTensor(op, 'a', a, 'f32');
   checkTensor(op, 'b', b, 'f32');
   const shape = broadcastShapes(op, a.shape, b.shape);
-  const y = empty(shape);
+  // every check before the output is allocated: a refused call leaves nothing behind
+  const c = coalesce(shape, [broadcastStrides(a.shape, shape), broadcastStrides(b.shape, shape)]);
+  if (!sameShape(a.shape, b.shape) && c.shape.length > MAX_RANK)
+    throw new RangeError(
+      `webgpu-cnn: ${op}: 'a' ${shapeStr(a.shape)} and 'b' ${shapeStr(b.shape)} broadcast over ${c.shape.length} separate dimensions; at most ${MAX_RANK} are supported`,
+    );
+  const y = allocateFor(op, shape);
   if (y.size === 0) return y;
   if (sameShape(a.shape, b.shape)) {
     run(op, y, { n: y.size, alpha: 0 }, { a4: a, b4: b }, op);
     return y;
   }
-  const c = coalesce(shape, [broadcastStrides(a.shape, shape), broadcastStrides(b.shape, shape)]);
-  if (c.shape.length > MAX_RANK)
-    throw new RangeError(
-      `webgpu-cnn: ${op}: 'a' ${shapeStr(a.shape)} and 'b' ${shapeStr(b.shape)} broadcast over ${c.shape.length} separate dimensions; at most ${MAX_RANK} are supported`,
-    );
   const s = vec8(c.shape, 1),
     sa = vec8(c.strides[0], 0),
     sb = vec8(c.strides[1], 0);

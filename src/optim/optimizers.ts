@@ -13,11 +13,73 @@
 //
 // Weight decay applies to every parameter (PyTorch's default, one parameter group).
 
-import { tensor, type Tensor } from '../tensor/tensor.js';
+import { Tensor, tensor } from '../tensor/tensor.js';
 import { keep } from '../tensor/scope.js';
 import { zeros } from '../ops/elementwise.js';
 import { adamStep, clipByGlobalNorm, hyperArray, sgdStep, HYPER_SIZE, type HyperParams } from '../ops/optim.js';
 import { constantLr, type Schedule } from './schedule.js';
+import { checkOptions, describe, optionKeys } from '../tensor/args.js';
+
+const SGD_KEYS = optionKeys<SgdOptimizerOptions>({
+  lr: true,
+  weightDecay: true,
+  clipNorm: true,
+  momentum: true,
+  nesterov: true,
+  decoupled: true,
+});
+const ADAM_KEYS = optionKeys<AdamOptimizerOptions>({
+  lr: true,
+  weightDecay: true,
+  clipNorm: true,
+  beta1: true,
+  beta2: true,
+  eps: true,
+});
+
+/**
+ * An optimizer's arguments, checked before its constructor allocates anything (its state
+ * tensors): live f32 parameters, known option keys, and numbers in range (lr finite and >= 0
+ * or a schedule; weightDecay >= 0; clipNorm > 0; momentum and betas in [0, 1); eps > 0).
+ */
+function checkOptimizerArgs(where: string, params: unknown, opts: unknown, keys: readonly string[]): void {
+  if (!Array.isArray(params))
+    throw new TypeError(`webgpu-cnn: ${where}: 'params' must be an array of Tensors, got ${describe(params)}`);
+  if (!params.length) throw new RangeError(`webgpu-cnn: ${where}: 'params' is empty: no parameters to optimize`);
+  params.forEach((p, i) => {
+    if (!(p instanceof Tensor) || p.disposed || p.dtype !== 'f32')
+      throw new TypeError(`webgpu-cnn: ${where}: params[${i}] must be a live f32 Tensor, got ${describe(p)}`);
+  });
+  if (opts === undefined)
+    throw new TypeError(`webgpu-cnn: ${where}: 'opts' must be an options object with 'lr', got undefined`);
+  checkOptions(where, 'opts', opts, keys);
+  const o = opts as Record<string, unknown>;
+  if (typeof o.lr !== 'function') num(where, 'lr', o.lr, 0, Infinity, true);
+  num(where, 'weightDecay', o.weightDecay, 0, Infinity, true);
+  num(where, 'clipNorm', o.clipNorm, 0, Infinity, false);
+  num(where, 'momentum', o.momentum, 0, 1, true, false);
+  num(where, 'beta1', o.beta1, 0, 1, true, false);
+  num(where, 'beta2', o.beta2, 0, 1, true, false);
+  num(where, 'eps', o.eps, 0, Infinity, false);
+  for (const k of ['nesterov', 'decoupled'])
+    if (o[k] !== undefined && typeof o[k] !== 'boolean')
+      throw new TypeError(`webgpu-cnn: ${where}: '${k}' must be a boolean, got ${describe(o[k])}`);
+  if (o.nesterov && !o.momentum)
+    throw new RangeError(
+      `webgpu-cnn: ${where}: 'nesterov': Nesterov needs momentum > 0, got 'momentum' ${describe(o.momentum)}`,
+    );
+}
+
+/** An optional number option: finite, >= min (> min unless minOk), <= max (< max unless maxOk). */
+function num(where: string, k: string, v: unknown, min: number, max: number, minOk: boolean, maxOk = true): void {
+  if (v === undefined && k !== 'lr') return;
+  if (typeof v !== 'number' || !Number.isFinite(v))
+    throw new TypeError(`webgpu-cnn: ${where}: '${k}' must be a finite number, got ${describe(v)}`);
+  if (v < min || (v === min && !minOk) || v > max || (v === max && !maxOk))
+    throw new RangeError(
+      `webgpu-cnn: ${where}: '${k}' must be in ${minOk ? '[' : '('}${min}, ${max}${maxOk ? ']' : ')'}, got ${v}`,
+    );
+}
 
 export interface OptimizerOptions {
   /** learning rate, or a schedule giving the lr of update t (1-based) */
@@ -47,7 +109,6 @@ export abstract class Optimizer {
     readonly params: readonly Tensor[],
     readonly opts: OptimizerOptions,
   ) {
-    if (!params.length) throw new Error('webgpu-cnn: optimizer: no parameters given');
     this.schedule = typeof opts.lr === 'number' ? constantLr(opts.lr) : opts.lr;
     // filled by prepareStep(); subclasses' options are not set yet while this constructor runs
     this.hyper = keep(tensor(new Float32Array(HYPER_SIZE)));
@@ -61,6 +122,13 @@ export abstract class Optimizer {
   /** lr of the most recently prepared update. */
   get lr(): number {
     return this.schedule(Math.max(this.t, 1));
+  }
+
+  /** A constructor failed half-way (out of memory): free the state made so far, name `where`. */
+  protected failed(e: unknown, where: string): unknown {
+    this.dispose();
+    if (e instanceof Error && !e.message.includes(`(in ${where}`)) e.message += ` (in ${where})`;
+    return e;
   }
 
   protected addState(like: Tensor, slot: string, param: number): Tensor {
@@ -132,9 +200,13 @@ export class SGD extends Optimizer {
     params: readonly Tensor[],
     readonly sgdOpts: SgdOptimizerOptions,
   ) {
+    checkOptimizerArgs('SGD', params, sgdOpts, SGD_KEYS); // before super() allocates `hyper`
     super(params, sgdOpts);
-    if (sgdOpts.nesterov && !sgdOpts.momentum) throw new RangeError('webgpu-cnn: SGD: Nesterov needs momentum > 0');
-    this.velocity = params.map((p, i) => (sgdOpts.momentum ? this.addState(p, 'velocity', i) : null));
+    try {
+      this.velocity = params.map((p, i) => (sgdOpts.momentum ? this.addState(p, 'velocity', i) : null));
+    } catch (e) {
+      throw this.failed(e, 'SGD');
+    }
   }
 
   protected hyperFor(t: number): HyperParams {
@@ -168,9 +240,14 @@ export class Adam extends Optimizer {
     params: readonly Tensor[],
     readonly adamOpts: AdamOptimizerOptions,
   ) {
+    checkOptimizerArgs(new.target === AdamW ? 'AdamW' : 'Adam', params, adamOpts, ADAM_KEYS); // before super() allocates
     super(params, adamOpts);
-    this.m = params.map((p, i) => this.addState(p, 'm', i));
-    this.v = params.map((p, i) => this.addState(p, 'v', i));
+    try {
+      this.m = params.map((p, i) => this.addState(p, 'm', i));
+      this.v = params.map((p, i) => this.addState(p, 'v', i));
+    } catch (e) {
+      throw this.failed(e, new.target === AdamW ? 'AdamW' : 'Adam');
+    }
   }
 
   protected hyperFor(t: number): HyperParams {

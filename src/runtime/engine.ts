@@ -40,6 +40,7 @@ export class Engine {
   ) {
     this.pool = new BufferPool(device, device.limits.maxBufferSize);
     this.queue = new Queue(device, this.pool);
+    this.pool.reclaim = () => this.queue.reclaim();
     this.numerics = new NumericsCheck(this);
     device.lost.then((l) => {
       this.lost = { reason: l.reason ?? 'unknown', message: l.message };
@@ -100,6 +101,7 @@ const engineListeners = new Set<(e: Engine) => void>();
 
 /** Acquire a device and make it the current engine. Safe to call again after device loss. */
 export async function init(opts: InitOptions = {}): Promise<Engine> {
+  checkInitOptions(opts); // before a device is requested: a bad option changes nothing
   const ctx = await acquireDevice(opts);
   current = new Engine(ctx.device, ctx.info, ctx.features);
   current.keepAlive.push(ctx.gpu, ctx.adapter);
@@ -107,6 +109,38 @@ export async function init(opts: InitOptions = {}): Promise<Engine> {
   current.queue.debug = opts.debug ?? debugLevelFromEnv();
   for (const f of engineListeners) f(current);
   return current;
+}
+
+const INIT_KEYS = Object.keys({
+  gpu: true,
+  powerPreference: true,
+  disableFeatures: true,
+  memoryBudget: true,
+  debug: true,
+} satisfies Record<keyof InitOptions, true>);
+
+/** init's options: known keys only, a budget that is a positive finite number of bytes. */
+function checkInitOptions(opts: unknown): void {
+  const bad = (m: string, E: ErrorConstructor = TypeError) => {
+    throw new E(`webgpu-cnn: init: ${m}`);
+  };
+  if (opts === null || typeof opts !== 'object' || Array.isArray(opts))
+    bad(`'opts' must be an options object, got ${opts}`);
+  const o = opts as InitOptions;
+  for (const k of Object.keys(o))
+    if (!INIT_KEYS.includes(k)) bad(`unknown option '${k}' in 'opts' (known: ${INIT_KEYS.join(', ')})`);
+  const b = o.memoryBudget;
+  if (b !== undefined && typeof b !== 'number')
+    bad(`'memoryBudget' must be a number of bytes, got ${typeof b} ${String(b)}`);
+  if (b !== undefined && !(b > 0 && Number.isFinite(b)))
+    bad(`'memoryBudget' must be a positive finite number of bytes, got ${b}`, RangeError);
+  if (o.debug !== undefined && !(typeof o.debug === 'number' && Number.isInteger(o.debug) && o.debug >= 0))
+    bad(`'debug' must be an integer >= 0, got ${String(o.debug)}`);
+  if (
+    o.disableFeatures !== undefined &&
+    !(Array.isArray(o.disableFeatures) && o.disableFeatures.every((f) => typeof f === 'string'))
+  )
+    bad(`'disableFeatures' must be an array of feature names, got ${String(o.disableFeatures)}`);
 }
 
 /** The current engine; throws if `init()` was not called. */

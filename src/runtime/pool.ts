@@ -8,6 +8,12 @@
 //
 // Sizes are rounded up to buckets of 1/4 of a power of two (at most 25% waste), at least 256
 // bytes, so the same training step finds the same buffers again.
+//
+// BUDGET: released buffers count as free at once. When an allocation would exceed the budget,
+// the pool destroys its free buffers, then asks the queue to make the pending ones reusable
+// (`reclaim`: at once when nothing is recorded, else by submitting what is recorded, unless
+// a capture, a planning pass or an all-or-nothing training step is being recorded) and
+// destroys those too. Only then is OutOfMemoryError thrown.
 // RULE: every bucket is a whole multiple of 256 bytes. Kernels that view a tensor's buffer as
 // vec4 (elementwise, activations, optimizers) rely on it: the last vec4 of a tensor whose size
 // is not a multiple of 4 still lies inside its buffer. Do not make buckets finer than 16 bytes.
@@ -64,6 +70,11 @@ export class BufferPool {
   private stats = { bytesAllocated: 0, bytesPooled: 0, buffersAllocated: 0, createCount: 0, reuseCount: 0 };
   /** called when a buffer is destroyed, so caches keyed by buffer id can drop entries */
   onDestroy?: (b: PooledBuffer) => void;
+  /**
+   * Set by the queue: make the buffers released since the last submit reusable now, when that
+   * is safe (see Queue.reclaim). Lets a budget count released buffers as free at once.
+   */
+  reclaim?: () => void;
   /** optional cap on bytesAllocated (InitOptions.memoryBudget); Infinity = only the device's limits */
   budget = Infinity;
 
@@ -88,6 +99,10 @@ export class BufferPool {
       );
     if (this.stats.bytesAllocated + size > this.budget) {
       this.trim(); // free pooled buffers first (only those already submitted)
+      if (this.stats.bytesAllocated + size > this.budget && this.pending.length) {
+        this.reclaim?.(); // released but not yet submitted: free them too when that is safe
+        this.trim();
+      }
       if (this.stats.bytesAllocated + size > this.budget)
         throw new OutOfMemoryError(
           `webgpu-cnn: out of GPU memory budget: ${size} more bytes would make ${this.stats.bytesAllocated + size}, ` +

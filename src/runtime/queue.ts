@@ -4,7 +4,8 @@
 // FLUSH RULE (who submits, and when):
 //   The encoder is submitted only (1) before a readback (`read`), (2) before a host write into
 //   a buffer that recorded commands may use (`write`), (3) on an explicit `flush()`, and
-//   (4) when the uniform arena is full. Nothing else submits. A training step therefore records
+//   (4) when the uniform arena is full, (5) when the memory budget would be exceeded and
+//   buffers released since the last submit would make room (`reclaim`). Nothing else submits. A training step therefore records
 //   into one encoder and is submitted once, when the caller reads the loss or flushes.
 //   After each submit the buffer pool may hand out buffers released before it (pool.ts).
 //
@@ -317,6 +318,23 @@ export class Queue {
     this.recorded = 0;
     this.arenaUsed = 0;
     this.pool.onSubmit();
+  }
+
+  /**
+   * Nesting depth of all-or-nothing sections (a training step that may `discard` its work on
+   * failure): while > 0, `reclaim` never submits.
+   */
+  atomic = 0;
+
+  /**
+   * Called by the pool when the memory budget would be exceeded: make buffers released since
+   * the last submit reusable. With nothing recorded no command can use them, so they are free
+   * at once; otherwise the recorded work is submitted first (FLUSH RULE (5)), except while
+   * capturing, planning or inside an all-or-nothing section, whose work must not run half.
+   */
+  reclaim(): void {
+    if (this.recorded === 0 && !this.encoder) this.pool.onSubmit();
+    else if (!this.capture && !this.planning && this.atomic === 0) this.flush();
   }
 
   /**

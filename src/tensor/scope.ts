@@ -58,9 +58,16 @@ export function scope<T>(fn: () => T): T {
   startScope();
   let result: T | undefined;
   try {
+    if (typeof fn !== 'function') throw new TypeError(`webgpu-cnn: scope: 'fn' must be a function, got ${typeof fn}`);
     result = fn();
-    if (result instanceof Promise)
-      throw new Error('webgpu-cnn: scope() takes a synchronous function; use startScope/endScope for async code');
+    if (result instanceof Promise) {
+      // The caller gets this error instead of the promise, so nobody else can handle the
+      // promise's own rejection: mark it handled, or Node would exit on it (unhandled).
+      result.catch(() => {});
+      throw new TypeError(
+        'webgpu-cnn: scope: takes a synchronous function, got an async one (it returned a promise); use startScope/endScope for async code',
+      );
+    }
     return result;
   } finally {
     endScope(result);

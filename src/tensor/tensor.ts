@@ -9,6 +9,7 @@
 import { engine, type Engine } from '../runtime/engine.js';
 import { OutOfMemoryError, type PooledBuffer } from '../runtime/pool.js';
 import { track } from './scope.js';
+import { checkHostData, describe, flattenNested } from './args.js';
 
 /** Element types. f16 is planned: it would add 'f16' here and a storage path in the kernels. */
 export type DType = 'f32' | 'i32' | 'u32';
@@ -35,7 +36,7 @@ export function checkShape(shape: Shape, where: string): void {
   const list = Array.isArray(shape) || ArrayBuffer.isView(shape) ? Array.from(shape as ArrayLike<number>) : null;
   if (!list?.every((d) => Number.isInteger(d) && d >= 0))
     throw new TypeError(
-      `webgpu-cnn: ${where}: 'shape' must be a list of integers >= 0, got ${list ? shapeStr(list) : JSON.stringify(shape)}`,
+      `webgpu-cnn: ${where}: 'shape' must be a list of integers >= 0, got ${list ? shapeStr(list) : describe(shape)}`,
     );
 }
 
@@ -123,12 +124,7 @@ export class Tensor {
 
   /** Overwrite the contents from the host (flushes recorded work that may read this tensor). */
   write(data: ArrayLike<number>): void {
-    this.engine.checkAlive('write');
-    if (data.length !== this.size)
-      throw new RangeError(
-        `webgpu-cnn: write: tensor ${shapeStr(this.shape)} has ${this.size} elements, data has ${data.length}`,
-      );
-    this.engine.queue.write(this.buffer, toTyped(data, this.dtype));
+    writeHost(this, data, 'Tensor.write', 'data');
   }
 
   /** Free the GPU buffer (returned to the pool; reusable after the next submit). Idempotent. */
@@ -156,16 +152,39 @@ export function toTyped(data: ArrayLike<number>, dtype: DType): Float32Array | I
   return data instanceof Uint32Array ? data : Uint32Array.from(data);
 }
 
-/** A tensor holding a copy of `data` (host write into a fresh buffer: no flush needed). */
-export function tensor(data: ArrayLike<number>, shape: Shape = [data.length], dtype: DType = 'f32'): Tensor {
-  checkShape(shape, 'tensor');
+/**
+ * Host write into `t` on behalf of the public function `where` (its errors name that function
+ * and `arg`): checks the data (numbers in t's dtype range, t's length) before writing anything.
+ */
+export function writeHost(t: Tensor, data: unknown, where: string, arg = 'data'): void {
+  if (!(t instanceof Tensor)) throw new TypeError(`webgpu-cnn: ${where}: target must be a Tensor, got ${describe(t)}`);
+  t.engine.checkAlive(where);
+  if (t.disposed) throw new Error(`webgpu-cnn: ${where}: tensor ${shapeStr(t.shape)} was already disposed`);
+  const n = checkHostData(where, arg, data, t.dtype);
+  if (n !== t.size)
+    throw new RangeError(`webgpu-cnn: ${where}: tensor ${shapeStr(t.shape)} has ${t.size} elements, '${arg}' has ${n}`);
+  t.engine.queue.write(t.buffer, toTyped(data as ArrayLike<number>, t.dtype));
+}
+
+/**
+ * A tensor holding a copy of `data` (host write into a fresh buffer: no flush needed). `data`
+ * is a typed array, an array of numbers, or a rectangular nested array (`[[1,2],[3,4]]`, whose
+ * shape is inferred when `shape` is not given). Numbers must fit the dtype: integers in range
+ * for i32/u32.
+ */
+export function tensor(data: ArrayLike<number> | readonly unknown[], shape?: Shape, dtype: DType = 'f32'): Tensor {
+  let flat: unknown = data;
+  let inferred: Shape | undefined;
+  if (Array.isArray(data) && data.length > 0 && Array.isArray(data[0]))
+    ({ flat, shape: inferred } = flattenNested('tensor', 'data', data));
+  if (shape !== undefined) checkShape(shape, 'tensor');
   checkDType(dtype, 'tensor');
-  if (sizeOf(shape) !== data.length)
-    throw new RangeError(
-      `webgpu-cnn: tensor: shape ${shapeStr(shape)} holds ${sizeOf(shape)} elements, data has ${data.length}`,
-    );
-  const t = new Tensor(shape, dtype);
-  if (t.size > 0) t.engine.queue.writeFresh(t.buffer, toTyped(data, dtype));
+  const n = checkHostData('tensor', 'data', flat, dtype);
+  const s = shape ?? inferred ?? [n];
+  if (sizeOf(s) !== n)
+    throw new RangeError(`webgpu-cnn: tensor: shape ${shapeStr(s)} holds ${sizeOf(s)} elements, data has ${n}`);
+  const t = allocate(s, dtype, 'tensor');
+  if (t.size > 0) t.engine.queue.writeFresh(t.buffer, toTyped(flat as ArrayLike<number>, dtype));
   return t;
 }
 
@@ -174,4 +193,17 @@ export function empty(shape: Shape, dtype: DType = 'f32'): Tensor {
   checkShape(shape, 'empty');
   checkDType(dtype, 'empty');
   return new Tensor(shape, dtype);
+}
+
+/** `empty` on behalf of the public function `where` (its errors, out of memory included, name it). */
+export function allocate(shape: Shape, dtype: DType, where: string): Tensor {
+  checkShape(shape, where);
+  checkDType(dtype, where);
+  try {
+    return new Tensor(shape, dtype);
+  } catch (e) {
+    // out of memory, or larger than a binding: say which public function was allocating
+    if (e instanceof Error && !e.message.includes(`(in ${where}`)) e.message += ` (in ${where})`;
+    throw e;
+  }
 }

@@ -17,6 +17,8 @@ import { accuracy, softmaxCrossEntropy } from '../ops/loss/index.js';
 import { batches, type Normalization } from '../data/batch.js';
 import type { ImageDataset } from '../data/dataset.js';
 import type { Module } from '../nn/module.js';
+import { checkOptions, optionKeys } from '../tensor/args.js';
+import { checkLabeledDataset, checkModel, checkPositiveInt } from './args.js';
 
 export interface EvalResult {
   loss: number;
@@ -41,7 +43,9 @@ export class Evaluator {
     readonly model: Module,
     readonly opts: EvaluatorOptions = {},
   ) {
-    this.batchSize = opts.batchSize ?? 500;
+    checkModel('Evaluator', model);
+    checkOptions('Evaluator', 'opts', opts, optionKeys<EvaluatorOptions>({ batchSize: true, normalize: true }));
+    this.batchSize = checkPositiveInt('Evaluator', 'batchSize', opts.batchSize ?? 500);
   }
 
   /** [mean loss, accuracy] of one batch, as GPU scalars. */
@@ -68,6 +72,7 @@ export class Evaluator {
   }
 
   async evaluate(ds: ImageDataset): Promise<EvalResult> {
+    checkLabeledDataset('Evaluator.evaluate', 'ds', ds, this.model); // labels in range before any upload
     const wasTraining = this.model.training;
     this.model.eval();
     let lossSum = 0,

@@ -11,6 +11,8 @@ import type { ImageDataset } from '../data/dataset.js';
 import { TrainStep, type LossFn } from './step.js';
 import { Evaluator, type EvalResult } from './evaluate.js';
 import type { DataPosition } from './checkpoint.js';
+import { checkLabeledDataset, checkModel, checkPositiveInt } from './args.js';
+import { checkOptions, describe } from '../tensor/args.js';
 
 export interface FitOptions {
   model: Module;
@@ -68,8 +70,76 @@ export interface EpochInfo {
   imagesPerSec: number;
 }
 
+/** Every option key (a key added to FitOptions and not here does not compile). */
+const FIT_KEYS = Object.keys({
+  model: true,
+  optimizer: true,
+  train: true,
+  test: true,
+  epochs: true,
+  batchSize: true,
+  seed: true,
+  augment: true,
+  normalize: true,
+  loss: true,
+  lossEvery: true,
+  capture: true,
+  coldStart: true,
+  evalBatchSize: true,
+  resume: true,
+  onStep: true,
+  onEpoch: true,
+} satisfies Record<keyof FitOptions, true>);
+
+/**
+ * fit's options, all checked before anything is allocated (src/tensor/args.ts): no unknown
+ * keys, whole positive numbers, datasets whose labels index the model's classes, and at least
+ * one step to run (a batch larger than the dataset would otherwise "train" zero steps).
+ */
+function checkFitOptions(o: FitOptions): void {
+  const where = 'fit';
+  if (o === null || typeof o !== 'object')
+    throw new TypeError(`webgpu-cnn: ${where}: 'opts' must be an options object, got ${describe(o)}`);
+  checkOptions(where, 'opts', o, FIT_KEYS);
+  checkModel(where, o.model, o.optimizer);
+  checkPositiveInt(where, 'epochs', o.epochs);
+  checkPositiveInt(where, 'batchSize', o.batchSize);
+  if (o.lossEvery !== undefined) checkPositiveInt(where, 'lossEvery', o.lossEvery);
+  if (o.evalBatchSize !== undefined) checkPositiveInt(where, 'evalBatchSize', o.evalBatchSize);
+  if (o.seed !== undefined && !(Number.isInteger(o.seed) && o.seed >= 0))
+    throw new RangeError(`webgpu-cnn: ${where}: 'seed' must be an integer >= 0, got ${describe(o.seed)}`);
+  for (const k of ['onStep', 'onEpoch', 'loss'] as const)
+    if (o[k] !== undefined && typeof o[k] !== 'function')
+      throw new TypeError(`webgpu-cnn: ${where}: '${k}' must be a function, got ${describe(o[k])}`);
+  checkLabeledDataset(where, 'train', o.train, o.model);
+  if (o.test !== undefined) checkLabeledDataset(where, 'test', o.test, o.model);
+  if (o.train.count < o.batchSize)
+    throw new RangeError(
+      `webgpu-cnn: ${where}: 'batchSize' ${o.batchSize} is larger than the training set (${o.train.count} images): ` +
+        'no full batch, so no step would run (the last partial batch is dropped)',
+    );
+  if (o.resume !== undefined) {
+    const r = o.resume as unknown as Record<string, unknown>;
+    if (
+      r === null ||
+      typeof r !== 'object' ||
+      !['seed', 'epoch', 'batch'].every((k) => Number.isInteger(r[k]) && (r[k] as number) >= 0)
+    )
+      throw new TypeError(
+        `webgpu-cnn: ${where}: 'resume' must be {seed, epoch, batch} (integers >= 0), got ${describe(o.resume)}`,
+      );
+    const stepsPerEpoch = Math.floor(o.train.count / o.batchSize);
+    const first = o.resume.epoch + (o.resume.batch >= stepsPerEpoch ? 1 : 0);
+    if (first >= o.epochs)
+      throw new RangeError(
+        `webgpu-cnn: ${where}: 'resume' is at epoch ${o.resume.epoch} batch ${o.resume.batch}, past the last of ${o.epochs} epochs: no step would run`,
+      );
+  }
+}
+
 /** Train `model` for `epochs` epochs; returns one EpochInfo per epoch. */
 export async function fit(o: FitOptions): Promise<EpochInfo[]> {
+  checkFitOptions(o);
   const { train, batchSize: B } = o;
   const every = o.lossEvery ?? 10;
   const seed = o.seed ?? 0;

@@ -33,7 +33,9 @@
 // one readback `readLoss()` makes, never an extra submit. The check reports; it does not stop
 // the update (a non-finite gradient has reached the weights when the status says so).
 
-import { shapeStr, empty, type DType, type Shape, type Tensor } from '../tensor/tensor.js';
+import { allocate, shapeStr, writeHost, type DType, type Shape, type Tensor } from '../tensor/tensor.js';
+import { checkHostData } from '../tensor/args.js';
+import { checkLabels, checkTrainStepOptions, classesOf } from './args.js';
 import { keep, scope } from '../tensor/scope.js';
 import { engine } from '../runtime/engine.js';
 import { valueAndGrad } from '../autograd/grad.js';
@@ -97,6 +99,19 @@ export interface StepPrepareOptions extends PrepareOptions {
   wait?: 'first' | 'fast';
 }
 
+/** Every option key (a key added to TrainStepOptions and not here does not compile). */
+const STEP_KEYS = Object.keys({
+  model: true,
+  optimizer: true,
+  loss: true,
+  inputShape: true,
+  labelShape: true,
+  labelDtype: true,
+  capture: true,
+  coldStart: true,
+  checkFinite: true,
+} satisfies Record<keyof TrainStepOptions, true>);
+
 export class TrainStep {
   /** the step's input batch and labels (written by `run`) */
   readonly x: Tensor;
@@ -117,7 +132,11 @@ export class TrainStep {
   /** the finiteness status (src/ops/finite.ts), null with checkFinite: false */
   private readonly status: Tensor | null;
 
+  /** classes the u32 labels index (checked in `run`), null when the output is not [B, K] */
+  private readonly classes: number | null;
+
   constructor(readonly opts: TrainStepOptions) {
+    checkTrainStepOptions(opts, STEP_KEYS); // everything checked before the first allocation
     this.useCapture = opts.capture ?? true;
     const cold = opts.coldStart ?? 'tiered';
     if (cold !== 'tiered' && cold !== 'wait' && cold !== 'quick')
@@ -126,9 +145,23 @@ export class TrainStep {
       );
     this.tiered = cold !== 'wait' && this.useCapture;
     this.quickOnly = cold === 'quick' && this.useCapture;
-    this.x = keep(empty(opts.inputShape));
-    this.labels = keep(empty(opts.labelShape ?? [opts.inputShape[0]], opts.labelDtype ?? 'u32'));
-    this.status = (opts.checkFinite ?? true) ? keep(finiteStatus(opts.optimizer.params.length)) : null;
+    const labelShape = opts.labelShape ?? [opts.inputShape[0]],
+      labelDtype = opts.labelDtype ?? 'u32';
+    this.classes = classesOf(opts.model, opts.inputShape, labelShape, labelDtype);
+    this.x = keep(allocate(opts.inputShape, 'f32', 'TrainStep'));
+    try {
+      this.labels = keep(allocate(labelShape, labelDtype, 'TrainStep'));
+    } catch (err) {
+      this.x.dispose(); // out of memory for the labels: nothing left behind
+      throw err;
+    }
+    try {
+      this.status = (opts.checkFinite ?? true) ? keep(finiteStatus(opts.optimizer.params.length)) : null;
+    } catch (err) {
+      this.x.dispose(); // out of memory for the status: nothing left behind
+      this.labels.dispose();
+      throw err;
+    }
   }
 
   /** The step's GPU work: loss and gradients, then the in-place update. Returns the loss. */
@@ -217,13 +250,17 @@ export class TrainStep {
 
   /** Train on one batch. Data are host arrays (copied into the step's input tensors). */
   run(x: ArrayLike<number>, labels: ArrayLike<number>): void {
-    engine().checkAlive('TrainStep');
-    if (x.length !== this.x.size)
+    const where = 'TrainStep.run';
+    engine().checkAlive(where);
+    // both checked before either is written (labels: integers in [0, classes), one per sample)
+    const n = checkHostData(where, 'x', x, 'f32');
+    if (n !== this.x.size)
       throw new RangeError(
-        `webgpu-cnn: TrainStep: batch has ${x.length} values, the step's input ${shapeStr(this.x.shape)} needs ${this.x.size}`,
+        `webgpu-cnn: ${where}: batch has ${n} values, the step's input ${shapeStr(this.x.shape)} needs ${this.x.size}`,
       );
-    this.x.write(x);
-    this.labels.write(labels);
+    checkLabels(where, labels, this.labels.size, this.labels.dtype, this.classes);
+    writeHost(this.x, x, where, 'x');
+    writeHost(this.labels, labels, where, 'labels');
     this.runOnInputs();
   }
 
@@ -248,6 +285,7 @@ export class TrainStep {
     const quick = recapture && this.tiered && (this.quickOnly || !this.fastReady);
     e.flush(); // nothing of the caller's may share the encoder a failed step discards (free when empty)
     optimizer.prepareStep(); // host write before any recording: keeps the step to one submit
+    e.queue.atomic++; // the pool must not submit half a step to make room (queue.ts reclaim)
     try {
       if (!this.useCapture) {
         const loss = keep(scope(this.body));
@@ -277,6 +315,8 @@ export class TrainStep {
             : ' in debug mode; its partial work ran') +
           `: ${err.message.replace(/^webgpu-cnn: /, '')}`;
       throw err;
+    } finally {
+      e.queue.atomic--;
     }
     e.flush();
     this.steps++;

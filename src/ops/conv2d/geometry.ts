@@ -41,15 +41,22 @@ export interface ConvGeometry {
   OW: number;
 }
 
+/**
+ * The largest stride, dilation or padding accepted: 32-bit index arithmetic in the kernels
+ * (offset = oh*stride - pad + kh*dilation) stays exact for any tensor a device can hold. Beyond
+ * it (dilation 2**32) the kernels would wrap and compute wrong values.
+ */
+export const MAX_GEOM = 65535;
+
 function pair(op: string, name: string, v: unknown, def: number, min: number): [number, number] {
   if (v === undefined) return [def, def];
   const arr = typeof v === 'number' ? [v, v] : v;
   if (!Array.isArray(arr) || arr.length !== 2)
     throw new TypeError(`webgpu-cnn: ${op}: '${name}' must be a number or [number, number], got ${JSON.stringify(v)}`);
   for (const n of arr)
-    if (typeof n !== 'number' || !Number.isInteger(n) || n < min)
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > MAX_GEOM)
       throw new RangeError(
-        `webgpu-cnn: ${op}: '${name}' must be ${min > 0 ? 'a positive' : 'a non-negative'} integer (or a pair of them), got ${JSON.stringify(v)}`,
+        `webgpu-cnn: ${op}: '${name}' must be ${min > 0 ? 'a positive' : 'a non-negative'} integer <= ${MAX_GEOM} (or a pair of them), got ${JSON.stringify(v)}`,
       );
   return [arr[0], arr[1]];
 }

@@ -11,7 +11,7 @@
 import { shapeStr, type Shape, type Tensor } from '../../tensor/tensor.js';
 import { isReluMasked, needsGrad, record } from '../../autograd/tape.js';
 import { checkKernelOption } from '../../runtime/select.js';
-import { checkTensor } from '../check.js';
+import { checkOptions, checkTensor, guarded, optionKeys } from '../check.js';
 import { reluBackward } from '../activations.js';
 import { convGeometry, type Conv2dGeomOptions, type ConvGeometry } from './geometry.js';
 import {
@@ -60,7 +60,24 @@ function checkKernel(op: string, pass: Conv2dPass, k: unknown): void {
 }
 
 /** Checks x, w, bias and the options; returns the geometry. */
+const CONV_KEYS = optionKeys<Conv2dOptions>({
+  stride: true,
+  padding: true,
+  dilation: true,
+  bias: true,
+  relu: true,
+  kernel: true,
+});
+const CONV_GRAD_KEYS = optionKeys<Conv2dGradOptions>({
+  stride: true,
+  padding: true,
+  dilation: true,
+  reluY: true,
+  kernel: true,
+});
+
 function checkArgs(op: string, x: Tensor, w: Tensor, opts: Conv2dOptions): ConvGeometry {
+  checkOptions(op, 'opts', opts, CONV_KEYS);
   checkTensor(op, 'x', x, 'f32', 4);
   checkTensor(op, 'w', w, 'f32', 4);
   const g = convGeometry(op, x.shape, w.shape, opts);
@@ -155,7 +172,8 @@ export function conv2d(x: Tensor, w: Tensor, opts: Conv2dOptions = {}): Tensor {
   const g = checkArgs('conv2d', x, w, opts);
   const { bias, kernel } = opts;
   const relu = opts.relu ?? false;
-  const y = forwardWith(conv2dKernelFor(g, 'forward', kernel), x, w, g, bias, relu);
+  // out of memory (or any failure) in the kernel: its temporaries are freed, the error names conv2d
+  const y = guarded('conv2d', () => forwardWith(conv2dKernelFor(g, 'forward', kernel), x, w, g, bias, relu));
   const inputs = bias ? [x, w, bias] : [x, w];
   if (needsGrad(inputs))
     record(
@@ -201,6 +219,7 @@ function checkGrad(
   opts: Conv2dGradOptions,
   names: { x: string; w: string },
 ): ConvGeometry {
+  checkOptions(op, 'opts', opts, CONV_GRAD_KEYS);
   checkKernel(op, pass, opts.kernel);
   const g = convGeometry(op, xShape, wShape, opts, names);
   checkDy(op, dy, g, opts.reluY);
@@ -211,14 +230,20 @@ function checkGrad(
 export function conv2dInputGrad(dy: Tensor, w: Tensor, xShape: Shape, opts: Conv2dGradOptions = {}): Tensor {
   checkTensor('conv2dInputGrad', 'w', w, 'f32', 4);
   const g = checkGrad('conv2dInputGrad', 'inputGrad', xShape, w.shape, dy, opts, { x: 'xShape', w: 'w' });
-  return inputGradWith(conv2dKernelFor(g, 'inputGrad', opts.kernel), dy, w, g, opts.reluY);
+  return guarded('conv2dInputGrad', () =>
+    inputGradWith(conv2dKernelFor(g, 'inputGrad', opts.kernel), dy, w, g, opts.reluY),
+  );
 }
 
 /** Gradient of conv2d w.r.t. w ([KH,KW,C,O] = wShape), given x and dy. */
 export function conv2dWeightGrad(x: Tensor, dy: Tensor, wShape: Shape, opts: Conv2dGradOptions = {}): Tensor {
   checkTensor('conv2dWeightGrad', 'x', x, 'f32', 4);
   const g = checkGrad('conv2dWeightGrad', 'weightGrad', x.shape, wShape, dy, opts, { x: 'x', w: 'wShape' });
-  return weightGradWith(conv2dKernelFor(g, 'weightGrad', opts.kernel), x, dy, g, false, opts.reluY).dw;
+  return guarded('conv2dWeightGrad', () => {
+    const r = weightGradWith(conv2dKernelFor(g, 'weightGrad', opts.kernel), x, dy, g, false, opts.reluY);
+    r.db?.dispose();
+    return r.dw;
+  });
 }
 
 /** Gradients w.r.t. w and the bias in one pass (the bias is an extra GEMM row). */
@@ -230,8 +255,10 @@ export function conv2dWeightBiasGrad(
 ): { dw: Tensor; db: Tensor } {
   checkTensor('conv2dWeightBiasGrad', 'x', x, 'f32', 4);
   const g = checkGrad('conv2dWeightBiasGrad', 'weightGrad', x.shape, wShape, dy, opts, { x: 'x', w: 'wShape' });
-  const r = weightGradWith(conv2dKernelFor(g, 'weightGrad', opts.kernel), x, dy, g, true, opts.reluY);
-  return { dw: r.dw, db: r.db! };
+  return guarded('conv2dWeightBiasGrad', () => {
+    const r = weightGradWith(conv2dKernelFor(g, 'weightGrad', opts.kernel), x, dy, g, true, opts.reluY);
+    return { dw: r.dw, db: r.db! };
+  });
 }
 
 /** Runs one pass of g with kernel k on fresh outputs (tuner, benchmark, tests): y, dx or dw. */

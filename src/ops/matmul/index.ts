@@ -6,10 +6,10 @@
 //   d op(A) = g . op(B)^T,  d op(B) = op(A)^T . g,  dbias = biasGrad(g),
 // and each product maps onto one matmul call with the right flags (see gradA / gradB).
 
-import { empty, shapeStr, type Shape, type Tensor } from '../../tensor/tensor.js';
+import { shapeStr, type Shape, type Tensor } from '../../tensor/tensor.js';
 import { broadcastDim } from '../shape.js';
 import { needsGrad, record } from '../../autograd/tape.js';
-import { checkTensor } from '../check.js';
+import { allocateFor, checkOptions, checkTensor, describe, optionKeys } from '../check.js';
 import { reluBackward } from '../activations.js';
 import { biasGrad, sum } from '../reduce.js';
 import { checkKernel, dispatchGemm, type Gemm, type MatmulKernel } from './kernels.js';
@@ -30,6 +30,15 @@ export interface MatmulOptions {
   /** shorthand for kernel { kind: 'shared', wgX, wgY, bk }: threads per workgroup (each owns 8x8 outputs) and K step */
   tiles?: { wgX: number; wgY: number; bk: number };
 }
+
+const MATMUL_KEYS = optionKeys<MatmulOptions>({
+  transA: true,
+  transB: true,
+  bias: true,
+  relu: true,
+  kernel: true,
+  tiles: true,
+});
 
 /** A stored operand: `batch` matrices of rows x cols (as laid out in memory). */
 interface Mat {
@@ -57,7 +66,7 @@ function gemm(a: Mat, b: Mat, ta: boolean, tb: boolean, outShape: Shape, opts: M
   // numpy's rule, not max(a, b): an empty batch against a broadcast one is empty (max gave a
   // batch of 1, computed from the empty operand's buffer: stale data)
   const batch = broadcastDim(a.batch, b.batch);
-  const c = empty(outShape);
+  const c = allocateFor(op, outShape);
   if (c.size === 0) return c;
   const sa = a.batch === 1 ? 0 : a.rows * a.cols,
     sb = b.batch === 1 ? 0 : b.rows * b.cols;
@@ -80,8 +89,12 @@ function check(
   opts: MatmulOptions,
   rank: number,
 ): { A: Mat; B: Mat; outShape: number[] } {
+  checkOptions(op, 'opts', opts, MATMUL_KEYS);
   checkTensor(op, 'a', a, 'f32', rank);
   checkTensor(op, 'b', b, 'f32', rank);
+  for (const k of ['transA', 'transB', 'relu'] as const)
+    if (opts[k] !== undefined && typeof opts[k] !== 'boolean')
+      throw new TypeError(`webgpu-cnn: ${op}: '${k}' must be a boolean, got ${describe(opts[k])}`);
   const A = rank === 2 ? mat2(a) : mat3(a),
     B = rank === 2 ? mat2(b) : mat3(b);
   const ta = !!opts.transA,
