@@ -320,10 +320,7 @@ export class Queue {
     this.pool.onSubmit();
   }
 
-  /**
-   * Nesting depth of all-or-nothing sections (a training step that may `discard` its work on
-   * failure): while > 0, `reclaim` never submits.
-   */
+  /** Depth of all-or-nothing sections (a step that may `discard` its work): > 0, reclaim never submits. */
   atomic = 0;
 
   /**
