@@ -2,6 +2,7 @@
 
 import { shapeStr, type Shape, type Tensor } from '../tensor/tensor.js';
 import { avgPool2d, globalAvgPool, maxPool2d, pool2dOutputShape, type Pool2dOptions } from '../ops/pool2d/index.js';
+import { checkPoolOptions } from '../ops/pool2d/geometry.js';
 import type { LayerSpec } from './spec.js';
 import { Module } from './module.js';
 
@@ -33,6 +34,7 @@ export class MaxPool2d extends Module {
   constructor(kernel: number | [number, number] | Pool2dOptions) {
     super();
     this.opts = typeof kernel === 'object' && !Array.isArray(kernel) ? kernel : { kernel };
+    checkPoolOptions('MaxPool2d', this.opts);
   }
 
   forward(x: Tensor): Tensor {
@@ -59,6 +61,7 @@ export class AvgPool2d extends Module {
   constructor(kernel: number | [number, number] | Pool2dOptions) {
     super();
     this.opts = typeof kernel === 'object' && !Array.isArray(kernel) ? kernel : { kernel };
+    checkPoolOptions('AvgPool2d', this.opts);
   }
 
   forward(x: Tensor): Tensor {

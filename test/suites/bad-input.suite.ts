@@ -19,11 +19,14 @@ import {
   Flatten,
   FormatError,
   Linear,
+  AvgPool2d,
+  MaxPool2d,
   OutOfMemoryError,
   SGD,
   Sequential,
   TrainStep,
   add,
+  avgPool2d,
   batchNorm,
   batches,
   bmm,
@@ -41,6 +44,7 @@ import {
   init,
   loadModel,
   matmul,
+  maxPool2d,
   memory,
   mul,
   parseModelSpec,
@@ -522,6 +526,30 @@ layerBad.push(
   ['batches {batch_size}', 'batches', () => batches(fixtures().ds, { batch_size: 2 } as never), TypeError],
   ['batches opts undefined', 'batches', () => batches(fixtures().ds, undefined as never), TypeError],
   ['batches batchSize 0', 'batches', () => batches(fixtures().ds, { batchSize: 0 }), RangeError],
+);
+// pooling: the ops and the layers refuse unknown keys and a non-boolean countIncludePad
+layerBad.push(
+  ['maxPool2d {strides: 2}', 'maxPool2d', () => maxPool2d(fixtures().x, { kernel: 2, strides: 2 } as never), TypeError],
+  [
+    'avgPool2d {count_include_pad}',
+    'avgPool2d',
+    () => avgPool2d(fixtures().x, { kernel: 2, count_include_pad: true } as never),
+    TypeError,
+  ],
+  [
+    "avgPool2d countIncludePad 'yes'",
+    'avgPool2d',
+    () => avgPool2d(fixtures().x, { kernel: 2, countIncludePad: 'yes' } as never),
+    TypeError,
+  ],
+  ['maxPool2d opts null', 'maxPool2d', () => maxPool2d(fixtures().x, null as never), TypeError],
+  ['MaxPool2d {size: 2}', 'MaxPool2d', () => new MaxPool2d({ kernel: 2, size: 2 } as never), TypeError],
+  [
+    'AvgPool2d countIncludePad 1',
+    'AvgPool2d',
+    () => new AvgPool2d({ kernel: 2, countIncludePad: 1 } as never),
+    TypeError,
+  ],
 );
 for (const [what, fn, call, E] of layerBad) row(`options: ${what}`, fn, E, call);
 

