@@ -23,8 +23,8 @@
 //
 // `await step.prepare()` compiles ahead of the first `run`, all at once, and can start as soon
 // as the model and the input shape exist (while the data load, when a page opens): tiered, it
-// resolves once the quick kernels are ready (the fast ones keep compiling; `prepare({ wait:
-// 'fast' })` waits for them too); 'wait', once the fast ones are. Without it the first run
+// compiles the quick kernels (the fast ones start after the first step; `prepare({ wait:
+// 'fast' })` starts them at once and waits for them); 'wait', the fast ones. Without it the first run
 // compiles what it misses synchronously (correct, slower).
 //
 // Finiteness (on by default, `checkFinite: false` turns it off): the step also records, on the
@@ -175,8 +175,8 @@ export class TrainStep {
 
   /**
    * Compile, concurrently, every pipeline the first step will dispatch; resolves when they are
-   * ready (tiered: the quick kernels', with the fast ones compiling in the background; `wait:
-   * 'fast'` waits for those too). The step's body runs in planning mode (src/autograd/capture.ts
+   * ready (tiered: the quick kernels'; the fast ones compile after the first step, or at once
+   * and awaited with `wait: 'fast'`). The step's body runs in planning mode (src/autograd/capture.ts
    * planPipelines): checked like a real step, nothing dispatched, weights and optimizer state
    * untouched. Idempotent: later calls share the first call's work.
    */
@@ -221,9 +221,9 @@ export class TrainStep {
     const t0 = performance.now();
     if (!this.tiered) return compileSpecs(this.pipelineSpecs(), t0, opts);
     if (this.fastReady) return compileSpecs([], t0, opts);
-    const info = await compileSpecs(this.pipelineSpecs('quick'), t0, opts);
-    if (!this.quickOnly) void this.compileFast(); // in the background; a failure is kept (compileFast)
-    return info;
+    // the fast kernels start compiling after the first step's work, as without prepare (run):
+    // a page that prepares when it opens then runs its first step with no compile in flight
+    return compileSpecs(this.pipelineSpecs('quick'), t0, opts);
   }
 
   /**
