@@ -190,8 +190,8 @@ export function conv2d(x: Tensor, w: Tensor, opts: Conv2dOptions = {}): Tensor {
         const premasked = relu && isReluMasked(gy, y);
         const reluY = relu && !premasked ? y : undefined;
         // The direct and quick kernels take dy pre-masked by the ReLU: mask once when both use it.
-        const direct = (kx && kx.variant !== 'tiled') || (kw && kw.variant !== 'tiled');
-        const masked = premasked ? gy : reluY && direct ? reluBackward(gy, reluY) : undefined;
+        const takesMasked = (kx && kx.variant !== 'tiled') || (kw && kw.variant !== 'tiled');
+        const masked = premasked ? gy : reluY && takesMasked ? reluBackward(gy, reluY) : undefined;
         const dx = kx ? inputGradWith(kx, gy, w, g, reluY, masked) : null;
         let dw: Tensor | null = null,
           db: Tensor | null = null;
