@@ -46,6 +46,12 @@ describe('[chromium/swiftshader]', () => {
     }
     results = await page.evaluate(() => (window as unknown as { __results: Record<string, Result> }).__results);
     fatal = await page.evaluate(() => (window as unknown as { __fatal?: string }).__fatal);
+    // the per-case times are the page's (this runner's own durations are ~0): the slowest ones
+    const slow = Object.entries(results)
+      .sort((a, b) => b[1].ms - a[1].ms)
+      .slice(0, 12)
+      .map(([id, r]) => `${(r.ms / 1000).toFixed(1)} s ${id}`);
+    console.log(`# slowest cases in the page:\n#   ${slow.join('\n#   ')}`);
   });
   after(async () => {
     await browser?.close();

@@ -82,15 +82,16 @@ export async function trainSteps(
   steps: number,
   capture = true,
 ): Promise<Run> {
-  // coldStart 'wait': every step on the fast kernels, so runs compare bit for bit (a tiered
-  // start switches kernels at a time that depends on the compiles)
+  // coldStart 'quick': every step on one kernel tier, so runs compare bit for bit (a tiered
+  // start switches kernels at a time that depends on the compiles). The quick tier compiles in
+  // a fraction of the fast one's time, which a fresh engine (device-loss case) pays again.
   const step = new TrainStep({
     model,
     optimizer,
     loss: softmaxCrossEntropy,
     inputShape: [B, H, H, 1],
     capture,
-    coldStart: 'wait',
+    coldStart: 'quick',
   });
   const perEpoch = batchCount(ds.count, B, true);
   const losses: number[] = [];

@@ -100,7 +100,7 @@ suite('checkpoint', (test) => {
         augment: AUGMENT,
         normalize: false as const,
         lossEvery: 1,
-        coldStart: 'wait' as const, // bit-for-bit comparisons: one kernel tier
+        coldStart: 'quick' as const, // bit-for-bit comparisons: one kernel tier (checkpoint.helpers.ts)
       };
       const m0 = makeModel(2),
         o0 = makeOptimizer(m0, 'adam');
