@@ -32,11 +32,13 @@ import {
   sub,
   tensor,
   empty,
+  engine,
   zeros,
   type Optimizer,
   type PrepareInfo,
   type Shape,
   type Tensor,
+  withQuickKernels,
 } from '../src/index.js';
 import { conv2dInputGrad, maxPool2dBackward, maxPool2dWithIndices, reluBackward } from '../src/kernels.js';
 import { toModelSpec } from './model-files.js';
@@ -162,7 +164,13 @@ export class GpuModel implements DemoModel {
         inputShape: [n, 28, 28, 1],
         // Runs once, while the step is captured; replays rewrite the kept accuracy tensor.
         loss: (logits, labels) => {
-          entry.acc = keep(accuracy(logits, labels));
+          const acc = accuracy(logits, labels);
+          // planning passes (prepare, the tiered start's fast compile) run this too, and free
+          // what they make: only a real capture may replace the kept tensor
+          if (!engine().queue.isPlanning) {
+            entry.acc?.dispose();
+            entry.acc = keep(acc);
+          }
           return softmaxCrossEntropy(logits, labels);
         },
       });
@@ -172,20 +180,35 @@ export class GpuModel implements DemoModel {
   }
 
   private predictReady: Promise<PrepareInfo> | null = null;
+  /** set once evaluation's fast kernels are compiled; until then it runs on the quick ones */
+  private evalFast = false;
+  private evalFastStarted = false;
+
+  /** Evaluation's forward pass (softmax of the logits) of `x`, on the kernel tier it has now. */
+  private probs(x: () => Tensor): Tensor {
+    const f = () => softmax(this.net.forward(x()));
+    return scope(() => (this.evalFast ? f() : withQuickKernels(f)));
+  }
 
   /**
-   * Compile the evaluation's pipelines (a forward pass and softmax of EVAL_CHUNK digits) and the
-   * training step's (TrainStep.prepare) concurrently. Evaluation is asked first: the page
-   * evaluates as soon as it opens, and the compiles of one device may run one after the other
-   * in the order asked (Chromium's GPU process does). The step shares the forward pipelines
-   * (compiles in flight are shared, pipelines.ts). predict() and trainStep() wait for theirs.
+   * Cold start, tiered like TrainStep's: compile the quick kernels of evaluation (a forward
+   * pass and softmax of EVAL_CHUNK digits) and of the training step (TrainStep.prepare)
+   * concurrently. Evaluation is asked first: the page evaluates as soon as it opens, and the
+   * compiles of one device may run one after the other in the order asked (Chromium's GPU
+   * process does). The step shares the forward pipelines (compiles in flight are shared,
+   * pipelines.ts). predict() and trainStep() wait for theirs. The fast kernels compile after
+   * the first training step (startFast): a page that only predicts stays on the quick ones,
+   * and nothing compiles ahead of a first step the user is waiting for.
    */
   async prepare(n: number, augmented: boolean): Promise<{ pipelines: number; compiled: number; ms: number }> {
     const t0 = performance.now();
     // one compile at a time: Chromium's GPU process draws no frame while it compiles, and
     // compiling several at once is no faster there (docs/performance.md, "Cold start")
     const opts = { concurrency: 1 };
-    this.predictReady ??= preparePipelines(() => softmax(this.net.forward(empty([EVAL_CHUNK, 28, 28, 1]))), opts);
+    this.predictReady ??= preparePipelines(
+      () => withQuickKernels(() => softmax(this.net.forward(empty([EVAL_CHUNK, 28, 28, 1])))),
+      opts,
+    );
     const s = this.stepFor(n, augmented);
     s.ready ??= s.step.prepare(opts);
     const infos = await Promise.all([s.ready, this.predictReady]);
@@ -196,6 +219,23 @@ export class GpuModel implements DemoModel {
     };
   }
 
+  /**
+   * After the first training step: the step's fast kernels (TrainStep compiles them in the
+   * background, one at a time), then evaluation's, which mostly share them. Evaluation switches
+   * when they are ready; its results differ from the quick kernels' by rounding only.
+   */
+  private startFast(s: Step): void {
+    if (this.evalFastStarted) return;
+    this.evalFastStarted = true;
+    s.step
+      .prepare({ wait: 'fast' })
+      .then(() => preparePipelines(() => softmax(this.net.forward(empty([EVAL_CHUNK, 28, 28, 1]))), { concurrency: 1 }))
+      .then(
+        () => (this.evalFast = true),
+        () => {}, // a failed compile leaves evaluation on the quick kernels, which work
+      );
+  }
+
   async trainStep(x: Float32Array, y: Uint32Array, n: number, affine?: Float32Array | null): Promise<void> {
     const s = this.stepFor(n, !!affine);
     // a step whose warm-up is in flight waits for it (instead of compiling the same pipelines
@@ -203,6 +243,7 @@ export class GpuModel implements DemoModel {
     if (s.ready) await s.ready;
     if (affine) s.mats!.write(affine);
     s.step.run(x, y);
+    this.startFast(s);
     const sums = scope(() => ({ loss: add(this.lossSum, s.step.loss), acc: add(this.accSum, s.acc!) }));
     this.lossSum.dispose();
     this.accSum.dispose();
@@ -227,7 +268,7 @@ export class GpuModel implements DemoModel {
     // while the warm-up compiles the forward pipelines, wait for it (a synchronous compile of
     // the same pipelines now would compile them twice)
     if (this.predictReady) await this.predictReady;
-    const probs = scope(() => softmax(this.net.forward(tensor(x, [n, 28, 28, 1]))));
+    const probs = this.probs(() => tensor(x, [n, 28, 28, 1]));
     try {
       return (await probs.read()) as Float32Array;
     } finally {
@@ -236,63 +277,66 @@ export class GpuModel implements DemoModel {
   }
 
   async inspect(x: Float32Array, label: number, grads: boolean): Promise<Stage[]> {
-    // Unfused forward so that each stage (conv, ReLU, pool, dense) is its own tensor.
+    // Unfused forward so that each stage (conv, ReLU, pool, dense) is its own tensor. One
+    // image: the quick kernels are as fast for it and compile in a fraction of the time.
     const meta: Omit<Stage, 'data' | 'grad'>[] = [{ name: 'input', kind: 'input', block: 0, shape: [28, 28, 1] }];
-    const out = scope(() => {
-      const acts: Tensor[] = [tensor(x.subarray(0, 784), [1, 28, 28, 1])];
-      const at = () => acts[acts.length - 1];
-      const poolIdx = new Map<number, Tensor>();
-      for (const b of this.blocks) {
-        const c = b.conv;
-        acts.push(conv2d(at(), this.w(`${c.name}.weight`), { ...SAME, bias: this.w(`${c.name}.bias`) }));
-        meta.push({ name: c.name, kind: 'conv', block: c.block, shape: c.out });
-        acts.push(relu(at()));
-        meta.push({ name: `relu${c.block}`, kind: 'relu', block: c.block, shape: c.out });
-        if (b.pool) {
-          const r = maxPool2dWithIndices(at(), POOL);
-          poolIdx.set(acts.length, r.argmax);
-          acts.push(r.y);
-          meta.push({
-            name: `pool${c.block}`,
-            kind: 'pool',
-            block: c.block,
-            shape: [r.y.shape[1], r.y.shape[2], r.y.shape[3]],
-          });
+    const out = scope(() =>
+      withQuickKernels(() => {
+        const acts: Tensor[] = [tensor(x.subarray(0, 784), [1, 28, 28, 1])];
+        const at = () => acts[acts.length - 1];
+        const poolIdx = new Map<number, Tensor>();
+        for (const b of this.blocks) {
+          const c = b.conv;
+          acts.push(conv2d(at(), this.w(`${c.name}.weight`), { ...SAME, bias: this.w(`${c.name}.bias`) }));
+          meta.push({ name: c.name, kind: 'conv', block: c.block, shape: c.out });
+          acts.push(relu(at()));
+          meta.push({ name: `relu${c.block}`, kind: 'relu', block: c.block, shape: c.out });
+          if (b.pool) {
+            const r = maxPool2dWithIndices(at(), POOL);
+            poolIdx.set(acts.length, r.argmax);
+            acts.push(r.y);
+            meta.push({
+              name: `pool${c.block}`,
+              kind: 'pool',
+              block: c.block,
+              shape: [r.y.shape[1], r.y.shape[2], r.y.shape[3]],
+            });
+          }
         }
-      }
-      let f = reshape(at(), [1, this.dense[0].din]);
-      this.dense.forEach((d, i) => {
-        const z = matmul(f, this.w(`${d.name}.weight`), { bias: this.w(`${d.name}.bias`) });
-        acts.push(z);
-        meta.push({ name: d.name, kind: 'dense', block: d.block, shape: d.out });
-        f = z;
-        if (i < this.dense.length - 1) {
-          f = relu(z);
-          acts.push(f);
-          meta.push({ name: `${d.name}.relu`, kind: 'relu', block: d.block, shape: d.out });
+        let f = reshape(at(), [1, this.dense[0].din]);
+        this.dense.forEach((d, i) => {
+          const z = matmul(f, this.w(`${d.name}.weight`), { bias: this.w(`${d.name}.bias`) });
+          acts.push(z);
+          meta.push({ name: d.name, kind: 'dense', block: d.block, shape: d.out });
+          f = z;
+          if (i < this.dense.length - 1) {
+            f = relu(z);
+            acts.push(f);
+            meta.push({ name: `${d.name}.relu`, kind: 'relu', block: d.block, shape: d.out });
+          }
+        });
+        if (!grads) return { acts, dacts: [] as (Tensor | null)[] };
+        // d loss / d stage for the cross-entropy of `label`, walking the stages backwards.
+        const onehot = new Float32Array(CLASSES);
+        onehot[label] = 1;
+        const dacts: (Tensor | null)[] = new Array(acts.length).fill(null);
+        let g = sub(softmax(at()), tensor(onehot, [1, CLASSES]));
+        for (let k = acts.length - 1; k >= 1; k--) {
+          dacts[k] = g;
+          const s = meta[k];
+          if (s.kind === 'relu') g = reluBackward(g, acts[k]);
+          else if (s.kind === 'pool') g = maxPool2dBackward(g, poolIdx.get(k)!, acts[k - 1].shape, POOL);
+          else if (s.kind === 'dense') {
+            g = matmul(g, this.w(`${s.name}.weight`), { transB: true });
+            if (acts[k - 1].rank === 4) g = reshape(g, acts[k - 1].shape); // back from flat to the map
+          } else if (s.kind === 'conv') {
+            if (k === 1) break;
+            g = conv2dInputGrad(g, this.w(`${s.name}.weight`), acts[k - 1].shape, SAME);
+          }
         }
-      });
-      if (!grads) return { acts, dacts: [] as (Tensor | null)[] };
-      // d loss / d stage for the cross-entropy of `label`, walking the stages backwards.
-      const onehot = new Float32Array(CLASSES);
-      onehot[label] = 1;
-      const dacts: (Tensor | null)[] = new Array(acts.length).fill(null);
-      let g = sub(softmax(at()), tensor(onehot, [1, CLASSES]));
-      for (let k = acts.length - 1; k >= 1; k--) {
-        dacts[k] = g;
-        const s = meta[k];
-        if (s.kind === 'relu') g = reluBackward(g, acts[k]);
-        else if (s.kind === 'pool') g = maxPool2dBackward(g, poolIdx.get(k)!, acts[k - 1].shape, POOL);
-        else if (s.kind === 'dense') {
-          g = matmul(g, this.w(`${s.name}.weight`), { transB: true });
-          if (acts[k - 1].rank === 4) g = reshape(g, acts[k - 1].shape); // back from flat to the map
-        } else if (s.kind === 'conv') {
-          if (k === 1) break;
-          g = conv2dInputGrad(g, this.w(`${s.name}.weight`), acts[k - 1].shape, SAME);
-        }
-      }
-      return { acts, dacts };
-    });
+        return { acts, dacts };
+      }),
+    );
     try {
       const data = await Promise.all(out.acts.map((t) => t.read() as Promise<Float32Array>));
       const gr = await Promise.all(

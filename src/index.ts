@@ -8,6 +8,7 @@
 export { init, engine, useDevice, Engine, type DeviceLostInfo } from './runtime/engine.js';
 export { NoAdapterError, type AdapterSummary, type InitOptions } from './runtime/device.js';
 export type { MemoryStats } from './runtime/pool.js';
+export { withQuickKernels } from './runtime/select.js';
 
 // --- tensors ---
 export { Tensor, tensor, empty, sizeOf, type DType, type Shape } from './tensor/tensor.js';

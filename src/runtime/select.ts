@@ -65,7 +65,9 @@ let quickDepth = 0;
 
 /**
  * Run `f` (synchronous) with every family that declares a quick kernel choosing it (rule step
- * 2): what a tiered start records its first steps with while the fast kernels compile.
+ * 2): what a tiered start records its first steps with while the fast kernels compile. Public
+ * for forward passes outside a TrainStep (a prediction while the fast kernels compile):
+ * `withQuickKernels(() => softmax(model.forward(x)))`. Explicit kernel options still win.
  */
 export function withQuickKernels<T>(f: () => T): T {
   quickDepth++;
