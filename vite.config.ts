@@ -1,4 +1,4 @@
-// One Vite config: the dev server (demo at /demo/, benchmark page at /bench/, browser test
+// One Vite config: the dev server (demo at /demo/, its pictures page at /demo/pictures/, benchmark page at /bench/, browser test
 // page at /test/browser/), the static demo build. The datasets are served and copied as
 // static assets by vite.data.ts.
 import { defineConfig } from 'vite';
@@ -24,6 +24,7 @@ export default defineConfig({
       input: {
         index: resolve(root, 'index.html'),
         demo: resolve(root, 'demo/index.html'),
+        pictures: resolve(root, 'demo/pictures/index.html'),
         bench: resolve(root, 'bench/index.html'),
       },
     },

@@ -57,6 +57,7 @@ export { Conv2d, type Conv2dLayerOptions } from './nn/conv.js';
 export { Linear, Flatten, type LinearOptions } from './nn/linear.js';
 export { ReLU, LeakyReLU, Sigmoid, Tanh } from './nn/activations.js';
 export { lenet } from './nn/presets.js';
+export { InitRng, type InitKind } from './nn/init.js';
 export { BatchNorm2d } from './nn/batchnorm.js';
 export { batchNorm, type BatchNormOptions } from './ops/batchnorm.js';
 export { Dropout } from './nn/dropout.js';
