@@ -18,7 +18,7 @@ const CHUNK_MS = 250;
 const ACCURACY_EVERY_MS = 2000;
 
 let size = 64;
-let sources: Picture[][] = [[], []];
+const sources: Picture[][] = [[], []];
 let pixels: Float32Array[][] = [[], []];
 let model: PictureModel | null = null;
 let running = false;
