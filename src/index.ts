@@ -79,6 +79,7 @@ export { constantLr, stepLr, cosineLr, type Schedule } from './optim/schedule.js
 // --- data ---
 export { type ImageDataset, checkDataset, subset, classCounts } from './data/dataset.js';
 export { loadMnist, MNIST_SIZE, type MnistOptions, type MnistSplit } from './data/mnist.js';
+export { loadFashionMnist, FASHION_MNIST_CLASSES, type FashionMnistOptions } from './data/fashion-mnist.js';
 export {
   batches,
   batchCount,
