@@ -196,7 +196,7 @@ suite('io', (test) => {
     // copy exactly the tensor's bytes. In the browser, a Uint8Array subclass with the same slice.
     const NodeBuffer = (globalThis as { Buffer?: { from(b: Uint8Array): Uint8Array } }).Buffer;
     class ViewSlice extends Uint8Array {
-      override slice(a?: number, b?: number): Uint8Array {
+      override slice(a?: number, b?: number): Uint8Array<ArrayBuffer> {
         return this.subarray(a, b);
       }
     }
