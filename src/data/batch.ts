@@ -104,7 +104,7 @@ export function batches(ds: ImageDataset, opts: BatchOptions): Generator<Batch> 
     throw new RangeError(`webgpu-cnn: batches: 'startBatch' must be an integer >= 0, got ${start}`);
   const norm = opts.normalize === undefined ? MNIST_NORMALIZATION : opts.normalize;
   if (norm) checkNormalization(norm);
-  if (opts.augment) checkAugmentOptions('batches', opts.augment);
+  if (opts.augment) checkAugmentOptions('batches', opts.augment, ds.channels);
   return generate(ds, opts, B, seed, epoch, norm);
 }
 

@@ -24,7 +24,7 @@ export interface FitOptions {
   batchSize: number;
   /** shuffle / augmentation seed (default 0) */
   seed?: number;
-  /** random affine augmentation of training batches (CPU, per sample) */
+  /** random augmentation of training batches (CPU, per sample): affine, crop, flip, colour jitter */
   augment?: AugmentOptions;
   normalize?: Normalization | false;
   /** default softmaxCrossEntropy */
