@@ -36,7 +36,7 @@ export interface BatchOptions {
   dropLast?: boolean;
   /** default MNIST mean/std; false leaves pixels in [0, 1] */
   normalize?: Normalization | false;
-  /** random affine augmentation on the CPU (before normalisation); default none */
+  /** random augmentation on the CPU (before normalisation): affine, crop, flip, colour; default none */
   augment?: AugmentOptions;
   /**
    * First batch to yield (default 0): resuming an epoch from a checkpoint. Earlier batches are
