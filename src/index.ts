@@ -94,13 +94,16 @@ export {
 } from './data/batch.js';
 export {
   randomAffines,
+  randomAugment,
   affineMatrix,
   augmentCpu,
   IDENTITY_AFFINE,
+  AUGMENT_PARAMS,
   type AugmentOptions,
   type AffineParams,
   type ImageDims,
 } from './data/augment.js';
+export { colourJitter, GREY_WEIGHTS } from './data/colour-jitter.js';
 export { augment } from './data/augment-gpu.js';
 
 // --- io (safetensors) ---

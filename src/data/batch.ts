@@ -36,7 +36,7 @@ export interface BatchOptions {
   dropLast?: boolean;
   /** default MNIST mean/std; false leaves pixels in [0, 1] */
   normalize?: Normalization | false;
-  /** random affine augmentation on the CPU (before normalisation); default none */
+  /** random augmentation on the CPU (before normalisation): affine, crop, flip, colour; default none */
   augment?: AugmentOptions;
   /**
    * First batch to yield (default 0): resuming an epoch from a checkpoint. Earlier batches are
@@ -104,7 +104,7 @@ export function batches(ds: ImageDataset, opts: BatchOptions): Generator<Batch> 
     throw new RangeError(`webgpu-cnn: batches: 'startBatch' must be an integer >= 0, got ${start}`);
   const norm = opts.normalize === undefined ? MNIST_NORMALIZATION : opts.normalize;
   if (norm) checkNormalization(norm);
-  if (opts.augment) checkAugmentOptions('batches', opts.augment);
+  if (opts.augment) checkAugmentOptions('batches', opts.augment, ds.channels);
   return generate(ds, opts, B, seed, epoch, norm);
 }
 

@@ -35,7 +35,7 @@ export function mixSeed(seed: number, ...stream: number[]): number {
 }
 
 /** Stream tags for mixSeed: one per use, so e.g. the split never correlates with epoch 0's shuffle. */
-export const STREAM = { split: 1, shuffle: 2, augment: 3 } as const;
+export const STREAM = { split: 1, shuffle: 2, augment: 3, augmentExtra: 4 } as const;
 
 /** A uniformly random permutation of 0..n-1 (Fisher–Yates, driven by `rng`). */
 export function permutation(n: number, rng: Rng): Uint32Array {

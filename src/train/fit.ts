@@ -6,7 +6,7 @@ import type { Module } from '../nn/module.js';
 import type { Optimizer } from '../optim/optimizers.js';
 import { softmaxCrossEntropy } from '../ops/loss/index.js';
 import { batches, batchCount, type Normalization } from '../data/batch.js';
-import type { AugmentOptions } from '../data/augment.js';
+import { checkAugmentOptions, type AugmentOptions } from '../data/augment.js';
 import type { ImageDataset } from '../data/dataset.js';
 import { TrainStep, type LossFn } from './step.js';
 import { Evaluator, type EvalResult } from './evaluate.js';
@@ -24,7 +24,7 @@ export interface FitOptions {
   batchSize: number;
   /** shuffle / augmentation seed (default 0) */
   seed?: number;
-  /** random affine augmentation of training batches (CPU, per sample) */
+  /** random augmentation of training batches (CPU, per sample): affine, crop, flip, colour jitter */
   augment?: AugmentOptions;
   normalize?: Normalization | false;
   /** default softmaxCrossEntropy */
@@ -113,6 +113,7 @@ function checkFitOptions(o: FitOptions): void {
       throw new TypeError(`webgpu-cnn: ${where}: '${k}' must be a function, got ${describe(o[k])}`);
   checkLabeledDataset(where, 'train', o.train, o.model);
   if (o.test !== undefined) checkLabeledDataset(where, 'test', o.test, o.model);
+  if (o.augment !== undefined) checkAugmentOptions(where, o.augment, o.train.channels);
   if (o.train.count < o.batchSize)
     throw new RangeError(
       `webgpu-cnn: ${where}: 'batchSize' ${o.batchSize} is larger than the training set (${o.train.count} images): ` +

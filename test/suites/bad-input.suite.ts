@@ -440,6 +440,9 @@ fitBad.push(
   ['resume at the end of the only epoch', { resume: { seed: 0, epoch: 0, batch: 2 } }, RangeError],
   ['resume null', { resume: null }, TypeError],
   ["resume {epoch: '1'}", { resume: { seed: 0, epoch: '1', batch: 0 } }, TypeError],
+  ['augment {crop: 1.5}', { augment: { crop: 1.5 } }, RangeError],
+  ['augment {flp: true} (misspelt)', { augment: { flp: true } }, TypeError],
+  ['augment {saturation: 2}', { augment: { saturation: 2 } }, RangeError],
 );
 for (const [what, o, E] of fitBad) row(`options: fit ${what}`, 'fit', E, () => fitWith(o));
 row('options: fit opts null', 'fit', TypeError, () => fit(null as never));
