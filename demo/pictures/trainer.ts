@@ -3,7 +3,8 @@
 // augmentation inside the step, per-channel normalisation computed from the user's pictures,
 // and predictions / inspections on the quick kernels (they are one picture at a time).
 //
-//   input [B,S,S,3] -> augment (affine: shift, rotation, scale, horizontal flip)
+//   input [B,S,S,3] in [0, 1] -> augment (shift, rotation, zoom, left-right flip; brightness,
+//   contrast and saturation jitter) -> per-channel normalisation (x - mean) / std
 //   conv 3x3 3->16 + ReLU -> maxpool 2 -> conv 3x3 16->32 + ReLU -> maxpool 2
 //   -> conv 3x3 32->32 + ReLU -> maxpool 2 -> flatten -> linear (S/8)^2*32 -> classes
 
@@ -22,13 +23,17 @@ import {
   empty,
   keep,
   maxPool2d,
-  randomAffines,
+  mul,
+  randomAugment,
   relu,
   scope,
   softmax,
   softmaxCrossEntropy,
+  sub,
   tensor,
   withQuickKernels,
+  AUGMENT_PARAMS,
+  type AugmentOptions,
   type Shape,
   type Tensor,
 } from '../../src/index.js';
@@ -55,17 +60,24 @@ export function channelStats(pictures: Float32Array[]): { mean: number[]; std: n
   return { mean, std: std.map((v) => Math.max(v, 1e-3)) };
 }
 
-/** The network behind the engine's augmentation kernel, so the warp is part of the captured step. */
+/**
+ * The network behind the engine's augmentation kernel and the per-channel normalisation, so
+ * both are part of the captured step: augment(x, params) on the [0, 1] pixels (colour jitter
+ * clamps to [0, 1]), then (x - mean) * (1 / std) with whole-batch tensors of the per-channel
+ * values (two elementwise dispatches; rewritten when the statistics change).
+ */
 class Augmented extends Module {
   constructor(
     readonly inner: Module,
-    readonly matrices: Tensor,
+    readonly augParams: Tensor,
+    readonly mean: Tensor,
+    readonly invStd: Tensor,
   ) {
     super();
     this.addChild('inner', inner);
   }
   forward(x: Tensor): Tensor {
-    return this.inner.forward(augment(x, this.matrices));
+    return this.inner.forward(mul(sub(augment(x, this.augParams), this.mean), this.invStd));
   }
   outputShape(s: Shape): Shape {
     return this.inner.outputShape(s);
@@ -75,24 +87,30 @@ class Augmented extends Module {
   }
 }
 
-/** Random affine matrices for n pictures, half of them also flipped left to right. */
-export function augmentMatrices(n: number, size: number, rand: () => number): Float32Array {
-  const m = randomAffines(n, size, size, { shift: size / 8, rotate: 15, scale: [0.9, 1.1] }, rand);
-  for (let i = 0; i < n; i++)
-    if (rand() < 0.5) {
-      // read column W-1-x instead of x: negate the x coefficients, move the origin
-      const o = i * 6;
-      m[o + 2] += m[o] * (size - 1);
-      m[o] = -m[o];
-      m[o + 5] += m[o + 3] * (size - 1);
-      m[o + 3] = -m[o + 3];
-    }
-  return m;
+/** What the page's augmentation does (the engine's AugmentOptions; fill 0 is black). */
+export function augmentOptions(size: number): AugmentOptions {
+  return {
+    shift: size / 8,
+    rotate: 15,
+    scale: [0.9, 1.1],
+    flip: true,
+    brightness: 0.2,
+    contrast: 0.2,
+    saturation: 0.3,
+  };
+}
+
+/** Seeded augmentation parameters ([n, AUGMENT_PARAMS] rows) for n pictures. */
+export function augmentParams(n: number, size: number, rand: () => number): Float32Array {
+  const seed = Math.floor(rand() * 2 ** 32);
+  return randomAugment({ n, height: size, width: size, channels: 3 }, augmentOptions(size), seed);
 }
 
 export class PictureModel {
   readonly net: Sequential;
-  private readonly mats: Tensor;
+  private readonly params: Tensor;
+  private readonly mean: Tensor;
+  private readonly invStd: Tensor;
   private readonly step: TrainStep;
   private readonly x: Float32Array;
   private readonly y: Uint32Array;
@@ -117,9 +135,12 @@ export class PictureModel {
       new Linear(q * q * 32, classes, { init: 'glorot-uniform', rng }),
     ]);
     this.net.inputShape = [size, size, 3];
-    this.mats = keep(empty([BATCH, 6]));
+    this.params = keep(empty([BATCH, AUGMENT_PARAMS]));
+    this.mean = keep(empty([BATCH, size, size, 3]));
+    this.invStd = keep(empty([BATCH, size, size, 3]));
+    this.setNorm(this.norm);
     this.step = new TrainStep({
-      model: new Augmented(this.net, this.mats),
+      model: new Augmented(this.net, this.params, this.mean, this.invStd),
       optimizer: new Adam(this.net.parameters(), { lr: 0.002 }),
       loss: softmaxCrossEntropy,
       inputShape: [BATCH, size, size, 3],
@@ -137,6 +158,14 @@ export class PictureModel {
     return this.step.kernels;
   }
 
+  /** Set the per-channel statistics (the step's normalisation tensors too). */
+  setNorm(norm: { mean: number[]; std: number[] }): void {
+    this.norm = norm;
+    const n = BATCH * this.size * this.size * 3;
+    this.mean.write(Float32Array.from({ length: n }, (_, i) => norm.mean[i % 3]));
+    this.invStd.write(Float32Array.from({ length: n }, (_, i) => 1 / norm.std[i % 3]));
+  }
+
   private normalize(src: Float32Array, dst: Float32Array, at: number): void {
     const { mean, std } = this.norm;
     for (let i = 0; i < src.length; i++) dst[at + i] = (src[i] - mean[i % 3]) / std[i % 3];
@@ -149,10 +178,10 @@ export class PictureModel {
     for (let i = 0; i < BATCH; i++) {
       const c = classes[Math.floor(rand() * classes.length)];
       const pics = data[c];
-      this.normalize(pics[Math.floor(rand() * pics.length)], this.x, i * px);
+      this.x.set(pics[Math.floor(rand() * pics.length)], i * px);
       this.y[i] = c;
     }
-    this.mats.write(augmentMatrices(BATCH, this.size, rand));
+    this.params.write(augmentParams(BATCH, this.size, rand));
     this.step.run(this.x, this.y);
     this.steps++;
   }
@@ -229,21 +258,15 @@ export class PictureModel {
     }
   }
 
-  /**
-   * n augmented versions of one picture, as the network sees them: warped after normalisation
-   * (outside the picture reads 0, the mean colour), then mapped back to [0, 1] for display.
-   */
+  /** n augmented versions of one picture, as the step augments them (values in [0, 1]). */
   async augmented(picture: Float32Array, n: number, rand: () => number): Promise<Float32Array> {
     const S = this.size,
       px = S * S * 3;
     const batch = new Float32Array(n * px);
-    for (let i = 0; i < n; i++) this.normalize(picture, batch, i * px);
-    const y = scope(() => augment(tensor(batch, [n, S, S, 3]), tensor(augmentMatrices(n, S, rand), [n, 6])));
+    for (let i = 0; i < n; i++) batch.set(picture, i * px);
+    const y = scope(() => augment(tensor(batch, [n, S, S, 3]), tensor(augmentParams(n, S, rand), [n, AUGMENT_PARAMS])));
     try {
-      const out = (await y.read()) as Float32Array;
-      const { mean, std } = this.norm;
-      for (let i = 0; i < out.length; i++) out[i] = Math.min(1, Math.max(0, out[i] * std[i % 3] + mean[i % 3]));
-      return out;
+      return (await y.read()) as Float32Array;
     } finally {
       y.dispose();
     }
@@ -251,7 +274,9 @@ export class PictureModel {
 
   dispose(): void {
     this.step.dispose();
-    this.mats.dispose();
+    this.params.dispose();
+    this.mean.dispose();
+    this.invStd.dispose();
     this.net.dispose();
   }
 }

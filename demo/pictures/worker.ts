@@ -62,7 +62,7 @@ function newModel(): void {
 /** The normalisation follows the pictures: recomputed after pictures were added (not mid-chunk). */
 function freshStats(): void {
   if (!statsStale || !model || !pixels.flat().length) return;
-  model.norm = channelStats(pixels.flat());
+  model.setNorm(channelStats(pixels.flat()));
   statsStale = false;
 }
 
