@@ -39,6 +39,24 @@ export abstract class Module {
     throw new Error(`${this} has no ModelSpec layer type`);
   }
 
+  /** This module as a layer of an enclosing network's spec (a Sequential: a 'sequential' layer). */
+  layerSpec(): LayerSpec {
+    return this.toSpec() as LayerSpec;
+  }
+
+  /** Children by name, in order. */
+  namedChildren(): [string, Module][] {
+    return [...this.children];
+  }
+
+  /**
+   * A plain container of named layers (Sequential): a Residual whose body it is takes its
+   * children as its own, so names come out as torchvision's BasicBlock ("conv1", not "body.conv1").
+   */
+  get isContainer(): boolean {
+    return false;
+  }
+
   protected addParameter(name: string, t: Tensor): Tensor {
     t.requiresGrad = true;
     this.params.set(name, keep(t));
