@@ -27,6 +27,10 @@ import type { Module } from '../../src/nn/module.js';
 import { initResnetParams, makeResnetBatch, resnetGrads } from '../../bench/resnet.js';
 import { refLayer, refModel, type Values } from './residual.helpers.js';
 import { engine } from '../../src/runtime/engine.js';
+import { readSafetensors, writeSafetensors, type TensorToWrite } from '../../src/io/safetensors.js';
+import { hwioToPytorch, importPytorchStateDict, linearInOutToOutIn } from '../../src/io/pytorch.js';
+import { encodePytorchStateDict } from '../../src/io/pytorch-export.js';
+import { pytorchModuleSource } from '../../src/io/pytorch-modules.js';
 
 const numel = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 
@@ -272,6 +276,53 @@ suite('residual', (test) => {
       m.dispose();
       back.dispose();
     }
+  });
+
+  test('PyTorch: a torchvision-style resnet20 state dict imports to the same logits; export and module source', async () => {
+    const m = resnet20({ seed: 5 });
+    const v = await randomize(m, 60);
+    m.eval();
+    // the dict PyTorch would save: torchvision names, OIHW conv and [out,in] linear weights, I64 counts
+    const torch = new Map<string, TensorToWrite>();
+    for (const [k, t] of m.stateDict()) {
+      const d = v.get(k)!;
+      const s = [...t.shape];
+      if (s.length === 4)
+        torch.set(k, {
+          shape: [s[3], s[2], s[0], s[1]],
+          data: hwioToPytorch(d, s as [number, number, number, number]),
+        });
+      else if (s.length === 2)
+        torch.set(k, { shape: [s[1], s[0]], data: linearInOutToOutIn(d, s as [number, number]) });
+      else if (k.endsWith('num_batches_tracked')) torch.set(k, { shape: [], data: BigInt64Array.of(3n) });
+      else torch.set(k, { shape: s, data: Float32Array.from(d) });
+    }
+    const spec = m.toSpec();
+    const imported = importPytorchStateDict(readSafetensors(writeSafetensors(torch)), spec);
+    const fresh = resnet20({ seed: 6 });
+    fresh.loadStateDict(imported);
+    fresh.eval();
+    const x = tensor(randomArray(2 * 32 * 32 * 3, 61, 0, 1), [2, 32, 32, 3]);
+    assertClose('logits after import', await fresh.forward(x).read(), await m.forward(x).read(), { atol: 0, rtol: 0 });
+    // the export writes that same dict (keys, shapes and bytes; counts as read back: 0)
+    const state = new Map([...m.stateDict()].map(([k, t]) => [k, { shape: t.shape, data: v.get(k)! }]));
+    const exported = readSafetensors(encodePytorchStateDict(spec, state));
+    assertEqual([...exported.tensors.keys()].sort(), [...torch.keys()].sort(), 'export keys = torchvision names');
+    assertEqual(exported.tensors.get('layer2.0.downsample.0.weight')!.shape, [32, 16, 1, 1], 'OIHW 1x1 shortcut');
+    const src = pytorchModuleSource(spec);
+    for (const want of [
+      'class Residual(nn.Module):',
+      '("layer2", nn.Sequential(',
+      '("conv1", nn.Conv2d(16, 32, kernel_size=(3, 3), stride=(2, 2), padding=(1, 1), dilation=(1, 1), bias=False)),',
+      'downsample=nn.Sequential(',
+      '("fc", nn.Linear(64, 10, bias=True)),',
+    ])
+      assert(src.includes(want), `module source has ${want}`);
+    assertEqual(src.split('nn.Conv2d(').length - 1, 21, '21 convolutions');
+    assertEqual(src.split('nn.BatchNorm2d(').length - 1, 21, '21 BatchNorms');
+    assertEqual(src.split('Residual(\n').length - 1, 9, '9 residual blocks');
+    m.dispose();
+    fresh.dispose();
   });
 
   test('a captured TrainStep on a residual model = the uncaptured one after 3 steps (one submit each)', async () => {
