@@ -34,6 +34,11 @@ export abstract class Module {
   /** A short description, e.g. "Conv2d(1→32, 3x3, same)". */
   abstract toString(): string;
 
+  /** One line for error messages (containers, whose toString lists every layer, shorten it). */
+  brief(): string {
+    return this.toString();
+  }
+
   /** This layer as a ModelSpec layer (src/nn/spec.ts); layers it cannot describe throw. */
   toSpec(): LayerSpec | ModelSpec {
     throw new Error(`${this} has no ModelSpec layer type`);

@@ -89,6 +89,10 @@ export class Residual extends Module {
     return `Residual${this.shortcut ? ' (with shortcut)' : ''}`;
   }
 
+  override brief(): string {
+    return `Residual(${this.shortcut ? 'shortcut' : 'identity'}${this.relu ? ', relu' : ''})`;
+  }
+
   toString(): string {
     const inner = [`body: ${this.body}`, ...(this.shortcut ? [`shortcut: ${this.shortcut}`] : [])];
     return `Residual(${this.relu ? 'relu, ' : ''}\n${inner.map((l) => `  ${l.replace(/\n/g, '\n  ')}`).join('\n')}\n)`;

@@ -99,7 +99,9 @@ export class Sequential extends Module {
       try {
         return m.layerSpec();
       } catch (e) {
-        throw new Error(`webgpu-cnn: toSpec: layer ${childName(this.names, i)} (${m}): ${(e as Error).message}`);
+        throw new Error(
+          `webgpu-cnn: toSpec: layer ${childName(this.names, i)} (${m.brief()}): ${(e as Error).message}`,
+        );
       }
     });
   }
@@ -110,7 +112,7 @@ export class Sequential extends Module {
       try {
         y = m.forward(y);
       } catch (e) {
-        throw withContext(e, `in layer ${childName(this.names, i)} ${m} with input ${shapeStr(y.shape)}`);
+        throw withContext(e, `in layer ${childName(this.names, i)} ${m.brief()} with input ${shapeStr(y.shape)}`);
       }
     }
     return y;
@@ -123,11 +125,15 @@ export class Sequential extends Module {
         s = m.outputShape(s);
       } catch (e) {
         throw new Error(
-          `webgpu-cnn: Sequential layer ${childName(this.names, i)} (${m}) with input ${shapeStr(s)}: ${(e as Error).message}`,
+          `webgpu-cnn: Sequential layer ${childName(this.names, i)} (${m.brief()}) with input ${shapeStr(s)}: ${(e as Error).message}`,
         );
       }
     }
     return s;
+  }
+
+  override brief(): string {
+    return `Sequential(${this.layers.length} layers)`;
   }
 
   toString(): string {

@@ -168,8 +168,26 @@ suite('residual', (test) => {
       () => parseModelSpec([{ type: 'sequential', layers: [{ type: 'relu' }], names: ['a', 'b'] }]),
       /layers\[0\].names has 2 names for 1 layers/,
     );
+    const net = new Sequential([new Sequential([block(3, 3, 1, 0)])], { names: ['layer1'] });
+    await assertThrows(
+      () => net.forward(tensor(new Float32Array(2 * 4 * 4 * 4), [2, 4, 4, 4])),
+      /in layer 0 Residual\(identity, relu\) with input \[2,4,4,4\]\).*\(in layer layer1 Sequential\(1 layers\) with input \[2,4,4,4\]\)$/,
+    );
+    await assertThrows(
+      () =>
+        parseModelSpec([{ type: 'residual', body: { type: 'relu' }, shortcut: { type: 'conv2d', inC: 1, outC: 1 } }]),
+      /layers\[0\].shortcut.kernel must be an integer/,
+    );
+    await assertThrows(
+      () => parseModelSpec([{ type: 'sequential', layers: [{ type: 'relu', slope: 1 }] }]),
+      /layers\[0\].layers\[0\] \(relu\): unknown field "slope"/,
+    );
+    let deep: object = { type: 'relu' };
+    for (let k = 0; k < 20; k++) deep = { type: 'sequential', layers: [deep] };
+    await assertThrows(() => parseModelSpec([deep]), /nest deeper than 16/);
     r.dispose();
     s.dispose();
+    net.dispose();
   });
 
   test('named, nested Sequentials: dotted names, default "0", "1"; spec round trip; train/eval reach every layer', async () => {
