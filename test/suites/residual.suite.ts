@@ -2,7 +2,10 @@
 // modes, gradients by finite differences, identity and stride-2 1x1-conv shortcuts), named and
 // nested Sequentials, the 'sequential'/'residual' spec layers, the resnet20 and vgg presets
 // (parameter counts, torchvision names, the whole ResNet-20 against the benchmark's float64
-// reference), model files, and a captured TrainStep on a residual model.
+// reference), model files, and a captured TrainStep on a residual model. The whole-network
+// cases run on the quick kernels (withQuickKernels): they test the architecture, names and
+// files, and the fast kernels' ~10 compiles for resnet20's shapes would cost SwiftShader ~10 s;
+// the block cases run the default kernels.
 import { suite } from '../harness/define.js';
 import { assert, assertClose, assertEqual, assertThrows, randomArray } from '../harness/assert.js';
 import { dot, numericGrad } from '../harness/fd.js';
@@ -27,6 +30,7 @@ import type { Module } from '../../src/nn/module.js';
 import { initResnetParams, makeResnetBatch, resnetGrads } from '../../bench/resnet.js';
 import { refLayer, refModel, type Values } from './residual.helpers.js';
 import { engine } from '../../src/runtime/engine.js';
+import { withQuickKernels } from '../../src/runtime/select.js';
 import { readSafetensors, writeSafetensors, type TensorToWrite } from '../../src/io/safetensors.js';
 import { hwioToPytorch, importPytorchStateDict, linearInOutToOutIn } from '../../src/io/pytorch.js';
 import { encodePytorchStateDict } from '../../src/io/pytorch-export.js';
@@ -269,7 +273,8 @@ suite('residual', (test) => {
     const ref = resnetGrads(p, x, labels, true); // gradients: the block test above (FD) and the bench
     const xT = tensor(x, [2, 32, 32, 3]),
       yT = tensor(labels, [2], 'u32');
-    assertClose('loss', await softmaxCrossEntropy(m.forward(xT), yT).read(), [ref.loss], { atol: 1e-5, rtol: 1e-4 });
+    const loss = withQuickKernels(() => softmaxCrossEntropy(m.forward(xT), yT));
+    assertClose('loss', await loss.read(), [ref.loss], { atol: 1e-5, rtol: 1e-4 });
     m.dispose();
   });
 
@@ -279,7 +284,7 @@ suite('residual', (test) => {
       await randomize(m, 40);
       m.eval();
       const x = tensor(randomArray(2 * 32 * 32 * 3, 9, 0, 1), [2, 32, 32, 3]);
-      const before = await m.forward(x).read();
+      const before = await withQuickKernels(() => m.forward(x)).read();
       if (make === resnet20) {
         const v: Values = new Map();
         for (const [k, t] of m.stateDict()) v.set(k, await t.read());
@@ -290,7 +295,10 @@ suite('residual', (test) => {
       const back = Sequential.fromSpec(file.spec!, { seed: 99 });
       back.loadStateDict(file.params);
       back.eval();
-      assertClose(`${make.name} logits`, await back.forward(x).read(), before, { atol: 0, rtol: 0 });
+      assertClose(`${make.name} logits`, await withQuickKernels(() => back.forward(x)).read(), before, {
+        atol: 0,
+        rtol: 0,
+      });
       m.dispose();
       back.dispose();
     }
@@ -321,7 +329,8 @@ suite('residual', (test) => {
     fresh.loadStateDict(imported);
     fresh.eval();
     const x = tensor(randomArray(2 * 32 * 32 * 3, 61, 0, 1), [2, 32, 32, 3]);
-    assertClose('logits after import', await fresh.forward(x).read(), await m.forward(x).read(), { atol: 0, rtol: 0 });
+    const [got, want] = withQuickKernels(() => [fresh.forward(x), m.forward(x)]);
+    assertClose('logits after import', await got.read(), await want.read(), { atol: 0, rtol: 0 });
     // the export writes that same dict (keys, shapes and bytes; counts as read back: 0)
     const state = new Map([...m.stateDict()].map(([k, t]) => [k, { shape: t.shape, data: v.get(k)! }]));
     const exported = readSafetensors(encodePytorchStateDict(spec, state));
@@ -348,14 +357,14 @@ suite('residual', (test) => {
       const rng = new InitRng(4);
       const model = new Sequential([block(3, 6, 2, 6), new GlobalAvgPool(), new Linear(6, 3, { rng })]);
       const optimizer = new SGD(model.parameters(), { lr: 0.1, momentum: 0.9 });
-      // coldStart 'wait': the captured step runs the fast kernels, as the uncaptured one does
+      // both on the quick kernels (one tier: bit-identical; they compile in milliseconds)
       const step = new TrainStep({
         model,
         optimizer,
         loss: softmaxCrossEntropy,
         inputShape: [2, 6, 5, 3],
         capture,
-        coldStart: 'wait',
+        coldStart: 'quick',
       });
       return { model, step, dispose: () => (step.dispose(), optimizer.dispose(), model.dispose()) };
     };
@@ -365,7 +374,7 @@ suite('residual', (test) => {
     for (let k = 0; k < 3; k++) {
       const xs = randomArray(2 * 6 * 5 * 3, 50 + k, -2, 2),
         ys = [k % 3, (k + 1) % 3];
-      a.step.run(xs, ys);
+      withQuickKernels(() => a.step.run(xs, ys));
       engine().flush();
       const sub0 = engine().queue.counters.submits;
       b.step.run(xs, ys);
