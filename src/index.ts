@@ -52,11 +52,12 @@ export {
 
 // --- nn layers ---
 export { Module, type HostArray } from './nn/module.js';
-export { Sequential, type FromSpecOptions } from './nn/sequential.js';
+export { Sequential, type FromSpecOptions, type SequentialOptions } from './nn/sequential.js';
+export { Residual, type ResidualOptions } from './nn/residual.js';
 export { Conv2d, type Conv2dLayerOptions } from './nn/conv.js';
 export { Linear, Flatten, type LinearOptions } from './nn/linear.js';
 export { ReLU, LeakyReLU, Sigmoid, Tanh } from './nn/activations.js';
-export { lenet } from './nn/presets.js';
+export { lenet, resnet20, vgg, type PresetOptions } from './nn/presets.js';
 export { InitRng, type InitKind } from './nn/init.js';
 export { BatchNorm2d } from './nn/batchnorm.js';
 export { batchNorm, type BatchNormOptions } from './ops/batchnorm.js';
@@ -125,6 +126,8 @@ export {
   ARCH_METADATA_KEY,
   type ModelSpec,
   type LayerSpec,
+  type SequentialSpec,
+  type ResidualSpec,
   type ParamSpec,
   type SidePadding,
 } from './nn/spec.js';

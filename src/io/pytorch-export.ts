@@ -33,7 +33,7 @@ export function encodePytorchStateDict(spec: ModelSpec, state: HostState): Uint8
       if (!h) throw new FormatError('pytorch export', `tensor ${brief(t.ours)} [${t.shape}] of the spec is missing`);
       if (h.shape.join() !== t.shape.join())
         throw new FormatError('pytorch export', `${brief(t.ours)} has shape [${h.shape}], the spec needs [${t.shape}]`);
-      const key = `${L.index}.${t.suffix}`;
+      const key = `${L.prefix}.${t.suffix}`;
       let data: Float32Array | BigInt64Array;
       if (t.suffix === 'num_batches_tracked') data = BigInt64Array.of(BigInt(Math.round(h.data[0])));
       else if (L.kind === 'conv' && t.suffix === 'weight')

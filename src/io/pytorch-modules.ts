@@ -1,6 +1,8 @@
 // The PyTorch nn.Sequential that computes what a ModelSpec computes: its modules in forward
 // order, the state-dict names and PyTorch-layout shapes of their tensors, and its Python source.
-// Shared by the import (pytorch.ts) and the export (pytorch-export.ts).
+// Shared by the import (pytorch.ts) and the export (pytorch-export.ts). Specs with named or
+// nested layers (sequential, residual: ResNets) get a module tree with our names instead:
+// pytorch-tree.ts.
 //
 // One spec layer can be several PyTorch modules, and every module takes an index, so the names
 // differ from ours: a conv2d with a fused ReLU is nn.Conv2d then nn.ReLU, a globalavgpool is
@@ -11,45 +13,25 @@
 // Not here: the weight layout conversions (pytorch-layout.ts) and file handling.
 
 import { FormatError } from './errors.js';
-import { modelShapes, sides, type LayerSpec, type ModelSpec, type Pair } from '../nn/spec.js';
+import { modelShapes, type ModelSpec } from '../nn/spec.js';
+import {
+  convSides,
+  plainModule,
+  pyBool,
+  pyNum,
+  tuple,
+  two,
+  type TorchLayer,
+  type TorchModules,
+  type TorchTensor,
+} from './pytorch-common.js';
+import { isTreeSpec, treeModules, treeModuleSource } from './pytorch-tree.js';
 
-export type TorchKind = 'conv' | 'linear' | 'bn';
-
-/** One tensor of a PyTorch module: its name after the module prefix, its PyTorch shape, ours. */
-export interface TorchTensor {
-  suffix: 'weight' | 'bias' | 'running_mean' | 'running_var' | 'num_batches_tracked';
-  torchShape: number[];
-  /** our state-dict name ("<spec layer>.<suffix>") and shape */
-  ours: string;
-  shape: number[];
-}
-
-/** A spec layer with tensors and the PyTorch module that holds them. */
-export interface TorchLayer {
-  /** index of the spec layer */
-  layer: number;
-  /** index of the module in the nn.Sequential: the state-dict prefix */
-  index: number;
-  kind: TorchKind;
-  tensors: TorchTensor[];
-  /** linear after a flatten of an [H,W,C] map with H*W > 1: its input order differs (CHW vs HWC) */
-  flat: [number, number, number] | null;
-}
-
-export interface TorchModules {
-  /** Python constructors in forward order, with the spec layer each comes from */
-  modules: { python: string; layer: number }[];
-  layers: TorchLayer[];
-}
-
-const two = (p: Pair | undefined, d: number): [number, number] =>
-  p === undefined ? [d, d] : typeof p === 'number' ? [p, p] : p;
-const tuple = ([a, b]: readonly number[]) => `(${a}, ${b})`;
-const pyNum = (v: number) => (Number.isInteger(v) ? `${v}.0` : String(v));
-const pyBool = (b: boolean) => (b ? 'True' : 'False');
+export type { TorchKind, TorchLayer, TorchModules, TorchTensor } from './pytorch-common.js';
 
 /** The modules of the nn.Sequential equivalent to `spec`. Throws what has no PyTorch equivalent. */
 export function torchModules(spec: ModelSpec): TorchModules {
+  if (isTreeSpec(spec)) return treeModules(spec);
   const fail = (i: number, m: string): never => {
     throw new FormatError('pytorch modules', `layers[${i}] (${spec.layers[i].type}): ${m}`);
   };
@@ -79,7 +61,7 @@ export function torchModules(spec: ModelSpec): TorchModules {
         const index = add(`nn.Conv2d(${args.join(', ')})`, i);
         const tensors = [t('weight', [l.outC, l.inC, kh, kw], [kh, kw, l.inC, l.outC])];
         if (l.bias ?? true) tensors.push(t('bias', [l.outC], [l.outC]));
-        layers.push({ layer: i, index, kind: 'conv', tensors, flat: null });
+        layers.push({ layer: i, index, prefix: String(index), kind: 'conv', tensors, flat: null });
         if (l.activation === 'relu') add('nn.ReLU()', i);
         break;
       }
@@ -87,7 +69,14 @@ export function torchModules(spec: ModelSpec): TorchModules {
         const index = add(`nn.Linear(${l.in}, ${l.out}, bias=${pyBool(l.bias ?? true)})`, i);
         const tensors = [t('weight', [l.out, l.in], [l.in, l.out])];
         if (l.bias ?? true) tensors.push(t('bias', [l.out], [l.out]));
-        layers.push({ layer: i, index, kind: 'linear', tensors, flat: flattenedFrom(spec, i, shapes) });
+        layers.push({
+          layer: i,
+          index,
+          prefix: String(index),
+          kind: 'linear',
+          tensors,
+          flat: flattenedFrom(spec, i, shapes),
+        });
         if (l.activation === 'relu') add('nn.ReLU()', i);
         break;
       }
@@ -111,7 +100,7 @@ export function torchModules(spec: ModelSpec): TorchModules {
           t('running_var', [C], [C]),
           t('num_batches_tracked', [], []),
         ];
-        layers.push({ layer: i, index, kind: 'bn', tensors, flat: null });
+        layers.push({ layer: i, index, prefix: String(index), kind: 'bn', tensors, flat: null });
         break;
       }
       case 'maxpool2d':
@@ -135,51 +124,6 @@ export function torchModules(spec: ModelSpec): TorchModules {
     }
   });
   return { modules, layers };
-}
-
-function plainModule(l: LayerSpec): string {
-  switch (l.type) {
-    case 'flatten':
-      return 'nn.Flatten()';
-    case 'relu':
-      return 'nn.ReLU()';
-    case 'sigmoid':
-      return 'nn.Sigmoid()';
-    case 'tanh':
-      return 'nn.Tanh()';
-    case 'leakyrelu':
-      return `nn.LeakyReLU(${pyNum(l.slope)})`;
-    case 'dropout':
-      return `nn.Dropout(${pyNum(l.p)})`;
-    default:
-      throw new Error(`webgpu-cnn: torchModules: no module for ${l.type}`);
-  }
-}
-
-/** A conv layer's padding as [[top, bottom], [left, right]], 'same' resolved (TensorFlow's rule). */
-function convSides(
-  l: Extract<LayerSpec, { type: 'conv2d' }>,
-  input: number[] | null,
-  fail: (m: string) => never,
-): [[number, number], [number, number]] {
-  if (l.padding !== 'same') {
-    const [[t, b], [le, r]] = sides(l.padding);
-    return [
-      [t, b],
-      [le, r],
-    ];
-  }
-  const [kh, kw] = two(l.kernel, 1),
-    [sh, sw] = two(l.stride, 1),
-    [dh, dw] = two(l.dilation, 1);
-  const axis = (size: number | null, k: number, s: number, d: number): [number, number] => {
-    // stride 1: the total is (k-1)*d whatever the size; otherwise it depends on the size
-    if (size === null && s !== 1) fail(`'same' padding with stride ${s} needs the spec's 'input' to be resolved`);
-    const total = size === null ? (k - 1) * d : Math.max((Math.ceil(size / s) - 1) * s + (k - 1) * d + 1 - size, 0);
-    const before = Math.floor(total / 2);
-    return [before, total - before];
-  };
-  return [axis(input?.[0] ?? null, kh, sh, dh), axis(input?.[1] ?? null, kw, sw, dw)];
 }
 
 /** If layer i (linear or batchnorm2d) reads a flatten of an [H,W,C] map with H*W > 1, that map's shape. */
@@ -210,6 +154,7 @@ export function pytorchModuleSource(spec: ModelSpec, opts: ModuleSourceOptions =
   const name = opts.name ?? 'build';
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
     throw new RangeError(`webgpu-cnn: pytorchModuleSource: 'name' must be a Python identifier, got ${name}`);
+  if (isTreeSpec(spec)) return treeModuleSource(spec, name);
   const { modules } = torchModules(spec);
   const shapes = spec.input ? modelShapes(spec) : null;
   const inp = spec.input ? `[N, ${spec.input[2]}, ${spec.input[0]}, ${spec.input[1]}]` : '[N, C, H, W]';

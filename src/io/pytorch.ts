@@ -5,7 +5,9 @@
 // Placing the file's modules on the spec's layers (conv2d, linear, batchnorm2d), in this order:
 //  1. `map` (file key -> our name, per tensor) and `prefixes` (the file's module names of the
 //     spec's layers, in forward order) place what they name.
-//  2. If every remaining module name has the same form up to its numbers (nn.Sequential's
+//  2. If the file has a module named as each remaining layer's PyTorch module (its own export;
+//     torchvision names for a named/nested spec such as resnet20()), those places. Otherwise,
+//     if every remaining module name has the same form up to its numbers (nn.Sequential's
 //     "0", "3", "7"; "features.0", "features.4"), the numbers give the forward order.
 //  3. Otherwise the names say nothing about order (a state dict keeps registration order, but a
 //     safetensors file lists its keys sorted, so "body" comes before "stem" and "top"), and a
@@ -107,7 +109,7 @@ export function importPytorchStateDict(
       if (!file.tensors.has(key)) fail(`map: the file has no tensor ${brief(key)}`);
       const L = ours.get(name) ?? fail(`map: ${brief(key)} -> ${brief(name)}: the spec has no tensor ${brief(name)}`);
       if (!byLayer.has(L)) byLayer.set(L, new Map());
-      byLayer.get(L)!.set(name.slice(name.indexOf('.') + 1), key);
+      byLayer.get(L)!.set(name.slice(name.lastIndexOf('.') + 1), key);
       mapped.add(key);
     }
     for (const [L, m] of byLayer) placed.set(L, (s) => m.get(s));
@@ -124,6 +126,11 @@ export function importPytorchStateDict(
   const taken = new Set([...(opts.prefixes ?? [])]);
   const free = fileModules(file, mapped).filter((m) => !taken.has(m.prefix));
   const todo = rest();
+  // 2a. the file has a module of the right kind named exactly as each layer's PyTorch module
+  // (an export of ours; torchvision-style names of a named/nested spec): place them by name
+  const byName = new Map(free.map((m) => [m.prefix, m]));
+  if (todo.length && todo.every((L) => byName.get(L.prefix)?.kind === L.kind))
+    for (const L of todo.splice(0)) placed.set(L, (s) => `${L.prefix}.${s}`);
   if (todo.length) {
     const form = (p: string) => p.replace(/(^|\.)\d+(?=\.|$)/g, '$1#');
     const ordered =

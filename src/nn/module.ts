@@ -34,9 +34,32 @@ export abstract class Module {
   /** A short description, e.g. "Conv2d(1→32, 3x3, same)". */
   abstract toString(): string;
 
+  /** One line for error messages (containers, whose toString lists every layer, shorten it). */
+  brief(): string {
+    return this.toString();
+  }
+
   /** This layer as a ModelSpec layer (src/nn/spec.ts); layers it cannot describe throw. */
   toSpec(): LayerSpec | ModelSpec {
     throw new Error(`${this} has no ModelSpec layer type`);
+  }
+
+  /** This module as a layer of an enclosing network's spec (a Sequential: a 'sequential' layer). */
+  layerSpec(): LayerSpec {
+    return this.toSpec() as LayerSpec;
+  }
+
+  /** Children by name, in order. */
+  namedChildren(): [string, Module][] {
+    return [...this.children];
+  }
+
+  /**
+   * A plain container of named layers (Sequential): a Residual whose body it is takes its
+   * children as its own, so names come out as torchvision's BasicBlock ("conv1", not "body.conv1").
+   */
+  get isContainer(): boolean {
+    return false;
   }
 
   protected addParameter(name: string, t: Tensor): Tensor {

@@ -8,76 +8,25 @@
 // parseModelSpec is strict: unknown layer types or fields, non-integers, zero/negative sizes,
 // absurd sizes, and (when "input" is given) shapes that do not chain are all errors that name
 // the layer and field. Parameter names are "<layer index>.weight" / "<layer index>.bias"
-// (PyTorch nn.Sequential style), BatchNorm adds its buffers "<i>.running_mean", ...; conv
-// weights are HWIO, linear weights [in, out].
+// (PyTorch nn.Sequential style), or "<name>.weight" where the spec names its layers ("names");
+// nested "sequential" and "residual" layers give dotted paths ("layer2.0.downsample.0.weight",
+// torchvision style). BatchNorm adds its buffers "<i>.running_mean", ...; conv weights are
+// HWIO, linear weights [in, out]. Types: spec-types.ts; shapes and tensors: spec-shapes.ts.
 
 import { brief, FormatError } from '../io/errors.js';
 import { parseJsonStrict } from '../io/json.js';
+import { modelShapes } from './spec-shapes.js';
+import { residualChildren, type LayerSpec, type ModelSpec } from './spec-types.js';
 
-export type Pair = number | [number, number];
-/** Explicit padding per side: [[top, bottom], [left, right]]. */
-export type SidePadding = [[number, number], [number, number]];
-export type Activation = 'none' | 'relu';
-
-export interface Conv2dSpec {
-  type: 'conv2d';
-  inC: number;
-  outC: number;
-  kernel: Pair;
-  stride?: Pair;
-  padding?: 'valid' | 'same' | Pair | SidePadding;
-  dilation?: Pair;
-  bias?: boolean;
-  activation?: Activation;
-}
-export interface Pool2dSpec {
-  type: 'maxpool2d' | 'avgpool2d';
-  kernel: Pair;
-  stride?: Pair;
-  padding?: Pair;
-  /** avgpool2d only: padded cells count in the mean (PyTorch's default; here default false) */
-  countIncludePad?: boolean;
-}
-export interface LinearSpec {
-  type: 'linear';
-  in: number;
-  out: number;
-  bias?: boolean;
-  activation?: Activation;
-}
-export interface LeakyReluSpec {
-  type: 'leakyrelu';
-  slope: number;
-}
-export interface DropoutSpec {
-  type: 'dropout';
-  p: number;
-}
-/** BatchNorm over the channels (last axis) of [H,W,C] maps or [F] features (PyTorch's BatchNorm2d / 1d). */
-export interface BatchNormSpec {
-  type: 'batchnorm2d';
-  channels: number;
-  /** default 1e-5 */
-  eps?: number;
-  /** default 0.1: running = (1 - momentum) * running + momentum * batch; null: a cumulative
-   *  average (momentum = 1 / num_batches_tracked, PyTorch's momentum=None) */
-  momentum?: number | null;
-}
-export interface PlainSpec {
-  type: 'flatten' | 'globalavgpool' | 'relu' | 'sigmoid' | 'tanh';
-}
-export type LayerSpec = Conv2dSpec | Pool2dSpec | LinearSpec | BatchNormSpec | LeakyReluSpec | DropoutSpec | PlainSpec;
-
-export interface ModelSpec {
-  version: 1;
-  /** optional input shape [H, W, C] (per sample); when present, layer shapes are checked */
-  input?: [number, number, number];
-  layers: LayerSpec[];
-}
+export type * from './spec-types.js';
+export { childName, residualChildren } from './spec-types.js';
+export { modelShapes, modelParams, layerOutput, sides, type ParamSpec } from './spec-shapes.js';
 
 export const ARCH_METADATA_KEY = 'webgpu-cnn.arch';
 const MAX_DIM = 1 << 20;
 const MAX_LAYERS = 4096;
+/** sequential/residual nesting (ResNets need 3) */
+const MAX_DEPTH = 16;
 
 type Check = (v: unknown, at: string) => unknown;
 const fail = (msg: string): never => {
@@ -137,7 +86,45 @@ const LAYERS: Record<LayerSpec['type'], { req: Record<string, Check>; opt: Recor
   relu: { req: {}, opt: {} },
   sigmoid: { req: {}, opt: {} },
   tanh: { req: {}, opt: {} },
+  sequential: { req: { layers: (v, at) => layerList(v, at) }, opt: { names: (v, at) => names(v, at) } },
+  residual: {
+    req: { body: (v, at) => parseLayer(v, at) },
+    opt: { shortcut: (v, at) => parseLayer(v, at), relu: bool },
+  },
 };
+
+let depth = 0;
+function layerList(v: unknown, at: string): LayerSpec[] {
+  if (!Array.isArray(v) || v.length === 0 || v.length > MAX_LAYERS)
+    return fail(`'${at}' must be an array of 1..${MAX_LAYERS} layer specs`);
+  return v.map((l, i) => parseLayer(l, `${at}[${i}]`));
+}
+const NAME = /^[A-Za-z_][A-Za-z0-9_]*$|^(0|[1-9][0-9]*)$/;
+function names(v: unknown, at: string): string[] {
+  if (!Array.isArray(v)) return fail(`${at} must be an array of names, got ${show(v)}`);
+  v.forEach((n, j) => {
+    if (typeof n !== 'string' || !NAME.test(n) || n.length > 64)
+      fail(`${at}[${j}] must be an identifier (letters, digits, _) or an index, got ${show(n)}`);
+  });
+  unique(v as string[], at);
+  return [...(v as string[])];
+}
+function unique(ns: string[], at: string): void {
+  const dup = ns.find((n, j) => ns.indexOf(n) !== j);
+  if (dup !== undefined) fail(`${at}: the name ${show(dup)} is used twice`);
+}
+/** Cross-field checks of the containers: as many names as layers; a residual's child names unique. */
+function checkContainer(l: LayerSpec, at: string): void {
+  if (l.type === 'sequential' && l.names && l.names.length !== l.layers.length)
+    fail(`${at}.names has ${l.names.length} names for ${l.layers.length} layers`);
+  if (l.type === 'residual') {
+    const { body, shortcut } = residualChildren(l);
+    unique(
+      [...body, ...(shortcut ? [shortcut] : [])].map(([n]) => n),
+      `${at} (body names and "downsample")`,
+    );
+  }
+}
 
 /** Validate a spec given as JSON text or as a parsed value; returns a clean copy. */
 export function parseModelSpec(json: unknown): ModelSpec {
@@ -147,7 +134,7 @@ export function parseModelSpec(json: unknown): ModelSpec {
     return fail(`spec must be an object {version, input?, layers}, got ${show(top)}`);
   const o = top as Record<string, unknown>;
   for (const k of Object.keys(o))
-    if (k !== 'version' && k !== 'input' && k !== 'layers') fail(`unknown top-level field ${show(k)}`);
+    if (k !== 'version' && k !== 'input' && k !== 'layers' && k !== 'names') fail(`unknown top-level field ${show(k)}`);
   if (o.version !== 1) fail(`'version' must be 1, got ${show(o.version)}`);
   if (!Array.isArray(o.layers) || o.layers.length === 0 || o.layers.length > MAX_LAYERS)
     fail(`'layers' must be an array of 1..${MAX_LAYERS} layer specs`);
@@ -156,14 +143,17 @@ export function parseModelSpec(json: unknown): ModelSpec {
     if (!Array.isArray(o.input) || o.input.length !== 3) fail(`'input' must be [H, W, C], got ${show(o.input)}`);
     input = (o.input as unknown[]).map((d, i) => int(1)(d, `input[${i}]`)) as [number, number, number];
   }
-  const layers = (o.layers as unknown[]).map(parseLayer);
+  const layers = (o.layers as unknown[]).map((l, i) => parseLayer(l, `layers[${i}]`));
   const spec: ModelSpec = input ? { version: 1, input, layers } : { version: 1, layers };
+  if (o.names !== undefined) {
+    spec.names = names(o.names, 'names');
+    if (spec.names.length !== layers.length) fail(`'names' has ${spec.names.length} names for ${layers.length} layers`);
+  }
   if (input) modelShapes(spec); // shapes must chain
   return spec;
 }
 
-function parseLayer(v: unknown, i: number): LayerSpec {
-  const at = `layers[${i}]`;
+function parseLayer(v: unknown, at: string): LayerSpec {
   if (typeof v !== 'object' || v === null || Array.isArray(v))
     return fail(`${at} must be an object with a 'type', got ${show(v)}`);
   const o = v as Record<string, unknown>;
@@ -175,113 +165,14 @@ function parseLayer(v: unknown, i: number): LayerSpec {
   for (const k of Object.keys(o))
     if (k !== 'type' && !Object.hasOwn(req, k) && !Object.hasOwn(opt, k))
       fail(`${at} (${type}): unknown field ${show(k)}`);
-  for (const [k, check] of Object.entries(req)) out[k] = check(o[k], `${at}.${k}`);
-  for (const [k, check] of Object.entries(opt)) if (o[k] !== undefined) out[k] = check(o[k], `${at}.${k}`);
-  return out as unknown as LayerSpec;
-}
-
-const two = (p: Pair | undefined, dflt: number): [number, number] =>
-  p === undefined ? [dflt, dflt] : typeof p === 'number' ? [p, p] : p;
-
-/** Padding as [[top, bottom], [left, right]] ('same' is resolved by the ops, not here). */
-export function sides(pad: Pair | SidePadding | 'valid' | undefined): SidePadding {
-  if (pad === undefined || pad === 'valid')
-    return [
-      [0, 0],
-      [0, 0],
-    ];
-  if (Array.isArray(pad) && Array.isArray(pad[0])) return pad as SidePadding;
-  const [ph, pw] = two(pad as Pair, 0);
-  return [
-    [ph, ph],
-    [pw, pw],
-  ];
-}
-
-/** Output shape (per sample) after each layer: [H,W,C] or [F]. Needs spec.input. */
-export function modelShapes(spec: ModelSpec): number[][] {
-  if (!spec.input) return fail(`'input' is needed to infer shapes`);
-  let s: number[] = [...spec.input];
-  return spec.layers.map((l, i) => (s = layerOutput(l, s, `layers[${i}] (${l.type})`)));
-}
-
-function layerOutput(l: LayerSpec, s: number[], at: string): number[] {
-  const image = () =>
-    s.length === 3 ? s : fail(`${at} needs an [H,W,C] input, got [${s}] (it comes after a flatten?)`);
-  const spatial = (
-    k: Pair,
-    st: Pair | undefined,
-    pad: Pair | SidePadding | 'same' | 'valid' | undefined,
-    dil: Pair | undefined,
-    dfltStride: [number, number],
-  ) => {
-    const [h, w] = image();
-    const [kh, kw] = two(k, 1),
-      [sh, sw] = st === undefined ? dfltStride : two(st, 1),
-      [dh, dw] = two(dil, 1);
-    if (pad === 'same') return [Math.ceil(h / sh), Math.ceil(w / sw)]; // TensorFlow's "same"
-    const [[pt, pb], [pl, pr]] = sides(pad);
-    const oh = Math.floor((h + pt + pb - dh * (kh - 1) - 1) / sh) + 1,
-      ow = Math.floor((w + pl + pr - dw * (kw - 1) - 1) / sw) + 1;
-    if (oh < 1 || ow < 1) fail(`${at}: kernel [${kh},${kw}] does not fit the [${h},${w}] input`);
-    return [oh, ow];
-  };
-  switch (l.type) {
-    case 'conv2d': {
-      const c = image()[2];
-      if (c !== l.inC) fail(`${at}: inC is ${l.inC} but the input has ${c} channels`);
-      return [...spatial(l.kernel, l.stride, l.padding, l.dilation, [1, 1]), l.outC];
-    }
-    case 'maxpool2d':
-    case 'avgpool2d':
-      return [...spatial(l.kernel, l.stride, l.padding, undefined, two(l.kernel, 1)), image()[2]];
-    case 'batchnorm2d':
-      if (s[s.length - 1] !== l.channels)
-        fail(`${at}: channels is ${l.channels} but the input [${s}] has ${s[s.length - 1]} channels`);
-      return s;
-    case 'flatten':
-      return [s.reduce((a, b) => a * b, 1)];
-    case 'globalavgpool':
-      return [image()[2]];
-    case 'linear':
-      if (s.length !== 1) fail(`${at} needs a flat input, got [${s}] (add a flatten layer)`);
-      if (s[0] !== l.in) fail(`${at}: 'in' is ${l.in} but the input has ${s[0]} features`);
-      return [l.out];
-    default:
-      return s;
+  if (depth >= MAX_DEPTH) fail(`${at}: sequential/residual layers nest deeper than ${MAX_DEPTH}`);
+  depth++;
+  try {
+    for (const [k, check] of Object.entries(req)) out[k] = check(o[k], `${at}.${k}`);
+    for (const [k, check] of Object.entries(opt)) if (o[k] !== undefined) out[k] = check(o[k], `${at}.${k}`);
+  } finally {
+    depth--;
   }
-}
-
-export interface ParamSpec {
-  name: string;
-  shape: number[];
-  layer: number;
-  /** a buffer (BatchNorm's running statistics and batch counter), not a trainable parameter */
-  buffer?: true;
-}
-
-/**
- * Tensors of a spec (what a model file stores), in layer order: conv weight HWIO + bias [O];
- * linear weight [in,out] + bias [out]; batchnorm2d weight, bias, then the buffers running_mean,
- * running_var [C] and num_batches_tracked [] (a count, stored as f32: exact to 2^24 batches).
- */
-export function modelParams(spec: ModelSpec): ParamSpec[] {
-  const out: ParamSpec[] = [];
-  spec.layers.forEach((l, i) => {
-    if (l.type === 'conv2d') {
-      const [kh, kw] = two(l.kernel, 1);
-      out.push({ name: `${i}.weight`, shape: [kh, kw, l.inC, l.outC], layer: i });
-      if (l.bias ?? true) out.push({ name: `${i}.bias`, shape: [l.outC], layer: i });
-    } else if (l.type === 'linear') {
-      out.push({ name: `${i}.weight`, shape: [l.in, l.out], layer: i });
-      if (l.bias ?? true) out.push({ name: `${i}.bias`, shape: [l.out], layer: i });
-    } else if (l.type === 'batchnorm2d') {
-      out.push({ name: `${i}.weight`, shape: [l.channels], layer: i });
-      out.push({ name: `${i}.bias`, shape: [l.channels], layer: i });
-      for (const b of ['running_mean', 'running_var'])
-        out.push({ name: `${i}.${b}`, shape: [l.channels], layer: i, buffer: true });
-      out.push({ name: `${i}.num_batches_tracked`, shape: [], layer: i, buffer: true });
-    }
-  });
-  return out;
+  checkContainer(out as unknown as LayerSpec, at);
+  return out as unknown as LayerSpec;
 }

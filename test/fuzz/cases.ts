@@ -82,7 +82,7 @@ function genSpec(r: Rng, withInput = true): Record<string, unknown> {
   const input = [h, w, c];
   const layers: Record<string, unknown>[] = [];
   for (let i = int(r, 0, 4); i > 0; i--) {
-    const kind = int(r, 0, 3);
+    const kind = int(r, 0, 4);
     if (kind === 0) {
       const k = int(r, 1, Math.min(5, h, w)),
         outC = int(r, 1, 8);
@@ -99,6 +99,13 @@ function genSpec(r: Rng, withInput = true): Record<string, unknown> {
     } else if (kind === 1 && h >= 2 && w >= 2) {
       layers.push({ type: pick(r, ['maxpool2d', 'avgpool2d']), kernel: 2 });
       (h = Math.floor(h / 2)), (w = Math.floor(w / 2));
+    } else if (kind === 4) {
+      // a residual block keeping the shape: 1x1 conv body (named, nested) and a BN or identity shortcut
+      const conv = { type: 'conv2d', inC: c, outC: c, kernel: 1, bias: r() < 0.5 };
+      const body =
+        r() < 0.5 ? { type: 'sequential', names: ['conv1', 'relu'], layers: [conv, { type: 'relu' }] } : conv;
+      const shortcut = r() < 0.5 ? { shortcut: { type: 'batchnorm2d', channels: c } } : {};
+      layers.push({ type: 'residual', body, ...shortcut, ...(r() < 0.5 ? { relu: true } : {}) });
     } else layers.push({ type: pick(r, ['relu', 'sigmoid', 'tanh']) });
   }
   layers.push({ type: 'flatten' });
@@ -121,7 +128,7 @@ function mutateJson(r: Rng, v: unknown, depth = 0): unknown {
   const op = r();
   if (op < 0.15 && !Array.isArray(v)) delete o[k];
   else if (op < 0.25 && !Array.isArray(v))
-    o[pick(r, ['extra', 'dtype', 'shape', '__metadata__', 'type', 'kernel'])] = pick(r, WEIRD);
+    o[pick(r, ['extra', 'dtype', 'shape', '__metadata__', 'type', 'kernel', 'names', 'shortcut'])] = pick(r, WEIRD);
   else o[k] = mutateJson(r, o[k], depth + 1);
   return v;
 }
