@@ -2,8 +2,9 @@
 // normalisation, and the upload of a batch into tensors that already exist (so a captured
 // training step keeps reading the same input buffers).
 //
-// Normalisation: x' = (x - mean) / std with the MNIST training-set statistics by default,
-// mean 0.1307 and std 0.3081 (of pixels scaled to [0, 1]; the usual torchvision values).
+// Normalisation (normalize.ts): x' = (x - mean[c]) / std[c] per channel, with the MNIST
+// training-set statistics by default, mean 0.1307 and std 0.3081 for every channel (of pixels
+// scaled to [0, 1]; the usual torchvision values). Colour data: datasetNormalization(train).
 // The order of epoch e is a Fisher–Yates permutation from mixSeed(seed, shuffle, e): the same
 // (seed, epoch) always gives the same batches; different epochs give independent orders.
 
@@ -13,16 +14,16 @@ import { checkTensor } from '../ops/check.js';
 import { checkDataset, type ImageDataset } from './dataset.js';
 import { checkSeed, createRng, mixSeed, permutation, STREAM } from './rng.js';
 import { augmentBatchCpu, checkAugmentOptions, type AugmentOptions } from './augment.js';
+import { channelStats, MNIST_NORMALIZATION, normalizeInPlace, type Normalization } from './normalize.js';
 
-export const MNIST_MEAN = 0.1307;
-export const MNIST_STD = 0.3081;
-
-export interface Normalization {
-  mean: number;
-  std: number;
-}
-
-export const MNIST_NORMALIZATION: Normalization = { mean: MNIST_MEAN, std: MNIST_STD };
+export {
+  MNIST_MEAN,
+  MNIST_STD,
+  MNIST_NORMALIZATION,
+  normalizeInPlace,
+  datasetNormalization,
+  type Normalization,
+} from './normalize.js';
 
 export interface BatchOptions {
   batchSize: number;
@@ -34,7 +35,7 @@ export interface BatchOptions {
   shuffle?: boolean;
   /** drop the last batch if it is smaller than batchSize (default false: keep it) */
   dropLast?: boolean;
-  /** default MNIST mean/std; false leaves pixels in [0, 1] */
+  /** default MNIST mean/std (every channel); per channel: arrays of ds.channels entries; false leaves pixels in [0, 1] */
   normalize?: Normalization | false;
   /** random augmentation on the CPU (before normalisation): affine, crop, flip, colour; default none */
   augment?: AugmentOptions;
@@ -103,7 +104,7 @@ export function batches(ds: ImageDataset, opts: BatchOptions): Generator<Batch> 
   if (!Number.isInteger(start) || start < 0)
     throw new RangeError(`webgpu-cnn: batches: 'startBatch' must be an integer >= 0, got ${start}`);
   const norm = opts.normalize === undefined ? MNIST_NORMALIZATION : opts.normalize;
-  if (norm) checkNormalization(norm);
+  if (norm) channelStats('batches', norm, ds.channels);
   if (opts.augment) checkAugmentOptions('batches', opts.augment, ds.channels);
   return generate(ds, opts, B, seed, epoch, norm);
 }
@@ -144,24 +145,9 @@ function* generate(
         opts.augment,
         mixSeed(seed, STREAM.augment, epoch, b),
       );
-    if (norm) normalizeInPlace(images, norm);
+    if (norm) normalizeInPlace(images, norm, ds.channels);
     yield { images, labels, size, index: b, indices };
   }
-}
-
-function checkNormalization(n: Normalization): void {
-  if (!Number.isFinite(n.mean))
-    throw new TypeError(`webgpu-cnn: normalize: 'mean' must be a finite number, got ${n.mean}`);
-  if (!Number.isFinite(n.std) || n.std <= 0)
-    throw new RangeError(`webgpu-cnn: normalize: 'std' must be > 0, got ${n.std}`);
-}
-
-/** x = (x - mean) / std, in place; returns x. */
-export function normalizeInPlace(x: Float32Array, n: Normalization = MNIST_NORMALIZATION): Float32Array {
-  checkNormalization(n);
-  const inv = 1 / n.std;
-  for (let i = 0; i < x.length; i++) x[i] = (x[i] - n.mean) * inv;
-  return x;
 }
 
 /**

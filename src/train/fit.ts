@@ -6,6 +6,7 @@ import type { Module } from '../nn/module.js';
 import type { Optimizer } from '../optim/optimizers.js';
 import { softmaxCrossEntropy } from '../ops/loss/index.js';
 import { batches, batchCount, type Normalization } from '../data/batch.js';
+import { channelStats } from '../data/normalize.js';
 import { checkAugmentOptions, type AugmentOptions } from '../data/augment.js';
 import type { ImageDataset } from '../data/dataset.js';
 import { TrainStep, type LossFn } from './step.js';
@@ -114,6 +115,7 @@ function checkFitOptions(o: FitOptions): void {
   checkLabeledDataset(where, 'train', o.train, o.model);
   if (o.test !== undefined) checkLabeledDataset(where, 'test', o.test, o.model);
   if (o.augment !== undefined) checkAugmentOptions(where, o.augment, o.train.channels);
+  if (o.normalize) channelStats(where, o.normalize, o.train.channels);
   if (o.train.count < o.batchSize)
     throw new RangeError(
       `webgpu-cnn: ${where}: 'batchSize' ${o.batchSize} is larger than the training set (${o.train.count} images): ` +

@@ -6,7 +6,8 @@
 //   const { label, probabilities } = await model.predict(canvas);
 //
 // The preprocessing lives in the model file, metadata key "webgpu-cnn.preprocess":
-// {"normalize": {"mean": m, "std": s} | false}; the input size and channels come from the
+// {"normalize": {"mean": m | [m per channel], "std": s | [s per channel]} | false} (files
+// written before per-channel values hold numbers, and still load); the input size and channels come from the
 // architecture (ModelSpec.input). Images are resized to the input size (browser: drawn onto
 // an OffscreenCanvas), turned into [0, 1] values (grey: the mean of R, G and B; with
 // `invert`, 1 - value, for dark ink on a light background), then normalised. A file without
@@ -20,7 +21,7 @@ import { reshape } from '../ops/shape.js';
 import { Sequential } from '../nn/sequential.js';
 import type { ModelSpec } from '../nn/spec.js';
 import { decodeModel } from '../io/model-file.js';
-import type { Normalization } from '../data/batch.js';
+import { channelStats, type Normalization } from '../data/normalize.js';
 
 export const PREPROCESS_METADATA_KEY = 'webgpu-cnn.preprocess';
 
@@ -38,11 +39,18 @@ export function preprocessMetadata(p: Preprocess): Record<string, string> {
 function checkPreprocess(p: unknown, op: string): Preprocess {
   const n = (p as { normalize?: unknown } | null)?.normalize;
   if (n === false) return { normalize: false };
-  const ok =
-    typeof n === 'object' && n !== null && Number.isFinite((n as Normalization).mean) && (n as Normalization).std > 0;
-  if (!ok)
-    throw new TypeError(`webgpu-cnn: ${op}: 'normalize' must be false or { mean, std > 0 }, got ${JSON.stringify(n)}`);
-  return { normalize: { mean: (n as Normalization).mean, std: (n as Normalization).std } };
+  const num = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
+  const ok = (v: unknown, pos: boolean) =>
+    (num(v) && (!pos || (v as number) > 0)) ||
+    (Array.isArray(v) && v.length > 0 && v.every((a) => num(a) && (!pos || a > 0)));
+  const m = (n as Normalization | null)?.mean,
+    s = (n as Normalization | null)?.std;
+  if (typeof n !== 'object' || n === null || !ok(m, false) || !ok(s, true))
+    throw new TypeError(
+      `webgpu-cnn: ${op}: 'normalize' must be false or { mean, std > 0 } (numbers or one per channel), got ${JSON.stringify(n)}`,
+    );
+  const copy = (v: number | readonly number[]) => (typeof v === 'number' ? v : [...v]);
+  return { normalize: { mean: copy(m!), std: copy(s!) } };
 }
 
 /** An image in one of the forms predict() takes. ImageData-like objects work in Node too. */
@@ -123,7 +131,14 @@ export class Predictor {
       throw e;
     }
     model.eval();
-    return new Predictor(f.spec, model, pre, raw !== undefined, f.metadata);
+    const p = new Predictor(f.spec, model, pre, raw !== undefined, f.metadata);
+    try {
+      if (pre.normalize) channelStats('loadPredictor', pre.normalize, p.inputShape[2]);
+    } catch (e) {
+      model.dispose();
+      throw e;
+    }
+    return p;
   }
 
   /** The input as [1, H, W, C] values in [0, 1] (before normalisation). */
@@ -165,7 +180,10 @@ export class Predictor {
     } else {
       const v = this.pixels(input, opts);
       const n = this.preprocess.normalize;
-      if (n) for (let i = 0; i < v.length; i++) v[i] = (v[i] - n.mean) / n.std;
+      if (n) {
+        const { mean, invStd } = channelStats('predict', n, C);
+        for (let i = 0; i < v.length; i++) v[i] = (v[i] - mean[i % C]) * invStd[i % C];
+      }
       x = tensor(v, [1, H, W, C]);
     }
     let probs: Tensor;
