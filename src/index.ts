@@ -84,15 +84,26 @@ export { loadFashionMnist, FASHION_MNIST_CLASSES, type FashionMnistOptions } fro
 export {
   batches,
   batchCount,
-  normalizeInPlace,
   uploadBatch,
+  type Batch,
+  type BatchOptions,
+} from './data/batch.js';
+export {
+  normalizeInPlace,
+  datasetNormalization,
   MNIST_MEAN,
   MNIST_STD,
   MNIST_NORMALIZATION,
-  type Batch,
-  type BatchOptions,
   type Normalization,
-} from './data/batch.js';
+} from './data/normalize.js';
+export { resizeCenterCrop, type PixelArray } from './data/resize.js';
+export {
+  imagePixels,
+  imagesToDataset,
+  loadImageFiles,
+  type ImageSourceInput,
+  type ImageSize,
+} from './data/images-browser.js';
 export {
   randomAffines,
   randomAugment,
@@ -150,6 +161,22 @@ export {
 export { pytorchModuleSource, torchModules, type ModuleSourceOptions } from './io/pytorch-modules.js';
 export { encodeModel, decodeModel, saveModel, loadModel, type HostTensor, type ModelFile } from './io/model-file.js';
 export { readIdxFile, readSafetensorsFile, writeBytesFile } from './io/node-fs.js';
+export {
+  parseCifar10,
+  writeCifar10,
+  readCifar10File,
+  loadCifar10,
+  CIFAR10_CLASSES,
+  CIFAR10_TRAIN_FILES,
+  CIFAR10_TEST_FILE,
+} from './io/cifar10.js';
+export {
+  decodeImage,
+  readImageFile,
+  loadImageFolder,
+  type DecodedImage,
+  type ImageFolderOptions,
+} from './io/image-folder.js';
 
 // --- training ---
 export { TrainStep, type TrainStepOptions, type StepStatus, type LossFn } from './train/step.js';
