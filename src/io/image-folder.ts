@@ -119,9 +119,9 @@ export async function readImageFile(path: string): Promise<DecodedImage> {
 }
 
 /**
- * Every .png/.jpg/.jpeg in `dir`/<class>/ (other files are skipped), as RGB pictures resized
- * and centre-cropped to `size`, labelled by the class folder's index in `classes` (default: the
- * sub-folders of `dir`, sorted). Samples are in class order, files sorted by name.
+ * Every .png/.jpg/.jpeg in `dir`/<class>/ (other files and hidden ones, named '.*', are
+ * skipped), as RGB pictures resized and centre-cropped to `size`, labelled by the class
+ * folder's index in `classes` (default: the sub-folders of `dir` not named '.*', sorted). Samples are in class order, files sorted by name.
  */
 export async function loadImageFolder(
   dir: string,
@@ -141,7 +141,8 @@ export async function loadImageFolder(
   } catch (e) {
     throw new Error(`webgpu-cnn: ${where}: cannot read the folder ${dir} (${(e as Error).message})`);
   }
-  const found = entries.filter((e) => e.isDirectory()).map((e) => e.name);
+  // hidden entries (.git, macOS's ._name copies) are neither classes nor pictures
+  const found = entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name);
   const classes = opts.classes ? [...opts.classes] : found.sort();
   if (classes.length === 0)
     throw new Error(`webgpu-cnn: ${where}: ${dir} has no class sub-folders (want ${dir}/<class>/<picture>.png|.jpg)`);
@@ -154,7 +155,7 @@ export async function loadImageFolder(
   for (let label = 0; label < classes.length; label++) {
     const sub = path.join(dir, classes[label]);
     const files = (await fs.readdir(sub, { withFileTypes: true }))
-      .filter((e) => e.isFile() && EXTENSIONS.includes(path.extname(e.name).toLowerCase()))
+      .filter((e) => e.isFile() && !e.name.startsWith('.') && EXTENSIONS.includes(path.extname(e.name).toLowerCase()))
       .map((e) => e.name)
       .sort();
     if (files.length === 0)

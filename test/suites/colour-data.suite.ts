@@ -314,6 +314,9 @@ suite('colour-data', (test) => {
         );
         await fs.writeFile(path.join(dir, 'empty-later', 'x.png'), encodePngStored(3, 3, 1, grey));
         await fs.writeFile(path.join(dir, 'README'), 'top-level files are not classes');
+        await fs.mkdir(path.join(dir, '.git'));
+        await fs.writeFile(path.join(dir, '.git', 'a.png'), encodePngStored(3, 3, 1, grey));
+        await fs.writeFile(path.join(dir, 'bird', '._a.png'), 'a macOS resource fork, not a PNG');
 
         const d = await decodeImage(new Uint8Array(await fs.readFile(path.join(dir, 'cat', 'h.png'))), 'h.png');
         assertEqual([d.width, d.height, d.channels], [5, 3, 4], 'RGBA PNG decoded as 4 channels');
