@@ -8,6 +8,7 @@
 
 import type { ImageDataset } from '../data/dataset.js';
 import { resizeCenterCrop } from '../data/resize.js';
+import { checkOptions, describe, optionKeys } from '../tensor/args.js';
 
 /** A decoded picture: `channels` values per pixel (1 grey, 2 grey+alpha, 3 RGB, 4 RGBA), 8 bits each. */
 export interface DecodedImage {
@@ -130,7 +131,12 @@ export async function loadImageFolder(
   const where = 'loadImageFolder';
   const fs = (await import(/* @vite-ignore */ NODE_FS)) as typeof import('node:fs/promises');
   const path = (await import(/* @vite-ignore */ NODE_PATH)) as typeof import('node:path');
-  const { width, height } = opts?.size ?? {};
+  if (opts === null || typeof opts !== 'object')
+    throw new TypeError(
+      `webgpu-cnn: ${where}: 'opts' must be { size: { width, height }, classes? }, got ${describe(opts)}`,
+    );
+  checkOptions(where, 'opts', opts, optionKeys<ImageFolderOptions>({ size: true, classes: true }));
+  const { width, height } = opts.size ?? {};
   if (!Number.isInteger(width) || !Number.isInteger(height) || width! < 1 || height! < 1)
     throw new RangeError(
       `webgpu-cnn: ${where}: 'size' must be { width, height } of integers >= 1, got ${JSON.stringify(opts?.size)}`,
@@ -143,6 +149,17 @@ export async function loadImageFolder(
   }
   // hidden entries (.git, macOS's ._name copies) are neither classes nor pictures
   const found = entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name);
+  if (
+    opts.classes !== undefined &&
+    !(
+      Array.isArray(opts.classes) &&
+      opts.classes.every((c) => typeof c === 'string') &&
+      new Set(opts.classes).size === opts.classes.length
+    )
+  )
+    throw new TypeError(
+      `webgpu-cnn: ${where}: 'classes' must be an array of distinct folder names, got ${describe(opts.classes)}`,
+    );
   const classes = opts.classes ? [...opts.classes] : found.sort();
   if (classes.length === 0)
     throw new Error(`webgpu-cnn: ${where}: ${dir} has no class sub-folders (want ${dir}/<class>/<picture>.png|.jpg)`);

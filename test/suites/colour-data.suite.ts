@@ -382,6 +382,14 @@ suite('colour-data', (test) => {
         const empty = path.join(dir, 'empty-later');
         await assertThrows(() => loadImageFolder(empty, { size: S }), /empty-later has no class sub-folders/);
         await assertThrows(
+          () => loadImageFolder(dir, { size: S, clases: ['cat'] } as never),
+          /unknown option 'clases'/,
+        );
+        await assertThrows(
+          () => loadImageFolder(dir, { size: S, classes: ['cat', 'cat'] }),
+          /'classes' must be an array of distinct folder names/,
+        );
+        await assertThrows(
           () => loadImageFolder(dir, { size: { width: 0, height: 3 } }),
           /'size' must be \{ width, height \}/,
         );
