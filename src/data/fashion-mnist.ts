@@ -63,7 +63,9 @@ export function fashionFromClothes(
   const TEST = counts.test,
     TRAIN = counts.train;
   if (!Array.isArray(perClass) || perClass.length !== 10)
-    fail(`expected the 10 class files' data arrays, got ${Array.isArray(perClass) ? perClass.length : typeof perClass}`);
+    fail(
+      `expected the 10 class files' data arrays, got ${Array.isArray(perClass) ? perClass.length : typeof perClass}`,
+    );
   const train = new Uint8Array(10 * TRAIN * PX),
     test = new Uint8Array(10 * TEST * PX);
   const trainLabels = new Uint8Array(10 * TRAIN),
@@ -136,6 +138,8 @@ export async function loadFashionMnist(opts: FashionMnistOptions = {}): Promise<
   const train = idxImageDataset(idx.trainImages, idx.trainLabels),
     test = idxImageDataset(idx.testImages, idx.testLabels);
   if (train.count !== 60000 || test.count !== 10000 || train.height !== 28 || train.width !== 28)
-    fail(`expected 60000 / 10000 images of 28x28, got ${train.count} / ${test.count} of ${train.height}x${train.width}`);
+    fail(
+      `expected 60000 / 10000 images of 28x28, got ${train.count} / ${test.count} of ${train.height}x${train.width}`,
+    );
   return { train, test };
 }
