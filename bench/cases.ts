@@ -10,6 +10,7 @@ import { lenetCases } from './cases-lenet.js';
 import { matmulCases } from './cases-matmul.js';
 import { optimCases } from './cases-optim.js';
 import { poolCases } from './cases-pool.js';
+import { resnetCases } from './cases-resnet.js';
 import type { BenchCase } from './types.js';
 
 export function allCases(): BenchCase[] {
@@ -21,6 +22,7 @@ export function allCases(): BenchCase[] {
     ...optimCases(),
     ...elementwiseCases(),
     ...lenetCases(),
+    ...resnetCases(),
   ];
 }
 

@@ -94,6 +94,8 @@ export {
   MNIST_MEAN,
   MNIST_STD,
   MNIST_NORMALIZATION,
+  FASHION_MNIST_NORMALIZATION,
+  CIFAR10_NORMALIZATION,
   type Normalization,
 } from './data/normalize.js';
 export { resizeCenterCrop, type PixelArray } from './data/resize.js';

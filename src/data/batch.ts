@@ -2,9 +2,9 @@
 // normalisation, and the upload of a batch into tensors that already exist (so a captured
 // training step keeps reading the same input buffers).
 //
-// Normalisation (normalize.ts): x' = (x - mean[c]) / std[c] per channel, with the MNIST
-// training-set statistics by default, mean 0.1307 and std 0.3081 for every channel (of pixels
-// scaled to [0, 1]; the usual torchvision values). Colour data: datasetNormalization(train).
+// Normalisation (normalize.ts): x' = (x - mean[c]) / std[c] per channel, by default with the
+// dataset's own `normalization` (loadMnist: MNIST's 0.1307 / 0.3081; loadFashionMnist,
+// loadCifar10: theirs), none when the dataset has none. Own pictures: datasetNormalization(train).
 // The order of epoch e is a Fisher–Yates permutation from mixSeed(seed, shuffle, e): the same
 // (seed, epoch) always gives the same batches; different epochs give independent orders.
 
@@ -35,7 +35,7 @@ export interface BatchOptions {
   shuffle?: boolean;
   /** drop the last batch if it is smaller than batchSize (default false: keep it) */
   dropLast?: boolean;
-  /** default MNIST mean/std (every channel); per channel: arrays of ds.channels entries; false leaves pixels in [0, 1] */
+  /** default: the dataset's `normalization` (none if absent); per channel: arrays of ds.channels entries; false leaves pixels in [0, 1] */
   normalize?: Normalization | false;
   /** random augmentation on the CPU (before normalisation): affine, crop, flip, colour; default none */
   augment?: AugmentOptions;
@@ -103,7 +103,7 @@ export function batches(ds: ImageDataset, opts: BatchOptions): Generator<Batch> 
   const start = opts.startBatch ?? 0;
   if (!Number.isInteger(start) || start < 0)
     throw new RangeError(`webgpu-cnn: batches: 'startBatch' must be an integer >= 0, got ${start}`);
-  const norm = opts.normalize === undefined ? MNIST_NORMALIZATION : opts.normalize;
+  const norm = opts.normalize === undefined ? (ds.normalization ?? false) : opts.normalize;
   if (norm) channelStats('batches', norm, ds.channels);
   if (opts.augment) checkAugmentOptions('batches', opts.augment, ds.channels);
   return generate(ds, opts, B, seed, epoch, norm);

@@ -1,5 +1,13 @@
 // The in-memory image dataset type shared by the MNIST loader, the IDX loader, batching and
 // augmentation. Images are NHWC f32 in [0, 1] (not normalised: batching normalises), labels u8.
+//
+// Normalisation is a property of the dataset: `normalization` says how its pixels are meant to
+// be fed to a network. The standard loaders set it (MNIST, Fashion-MNIST, CIFAR-10: their
+// training statistics); batches(), fit() and Evaluator use it when not given `normalize`, and
+// a dataset without it is fed as it is, [0, 1]. So training and evaluation on the same data
+// cannot disagree, and a model trained by hand on raw pixels is evaluated on raw pixels.
+
+import type { Normalization } from './normalize.js';
 
 export interface ImageDataset {
   /** [count * height * width * channels], NHWC, values in [0, 1] */
@@ -10,6 +18,8 @@ export interface ImageDataset {
   height: number;
   width: number;
   channels: number;
+  /** how these pixels are meant to be normalised (absent: used as they are, in [0, 1]) */
+  normalization?: Normalization;
 }
 
 /** Check that the arrays and the declared sizes agree (clear error otherwise). */
@@ -38,7 +48,15 @@ export function subset(ds: ImageDataset, idx: ArrayLike<number>): ImageDataset {
     images.set(ds.images.subarray(j * px, (j + 1) * px), i * px);
     labels[i] = ds.labels[j];
   }
-  return { images, labels, count: idx.length, height: ds.height, width: ds.width, channels: ds.channels };
+  return {
+    images,
+    labels,
+    count: idx.length,
+    height: ds.height,
+    width: ds.width,
+    channels: ds.channels,
+    ...(ds.normalization && { normalization: ds.normalization }),
+  };
 }
 
 /** Number of samples of each class 0..numClasses-1. */

@@ -19,6 +19,7 @@
 
 import { idxImageDataset, type IdxArray } from '../io/idx.js';
 import type { MnistSplit } from './mnist.js';
+import { FASHION_MNIST_NORMALIZATION } from './normalize.js';
 import { fileBytes, IDX_FILES, isNode, nodeDir, readMnistIdx } from './mnist-source.js';
 
 /** The ten classes, by label. */
@@ -141,5 +142,8 @@ export async function loadFashionMnist(opts: FashionMnistOptions = {}): Promise<
     fail(
       `expected 60000 / 10000 images of 28x28, got ${train.count} / ${test.count} of ${train.height}x${train.width}`,
     );
-  return { train, test };
+  return {
+    train: { ...train, normalization: FASHION_MNIST_NORMALIZATION },
+    test: { ...test, normalization: FASHION_MNIST_NORMALIZATION },
+  };
 }

@@ -16,6 +16,7 @@
 import { readMnistIdx, subsetDigitValues, type MnistSplitKind } from './mnist-source.js';
 import { idxImageDataset } from '../io/idx.js';
 import type { ImageDataset } from './dataset.js';
+import { MNIST_NORMALIZATION } from './normalize.js';
 import { checkSeed, createRng, mixSeed, permutation, shuffleInPlace, STREAM } from './rng.js';
 
 export const MNIST_SIZE = 28;
@@ -131,7 +132,10 @@ export async function loadMnist(opts: MnistOptions = {}): Promise<MnistSplit> {
       throw new Error(
         `webgpu-cnn: loadMnist: expected 60000 / 10000 images of 28x28, got ${train.count} / ${test.count} of ${train.height}x${train.width}`,
       );
-    return { train, test };
+    return {
+      train: { ...train, normalization: MNIST_NORMALIZATION },
+      test: { ...test, normalization: MNIST_NORMALIZATION },
+    };
   }
   const seed = checkSeed('loadMnist', opts.seed ?? 0);
   const raw = await loadMnistRaw(opts.from);
@@ -141,7 +145,10 @@ export async function loadMnist(opts: MnistOptions = {}): Promise<MnistSplit> {
       `webgpu-cnn: loadMnist: 'testCount' must be an integer in [0, ${raw.count}], got ${testCount}`,
     );
   const { train, test } = stratifiedSplit(raw.labels, testCount, seed);
-  return { train: fromBytes(raw, train), test: fromBytes(raw, test) };
+  return {
+    train: { ...fromBytes(raw, train), normalization: MNIST_NORMALIZATION },
+    test: { ...fromBytes(raw, test), normalization: MNIST_NORMALIZATION },
+  };
 }
 
 /**

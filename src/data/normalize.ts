@@ -20,6 +20,10 @@ export interface Normalization {
 }
 
 export const MNIST_NORMALIZATION: Normalization = { mean: MNIST_MEAN, std: MNIST_STD };
+/** Fashion-MNIST's training pixels (measured here on the 60,000 training pictures) */
+export const FASHION_MNIST_NORMALIZATION: Normalization = { mean: 0.2861, std: 0.3528 };
+/** CIFAR-10's training pixels, per RGB channel (the values torchvision recipes use) */
+export const CIFAR10_NORMALIZATION: Normalization = { mean: [0.4914, 0.4822, 0.4465], std: [0.247, 0.2435, 0.2616] };
 
 /** The channel count a normalisation implies: the length of its arrays, or undefined for numbers only. */
 export function normalizationChannels(n: Normalization): number | undefined {

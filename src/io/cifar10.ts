@@ -6,6 +6,7 @@
 
 import { checkDataset, type ImageDataset } from '../data/dataset.js';
 import { allocation, FormatError } from './errors.js';
+import { CIFAR10_NORMALIZATION } from '../data/normalize.js';
 
 export const CIFAR10_CLASSES = [
   'airplane',
@@ -123,5 +124,9 @@ export async function loadCifar10(dir: string): Promise<{ train: ImageDataset; t
     );
   const train = concat(await Promise.all(CIFAR10_TRAIN_FILES.map((f) => readCifar10File(path.join(dir, f)))));
   const test = await readCifar10File(path.join(dir, CIFAR10_TEST_FILE));
-  return { train, test };
+  // the dataset's normalisation: what batches(), fit() and Evaluator use by default
+  return {
+    train: { ...train, normalization: CIFAR10_NORMALIZATION },
+    test: { ...test, normalization: CIFAR10_NORMALIZATION },
+  };
 }

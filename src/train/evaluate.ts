@@ -28,7 +28,7 @@ export interface EvalResult {
 
 export interface EvaluatorOptions {
   batchSize?: number;
-  /** as for batches(): default MNIST mean/std */
+  /** as for batches(): default the evaluated dataset's `normalization` (none if absent) */
   normalize?: Normalization | false;
 }
 

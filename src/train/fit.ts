@@ -27,6 +27,7 @@ export interface FitOptions {
   seed?: number;
   /** random augmentation of training batches (CPU, per sample): affine, crop, flip, colour jitter */
   augment?: AugmentOptions;
+  /** default: the training set's `normalization` (none if absent); used for `test` too */
   normalize?: Normalization | false;
   /** default softmaxCrossEntropy */
   loss?: LossFn;
@@ -115,7 +116,8 @@ function checkFitOptions(o: FitOptions): void {
   checkLabeledDataset(where, 'train', o.train, o.model);
   if (o.test !== undefined) checkLabeledDataset(where, 'test', o.test, o.model);
   if (o.augment !== undefined) checkAugmentOptions(where, o.augment, o.train.channels);
-  if (o.normalize) channelStats(where, o.normalize, o.train.channels);
+  const norm = o.normalize ?? o.train.normalization;
+  if (norm) channelStats(where, norm, o.train.channels);
   if (o.train.count < o.batchSize)
     throw new RangeError(
       `webgpu-cnn: ${where}: 'batchSize' ${o.batchSize} is larger than the training set (${o.train.count} images): ` +
@@ -158,7 +160,9 @@ export async function fit(o: FitOptions): Promise<EpochInfo[]> {
     capture: o.capture,
     coldStart: o.coldStart,
   });
-  const evaluator = o.test ? new Evaluator(o.model, { batchSize: o.evalBatchSize, normalize: o.normalize }) : null;
+  // one normalisation for training and evaluation: the option, else the training set's own
+  const normalize = o.normalize ?? train.normalization ?? false;
+  const evaluator = o.test ? new Evaluator(o.model, { batchSize: o.evalBatchSize, normalize }) : null;
   const stepsPerEpoch = batchCount(train.count, B, true);
   const history: EpochInfo[] = [];
   try {
@@ -179,7 +183,7 @@ export async function fit(o: FitOptions): Promise<EpochInfo[]> {
         startBatch,
         dropLast: true,
         augment: o.augment,
-        normalize: o.normalize,
+        normalize,
         reuse: true,
       };
       for (const b of batches(train, opts)) {

@@ -5,7 +5,15 @@ import { assert, assertClose, assertEqual, assertThrows, randomArray } from '../
 import { empty, tensor } from '../../src/tensor/tensor.js';
 import { loadMnist, loadMnistRaw, stratifiedSplit, type MnistSplit } from '../../src/data/mnist.js';
 import { classCounts, type ImageDataset } from '../../src/data/dataset.js';
-import { batches, batchCount, epochOrder, uploadBatch, MNIST_MEAN, MNIST_STD } from '../../src/data/batch.js';
+import {
+  batches,
+  batchCount,
+  epochOrder,
+  uploadBatch,
+  MNIST_MEAN,
+  MNIST_STD,
+  MNIST_NORMALIZATION,
+} from '../../src/data/batch.js';
 import {
   affineMatrix,
   augmentCpu,
@@ -47,6 +55,7 @@ suite('data', (test) => {
     console.log(`  MNIST standard: read, decompressed and converted in ${(performance.now() - t0).toFixed(0)} ms`);
     assertEqual([train.count, test.count], [60000, 10000], 'split sizes');
     assertEqual([train.height, train.width, train.channels], [28, 28, 1], 'image shape');
+    assertEqual([train.normalization, test.normalization], [MNIST_NORMALIZATION, MNIST_NORMALIZATION], 'normalization');
     // the class counts of the original files (LeCun et al.): any other file set fails here
     assertEqual(
       classCounts(train.labels),
@@ -188,12 +197,24 @@ suite('data', (test) => {
       );
       assertEqual(b.labels[i], ds.labels[j], `sample ${i} label`);
     }
-    // Default normalisation is MNIST's (x - 0.1307) / 0.3081, applied after gathering.
-    const nb = [...batches(ds, { batchSize: 5, seed: 3 })][1];
+    // Default normalisation is the dataset's own (here MNIST's (x - 0.1307) / 0.3081), applied
+    // after gathering; a dataset without one is fed as it is; an explicit option wins.
+    const nb = [...batches({ ...ds, normalization: MNIST_NORMALIZATION }, { batchSize: 5, seed: 3 })][1];
     assertClose(
       'normalised',
       nb.images,
       Float64Array.from(b.images, (v) => (v - MNIST_MEAN) / MNIST_STD),
+      { atol: 1e-6, rtol: 1e-6 },
+    );
+    assert(same([...batches(ds, { batchSize: 5, seed: 3 })][1].images, b.images), 'no normalization: raw pixels');
+    const half = { mean: 0.5, std: 0.5 };
+    const ob = [
+      ...batches({ ...ds, normalization: MNIST_NORMALIZATION }, { batchSize: 5, seed: 3, normalize: half }),
+    ][1];
+    assertClose(
+      'option wins',
+      ob.images,
+      Float64Array.from(b.images, (v) => (v - 0.5) / 0.5),
       { atol: 1e-6, rtol: 1e-6 },
     );
     // reuse: full batches share one pair of arrays.
