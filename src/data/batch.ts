@@ -14,7 +14,7 @@ import { checkTensor } from '../ops/check.js';
 import { checkDataset, type ImageDataset } from './dataset.js';
 import { checkSeed, createRng, mixSeed, permutation, STREAM } from './rng.js';
 import { augmentBatchCpu, checkAugmentOptions, type AugmentOptions } from './augment.js';
-import { channelStats, MNIST_NORMALIZATION, normalizeInPlace, type Normalization } from './normalize.js';
+import { channelStats, normalizeInPlace, type Normalization } from './normalize.js';
 
 export {
   MNIST_MEAN,

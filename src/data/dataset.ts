@@ -7,7 +7,13 @@
 // a dataset without it is fed as it is, [0, 1]. So training and evaluation on the same data
 // cannot disagree, and a model trained by hand on raw pixels is evaluated on raw pixels.
 
-import type { Normalization } from './normalize.js';
+/** x' = (x - mean[c]) / std[c] per channel c (normalize.ts) */
+export interface Normalization {
+  /** one value for every channel, or one per channel */
+  mean: number | readonly number[];
+  /** one value (> 0) for every channel, or one per channel */
+  std: number | readonly number[];
+}
 
 export interface ImageDataset {
   /** [count * height * width * channels], NHWC, values in [0, 1] */

@@ -6,18 +6,13 @@
 // ({ mean: [..3], std: 0.25 }). Not here: batching (batch.ts) and the stored preprocessing of
 // a model file (src/train/predict.ts), which both use these functions.
 
-import type { ImageDataset } from './dataset.js';
+import type { ImageDataset, Normalization } from './dataset.js';
 import { checkDataset } from './dataset.js';
 
 export const MNIST_MEAN = 0.1307;
 export const MNIST_STD = 0.3081;
 
-export interface Normalization {
-  /** one value for every channel, or one per channel */
-  mean: number | readonly number[];
-  /** one value (> 0) for every channel, or one per channel */
-  std: number | readonly number[];
-}
+export type { Normalization };
 
 export const MNIST_NORMALIZATION: Normalization = { mean: MNIST_MEAN, std: MNIST_STD };
 /** Fashion-MNIST's training pixels (measured here on the 60,000 training pictures) */
