@@ -6,7 +6,7 @@
 // backward, update) that both ours and tfjs are validated against before they are timed.
 // Layouts as everywhere here: x NHWC, conv weights HWIO, dense weights [in, out].
 
-import { rng } from './reference.js';
+import { checkSgdStep, rng } from './reference.js';
 import { convGeometry, ref as convRef } from '../src/ops/conv2d/index.js';
 import { ref as poolRef } from '../src/ops/pool2d/index.js';
 import { ref as matmulRef } from '../src/ops/matmul/index.js';
@@ -122,50 +122,14 @@ export function lenetGrads(
 export const STEP_OUTPUT_SIZE = 1 + PARAM_NAMES.reduce((s, n) => s + size(PARAM_SHAPES[n]), 0);
 
 /**
- * Check [loss, parameters after one SGD step (in PARAM_NAMES order)] against the float64 step.
- * From zero velocity one step is p1 = p0 - lr*g, so the gradient the implementation used is
- * recovered as (p0 - p1)/lr and compared per parameter tensor:
- *   |g - g_ref| <= 2e-3 * max|g_ref| (over the tensor) + 2e-3 * |g_ref| + 2^-23 * |p0| / lr
- * (the last term: rounding of p1 itself). Gradients reduce up to B*H*W terms in f32, so they are
- * compared relative to the tensor's scale; a wrong kernel is off by O(max|g|). Loss: rtol 1e-4.
+ * Check [loss, parameters after one SGD step (in PARAM_NAMES order)] against the float64 step
+ * (reference.ts checkSgdStep, gradient tolerance 2e-3 of each tensor's largest).
  */
 export function checkStep(
   out: Float32Array,
   p0: Params,
   ref: { loss: number; grads: Record<ParamName, Float64Array> },
 ): Check {
-  const c: Check = {
-    ok: true,
-    against: 'float64 LeNet step',
-    compared: 0,
-    size: STEP_OUTPUT_SIZE,
-    maxAbs: 0,
-    maxRel: 0,
-  };
-  if (out.length !== STEP_OUTPUT_SIZE) {
-    c.ok = false;
-    c.worst = { index: -1, got: out.length, want: STEP_OUTPUT_SIZE, tol: 0 };
-    return c;
-  }
-  const note = (i: number, got: number, want: number, tol: number) => {
-    const d = Math.abs(got - want);
-    c.compared++;
-    if (d > c.maxAbs || Number.isNaN(d)) c.maxAbs = d;
-    if (Math.abs(want) > 1e-6 && d / Math.abs(want) > c.maxRel) c.maxRel = d / Math.abs(want);
-    if (!(d <= tol) && (c.ok || !c.worst)) (c.ok = false), (c.worst = { index: i, got, want, tol });
-  };
-  note(0, out[0], ref.loss, 1e-4 * Math.abs(ref.loss) + 1e-6);
-  let off = 1;
-  for (const name of PARAM_NAMES) {
-    const g = ref.grads[name],
-      w0 = p0[name];
-    let gmax = 0;
-    for (const v of g) gmax = Math.max(gmax, Math.abs(v));
-    for (let i = 0; i < g.length; i++) {
-      const used = (w0[i] - out[off + i]) / LR;
-      note(off + i, used, g[i], 2e-3 * gmax + 2e-3 * Math.abs(g[i]) + (2 ** -23 * Math.abs(w0[i])) / LR);
-    }
-    off += g.length;
-  }
-  return c;
+  const tensors = PARAM_NAMES.map((name) => ({ p0: p0[name], grad: ref.grads[name] }));
+  return checkSgdStep(out, 'float64 LeNet step', { loss: ref.loss, tensors }, LR, 2e-3);
 }

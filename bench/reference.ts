@@ -88,3 +88,61 @@ export function describeCheck(c: Check): string {
   if (w && w.index < 0) return `FAILED: output has ${w.got} elements, want ${w.want}`;
   return `FAILED vs ${c.against} (${seen}): element ${w?.index} is ${w?.got}, want ${w?.want} (tol ${w?.tol.toExponential(1)}; max_abs=${c.maxAbs.toExponential(1)})`;
 }
+
+/**
+ * Check a training step's output [loss, every parameter after one SGD step from zero velocity]
+ * against a float64 step. From zero velocity p1 = p0 - lr*g, so the gradient the implementation
+ * used is recovered as (p0 - p1)/lr and compared per tensor, element by element:
+ *   |g - g_ref| <= rtol * max|g_ref| (over the tensor) + rtol * |g_ref| + 2^-23 * |p0| / lr
+ * (the last term: rounding of p1 itself). Gradients reduce many terms in f32, so they are compared
+ * relative to the tensor's scale; a wrong kernel is off by O(max|g|). Loss: rtol 1e-4.
+ * With `normRtol`, each tensor must also satisfy ||g - g_ref||_2 <= normRtol * ||g_ref||_2, and
+ * the worst such ratio is reported in `against`.
+ */
+export function checkSgdStep(
+  out: Float32Array,
+  against: string,
+  ref: { loss: number; tensors: { p0: ArrayLike<number>; grad: ArrayLike<number> }[] },
+  lr: number,
+  rtol: number,
+  normRtol?: number,
+): Check {
+  const size = 1 + ref.tensors.reduce((s, t) => s + t.grad.length, 0);
+  const c: Check = { ok: true, against, compared: 0, size, maxAbs: 0, maxRel: 0 };
+  if (out.length !== size) {
+    c.ok = false;
+    c.worst = { index: -1, got: out.length, want: size, tol: 0 };
+    return c;
+  }
+  const note = (i: number, got: number, want: number, tol: number) => {
+    const d = Math.abs(got - want);
+    c.compared++;
+    if (d > c.maxAbs || Number.isNaN(d)) c.maxAbs = d;
+    if (Math.abs(want) > 1e-6 && d / Math.abs(want) > c.maxRel) c.maxRel = d / Math.abs(want);
+    if (!(d <= tol) && (c.ok || !c.worst)) (c.ok = false), (c.worst = { index: i, got, want, tol });
+  };
+  note(0, out[0], ref.loss, 1e-4 * Math.abs(ref.loss) + 1e-6);
+  let off = 1,
+    worstNorm = 0,
+    worstAt = -1;
+  for (const { p0, grad: g } of ref.tensors) {
+    let gmax = 0,
+      dd = 0,
+      gg = 0;
+    for (let i = 0; i < g.length; i++) gmax = Math.max(gmax, Math.abs(g[i]));
+    for (let i = 0; i < g.length; i++) {
+      const used = (p0[i] - out[off + i]) / lr;
+      note(off + i, used, g[i], rtol * gmax + rtol * Math.abs(g[i]) + (2 ** -23 * Math.abs(p0[i])) / lr);
+      (dd += (used - g[i]) ** 2), (gg += g[i] ** 2);
+    }
+    const r = Math.sqrt(dd / Math.max(gg, 1e-300));
+    if (!(r <= worstNorm)) (worstNorm = r), (worstAt = off);
+    off += g.length;
+  }
+  if (normRtol !== undefined) {
+    c.against += ` (worst tensor |g - g_ref| / |g_ref| = ${(100 * worstNorm).toPrecision(2)}%)`;
+    if (!(worstNorm <= normRtol) && c.ok)
+      (c.ok = false), (c.worst = { index: worstAt, got: worstNorm, want: 0, tol: normRtol });
+  }
+  return c;
+}

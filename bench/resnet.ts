@@ -10,7 +10,7 @@
 // Seeded parameters and batch, and a float64 reference of ONE training step (forward, backward,
 // update) that ours and tfjs are validated against before they are timed.
 
-import { rng } from './reference.js';
+import { checkSgdStep, rng } from './reference.js';
 import { convGeometry, ref as convRef, type ConvGeometry } from '../src/ops/conv2d/index.js';
 import { ref as matmulRef } from '../src/ops/matmul/index.js';
 import type { Check } from './types.js';
@@ -256,43 +256,22 @@ export function resnetOutputSize(p: ResnetParams): number {
 
 /**
  * Check [loss, trainable parameters after one SGD step (p.trainable order)] against the float64
- * step, as bench/lenet.ts checkStep does: the gradient used is recovered as (p0 - p1)/lr and
- * compared per tensor, |g - g_ref| <= 5e-3 * max|g_ref| + 5e-3 * |g_ref| + 2^-23 |p0| / lr
- * (BatchNorm's gradients are differences of large sums: a looser bound than LeNet's). Loss:
- * rtol 1e-4.
+ * step (reference.ts checkSgdStep). BatchNorm's backward subtracts sums over B*H*W values, and
+ * 20 layers compound it: at batch 128 both our f32 step and tfjs's leave single gradient elements
+ * off by more than 5e-3 of their tensor's largest (first such element: ours 5.2e-5, tfjs 1.35e-4;
+ * largest differences 1.8e-4 and 4.2e-4). So each tensor must match in norm,
+ * |g - g_ref| <= 5e-2 |g_ref| (a wrong kernel is off by O(1)), and every element within 0.1 of
+ * the tensor's largest gradient. Loss: rtol 1e-4.
  */
 export function checkResnetStep(
   out: Float32Array,
   p: ResnetParams,
   ref: { loss: number; grads: Record<string, Float64Array> },
 ): Check {
-  const size = resnetOutputSize(p);
-  const c: Check = { ok: true, against: 'float64 ResNet-20 step', compared: 0, size, maxAbs: 0, maxRel: 0 };
-  if (out.length !== size) {
-    c.ok = false;
-    c.worst = { index: -1, got: out.length, want: size, tol: 0 };
-    return c;
-  }
-  const note = (i: number, got: number, want: number, tol: number) => {
-    const dd = Math.abs(got - want);
-    c.compared++;
-    if (dd > c.maxAbs || Number.isNaN(dd)) c.maxAbs = dd;
-    if (Math.abs(want) > 1e-6 && dd / Math.abs(want) > c.maxRel) c.maxRel = dd / Math.abs(want);
-    if (!(dd <= tol) && (c.ok || !c.worst)) (c.ok = false), (c.worst = { index: i, got, want, tol });
-  };
-  note(0, out[0], ref.loss, 1e-4 * Math.abs(ref.loss) + 1e-6);
-  let off = 1;
-  for (const name of p.trainable) {
-    const g = ref.grads[name],
-      w0 = p.values[name];
-    if (!g) throw new Error(`resnet reference: no gradient for ${name}`);
-    let gmax = 0;
-    for (const val of g) gmax = Math.max(gmax, Math.abs(val));
-    for (let i = 0; i < g.length; i++) {
-      const used = (w0[i] - out[off + i]) / LR;
-      note(off + i, used, g[i], 5e-3 * gmax + 5e-3 * Math.abs(g[i]) + (2 ** -23 * Math.abs(w0[i])) / LR);
-    }
-    off += g.length;
-  }
-  return c;
+  const tensors = p.trainable.map((name) => {
+    const grad = ref.grads[name];
+    if (!grad) throw new Error(`resnet reference: no gradient for ${name}`);
+    return { p0: p.values[name], grad };
+  });
+  return checkSgdStep(out, 'float64 ResNet-20 step', { loss: ref.loss, tensors }, LR, 0.1, 5e-2);
 }

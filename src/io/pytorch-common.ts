@@ -86,3 +86,24 @@ export function convSides(
   };
   return [axis(input?.[0] ?? null, kh, sh, dh), axis(input?.[1] ?? null, kw, sw, dw)];
 }
+
+/** The end of a generated module file: load() from a safetensors file, and a __main__ that prints the model (and an output shape). */
+export function pythonFooter(name: string, spec: { input?: readonly number[] }): string {
+  return `def load(path: str, device: str = "cpu") -> nn.Sequential:
+    from safetensors.torch import load_file
+
+    model = ${name}()
+    model.load_state_dict(load_file(path, device=device))
+    return model.to(device)
+
+
+if __name__ == "__main__":
+    model = ${name}()
+    print(model)
+${
+  spec.input
+    ? `    print(model(torch.zeros(2, ${spec.input[2]}, ${spec.input[0]}, ${spec.input[1]})).shape)
+`
+    : ''
+}`;
+}

@@ -19,6 +19,7 @@ import {
   plainModule,
   pyBool,
   pyNum,
+  pythonFooter,
   tuple,
   two,
   type TorchLayer,
@@ -175,21 +176,5 @@ ${lines.join('\n')}
     )
 
 
-def load(path: str, device: str = "cpu") -> nn.Sequential:
-    from safetensors.torch import load_file
-
-    model = ${name}()
-    model.load_state_dict(load_file(path, device=device))
-    return model.to(device)
-
-
-if __name__ == "__main__":
-    model = ${name}()
-    print(model)
-${
-  spec.input
-    ? `    print(model(torch.zeros(2, ${spec.input[2]}, ${spec.input[0]}, ${spec.input[1]})).shape)
-`
-    : ''
-}`;
+${pythonFooter(name, spec)}`;
 }

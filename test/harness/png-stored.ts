@@ -60,8 +60,20 @@ const COLOR_TYPE: Record<number, number> = { 1: 0, 2: 4, 3: 2, 4: 6 };
 
 /** PNG bytes of `pixels` (height rows of width pixels of `channels` bytes: 1 grey, 2 grey+alpha, 3 RGB, 4 RGBA). */
 export function encodePngStored(width: number, height: number, channels: number, pixels: Uint8Array): Uint8Array {
+  return encodePngWith(width, height, channels, pixels, zlibStored, 'encodePngStored');
+}
+
+/** PNG bytes as encodePngStored, with the zlib stream made by `zlib` (png.ts passes node:zlib's deflate). */
+export function encodePngWith(
+  width: number,
+  height: number,
+  channels: number,
+  pixels: Uint8Array,
+  zlib: (raw: Uint8Array) => Uint8Array,
+  where = 'encodePng',
+): Uint8Array {
   if (pixels.length !== width * height * channels)
-    throw new RangeError(`encodePngStored: ${pixels.length} bytes for ${width}x${height}x${channels}`);
+    throw new RangeError(`${where}: ${pixels.length} bytes for ${width}x${height}x${channels}`);
   const row = width * channels;
   const raw = new Uint8Array(height * (1 + row));
   for (let y = 0; y < height; y++) raw.set(pixels.subarray(y * row, (y + 1) * row), y * (1 + row) + 1);
@@ -72,7 +84,7 @@ export function encodePngStored(width: number, height: number, channels: number,
   const parts = [
     Uint8Array.of(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a),
     chunk('IHDR', ihdr),
-    chunk('IDAT', zlibStored(raw)),
+    chunk('IDAT', zlib(raw)),
     chunk('IEND', new Uint8Array(0)),
   ];
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
