@@ -2,6 +2,7 @@
 // browser), plus a Vite dev server for the page under test. Used by every browser test.
 
 import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { createServer, type ViteDevServer } from 'vite';
 import { resolve } from 'node:path';
@@ -30,13 +31,24 @@ export async function launchChromium(extraArgs: string[] = []): Promise<Browser>
   return chromium.launch({ executablePath: CHROMIUM, headless: true, args: [...CHROMIUM_FLAGS, ...extraArgs] });
 }
 
-/** A Vite dev server on a free localhost port, rooted at the repository. */
+/**
+ * A Vite dev server on a free localhost port, rooted at the repository. Each process gets its
+ * own dependency-optimizer cache: `npm test` runs two test files at once, and two servers
+ * writing one node_modules/.vite would race.
+ */
 export async function startVite(): Promise<{ server: ViteDevServer; url: string }> {
+  const cacheDir = resolve(process.cwd(), 'node_modules/.vite-test', String(process.pid));
   const server = await createServer({
     configFile: resolve(process.cwd(), 'vite.config.ts'),
+    cacheDir,
     server: { port: 0, host: '127.0.0.1', strictPort: false },
     logLevel: 'warn',
   });
+  const close = server.close.bind(server);
+  server.close = async () => {
+    await close();
+    await rm(cacheDir, { recursive: true, force: true });
+  };
   await server.listen();
   const addr = server.httpServer!.address();
   if (!addr || typeof addr === 'string') throw new Error('vite: no port');
