@@ -121,10 +121,12 @@ describe('pictures page [chromium/swiftshader]', () => {
     await waitFor(page, `window.__pictures.state.counts.join() === '${TRAIN_PER_CLASS},${TRAIN_PER_CLASS}'`);
     const t0 = Date.now();
     await page.click('#btn-train');
-    // 80 steps at least, then until it is right on every picture it trains on (or 400 steps)
+    // 120 steps at least, then until it is right on every picture it trains on (or 400 steps).
+    // With colour jitter on, 80 steps gave 40/40 and 39/40 on the unseen pictures in two runs:
+    // too near the 38 the check needs.
     await waitFor(
       page,
-      '((window.__pictures.state.progress?.accuracy ?? 0) >= 1 && window.__pictures.state.progress.step >= 80) || (window.__pictures.state.progress?.step ?? 0) >= 400',
+      '((window.__pictures.state.progress?.accuracy ?? 0) >= 1 && window.__pictures.state.progress.step >= 120) || (window.__pictures.state.progress?.step ?? 0) >= 400',
     );
     await page.click('#btn-pause');
     await waitFor(page, 'window.__pictures.state.running === false');
