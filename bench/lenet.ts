@@ -6,7 +6,7 @@
 // backward, update) that both ours and tfjs are validated against before they are timed.
 // Layouts as everywhere here: x NHWC, conv weights HWIO, dense weights [in, out].
 
-import { checkSgdStep, rng } from './reference.js';
+import { checkSgdStep, rng, softmaxCeRef } from './reference.js';
 import { convGeometry, ref as convRef } from '../src/ops/conv2d/index.js';
 import { ref as poolRef } from '../src/ops/pool2d/index.js';
 import { ref as matmulRef } from '../src/ops/matmul/index.js';
@@ -82,17 +82,7 @@ export function lenetGrads(
   const p2 = poolRef.maxPool2d(r2, [B, 14, 14, 64], POOL); // [B,7,7,64] = [B,3136] in NHWC order
   const h3 = matmulRef.matmul(p2.y, mat(B, 3136), p.w3, mat(3136, 128), { bias: p.b3, relu: true });
   const logits = matmulRef.matmul(h3, mat(B, 128), p.w4, mat(128, CLASSES), { bias: p.b4 });
-  let loss = 0;
-  const dlogits = new Float64Array(B * CLASSES);
-  for (let i = 0; i < B; i++) {
-    let mx = -Infinity;
-    for (let k = 0; k < CLASSES; k++) mx = Math.max(mx, logits[i * CLASSES + k]);
-    let s = 0;
-    for (let k = 0; k < CLASSES; k++) s += Math.exp(logits[i * CLASSES + k] - mx);
-    loss += (mx + Math.log(s) - logits[i * CLASSES + labels[i]]) / B;
-    for (let k = 0; k < CLASSES; k++)
-      dlogits[i * CLASSES + k] = (Math.exp(logits[i * CLASSES + k] - mx) / s - (k === labels[i] ? 1 : 0)) / B;
-  }
+  const { loss, dlogits } = softmaxCeRef(logits, labels, CLASSES);
   // dense layer y = x.w + b, x [B,K], w [K,N]: dw = x^T.dz, dx = dz.w^T, db = column sums of dz
   const denseBackward = (xin: Float64Array, K: number, w: ArrayLike<number>, N: number, dz: Float64Array) => ({
     dw: matmulRef.matmul(xin, mat(B, K), dz, mat(B, N), { transA: true }),

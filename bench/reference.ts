@@ -146,3 +146,24 @@ export function checkSgdStep(
   }
   return c;
 }
+
+/** Mean softmax cross-entropy of [B, classes] logits in float64, and its gradient dL/dlogits. */
+export function softmaxCeRef(
+  logits: ArrayLike<number>,
+  labels: ArrayLike<number>,
+  classes: number,
+): { loss: number; dlogits: Float64Array } {
+  const B = labels.length;
+  let loss = 0;
+  const dlogits = new Float64Array(B * classes);
+  for (let i = 0; i < B; i++) {
+    let mx = -Infinity;
+    for (let k = 0; k < classes; k++) mx = Math.max(mx, logits[i * classes + k]);
+    let s = 0;
+    for (let k = 0; k < classes; k++) s += Math.exp(logits[i * classes + k] - mx);
+    loss += (mx + Math.log(s) - logits[i * classes + labels[i]]) / B;
+    for (let k = 0; k < classes; k++)
+      dlogits[i * classes + k] = (Math.exp(logits[i * classes + k] - mx) / s - (k === labels[i] ? 1 : 0)) / B;
+  }
+  return { loss, dlogits };
+}

@@ -10,7 +10,7 @@
 // Seeded parameters and batch, and a float64 reference of ONE training step (forward, backward,
 // update) that ours and tfjs are validated against before they are timed.
 
-import { checkSgdStep, rng } from './reference.js';
+import { checkSgdStep, rng, softmaxCeRef } from './reference.js';
 import { convGeometry, ref as convRef, type ConvGeometry } from '../src/ops/conv2d/index.js';
 import { ref as matmulRef } from '../src/ops/matmul/index.js';
 import type { Check } from './types.js';
@@ -226,17 +226,7 @@ export function resnetGrads(p: ResnetParams, x: Float32Array, labels: Uint32Arra
   const pooled = new Float64Array(B * C);
   for (let i = 0; i < h.length; i++) pooled[Math.floor(i / (HW * C)) * C + (i % C)] += h[i] / HW;
   const logits = matmulRef.matmul(pooled, [1, B, C], v['fc.weight'], [1, C, CLASSES], { bias: v['fc.bias'] });
-  let loss = 0;
-  const dlogits = new Float64Array(B * CLASSES);
-  for (let i = 0; i < B; i++) {
-    let mx = -Infinity;
-    for (let k = 0; k < CLASSES; k++) mx = Math.max(mx, logits[i * CLASSES + k]);
-    let s = 0;
-    for (let k = 0; k < CLASSES; k++) s += Math.exp(logits[i * CLASSES + k] - mx);
-    loss += (mx + Math.log(s) - logits[i * CLASSES + labels[i]]) / B;
-    for (let k = 0; k < CLASSES; k++)
-      dlogits[i * CLASSES + k] = (Math.exp(logits[i * CLASSES + k] - mx) / s - (k === labels[i] ? 1 : 0)) / B;
-  }
+  const { loss, dlogits } = softmaxCeRef(logits, labels, CLASSES);
   if (lossOnly) return { loss, grads };
   grads['fc.weight'] = matmulRef.matmul(pooled, [1, B, C], dlogits, [1, B, CLASSES], { transA: true });
   grads['fc.bias'] = convRef.biasGrad(dlogits, CLASSES);
