@@ -1,18 +1,23 @@
 /// <reference types="@webgpu/types" preserve="true" />
-// Public API of webgpu-cnn (the package's main entry): what an application uses to train or
-// predict. Sections by area; keep each area's exports in its own section. Gradient kernels,
-// optimizer kernels, kernel choice and tuning, shader access: the 'webgpu-cnn/kernels' entry
-// (src/kernels.ts).
+/**
+ * The package's main entry: what an application uses to train or predict (tensors and ops,
+ * autograd, layers, optimizers, datasets, model files, training and prediction). Gradient
+ * kernels, optimizer kernels, kernel choice and tuning, shader access: `webgpu-cnn/kernels`.
+ *
+ * @module webgpu-cnn
+ */
+// Sections by area; keep each area's exports in its own section (src/kernels.ts: the other entry).
 
 // --- runtime ---
 export { init, engine, useDevice, Engine, type DeviceLostInfo } from './runtime/engine.js';
 export { NoAdapterError, type AdapterSummary, type InitOptions } from './runtime/device.js';
-export type { MemoryStats } from './runtime/pool.js';
+export type { MemoryStats, PooledBuffer } from './runtime/pool.js';
+export type { NumericsCheck, NonFiniteReport } from './runtime/numerics.js';
 export { withQuickKernels } from './runtime/select.js';
 
 // --- tensors ---
 export { Tensor, tensor, empty, sizeOf, type DType, type Shape } from './tensor/tensor.js';
-export { scope, keep, startScope, endScope } from './tensor/scope.js';
+export { scope, keep, startScope, endScope, type Disposable } from './tensor/scope.js';
 
 // --- ops: elementwise ---
 export { full, zeros, ones, add, sub, mul, scale, addScalar, scaleBy } from './ops/elementwise.js';
@@ -24,6 +29,7 @@ export {
   oihwToHwio,
   hwioToOihw,
   type Conv2dOptions,
+  type Conv2dGeomOptions,
   type Conv2dKernelChoice,
 } from './ops/conv2d/index.js';
 
@@ -49,6 +55,7 @@ export {
   type PrepareInfo,
   type PrepareOptions,
 } from './autograd/capture.js';
+export type { PipelineSpec } from './runtime/pipelines.js';
 
 // --- nn layers ---
 export { Module, type HostArray } from './nn/module.js';
@@ -80,6 +87,7 @@ export { constantLr, stepLr, cosineLr, type Schedule } from './optim/schedule.js
 // --- data ---
 export { type ImageDataset, checkDataset, subset, classCounts } from './data/dataset.js';
 export { loadMnist, MNIST_SIZE, type MnistOptions, type MnistSplit } from './data/mnist.js';
+export type { MnistSplitKind } from './data/mnist-source.js';
 export { loadFashionMnist, FASHION_MNIST_CLASSES, type FashionMnistOptions } from './data/fashion-mnist.js';
 export {
   batches,
@@ -118,11 +126,12 @@ export {
   type ImageDims,
 } from './data/augment.js';
 export { colourJitter, GREY_WEIGHTS } from './data/colour-jitter.js';
+export type { Rng } from './data/rng.js';
 export { augment } from './data/augment-gpu.js';
 
 // --- io (safetensors) ---
 export { FormatError } from './io/errors.js';
-export { parseIdx, writeIdx, idxImageDataset, type IdxArray, type IdxDType } from './io/idx.js';
+export { parseIdx, writeIdx, idxImageDataset, type IdxArray, type IdxData, type IdxDType } from './io/idx.js';
 export {
   readSafetensors,
   writeSafetensors,
@@ -131,6 +140,7 @@ export {
   type SafeTensor,
   type SafetensorsFile,
   type TensorToWrite,
+  type WritableData,
 } from './io/safetensors.js';
 export {
   parseModelSpec,
@@ -143,6 +153,15 @@ export {
   type ResidualSpec,
   type ParamSpec,
   type SidePadding,
+  type Pair,
+  type Activation,
+  type Conv2dSpec,
+  type Pool2dSpec,
+  type LinearSpec,
+  type BatchNormSpec,
+  type LeakyReluSpec,
+  type DropoutSpec,
+  type PlainSpec,
 } from './nn/spec.js';
 export {
   pytorchToHwio,
@@ -161,6 +180,7 @@ export {
   type HostState,
 } from './io/pytorch-export.js';
 export { pytorchModuleSource, torchModules, type ModuleSourceOptions } from './io/pytorch-modules.js';
+export type { TorchModules, TorchLayer, TorchTensor, TorchKind } from './io/pytorch-common.js';
 export { encodeModel, decodeModel, saveModel, loadModel, type HostTensor, type ModelFile } from './io/model-file.js';
 export { readIdxFile, readSafetensorsFile, writeBytesFile } from './io/node-fs.js';
 export {
@@ -181,7 +201,13 @@ export {
 } from './io/image-folder.js';
 
 // --- training ---
-export { TrainStep, type TrainStepOptions, type StepStatus, type LossFn } from './train/step.js';
+export {
+  TrainStep,
+  type TrainStepOptions,
+  type StepPrepareOptions,
+  type StepStatus,
+  type LossFn,
+} from './train/step.js';
 export { Evaluator, type EvalResult, type EvaluatorOptions } from './train/evaluate.js';
 export { fit, type FitOptions, type StepInfo, type EpochInfo } from './train/fit.js';
 export {
@@ -193,6 +219,7 @@ export {
   type PredictInput,
   type PredictOptions,
   type Preprocess,
+  type PredictorSource,
 } from './train/predict.js';
 
 // --- reliability ---

@@ -1,7 +1,11 @@
 /// <reference types="@webgpu/types" preserve="true" />
-// The 'webgpu-cnn/kernels' entry: the ops' gradient kernels, the optimizer kernels, kernel
-// choice and tuning, and shader access. For benchmarks, tests and power users; applications
-// need only the main entry (src/index.ts). Shares one engine with it.
+/**
+ * The ops' gradient kernels, the optimizer kernels, kernel choice and tuning, shader access,
+ * and the types of the engine's queue and pool. For benchmarks, tests and power users;
+ * applications need only the main entry, `webgpu-cnn`. Shares one engine with it.
+ *
+ * @module webgpu-cnn/kernels
+ */
 
 // --- kernel choice (runtime/select.ts) and the families' declarations ---
 export {
@@ -18,11 +22,20 @@ export {
   type AdapterClass,
   type KernelFamily,
 } from './runtime/select.js';
-export { CONV2D, conv2dKernelFor, type Conv2dKernel, type Conv2dPass } from './ops/conv2d/index.js';
+export {
+  CONV2D,
+  conv2dKernelFor,
+  type Conv2dKernel,
+  type Conv2dPass,
+  type ConvGeometry,
+} from './ops/conv2d/index.js';
+export type { ConvTiles } from './ops/conv2d/tiled.js';
 export { MATMUL } from './ops/matmul/choose.js';
 export { kernelName, type MatmulKernel, type Gemm } from './ops/matmul/kernels.js';
 export { SOFTMAX, type SoftmaxKernel, type SoftmaxKernelChoice } from './ops/loss/index.js';
-export { POOL2D, type Pool2dKernel } from './ops/pool2d/index.js';
+export type { SoftmaxRows } from './ops/loss/choose.js';
+export { POOL2D, type Pool2dKernel, type PoolGeometry } from './ops/pool2d/index.js';
+export type { PoolProblem } from './ops/pool2d/choose.js';
 
 // --- tuning (explicit and async; ops only read remembered choices) ---
 export {
@@ -33,6 +46,7 @@ export {
   indexedDbStore,
   memoryStore,
   type TuneStore,
+  type CandidateTiming,
 } from './runtime/autotune.js';
 export { tuneMatmul, tuneMatmulsIn, type TuneMatmulOptions, type TuneResult } from './ops/matmul/tune.js';
 export { tuneConv2d, tuneConv2dIn, type TuneConv2dOptions, type TuneConv2dResult } from './ops/conv2d/tune.js';
@@ -74,4 +88,18 @@ export {
 export { InitRng, initValues, initTensor, fans, type InitKind } from './nn/init.js';
 
 // --- shaders ---
-export { shaderNames, rawShader, registerShader } from './runtime/shaders.js';
+export {
+  shaderNames,
+  rawShader,
+  registerShader,
+  type EntryInfo,
+  type BindingInfo,
+  type UniformLayout,
+  type UniformField,
+  type ScalarKind,
+} from './runtime/shaders.js';
+
+// --- the engine's queue and pool (the types of engine().queue and engine().pool) ---
+export type { Queue, Command, DispatchArgs } from './runtime/queue.js';
+export type { BufferPool } from './runtime/pool.js';
+export type { PipelineCache, CachedPipeline, CompileRecord, Constants } from './runtime/pipelines.js';

@@ -20,7 +20,7 @@
 
 import { checkSeed, createRng, mixSeed, STREAM, uniform, type Rng } from './rng.js';
 import { checkOptions, describe, optionKeys } from '../tensor/args.js';
-import { checkColourChannels, colourJitter } from './colour-jitter.js';
+import { checkColourChannels, colourJitter, type ImageDims } from './colour-jitter.js';
 
 export interface AugmentOptions {
   /** max shift in pixels, uniform in [-shift, shift] along x and y (default 0) */
@@ -58,12 +58,8 @@ const AUGMENT_KEYS = optionKeys<AugmentOptions>({
   saturation: true,
 });
 
-export interface ImageDims {
-  n: number;
-  height: number;
-  width: number;
-  channels: number;
-}
+// ImageDims lives in colour-jitter.ts (which this module imports): one type for both.
+export type { ImageDims };
 
 export interface AffineParams {
   /** degrees */

@@ -15,7 +15,8 @@
 /** Weights of r, g, b in the grey value (BT.601 luma). */
 export const GREY_WEIGHTS: readonly [number, number, number] = [0.299, 0.587, 0.114];
 
-interface Dims {
+/** A batch of images: n images of height × width pixels, channels values each (NHWC). */
+export interface ImageDims {
   n: number;
   height: number;
   width: number;
@@ -40,7 +41,7 @@ export function checkColourChannels(where: string, channels: number): void {
  */
 export function colourJitter<T extends Float32Array | Float64Array>(
   src: ArrayLike<number>,
-  dims: Dims,
+  dims: ImageDims,
   params: ArrayLike<number>,
   out: T,
 ): T {

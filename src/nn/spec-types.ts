@@ -2,9 +2,11 @@
 // validates it; spec-shapes.ts infers shapes and parameter names). Only types and the naming
 // rules that every reader of a spec shares live here.
 
+/** A kernel size, stride or padding: one number for both axes, or [height, width]. */
 export type Pair = number | [number, number];
 /** Explicit padding per side: [[top, bottom], [left, right]]. */
 export type SidePadding = [[number, number], [number, number]];
+/** The activation fused after a conv2d or linear layer (default 'none'). */
 export type Activation = 'none' | 'relu';
 
 export interface Conv2dSpec {

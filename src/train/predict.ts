@@ -72,9 +72,10 @@ export interface PredictOptions {
   invert?: boolean;
 }
 
-type Source = string | URL | ArrayBuffer | ArrayBufferView | Blob;
+/** Where a model file comes from: a URL (fetched), its bytes, or a Blob/File. */
+export type PredictorSource = string | URL | ArrayBuffer | ArrayBufferView | Blob;
 
-async function bytesOf(src: Source): Promise<ArrayBuffer | ArrayBufferView> {
+async function bytesOf(src: PredictorSource): Promise<ArrayBuffer | ArrayBufferView> {
   if (typeof src === 'string' || src instanceof URL) {
     const res = await fetch(src);
     if (!res.ok) throw new Error(`webgpu-cnn: loadPredictor: fetching ${String(src)} failed: HTTP ${res.status}`);
@@ -106,7 +107,7 @@ export class Predictor {
   }
 
   /** Load from a URL (fetched), bytes, or a File/Blob. */
-  static async load(src: Source): Promise<Predictor> {
+  static async load(src: PredictorSource): Promise<Predictor> {
     const f = decodeModel(await bytesOf(src));
     if (!f.spec)
       throw new Error(
@@ -205,7 +206,7 @@ export class Predictor {
 }
 
 /** Load a model file for prediction (see Predictor.load). */
-export function loadPredictor(src: Source): Promise<Predictor> {
+export function loadPredictor(src: PredictorSource): Promise<Predictor> {
   return Predictor.load(src);
 }
 

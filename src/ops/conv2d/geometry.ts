@@ -12,14 +12,22 @@
 
 import { shapeStr, type Shape } from '../../tensor/tensor.js';
 
-export type Pair = number | readonly [number, number];
-/** Explicit padding per side: [[top, bottom], [left, right]]. */
-export type SidePadding = readonly [readonly [number, number], readonly [number, number]];
-
+/** Stride, padding and dilation of a conv2d; a pair is [height, width], a number is both. */
 export interface Conv2dGeomOptions {
-  stride?: Pair;
-  padding?: 'valid' | 'same' | Pair | SidePadding;
-  dilation?: Pair;
+  /** default 1 */
+  stride?: number | readonly [number, number];
+  /**
+   * default 'valid' (none); a number or [ph, pw]: that many zeros on both sides; explicit
+   * [[top, bottom], [left, right]]; 'same': TensorFlow's rule, OH = ceil(H / stride)
+   */
+  padding?:
+    | 'valid'
+    | 'same'
+    | number
+    | readonly [number, number]
+    | readonly [readonly [number, number], readonly [number, number]];
+  /** default 1 */
+  dilation?: number | readonly [number, number];
 }
 
 /** Every number a conv2d kernel needs. pt/pl: top/left padding. */
