@@ -1,5 +1,6 @@
 // Runs every browser-enabled case of test/suites in headless Chromium (WebGPU on SwiftShader)
 // and reports each as its own test here. The page is test/browser/index.html.
+import { writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
 import type { ViteDevServer } from 'vite';
@@ -52,6 +53,12 @@ describe('[chromium/swiftshader]', () => {
       .slice(0, 12)
       .map(([id, r]) => `${(r.ms / 1000).toFixed(1)} s ${id}`);
     console.log(`# slowest cases in the page:\n#   ${slow.join('\n#   ')}`);
+    // CASE_TIMES=file.json writes every case's time in the page, to find what makes the suite slow
+    if (process.env.CASE_TIMES)
+      writeFileSync(
+        process.env.CASE_TIMES,
+        JSON.stringify(Object.fromEntries(Object.entries(results).map(([id, r]) => [id, r.ms]))),
+      );
   });
   after(async () => {
     await browser?.close();
