@@ -228,6 +228,10 @@ async function recover(message: string): Promise<void> {
   const usedGpu = model?.backend === 'webgpu';
   const weights = usedGpu ? snapshot : model ? await model.getWeights() : snapshot;
   try {
+    // free the old model while its engine is still the current one: a captured step releases
+    // its buffers into the current engine's pool, and after init() that is the new device's
+    model?.dispose();
+    model = null;
     await acquireGpu(false);
     if (spec) {
       const s = step;
