@@ -70,6 +70,8 @@ export interface EvalResult {
   confusion: Int32Array;
   /** test digits evaluated so far in the rolling pass (the whole test set after one pass) */
   evaluated: number;
+  /** digits in the test split (the demo's 2,000) */
+  total: number;
   accuracy: number;
   step: number;
   /** the digits of the latest chunk, for the rolling panel */
