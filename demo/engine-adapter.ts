@@ -5,15 +5,24 @@
 //   - the GPU: acquire (again, after a loss), adapter description, device-loss notification;
 //   - data: the engine's seeded, stratified MNIST loader (8,000 / 2,000);
 //   - augmentation: the engine's affine matrices and its CPU warp (the GPU kernel runs inside
-//     gpu-model.ts's training step);
+//     gpu-model.ts's training step); input normalisation (normalized-model.ts);
 //   - model files: the engine's safetensors format with its ModelSpec ("webgpu-cnn.arch"
 //     metadata, parameters "<layer>.weight"), converted to and from the demo's NetSpec.
 //
 // Runs inside the training worker: WebGPU is available in dedicated workers.
 
-import { affineMatrix, augmentCpu, engine, init, loadMnist, NoAdapterError, type Engine } from '../src/index.js';
+import {
+  affineMatrix,
+  augmentCpu,
+  engine,
+  init,
+  loadMnist,
+  NoAdapterError,
+  normalizeInPlace,
+  type Engine,
+} from '../src/index.js';
 import { GpuModel } from './gpu-model.js';
-import type { DemoModel } from './model-api.js';
+import type { DemoModel, Normalize } from './model-api.js';
 import type { Mnist } from './mnist-data.js';
 import { IMAGE, type NetSpec } from './net-spec.js';
 
@@ -94,4 +103,9 @@ export function affineMatrices(params: { angle: number; scale: number; dx: numbe
 /** Warp n 28x28 images by their matrices on the CPU (the GPU kernel's reference). */
 export function warpCpu(src: Float32Array, n: number, matrices: Float32Array): Float32Array {
   return augmentCpu(src, { n, height: IMAGE, width: IMAGE, channels: 1 }, matrices);
+}
+
+/** x = (x - mean) / std in place: the engine's normalisation, as loadPredictor applies it. */
+export function normalizeImages(x: Float32Array, n: NonNullable<Normalize>): Float32Array {
+  return normalizeInPlace(x, { mean: n.mean, std: n.std }, 1);
 }

@@ -60,6 +60,6 @@ export class Evaluator {
         confusion[t.labels[i] * CLASSES + this.pred[i]]++;
         if (this.pred[i] === t.labels[i]) correct++;
       }
-    return { confusion, evaluated, accuracy: correct / Math.max(evaluated, 1), step, samples };
+    return { confusion, evaluated, total: t.n, accuracy: correct / Math.max(evaluated, 1), step, samples };
   }
 }

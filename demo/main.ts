@@ -2,8 +2,9 @@
 // wires the panels to it. Nothing here blocks: training runs in the worker, and the page only
 // draws what the worker reports.
 //
+// The page opens with the library's MNIST model, fetched from /models/ (library-models.ts).
 // URL parameters: ?backend=cpu (train in plain JavaScript), ?nogpu (simulate a browser without
-// WebGPU), ?nopretrained (start from random weights), ?autostart.
+// WebGPU), ?nopretrained (start from random weights instead), ?autostart.
 
 import { WorkerClient } from './client.js';
 import { Controls } from './panels/controls.js';
@@ -17,22 +18,14 @@ import { Refresh } from './refresh.js';
 import { FiltersPanel } from './panels/filters.js';
 import { AugmentPanel } from './panels/augment-view.js';
 import { ModelsPanel } from './panels/models.js';
+import { fetchLibraryModel, LIBRARY_MODELS, sawDemoTestDigits, type LibraryModel } from './library-models.js';
 import { paintDigit } from './panels/paint.js';
 import { PRESETS } from './net-spec.js';
-import type { BackendName } from './model-api.js';
+import type { BackendName, Normalize } from './model-api.js';
 import type { EvalResult, Progress } from './protocol.js';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 const params = new URLSearchParams(location.search);
-
-// The pretrained model ships as a static asset; the glob finds it without failing the build
-// when the folder is empty.
-const pretrainedUrls = import.meta.glob('./pretrained/*.safetensors', {
-  query: '?url',
-  import: 'default',
-  eager: true,
-}) as Record<string, string>;
-const PRETRAINED = Object.values(pretrainedUrls)[0] as string | undefined;
 
 const client = new WorkerClient();
 const state = {
@@ -44,6 +37,10 @@ const state = {
   digit: { image: new Float32Array(784) as Float32Array, label: 0, index: 0, source: 'test' as 'test' | 'drawing' },
   progress: null as Progress | null,
   evalResult: null as EvalResult | null,
+  /** the model's input normalisation (from its file), shown and kept when saved */
+  normalize: null as Normalize,
+  /** whether the model's training may have included the demo's test digits (library-models.ts) */
+  sawTestDigits: false,
   /** (step, loss, images/s) per chunk since the last model change */
   history: [] as { step: number; loss: number; ips: number }[],
   inspections: 0,
@@ -128,35 +125,47 @@ $('btn-inspect-drawing').addEventListener('click', () => {
   pickDrawing(true);
 });
 
+const TEST_DIGITS = "the demo's 2,000 test digits (of the 10,000-digit MNIST subset)";
+
+/** Which digits the test accuracy is on, and whether the model may have trained on them. */
+function testCaption(): void {
+  $('test-caption').textContent = state.sawTestDigits
+    ? "2,000 digits from MNIST's training set, which this model trained on: not a held-out score"
+    : 'never seen in training';
+}
+
 async function loadBytes(bytes: Uint8Array, source: string): Promise<void> {
   const r = await client.request({ type: 'load', bytes: bytes.slice() });
   controls.setSpec(r.spec);
   charts.clear();
-  $('model-source').textContent =
-    `Model: ${source}${r.meta.test_accuracy ? ` (test accuracy ${r.meta.test_accuracy})` : ''}.`;
+  state.normalize = r.normalize;
+  state.sawTestDigits = sawDemoTestDigits(r.meta);
+  testCaption();
+  const acc = r.meta.test_accuracy
+    ? ` (test accuracy ${r.meta.test_accuracy}${r.meta.test_digits ? ` on ${r.meta.test_digits}` : ''})`
+    : '';
+  const norm = r.normalize ? ` Its inputs are normalised: (ink − ${r.normalize.mean}) / ${r.normalize.std}.` : '';
+  $('model-source').textContent = `Model: ${source}${acc}.${norm}`;
 }
 
-async function loadPretrained(): Promise<boolean> {
-  if (!PRETRAINED) return false;
-  const res = await fetch(PRETRAINED);
-  if (!res.ok) throw new Error(`pretrained model: HTTP ${res.status}`);
+async function loadLibrary(m: LibraryModel): Promise<void> {
   await loadBytes(
-    new Uint8Array(await res.arrayBuffer()),
-    'pretrained LeNet shipped with the demo — press Reset then Train to watch one learn from scratch',
+    await fetchLibraryModel(m),
+    `${m.about}. Below: its accuracy on ${TEST_DIGITS} — press Reset then Train to watch a network learn from scratch`,
   );
-  return true;
 }
 
 new ModelsPanel($('models'), {
   save: async () => {
-    const acc = state.evalResult ? `${(state.evalResult.accuracy * 100).toFixed(2)}%` : '';
-    return (await client.request({ type: 'save', meta: { test_accuracy: acc, saved: new Date().toISOString() } }))
-      .bytes;
+    const r = state.evalResult;
+    const meta: Record<string, string> = { saved: new Date().toISOString() };
+    if (r && r.evaluated === r.total)
+      Object.assign(meta, { test_accuracy: `${(r.accuracy * 100).toFixed(2)}%`, test_digits: TEST_DIGITS });
+    if (state.sawTestDigits) meta.trained_on_demo_test_digits = 'yes';
+    return (await client.request({ type: 'save', meta })).bytes;
   },
   load: loadBytes,
-  pretrained: async () => {
-    if (!(await loadPretrained())) throw new Error('this build has no pretrained model (demo/pretrained/ is empty)');
-  },
+  library: loadLibrary,
 });
 
 // ---- the digit under the microscope ----
@@ -274,10 +283,10 @@ client.on('ready', async (m) => {
   if (m.note) banner('warn', m.note);
   statusLine();
   try {
-    if (params.has('nopretrained') || !(await loadPretrained())) {
+    if (params.has('nopretrained')) {
       client.send({ type: 'configure', spec: PRESETS.lenet, settings: controls.settings(), seed: 1 });
       $('model-source').textContent = 'Model: random initial weights. Press Train.';
-    }
+    } else await loadLibrary(LIBRARY_MODELS[0]);
   } catch (e) {
     banner('error', `Could not load the pretrained model: ${(e as Error).message}`);
     client.send({ type: 'configure', spec: PRESETS.lenet, settings: controls.settings(), seed: 1 });
@@ -289,6 +298,8 @@ client.on('ready', async (m) => {
 });
 client.on('model', (m) => {
   state.backend = m.backend;
+  state.normalize = m.normalize;
+  if (m.source.startsWith('random')) (state.sawTestDigits = false), testCaption();
   controls.setSpec(m.spec);
   controls.setBackend(m.backend, state.gpuAvailable);
   if (m.source.startsWith('random'))

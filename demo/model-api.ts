@@ -37,6 +37,13 @@ export interface StepStats {
 
 export type BackendName = 'webgpu' | 'cpu';
 
+/**
+ * The input normalisation a model was trained with, x' = (x - mean) / std on ink in [0, 1]
+ * (the library's models/*.safetensors: "webgpu-cnn.preprocess"); null for none (the demo's
+ * own networks). The worker keeps it with the model (normalized-model.ts applies it).
+ */
+export type Normalize = { mean: number; std: number } | null;
+
 export interface DemoModel {
   readonly spec: NetSpec;
   readonly backend: BackendName;

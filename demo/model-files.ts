@@ -1,8 +1,18 @@
 // The demo's networks as engine model files: its NetSpec to and from the engine's ModelSpec
-// ("webgpu-cnn.arch" metadata, parameters "<layer>.weight"), and the safetensors bytes the
-// demo saves and loads.
+// ("webgpu-cnn.arch" metadata, parameters "<layer>.weight"), the input normalisation
+// ("webgpu-cnn.preprocess", as loadPredictor reads it), and the safetensors bytes the demo
+// saves and loads.
 
-import { decodeModel, encodeModel, parseModelSpec, type LayerSpec, type ModelSpec } from '../src/index.js';
+import {
+  decodeModel,
+  encodeModel,
+  parseModelSpec,
+  PREPROCESS_METADATA_KEY,
+  preprocessMetadata,
+  type LayerSpec,
+  type ModelSpec,
+} from '../src/index.js';
+import type { Normalize } from './model-api.js';
 import { CLASSES, expandSpec, IMAGE, paramList, validateSpec, type NetSpec, type Weights } from './net-spec.js';
 
 /** The engine's ModelSpec for a demo network (ReLU fused into conv and hidden linear layers). */
@@ -87,14 +97,57 @@ export function fromModelSpec(ms: ModelSpec): NetSpec {
   return spec;
 }
 
-export function encodeDemoModel(spec: NetSpec, weights: Weights, meta: Record<string, string>): Uint8Array {
+/**
+ * The normalisation recorded in a file's metadata: null for none, or for a file that does not
+ * say (the demo's files before it wrote the key were trained on ink in [0, 1]).
+ */
+export function readNormalize(meta: Record<string, string>): Normalize {
+  const raw = meta[PREPROCESS_METADATA_KEY];
+  if (raw === undefined) return null;
+  const bad = (why: string): never => {
+    throw new Error(`load: metadata "${PREPROCESS_METADATA_KEY}" ${why}: ${raw}`);
+  };
+  let n: unknown;
+  try {
+    n = (JSON.parse(raw) as { normalize?: unknown } | null)?.normalize;
+  } catch {
+    bad('is not JSON');
+  }
+  if (n === false || n === undefined) return null;
+  // one number, or one per channel: the demo's images have one channel
+  const one = (v: unknown) => (Array.isArray(v) && v.length === 1 ? v[0] : v);
+  const mean = one((n as { mean?: unknown }).mean),
+    std = one((n as { std?: unknown }).std);
+  if (typeof mean !== 'number' || !Number.isFinite(mean) || typeof std !== 'number' || !(std > 0))
+    bad('needs { mean, std > 0 } for one channel');
+  return { mean: mean as number, std: std as number };
+}
+
+export function encodeDemoModel(
+  spec: NetSpec,
+  weights: Weights,
+  meta: Record<string, string>,
+  normalize: Normalize = null,
+): Uint8Array {
   const { model, names } = toModelSpec(spec);
   const params: Record<string, { shape: number[]; data: Float32Array }> = {};
   for (const p of paramList(spec)) params[names.get(p.name)!] = { shape: p.shape, data: weights[p.name].data };
-  return encodeModel(model, params, { ...meta, input: 'ink in [0, 1], 28x28x1, not normalised' });
+  const input = normalize
+    ? `ink in [0, 1], 28x28x1, then (x - ${normalize.mean}) / ${normalize.std}`
+    : 'ink in [0, 1], 28x28x1, not normalised';
+  return encodeModel(model, params, {
+    ...meta,
+    input,
+    ...preprocessMetadata({ normalize: normalize ? { ...normalize } : false }),
+  });
 }
 
-export function decodeDemoModel(bytes: Uint8Array): { spec: NetSpec; weights: Weights; meta: Record<string, string> } {
+export function decodeDemoModel(bytes: Uint8Array): {
+  spec: NetSpec;
+  weights: Weights;
+  meta: Record<string, string>;
+  normalize: Normalize;
+} {
   const f = decodeModel(bytes);
   if (!f.spec)
     throw new Error('load: the file has no network description ("webgpu-cnn.arch" metadata); save it with webgpu-cnn');
@@ -106,5 +159,5 @@ export function decodeDemoModel(bytes: Uint8Array): { spec: NetSpec; weights: We
     if (!t) throw new Error(`load: the file lacks ${names.get(p.name)} (${p.name})`);
     weights[p.name] = { shape: t.shape, data: t.data };
   }
-  return { spec, weights, meta: f.metadata };
+  return { spec, weights, meta: f.metadata, normalize: readNormalize(f.metadata) };
 }

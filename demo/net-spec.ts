@@ -48,6 +48,14 @@ export const PRESETS: Record<string, NetSpec> = {
     ],
     hidden: [64],
   },
+  /** the library's lenet() (models/mnist-lenet.safetensors): 421,642 parameters */
+  library: {
+    convs: [
+      { channels: 32, kernel: 3, pool: true },
+      { channels: 64, kernel: 3, pool: true },
+    ],
+    hidden: [128],
+  },
 };
 
 export type Layer =

@@ -4,7 +4,7 @@
 
 import type { AugmentOptions } from './augment-options.js';
 import type { NetSpec, Weights } from './net-spec.js';
-import type { BackendName, Hyper, Stage } from './model-api.js';
+import type { BackendName, Hyper, Normalize, Stage } from './model-api.js';
 
 export interface TrainSettings {
   hyper: Hyper;
@@ -45,7 +45,7 @@ export interface Replies {
     params: { angle: number; scale: number; dx: number; dy: number }[];
   };
   save: { bytes: Uint8Array };
-  load: { spec: NetSpec; meta: Record<string, string> };
+  load: { spec: NetSpec; meta: Record<string, string>; normalize: Normalize };
   weights: { weights: Weights };
   /** training images/s of the current network on each available backend */
   benchmark: { results: { backend: BackendName; imagesPerSec: number; steps: number }[] };
@@ -70,6 +70,8 @@ export interface EvalResult {
   confusion: Int32Array;
   /** test digits evaluated so far in the rolling pass (the whole test set after one pass) */
   evaluated: number;
+  /** digits in the test split (the demo's 2,000) */
+  total: number;
   accuracy: number;
   step: number;
   /** the digits of the latest chunk, for the rolling panel */
@@ -80,7 +82,8 @@ export type FromWorker =
   | { type: 'loading'; message: string }
   | { type: 'ready'; backend: BackendName; adapter: string; note?: string; train: number; test: number }
   | { type: 'no-webgpu'; message: string }
-  | { type: 'model'; spec: NetSpec; params: number; backend: BackendName; source: string }
+  /** a model was installed: new, loaded, or the same weights (and normalisation) moved */
+  | { type: 'model'; spec: NetSpec; params: number; backend: BackendName; source: string; normalize: Normalize }
   /** the warm-up of training at `batch` and of evaluation finished (GpuModel.prepare) */
   | { type: 'prepared'; batch: number; augment: boolean; pipelines: number; compiled: number; ms: number }
   | { type: 'progress'; progress: Progress }

@@ -19,7 +19,8 @@ import {
 import { mulberry32, paramCount, type NetSpec, type Weights } from './net-spec.js';
 import { benchmark } from './bench.js';
 import { Evaluator } from './evaluator.js';
-import type { BackendName, DemoModel } from './model-api.js';
+import type { BackendName, DemoModel, Normalize } from './model-api.js';
+import { NormalizedModel } from './normalized-model.js';
 import type { FromWorker, Replies, Request, ToWorker, TrainSettings } from './protocol.js';
 
 // (tsconfig has the DOM lib, not WebWorker: the little of the worker scope used here)
@@ -43,6 +44,8 @@ let gpu: GpuBackend | null = null;
 let wanted: BackendName = 'webgpu';
 let model: DemoModel | null = null;
 let spec: NetSpec | null = null;
+/** the model's input normalisation (from its file; none for a network made here) */
+let normalize: Normalize = null;
 let settings: TrainSettings | null = null;
 let batcher: Batcher | null = null;
 let running = false;
@@ -74,7 +77,8 @@ function serial<T>(f: () => Promise<T> | T): Promise<T> {
 }
 
 function buildModel(s: NetSpec, seed: number): DemoModel {
-  const m = (wanted === 'webgpu' && gpu?.createModel(s, seed)) || new CpuModel(s, seed);
+  const net = (wanted === 'webgpu' && gpu?.createModel(s, seed)) || new CpuModel(s, seed);
+  const m = normalize ? new NormalizedModel(net, normalize) : net;
   if (settings) m.setHyper(settings.hyper);
   return m;
 }
@@ -83,18 +87,20 @@ function activeBackend(): BackendName {
   return model?.backend ?? 'cpu';
 }
 
-async function install(s: NetSpec, seed: number, weights: Weights | null, source: string): Promise<void> {
+/** A new model (or the same one on another device or backend); `norm` goes with its weights. */
+async function install(s: NetSpec, seed: number, w: Weights | null, source: string, norm: Normalize = null) {
   model?.dispose();
   model = null;
   spec = s;
+  normalize = norm;
   model = buildModel(s, seed);
-  if (weights) model.setWeights(weights);
+  if (w) model.setWeights(w);
   step = 0;
   batcher = new Batcher(data!.train, seed);
   evaluator ??= new Evaluator(data!.test);
   evaluator.reset();
-  snapshot = weights ?? (await model.getWeights());
-  post({ type: 'model', spec: s, params: paramCount(s), backend: model.backend, source });
+  snapshot = w ?? (await model.getWeights());
+  post({ type: 'model', spec: s, params: paramCount(s), backend: model.backend, source, normalize });
   warmUp();
   await postFilters();
 }
@@ -228,10 +234,14 @@ async function recover(message: string): Promise<void> {
   const usedGpu = model?.backend === 'webgpu';
   const weights = usedGpu ? snapshot : model ? await model.getWeights() : snapshot;
   try {
+    // free the old model while its engine is still the current one: a captured step releases
+    // its buffers into the current engine's pool, and after init() that is the new device's
+    model?.dispose();
+    model = null;
     await acquireGpu(false);
     if (spec) {
       const s = step;
-      await install(spec, 1, weights, usedGpu ? 'restored after device loss' : 'kept (CPU)');
+      await install(spec, 1, weights, usedGpu ? 'restored after device loss' : 'kept (CPU)', normalize);
       step = s;
     }
     post({
@@ -277,14 +287,16 @@ async function answer(req: Request): Promise<{ result: unknown; transfer: Transf
     }
     case 'save': {
       const weights = await serial(() => model!.getWeights());
-      const bytes = encodeDemoModel(spec!, weights, { ...req.meta, steps: String(step), backend: activeBackend() });
+      const meta = { ...req.meta, steps: String(step), backend: activeBackend() };
+      const bytes = encodeDemoModel(spec!, weights, meta, normalize);
       return { result: { bytes } satisfies Replies['save'], transfer: [bytes.buffer] };
     }
     case 'load': {
       const file = decodeDemoModel(req.bytes);
-      await serial(() => install(file.spec, 1, file.weights, file.meta.source ?? 'loaded'));
+      await serial(() => install(file.spec, 1, file.weights, file.meta.source ?? 'loaded', file.normalize));
       void pump();
-      return { result: { spec: file.spec, meta: file.meta } satisfies Replies['load'], transfer: [] };
+      const r: Replies['load'] = { spec: file.spec, meta: file.meta, normalize: file.normalize };
+      return { result: r, transfer: [] };
     }
     case 'benchmark': {
       if (!spec || !data || !settings) throw new Error('no model yet');
@@ -369,7 +381,7 @@ scope.onmessage = async (ev: MessageEvent<ToWorker>) => {
           const s = step,
             e = batcher?.epoch ?? 0;
           await serial(async () => {
-            await install(spec!, 1, w, `moved to ${m.backend}`);
+            await install(spec!, 1, w, `moved to ${m.backend}`, normalize);
             // same model, same run: keep counting steps (the charts continue)
             step = s;
             batcher!.epoch = e;

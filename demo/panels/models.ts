@@ -1,12 +1,13 @@
 // Models panel: download the trained model as .safetensors, upload one, keep models in the
-// browser (IndexedDB), and reload the pretrained model that ships with the demo.
+// browser (IndexedDB), and load the library's pretrained models (fetched from /models/).
 
+import { LIBRARY_MODELS, type LibraryModel } from '../library-models.js';
 import { download, idbList, idbLoad, idbSave } from '../model-file.js';
 
 export interface ModelHandlers {
   save(): Promise<Uint8Array>;
   load(bytes: Uint8Array, source: string): Promise<void>;
-  pretrained(): Promise<void>;
+  library(m: LibraryModel): Promise<void>;
 }
 
 const $ = <T extends HTMLElement>(root: ParentNode, sel: string) => root.querySelector(sel) as T;
@@ -60,13 +61,21 @@ export class ModelsPanel {
         msg.textContent = `Loaded “${name}” from this browser.`;
       }),
     );
-    $(root, '#btn-pretrained').addEventListener(
-      'click',
-      guard(async () => {
-        await this.h.pretrained();
-        msg.textContent = 'Loaded the pretrained model.';
-      }),
-    );
+    for (const m of LIBRARY_MODELS) {
+      const b = document.createElement('button');
+      b.id = `btn-library-${m.id}`;
+      b.textContent = `Load ${m.label}`;
+      b.title = `fetches /models/${m.file}`;
+      b.addEventListener(
+        'click',
+        guard(async () => {
+          msg.textContent = `Fetching ${m.file}…`;
+          await this.h.library(m);
+          msg.textContent = `Loaded ${m.label}.`;
+        }),
+      );
+      $(root, '#library-models').append(b);
+    }
     void this.refresh();
   }
 

@@ -1,15 +1,18 @@
 // End-to-end test of the training demo (demo/index.html) in headless Chromium with WebGPU on
-// SwiftShader: the page loads, trains a few steps and the loss goes down, the filter and
-// feature-map canvases show something, a digit drawn with the mouse gets probabilities that sum
-// to 1, and a saved model loads back with the same predictions. Screenshots go to
-// test-results/demo-*.png (git-ignored) for a human look.
+// SwiftShader: the page opens with the library's MNIST model fetched from /models/, scores
+// > 98 % on the demo's test digits and reads a drawn 7; saved (file, IndexedDB) it loads back
+// with its input normalisation and the same predictions; a network from random weights trains
+// a few steps and the loss goes down, the filter and feature-map canvases show something, a
+// digit drawn with the mouse gets probabilities that sum to 1, a lost device is recovered.
+// Screenshots go to test-results/demo-*.png (git-ignored) for a human look.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import type { Browser, Page } from 'playwright-core';
+import { mkdirSync, readFileSync } from 'node:fs';
+import type { Browser, Page, Response } from 'playwright-core';
 import type { ViteDevServer } from 'vite';
 import { launchChromium, startVite, watchPage } from '../harness/chromium.js';
 import { hangLimit } from '../harness/hang.js';
+import { PRESETS } from '../../demo/net-spec.js';
 
 const OUT = 'test-results';
 let browser: Browser, server: ViteDevServer, url: string, page: Page;
@@ -22,7 +25,8 @@ interface DemoState {
   running: boolean;
   history: { step: number; loss: number; ips: number }[];
   inspections: number;
-  evalResult: { accuracy: number; evaluated: number } | null;
+  evalResult: { accuracy: number; evaluated: number; total: number } | null;
+  normalize: { mean: number; std: number } | null;
 }
 const demoState = (p: Page) => p.evaluate(() => (window as unknown as { __demo: { state: DemoState } }).__demo.state);
 
@@ -112,6 +116,13 @@ async function newPage(width: number, height: number): Promise<Page> {
   return p;
 }
 
+/** The __metadata__ of a safetensors file. */
+function safetensorsMetadata(file: string): Record<string, string> {
+  const b = readFileSync(file);
+  const n = Number(b.readBigUInt64LE(0));
+  return JSON.parse(b.subarray(8, 8 + n).toString('utf8')).__metadata__ ?? {};
+}
+
 /** Training steps the first case waits for (batch 8): SwiftShader trains a few images per second. */
 const STEPS = 24;
 
@@ -141,6 +152,7 @@ function fixedSetLoss(p: Page): Promise<number> {
 /** Draw a "7" with mouse strokes on the draw canvas; returns the page's probabilities. */
 async function drawSeven(p: Page): Promise<number[]> {
   await p.locator('#draw').scrollIntoViewIfNeeded();
+  await p.click('#btn-clear');
   const box = (await p.locator('#draw-canvas').boundingBox())!;
   const at = (x: number, y: number) => [box.x + (x * box.width) / 280, box.y + (y * box.height) / 280] as const;
   await p.mouse.move(...at(70, 60));
@@ -177,8 +189,109 @@ describe('demo page [chromium/swiftshader]', () => {
     await server?.close();
   });
 
-  it('loads, trains a few steps on WebGPU and the loss decreases', async () => {
-    await openDemo(page, '?nopretrained');
+  it("opens with the library's MNIST model from /models/, reads a drawn 7, > 98 % on the test digits", async () => {
+    const fetched: string[] = [];
+    const onResponse = (r: Response) => {
+      if (r.url().includes('/models/')) fetched.push(`${new URL(r.url()).pathname} ${r.status()}`);
+    };
+    page.on('response', onResponse);
+    await openDemo(page, '');
+    const s0 = await demoState(page);
+    assert.equal(s0.backend, 'webgpu', `the page runs on WebGPU (adapter: ${s0.adapter})`);
+    await waitFor(page, 'document.getElementById("model-source").textContent.includes("99.04 %")');
+    page.off('response', onResponse);
+    assert.deepEqual(fetched, ['/models/mnist-lenet.safetensors 200'], 'the model file is fetched, not bundled');
+    const s = await demoState(page);
+    assert.deepEqual(s.normalize, { mean: 0.1307, std: 0.3081 }, "the file's normalisation is applied");
+    assert.equal(await page.inputValue('#preset'), 'library', 'the editor shows the library LeNet');
+    // the rolling evaluation's first full pass over the demo's test digits (first: the drawing's
+    // predictions would wait behind its chunks)
+    await waitFor(page, '(window.__demo.state.evalResult?.evaluated ?? 0) >= 2000');
+    const r = (await demoState(page)).evalResult!;
+    const summary = await page.evaluate(() => document.getElementById('test-summary')!.textContent!);
+    const caption = await page.evaluate(() => document.getElementById('test-caption')!.textContent!);
+    console.log(`#   library model on the demo's ${r.total} test digits: ${(r.accuracy * 100).toFixed(2)}%`);
+    assert.equal(r.total, 2000, "the demo's 2,000 test digits");
+    assert.ok(r.accuracy > 0.98, `accuracy ${r.accuracy} on the demo's test digits`);
+    assert.match(summary, /2,000 test digits.*10,000-digit MNIST subset/, 'the summary says which digits');
+    assert.match(caption, /trained on/, 'the test panel says the model trained on these digits');
+    const probs = await drawSeven(page);
+    const best = probs.indexOf(Math.max(...probs));
+    console.log(`#   library model: drawn "7" read as ${best} (${(probs[best] * 100).toFixed(1)}%)`);
+    assert.equal(best, 7, `the library model reads the drawn 7 as ${best}`);
+    await page.screenshot({ path: `${OUT}/demo-pretrained.png` });
+  });
+
+  it('save then load (file and IndexedDB) keeps the normalisation and the predictions', async () => {
+    const predictions = () =>
+      page.evaluate(async () => {
+        const d = (
+          window as unknown as {
+            __demo: {
+              client: { request(r: unknown): Promise<{ image?: Float32Array; probs?: Float32Array }> };
+              draw: { image: Float32Array };
+            };
+          }
+        ).__demo;
+        const x = new Float32Array(9 * 784);
+        for (let i = 0; i < 8; i++)
+          x.set((await d.client.request({ type: 'digit', split: 'test', index: i * 37 })).image!, i * 784);
+        x.set(d.draw.image, 8 * 784);
+        return Array.from((await d.client.request({ type: 'predict', images: x, n: 9 })).probs!);
+      });
+    const maxDiff = (a: number[], b: number[]) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
+    const before = await predictions();
+    const [dl] = await Promise.all([page.waitForEvent('download'), page.click('#btn-download')]);
+    const file = `${OUT}/demo-model.safetensors`;
+    await dl.saveAs(file);
+    const meta = safetensorsMetadata(file);
+    console.log(
+      `#   saved: ${meta['webgpu-cnn.preprocess']}, test accuracy ${meta.test_accuracy} on ${meta.test_digits}`,
+    );
+    assert.deepEqual(JSON.parse(meta['webgpu-cnn.preprocess']), { normalize: { mean: 0.1307, std: 0.3081 } });
+    assert.equal(meta.trained_on_demo_test_digits, 'yes', 'the file says the model trained on the test digits');
+    await page.fill('#idb-name', 'e2e');
+    await page.click('#btn-idb-save');
+    await waitFor(page, 'document.getElementById("model-msg").textContent.startsWith("Saved")');
+    // a new network from random weights has no normalisation: loading the model brings it back
+    await page.click('#btn-reset');
+    await waitFor(page, 'window.__demo.state.normalize === null');
+    const reset = await predictions();
+    assert.ok(maxDiff(before, reset) > 1e-3, 'reset changed the predictions');
+    await page.selectOption('#idb-list', 'e2e');
+    await page.click('#btn-idb-load');
+    await waitFor(page, 'document.getElementById("model-msg").textContent.includes("from this browser")');
+    const fromIdb = await predictions();
+    console.log(
+      `#   IndexedDB: max |diff| after load ${maxDiff(before, fromIdb)} (after reset ${maxDiff(before, reset).toFixed(3)})`,
+    );
+    // same weights, same kernels, same inputs: identical up to summation order (none changes)
+    assert.ok(maxDiff(before, fromIdb) < 1e-6, 'IndexedDB round trip predicts as the saved one');
+    assert.deepEqual((await demoState(page)).normalize, { mean: 0.1307, std: 0.3081 }, 'normalisation loaded');
+    // the file: a new model made from its bytes (with its normalisation) predicts the same
+    await page.setInputFiles('#file-upload', file);
+    await waitFor(page, 'document.getElementById("model-msg").textContent === "Loaded demo-model.safetensors."');
+    const loaded = await predictions();
+    console.log(`#   file: max |diff| after load ${maxDiff(before, loaded)}`);
+    assert.ok(maxDiff(before, loaded) < 1e-6, 'loaded model predicts as the saved one');
+    assert.deepEqual((await demoState(page)).normalize, { mean: 0.1307, std: 0.3081 }, 'normalisation loaded');
+  });
+
+  it('a network from random weights trains a few steps on WebGPU and the loss decreases', async () => {
+    // what ?nopretrained opens with (the small LeNet-style network, seed 1), on the open page:
+    // one page load serves the whole suite
+    await page.evaluate((spec) => {
+      const d = (
+        window as unknown as {
+          __demo: { client: { send(m: unknown): void }; controls: { settings(): unknown } };
+        }
+      ).__demo;
+      d.client.send({ type: 'configure', spec, settings: d.controls.settings(), seed: 1 });
+    }, PRESETS.lenet);
+    await waitFor(
+      page,
+      'window.__demo.state.normalize === null && document.getElementById("preset").value === "lenet"',
+    );
     const s0 = await demoState(page);
     assert.equal(s0.backend, 'webgpu', `training runs on WebGPU (adapter: ${s0.adapter})`);
     // small batches, a brisk learning rate and no augmentation: a visible drop in few steps
@@ -337,54 +450,6 @@ describe('demo page [chromium/swiftshader]', () => {
     await page.locator('#draw').screenshot({ path: `${OUT}/demo-draw.png` });
   });
 
-  it('save then load (file and IndexedDB) restores the same predictions', async () => {
-    const predictions = () =>
-      page.evaluate(async () => {
-        const d = (
-          window as unknown as {
-            __demo: {
-              client: { request(r: unknown): Promise<{ image?: Float32Array; probs?: Float32Array }> };
-              draw: { image: Float32Array };
-            };
-          }
-        ).__demo;
-        const x = new Float32Array(9 * 784);
-        for (let i = 0; i < 8; i++)
-          x.set((await d.client.request({ type: 'digit', split: 'test', index: i * 37 })).image!, i * 784);
-        x.set(d.draw.image, 8 * 784);
-        return Array.from((await d.client.request({ type: 'predict', images: x, n: 9 })).probs!);
-      });
-    const maxDiff = (a: number[], b: number[]) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
-    const before = await predictions();
-    const [dl] = await Promise.all([page.waitForEvent('download'), page.click('#btn-download')]);
-    const file = `${OUT}/demo-model.safetensors`;
-    await dl.saveAs(file);
-    await page.click('#btn-reset');
-    await waitFor(page, 'window.__demo.state.history.length === 0');
-    const reset = await predictions();
-    assert.ok(maxDiff(before, reset) > 1e-3, 'reset changed the predictions');
-    await page.setInputFiles('#file-upload', file);
-    await waitFor(page, 'document.getElementById("model-msg").textContent.startsWith("Loaded")');
-    const loaded = await predictions();
-    console.log(
-      `#   file: max |diff| after load ${maxDiff(before, loaded)} (after reset ${maxDiff(before, reset).toFixed(3)})`,
-    );
-    // same weights, same kernels, same inputs: identical up to summation order (none changes)
-    assert.ok(maxDiff(before, loaded) < 1e-6, 'loaded model predicts as the saved one');
-
-    await page.fill('#idb-name', 'e2e');
-    await page.click('#btn-idb-save');
-    await waitFor(page, 'document.getElementById("model-msg").textContent.startsWith("Saved")');
-    await page.click('#btn-reset');
-    await waitFor(page, 'window.__demo.state.history.length === 0');
-    await page.selectOption('#idb-list', 'e2e');
-    await page.click('#btn-idb-load');
-    await waitFor(page, 'document.getElementById("model-msg").textContent.includes("from this browser")');
-    const fromIdb = await predictions();
-    console.log(`#   IndexedDB: max |diff| after load ${maxDiff(before, fromIdb)}`);
-    assert.ok(maxDiff(before, fromIdb) < 1e-6, 'IndexedDB round trip predicts as the saved one');
-  });
-
   it('a lost GPU device is reported and training recovers', async () => {
     const s = await demoState(page);
     assert.notEqual(s.adapter, 'none (no WebGPU)', 'SwiftShader WebGPU adapter expected in this browser');
@@ -399,19 +464,6 @@ describe('demo page [chromium/swiftshader]', () => {
     await waitFor(page, `(window.__demo.state.history.at(-1)?.step ?? 0) >= ${stepBefore + 2}`);
     await page.click('#btn-pause');
     await page.locator('header').screenshot({ path: `${OUT}/demo-recovered.png` });
-  });
-
-  it('the pretrained model ships with the page and reads a drawn 7 at once', async () => {
-    const p3 = await newPage(1280, 900);
-    await openDemo(p3, '');
-    await waitFor(p3, 'document.getElementById("model-source").textContent.includes("pretrained")');
-    const probs = await drawSeven(p3);
-    const best = probs.indexOf(Math.max(...probs));
-    console.log(`#   pretrained: drawn "7" read as ${best} (${(probs[best] * 100).toFixed(1)}%)`);
-    assert.equal(best, 7, `the pretrained model reads the drawn 7 as ${best}`);
-    await waitFor(p3, '(window.__demo.state.evalResult?.evaluated ?? 0) >= 100');
-    await p3.screenshot({ path: `${OUT}/demo-pretrained.png` });
-    await p3.close();
   });
 
   it('without WebGPU the page says how to enable it', async () => {
