@@ -20,7 +20,7 @@
 import { idxImageDataset, type IdxArray } from '../io/idx.js';
 import type { MnistSplit } from './mnist.js';
 import { FASHION_MNIST_NORMALIZATION } from './normalize.js';
-import { fileBytes, IDX_FILES, isNode, nodeDir, readMnistIdx } from './mnist-source.js';
+import { allInOrder, fileBytes, IDX_FILES, isNode, nodeDir, readMnistIdx } from './mnist-source.js';
 
 /** The ten classes, by label. */
 export const FASHION_MNIST_CLASSES: readonly string[] = [
@@ -131,7 +131,7 @@ export async function loadFashionMnist(opts: FashionMnistOptions = {}): Promise<
   let idx: FashionIdx;
   if (opts.from === undefined && isNode()) idx = await fashionFromPackage(await nodeDir('fashion', undefined));
   else {
-    const [trainImages, trainLabels, testImages, testLabels] = await Promise.all(
+    const [trainImages, trainLabels, testImages, testLabels] = await allInOrder(
       (Object.keys(IDX_FILES) as (keyof typeof IDX_FILES)[]).map((f) => readMnistIdx(f, opts.from, 'fashion')),
     );
     idx = { trainImages, trainLabels, testImages, testLabels };

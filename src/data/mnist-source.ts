@@ -162,6 +162,16 @@ export async function fileBytes(
   return fail(`could not fetch ${name}: ${statuses.join('; ')}`, loader);
 }
 
+/**
+ * Promise.all for the four files of a split, except that a failure reports the first failing
+ * file in the list's order, not whichever read failed first: the error must not depend on timing.
+ */
+export async function allInOrder<T>(ps: readonly Promise<T>[]): Promise<T[]> {
+  const rs = await Promise.allSettled(ps);
+  for (const r of rs) if (r.status === 'rejected') throw r.reason;
+  return rs.map((r) => (r as PromiseFulfilledResult<T>).value);
+}
+
 /** One IDX file of the standard split. */
 export async function readMnistIdx(
   file: keyof typeof IDX_FILES,

@@ -13,7 +13,7 @@
 // rounding so the total is exact), picked by a seeded permutation per class; both sets are then
 // shuffled with the seed. The package's own mnist.set() uses Math.random, so it is not used.
 
-import { readMnistIdx, subsetDigitValues, type MnistSplitKind } from './mnist-source.js';
+import { allInOrder, readMnistIdx, subsetDigitValues, type MnistSplitKind } from './mnist-source.js';
 import { idxImageDataset } from '../io/idx.js';
 import type { ImageDataset } from './dataset.js';
 import { MNIST_NORMALIZATION } from './normalize.js';
@@ -120,7 +120,7 @@ export async function loadMnist(opts: MnistOptions = {}): Promise<MnistSplit> {
       throw new TypeError(
         "webgpu-cnn: loadMnist: 'seed' and 'testCount' apply to split 'subset'; the standard split is fixed",
       );
-    const [ti, tl, vi, vl] = await Promise.all([
+    const [ti, tl, vi, vl] = await allInOrder([
       readMnistIdx('trainImages', opts.from),
       readMnistIdx('trainLabels', opts.from),
       readMnistIdx('testImages', opts.from),
