@@ -9,6 +9,7 @@ import {
   parseModelSpec,
   PREPROCESS_METADATA_KEY,
   preprocessMetadata,
+  readPreprocess,
   type LayerSpec,
   type ModelSpec,
 } from '../src/index.js';
@@ -102,25 +103,17 @@ export function fromModelSpec(ms: ModelSpec): NetSpec {
  * say (the demo's files before it wrote the key were trained on ink in [0, 1]).
  */
 export function readNormalize(meta: Record<string, string>): Normalize {
-  const raw = meta[PREPROCESS_METADATA_KEY];
-  if (raw === undefined) return null;
-  const bad = (why: string): never => {
-    throw new Error(`load: metadata "${PREPROCESS_METADATA_KEY}" ${why}: ${raw}`);
-  };
-  let n: unknown;
-  try {
-    n = (JSON.parse(raw) as { normalize?: unknown } | null)?.normalize;
-  } catch {
-    bad('is not JSON');
-  }
-  if (n === false || n === undefined) return null;
+  const n = readPreprocess(meta, 'load')?.normalize;
+  if (!n) return null;
   // one number, or one per channel: the demo's images have one channel
-  const one = (v: unknown) => (Array.isArray(v) && v.length === 1 ? v[0] : v);
-  const mean = one((n as { mean?: unknown }).mean),
-    std = one((n as { std?: unknown }).std);
-  if (typeof mean !== 'number' || !Number.isFinite(mean) || typeof std !== 'number' || !(std > 0))
-    bad('needs { mean, std > 0 } for one channel');
-  return { mean: mean as number, std: std as number };
+  const one = (v: number | readonly number[]) => (typeof v === 'number' ? v : v.length === 1 ? v[0] : NaN);
+  const mean = one(n.mean),
+    std = one(n.std);
+  if (Number.isNaN(mean) || Number.isNaN(std))
+    throw new Error(
+      `load: metadata "${PREPROCESS_METADATA_KEY}" needs { mean, std } for one channel (the demo's images), got ${JSON.stringify(n)}`,
+    );
+  return { mean, std };
 }
 
 export function encodeDemoModel(

@@ -214,6 +214,7 @@ export {
   loadPredictor,
   Predictor,
   preprocessMetadata,
+  readPreprocess,
   PREPROCESS_METADATA_KEY,
   type Prediction,
   type PredictInput,

@@ -53,6 +53,22 @@ function checkPreprocess(p: unknown, op: string): Preprocess {
   return { normalize: { mean: copy(m!), std: copy(s!) } };
 }
 
+/**
+ * The preprocessing a model file records ("webgpu-cnn.preprocess" metadata), checked; undefined
+ * when the file does not say. Throws, naming `op`, when the entry is not JSON or not valid.
+ */
+export function readPreprocess(metadata: Record<string, string>, op = 'readPreprocess'): Preprocess | undefined {
+  const raw = metadata[PREPROCESS_METADATA_KEY];
+  if (raw === undefined) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new Error(`webgpu-cnn: ${op}: metadata "${PREPROCESS_METADATA_KEY}" is not JSON`);
+  }
+  return checkPreprocess(parsed, op);
+}
+
 /** An image in one of the forms predict() takes. ImageData-like objects work in Node too. */
 export type PredictInput =
   | Float32Array
@@ -113,17 +129,8 @@ export class Predictor {
       throw new Error(
         'webgpu-cnn: loadPredictor: the file has no architecture ("webgpu-cnn.arch" metadata): save it with saveModel(model.toSpec(), ...)',
       );
-    const raw = f.metadata[PREPROCESS_METADATA_KEY];
-    let pre: Preprocess = { normalize: false };
-    if (raw !== undefined) {
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(raw);
-      } catch {
-        throw new Error(`webgpu-cnn: loadPredictor: metadata "${PREPROCESS_METADATA_KEY}" is not JSON`);
-      }
-      pre = checkPreprocess(parsed, 'loadPredictor');
-    }
+    const recorded = readPreprocess(f.metadata, 'loadPredictor');
+    const pre = recorded ?? { normalize: false };
     const model = Sequential.fromSpec(f.spec);
     try {
       model.loadStateDict(f.params);
@@ -132,7 +139,7 @@ export class Predictor {
       throw e;
     }
     model.eval();
-    const p = new Predictor(f.spec, model, pre, raw !== undefined, f.metadata);
+    const p = new Predictor(f.spec, model, pre, recorded !== undefined, f.metadata);
     try {
       if (pre.normalize) channelStats('loadPredictor', pre.normalize, p.inputShape[2]);
     } catch (e) {
