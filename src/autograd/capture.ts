@@ -12,13 +12,17 @@
 // tensors, hyper-parameter tensors) stay owned by their owners and must outlive the plan; pass
 // them as `uses` so a replay refuses to run after one was disposed.
 //
+// A plan belongs to the engine that was current when it was captured: its commands name that
+// device's buffers and pipelines, so replay records into that engine's queue and dispose()
+// returns the retained buffers to that engine's pool, whichever engine is current then.
+//
 // What replays: exactly the recorded commands, with the uniform bytes of the capture. Anything
 // that must change between replays (the batch, the learning rate, the step count) must live in
 // GPU buffers written by the host before the replay (`tensor.write`), never in uniforms.
 // Host writes (`tensor(data)`) made inside the body are not commands: their buffers keep the
 // first step's contents, which is right for constants and wrong for anything else.
 
-import { engine } from '../runtime/engine.js';
+import { engine, type Engine } from '../runtime/engine.js';
 import type { Command } from '../runtime/queue.js';
 import { PipelineCache, type PipelineSpec } from '../runtime/pipelines.js';
 import type { BufferPool, PooledBuffer } from '../runtime/pool.js';
@@ -40,6 +44,8 @@ export class CapturedPlan<T> {
     private retained: PooledBuffer[],
     private resultTensors: Tensor[],
     private uses: readonly Tensor[],
+    /** the engine the body ran on (its queue replays, its pool gets the buffers back) */
+    readonly engine: Engine,
   ) {}
 
   /** Buffers the plan keeps alive for its intermediates (bytes), for memory reports. */
@@ -54,24 +60,24 @@ export class CapturedPlan<T> {
   /** Record the captured commands into the open encoder again (does not submit). */
   replay(): void {
     if (!this.alive) throw new Error('webgpu-cnn: replay of a disposed plan');
-    engine().checkAlive('replay'); // a lost device would drop the commands silently
+    this.engine.checkAlive('replay'); // a lost device would drop the commands silently
     for (const t of this.uses)
       if (t.disposed)
         throw new Error(`webgpu-cnn: replay: tensor ${t.name ?? t.id} used by the captured step was disposed`);
-    engine().queue.replay(this.commands);
+    this.engine.queue.replay(this.commands);
   }
 
   /** Replay and submit: one submit per call. */
   run(): void {
     this.replay();
-    engine().flush();
+    this.engine.flush();
   }
 
   /** Free the intermediates and the result tensors. Idempotent. */
   dispose(): void {
     if (!this.alive) return;
     this.alive = false;
-    const pool = engine().pool;
+    const pool = this.engine.pool;
     for (const b of this.retained) pool.release(b);
     this.retained = [];
     for (const t of this.resultTensors) t.dispose();
@@ -111,7 +117,7 @@ export function capture<T>(body: () => T, opts: CaptureOptions = {}): CapturedPl
   const tensors: Tensor[] = [];
   collectTensors(result, tensors);
   for (const t of tensors) keep(t);
-  return new CapturedPlan(commands, result as T, retained, tensors, opts.uses ?? []);
+  return new CapturedPlan(commands, result as T, retained, tensors, opts.uses ?? [], e);
 }
 
 /**

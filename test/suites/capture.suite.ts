@@ -3,7 +3,7 @@
 // once per step, and frees everything on dispose.
 import { suite } from '../harness/define.js';
 import { assert, assertClose, assertEqual, randomArray } from '../harness/assert.js';
-import { engine } from '../../src/runtime/engine.js';
+import { Engine, engine, setEngine } from '../../src/runtime/engine.js';
 import { tensor, empty, type Tensor } from '../../src/tensor/tensor.js';
 import { add, full, scale } from '../../src/ops/elementwise.js';
 import { valueAndGrad } from '../../src/autograd/grad.js';
@@ -146,6 +146,33 @@ suite('capture', (test) => {
       msg = (err as Error).message;
     }
     assert(/disposed plan/.test(msg), 'replay of a disposed plan fails');
+  });
+
+  test('a plan replays on and returns its buffers to the engine it was captured on', async () => {
+    const e = engine();
+    e.flush();
+    const m0 = e.memory();
+    const s = makeState();
+    s.x.write(randomArray(s.x.size, 4));
+    const plan = capture(() => step(s), { uses: Object.values(s) });
+    const y0 = await plan.result.y.read();
+    // Another engine on the same device, made current (as an app with two engines would).
+    const other = new Engine(e.device, e.info, e.features);
+    setEngine(other);
+    try {
+      plan.run(); // replays into e's queue and submits it: other's queue stays empty
+      assert(plan.engine === e, 'plan.engine is the capture engine');
+      plan.dispose();
+      assertEqual(other.memory().bytesInUse, 0, "the other engine's pool got nothing");
+    } finally {
+      setEngine(e);
+    }
+    assert(y0.every(Number.isFinite), 'captured output finite');
+    assertEqual(Array.from(await s.drop.read())[1], 2, 'the replay ran on e: the dropout counter counted 2 steps');
+    disposeAll(s);
+    const m1 = e.memory();
+    assertEqual(m1.bytesInUse, m0.bytesInUse, "bytes in use back to baseline in the capture engine's pool");
+    assertEqual(m1.liveTensors, m0.liveTensors, 'live tensors back to baseline');
   });
 
   test(
