@@ -3,7 +3,7 @@
 // import from src/: following an engine API change is done here.
 //
 //   - the GPU: acquire (again, after a loss), adapter description, device-loss notification;
-//   - data: the engine's seeded, stratified MNIST loader (8,000 / 2,000);
+//   - data: the engine's MNIST loader, the standard 60,000 / 10,000 split;
 //   - augmentation: the engine's affine matrices and its CPU warp (the GPU kernel runs inside
 //     gpu-model.ts's training step); input normalisation (normalized-model.ts);
 //   - model files: the engine's safetensors format with its ModelSpec ("webgpu-cnn.arch"
@@ -76,17 +76,24 @@ export async function createGpuBackend(): Promise<GpuBackend> {
 // ---------------------------------------------------------------- data
 
 /**
- * MNIST from the engine's loader: the 10,000-digit subset split 8,000 train / 2,000 test,
- * stratified, seeded (quick to load in a page). The files are static assets next to the page
- * (vite.data.ts serves them at /data/mnist-subset/), fetched at run time.
+ * MNIST from the engine's loader: the standard split, 60,000 training and 10,000 test digits,
+ * the split every tutorial and paper reports on. The four gzip IDX files (11 MB) are static
+ * assets next to the page (vite.data.ts serves them at /data/mnist/), fetched at run time and
+ * decompressed by the browser. The worker keeps the pixels as bytes (55 MB, not 220 MB of
+ * floats); mnist-data.ts turns an image back into [0, 1] floats when it is used.
  */
-export async function loadDigits(seed: number): Promise<Mnist> {
-  const from = new URL('../data/mnist-subset/', self.location.href).href;
-  const { train, test } = await loadMnist({ split: 'subset', from, seed, testCount: 2000 });
-  return {
-    train: { images: train.images, labels: train.labels, n: train.count },
-    test: { images: test.images, labels: test.labels, n: test.count },
-  };
+export async function loadDigits(): Promise<Mnist> {
+  const from = new URL('../data/mnist/', self.location.href).href;
+  const { train, test } = await loadMnist({ from });
+  const split = (d: typeof train) => ({ images: toBytes(d.images), labels: d.labels, n: d.count });
+  return { train: split(train), test: split(test) };
+}
+
+/** [0, 1] floats that were bytes / 255 (IDX pixels) back to those bytes, exactly. */
+function toBytes(x: Float32Array): Uint8Array {
+  const out = new Uint8Array(x.length);
+  for (let i = 0; i < x.length; i++) out[i] = Math.round(x[i] * 255);
+  return out;
 }
 
 // ---------------------------------------------------------------- augmentation

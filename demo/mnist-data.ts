@@ -1,14 +1,14 @@
-// The worker's view of the MNIST digits: two splits (8,000 train / 2,000 test, loaded by the
-// engine's seeded, stratified loader through engine-adapter.ts) and an epoch-wise shuffled
-// mini-batch iterator.
+// The worker's view of the MNIST digits: the standard split (60,000 train / 10,000 test, loaded
+// by the engine's loader through engine-adapter.ts), pixels kept as bytes, and an epoch-wise
+// shuffled mini-batch iterator.
 
 import { mulberry32 } from './net-spec.js';
 
 export const PIXELS = 784;
 
 export interface Split {
-  /** n x 784 floats, ink in [0, 1] */
-  images: Float32Array;
+  /** n x 784 bytes, ink 0..255 (imageOf gives [0, 1] floats) */
+  images: Uint8Array;
   labels: Uint8Array;
   n: number;
 }
@@ -31,9 +31,10 @@ export function shuffled(n: number, seed: number): Uint32Array {
   return a;
 }
 
-/** Image `i` of a split (a copy, or written into `out` at `offset`). */
+/** Image `i` of a split as [0, 1] floats (a new array, or written into `out` at `offset`). */
 export function imageOf(s: Split, i: number, out: Float32Array = new Float32Array(PIXELS), offset = 0): Float32Array {
-  out.set(s.images.subarray(i * PIXELS, (i + 1) * PIXELS), offset);
+  const src = s.images.subarray(i * PIXELS, (i + 1) * PIXELS);
+  for (let p = 0; p < PIXELS; p++) out[offset + p] = src[p] / 255;
   return out;
 }
 

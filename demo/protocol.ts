@@ -70,7 +70,7 @@ export interface EvalResult {
   confusion: Int32Array;
   /** test digits evaluated so far in the rolling pass (the whole test set after one pass) */
   evaluated: number;
-  /** digits in the test split (the demo's 2,000) */
+  /** digits in the test split (MNIST's standard 10,000) */
   total: number;
   accuracy: number;
   step: number;

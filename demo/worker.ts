@@ -329,7 +329,7 @@ scope.onmessage = async (ev: MessageEvent<ToWorker>) => {
       case 'init': {
         wanted = m.backend;
         post({ type: 'loading', message: 'Fetching 10,000 MNIST digits…' });
-        const dataP = loadDigits(1);
+        const dataP = loadDigits();
         try {
           await acquireGpu(!!m.simulateNoGpu);
         } catch (e) {

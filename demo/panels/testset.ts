@@ -1,5 +1,5 @@
 // Test panel: the latest test digits with their top-3 classes, the confusion matrix over the
-// rolling pass through the demo's 2,000 test digits, and per-class accuracy.
+// rolling pass through MNIST's 10,000 standard test digits, and per-class accuracy.
 
 import type { EvalResult } from '../protocol.js';
 import { paintDigit, setupCanvas, top } from './paint.js';
@@ -17,7 +17,7 @@ export class TestPanel {
 
   update(r: EvalResult): void {
     const of = r.evaluated < r.total ? ` (${r.evaluated.toLocaleString('en')} so far)` : '';
-    this.summary.textContent = `${(r.accuracy * 100).toFixed(1)}% correct on the demo's ${r.total.toLocaleString('en')} test digits${of}, from the 10,000-digit MNIST subset (step ${r.step})`;
+    this.summary.textContent = `${(r.accuracy * 100).toFixed(1)}% correct on MNIST's ${r.total.toLocaleString('en')} standard test digits${of} (step ${r.step})`;
     this.digits.textContent = '';
     for (const s of r.samples) {
       const card = document.createElement('div');

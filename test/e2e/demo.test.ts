@@ -1,6 +1,6 @@
 // End-to-end test of the training demo (demo/index.html) in headless Chromium with WebGPU on
 // SwiftShader: the page opens with the library's MNIST model fetched from /models/, scores
-// > 98 % on the demo's test digits and reads a drawn 7; saved (file, IndexedDB) it loads back
+// > 98 % on MNIST's standard test digits and reads a drawn 7; saved (file, IndexedDB) it loads back
 // with its input normalisation and the same predictions; a network from random weights trains
 // a few steps and the loss goes down, the filter and feature-map canvases show something, a
 // digit drawn with the mouse gets probabilities that sum to 1, a lost device is recovered.
@@ -204,17 +204,23 @@ describe('demo page [chromium/swiftshader]', () => {
     const s = await demoState(page);
     assert.deepEqual(s.normalize, { mean: 0.1307, std: 0.3081 }, "the file's normalisation is applied");
     assert.equal(await page.inputValue('#preset'), 'library', 'the editor shows the library LeNet');
-    // the rolling evaluation's first full pass over the demo's test digits (first: the drawing's
-    // predictions would wait behind its chunks)
+    // the first 2,000 of the rolling evaluation's pass over MNIST's 10,000 standard test digits
+    // (first: the drawing's predictions would wait behind its chunks)
     await waitFor(page, '(window.__demo.state.evalResult?.evaluated ?? 0) >= 2000');
     const r = (await demoState(page)).evalResult!;
     const summary = await page.evaluate(() => document.getElementById('test-summary')!.textContent!);
     const caption = await page.evaluate(() => document.getElementById('test-caption')!.textContent!);
-    console.log(`#   library model on the demo's ${r.total} test digits: ${(r.accuracy * 100).toFixed(2)}%`);
-    assert.equal(r.total, 2000, "the demo's 2,000 test digits");
-    assert.ok(r.accuracy > 0.98, `accuracy ${r.accuracy} on the demo's test digits`);
-    assert.match(summary, /2,000 test digits.*10,000-digit MNIST subset/, 'the summary says which digits');
-    assert.match(caption, /trained on/, 'the test panel says the model trained on these digits');
+    console.log(
+      `#   library model on ${r.evaluated} of MNIST's ${r.total} standard test digits: ${(r.accuracy * 100).toFixed(2)}%`,
+    );
+    assert.equal(r.total, 10000, "MNIST's 10,000 standard test digits");
+    assert.ok(r.accuracy > 0.98, `accuracy ${r.accuracy} on the first ${r.evaluated} test digits`);
+    assert.match(
+      summary,
+      /MNIST's 10,000 standard test digits( \([\d,]+ so far\))? \(step/,
+      'the summary says which digits',
+    );
+    assert.match(caption, /standard test set: never seen in training/, 'the test panel says they are held out');
     const probs = await drawSeven(page);
     const best = probs.indexOf(Math.max(...probs));
     console.log(`#   library model: drawn "7" read as ${best} (${(probs[best] * 100).toFixed(1)}%)`);
@@ -246,10 +252,9 @@ describe('demo page [chromium/swiftshader]', () => {
     await dl.saveAs(file);
     const meta = safetensorsMetadata(file);
     console.log(
-      `#   saved: ${meta['webgpu-cnn.preprocess']}, test accuracy ${meta.test_accuracy} on ${meta.test_digits}`,
+      `#   saved: ${meta['webgpu-cnn.preprocess']}, ${meta.test_accuracy ? `test accuracy ${meta.test_accuracy} on ${meta.test_digits}` : 'no test accuracy (the rolling pass was not complete)'}`,
     );
     assert.deepEqual(JSON.parse(meta['webgpu-cnn.preprocess']), { normalize: { mean: 0.1307, std: 0.3081 } });
-    assert.equal(meta.trained_on_demo_test_digits, 'yes', 'the file says the model trained on the test digits');
     await page.fill('#idb-name', 'e2e');
     await page.click('#btn-idb-save');
     await waitFor(page, 'document.getElementById("model-msg").textContent.startsWith("Saved")');
