@@ -118,9 +118,11 @@ suite('matmul variants', (test) => {
       // Integers in [-4, 4]: exact in any order, so a missed or doubled term anywhere shows.
       // Shapes cover 1x1x1, K % 4 = 1..3, unaligned and aligned rows of either operand. The shared
       // kernel is here too: matmul() without a kernel option uses the adapter's default, which
-      // on CPU adapters is not the shared kernel.
+      // on CPU adapters is not the shared kernel. Workgroups of 8x8: the next case's size, so
+      // its pipelines are compiled once for both (each costs 1-3 s on SwiftShader); 4x4 runs in
+      // the partial-K case below and in the tuner's candidates.
       let seed = 300;
-      for (const k of [SHARED_DEFAULT, ...blockKernels(4)])
+      for (const k of [SHARED_DEFAULT, ...blockKernels(8)])
         for (const [M, K, N] of [
           [1, 1, 1],
           [3, 5, 7],
