@@ -29,11 +29,17 @@ import type { BufferPool, PooledBuffer } from '../runtime/pool.js';
 import { Tensor } from '../tensor/tensor.js';
 import { startScope, endScope, keep } from '../tensor/scope.js';
 
+/** Options of {@link capture}. */
 export interface CaptureOptions {
   /** tensors made outside the body that it reads or writes; replay checks they are alive */
   uses?: readonly Tensor[];
 }
 
+/**
+ * Recorded GPU work from {@link capture}, replayable with no allocation or op code. Keeps the buffers
+ * of the body's intermediates and owns its result until `dispose()`; replay throws once the plan, the
+ * device or a tensor named in `uses` is gone.
+ */
 export class CapturedPlan<T> {
   private alive = true;
 
@@ -194,6 +200,7 @@ export async function preparePipelines(body: () => unknown, opts: PrepareOptions
   return compileSpecs(specs, t0, opts);
 }
 
+/** Options of {@link preparePipelines}: how many compiles run at once (default: all) and an AbortSignal. */
 export interface PrepareOptions {
   /** compiles in flight at once (default: all); 1 keeps a page drawing between compiles (pipelines.ts) */
   concurrency?: number;

@@ -24,6 +24,7 @@ import { beginTape, endTape, setBackwardParams, type TapeNode } from './tape.js'
 import { withContext } from '../ops/check.js';
 import { checkOptions, describe, optionKeys } from '../tensor/args.js';
 
+/** Result of {@link valueAndGrad}: the value of the function and one gradient per parameter, in `params` order. */
 export interface ValueAndGrad {
   value: Tensor;
   grads: Tensor[];
@@ -140,6 +141,7 @@ function backprop(tape: TapeNode[], value: Tensor, params: readonly Tensor[]): T
   return params.map((p) => grads.get(p) ?? full(p.shape, 0));
 }
 
+/** Options of {@link computeGradients}. */
 export interface ComputeGradientsOptions {
   /** add to existing `p.grad` instead of replacing it (default false: replace) */
   accumulate?: boolean;

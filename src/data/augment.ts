@@ -22,6 +22,11 @@ import { checkSeed, createRng, mixSeed, STREAM, uniform, type Rng } from './rng.
 import { checkOptions, describe, optionKeys } from '../tensor/args.js';
 import { checkColourChannels, colourJitter, type ImageDims } from './colour-jitter.js';
 
+/**
+ * Random augmentation settings, drawn per sample ({@link randomAugment}, {@link augment},
+ * `batches({ augment })`). Every option defaults to no change; unknown keys or out-of-range values
+ * throw.
+ */
 export interface AugmentOptions {
   /** max shift in pixels, uniform in [-shift, shift] along x and y (default 0) */
   shift?: number;
@@ -61,6 +66,10 @@ const AUGMENT_KEYS = optionKeys<AugmentOptions>({
 // ImageDims lives in colour-jitter.ts (which this module imports): one type for both.
 export type { ImageDims };
 
+/**
+ * One forward transform about the image centre for {@link affineMatrix}: rotate by `angle` degrees and
+ * scale by `scale`, then shift by (`tx`, `ty`) pixels.
+ */
 export interface AffineParams {
   /** degrees */
   angle: number;
@@ -69,6 +78,7 @@ export interface AffineParams {
   ty: number;
 }
 
+/** The identity output→input matrix [1, 0, 0, 0, 1, 0] (sx = x, sy = y): reproduces the input exactly. */
 export const IDENTITY_AFFINE: readonly number[] = [1, 0, 0, 0, 1, 0];
 
 /** The output→input matrix (6 numbers) of one forward transform about the image centre. */

@@ -25,6 +25,10 @@ export {
   type Normalization,
 } from './normalize.js';
 
+/**
+ * Options of {@link batches}: batch size, shuffling (seeded, one permutation per epoch),
+ * normalisation, CPU augmentation and resumption. Unknown keys throw a TypeError.
+ */
 export interface BatchOptions {
   batchSize: number;
   /** integer in [0, 2^32); default 0 */
@@ -52,6 +56,10 @@ export interface BatchOptions {
   reuse?: boolean;
 }
 
+/**
+ * One mini-batch on the host, as {@link batches} yields it: NHWC images (normalised and augmented as
+ * asked) and their labels.
+ */
 export interface Batch {
   /** [size * H * W * C] NHWC */
   images: Float32Array;
@@ -71,6 +79,7 @@ export function epochOrder(n: number, seed: number, epoch: number, shuffle = tru
   return permutation(n, createRng(mixSeed(seed, STREAM.shuffle, epoch)));
 }
 
+/** Number of batches in an epoch of `n` samples: ceil(n / batchSize), or floor with `dropLast`. */
 export function batchCount(n: number, batchSize: number, dropLast = false): number {
   return dropLast ? Math.floor(n / batchSize) : Math.ceil(n / batchSize);
 }

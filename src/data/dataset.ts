@@ -15,6 +15,7 @@ export interface Normalization {
   std: number | readonly number[];
 }
 
+/** Images and labels on the host: NHWC pixels in [0, 1] and one class index per image, with their sizes. */
 export interface ImageDataset {
   /** [count * height * width * channels], NHWC, values in [0, 1] */
   images: Float32Array;

@@ -112,6 +112,7 @@ export async function fashionFromPackage(dir: string): Promise<FashionIdx> {
   return fashionFromClothes(perClass);
 }
 
+/** Options of {@link loadFashionMnist}. Unknown keys throw a TypeError. */
 export interface FashionMnistOptions {
   /**
    * Where the four IDX files are: in Node a directory (default: convert the installed

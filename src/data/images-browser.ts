@@ -9,6 +9,10 @@
 import type { ImageDataset } from './dataset.js';
 import { resizeCenterCrop } from './resize.js';
 
+/**
+ * A picture the browser can decode (file, blob, bitmap, canvas, `<img>` element), or ImageData-like
+ * RGBA bytes `{ data, width, height }` (which also work in Node).
+ */
 export type ImageSourceInput =
   | File
   | Blob
@@ -19,6 +23,7 @@ export type ImageSourceInput =
   | HTMLImageElement
   | { data: Uint8ClampedArray | Uint8Array; width: number; height: number };
 
+/** A picture size in pixels (integers >= 1; other values throw a RangeError). */
 export interface ImageSize {
   width: number;
   height: number;

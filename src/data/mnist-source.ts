@@ -19,6 +19,10 @@
 import { parseIdx, type IdxArray } from '../io/idx.js';
 import { MAX_GUNZIP_BYTES } from '../io/node-fs.js';
 
+/**
+ * Which MNIST split {@link loadMnist} loads: 'standard' (60,000 training / 10,000 test images) or
+ * 'subset' (10,000 digits split by a seed).
+ */
 export type MnistSplitKind = 'standard' | 'subset';
 /** A source of files: the two MNIST splits and Fashion-MNIST (src/data/fashion-mnist.ts). */
 export type SourceKind = MnistSplitKind | 'fashion';

@@ -19,6 +19,7 @@ import type { ImageDataset } from './dataset.js';
 import { MNIST_NORMALIZATION } from './normalize.js';
 import { checkSeed, createRng, mixSeed, permutation, shuffleInPlace, STREAM } from './rng.js';
 
+/** Height and width of an MNIST (and Fashion-MNIST) image in pixels: 28. */
 export const MNIST_SIZE = 28;
 const PX = MNIST_SIZE * MNIST_SIZE;
 
@@ -79,6 +80,10 @@ async function readAll(from: string | undefined): Promise<MnistRaw> {
   return { pixels, labels, count };
 }
 
+/**
+ * Options of {@link loadMnist}: which split, where the files are, and the subset's seed and test size.
+ * Unknown keys throw a TypeError.
+ */
 export interface MnistOptions {
   /** 'standard' (default): 60,000 / 10,000; 'subset': 10,000 digits split by `seed` */
   split?: MnistSplitKind;
@@ -95,6 +100,10 @@ export interface MnistOptions {
 
 const OPTION_KEYS = new Set(['split', 'from', 'seed', 'testCount']);
 
+/**
+ * A training set and a test set, as {@link loadMnist} and {@link loadFashionMnist} return them
+ * (28x28x1, pixels in [0, 1]).
+ */
 export interface MnistSplit {
   train: ImageDataset;
   test: ImageDataset;

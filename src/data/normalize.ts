@@ -9,11 +9,14 @@
 import type { ImageDataset, Normalization } from './dataset.js';
 import { checkDataset } from './dataset.js';
 
+/** Mean of MNIST's training pixels on the [0, 1] scale: 0.1307. */
 export const MNIST_MEAN = 0.1307;
+/** Standard deviation of MNIST's training pixels on the [0, 1] scale: 0.3081. */
 export const MNIST_STD = 0.3081;
 
 export type { Normalization };
 
+/** MNIST's normalisation, (x - {@link MNIST_MEAN}) / {@link MNIST_STD}. */
 export const MNIST_NORMALIZATION: Normalization = { mean: MNIST_MEAN, std: MNIST_STD };
 /** Fashion-MNIST's training pixels (measured here on the 60,000 training pictures) */
 export const FASHION_MNIST_NORMALIZATION: Normalization = { mean: 0.2861, std: 0.3528 };

@@ -14,6 +14,7 @@
 // with the alpha ignored (not premultiplied, not composited). Bytes are scaled by 1/255;
 // Float32Array inputs are taken as already in [0, 1].
 
+/** Pixel values for {@link resizeCenterCrop}: bytes (scaled by 1/255) or floats already in [0, 1]. */
 export type PixelArray = Uint8Array | Uint8ClampedArray | Float32Array;
 
 /** Per output coordinate: the first source index and its weights (which sum to 1). */

@@ -8,6 +8,7 @@ import { checkDataset, type ImageDataset } from '../data/dataset.js';
 import { allocation, FormatError } from './errors.js';
 import { CIFAR10_NORMALIZATION } from '../data/normalize.js';
 
+/** CIFAR-10's class names, indexed by label (0 = 'airplane' ... 9 = 'truck'). */
 export const CIFAR10_CLASSES = [
   'airplane',
   'automobile',
@@ -25,7 +26,12 @@ const SIDE = 32;
 const PLANE = SIDE * SIDE;
 const RECORD = 1 + 3 * PLANE;
 
+/**
+ * File names of CIFAR-10's five training batches in the binary version (`data_batch_1.bin` ...
+ * `data_batch_5.bin`).
+ */
 export const CIFAR10_TRAIN_FILES = [1, 2, 3, 4, 5].map((i) => `data_batch_${i}.bin`);
+/** File name of CIFAR-10's test batch in the binary version. */
 export const CIFAR10_TEST_FILE = 'test_batch.bin';
 
 /** Records of the CIFAR-10 binary format as an NHWC [N, 32, 32, 3] dataset in [0, 1]. */

@@ -8,6 +8,10 @@
 // sizeable allocation goes through `allocation()`, which enforces that and lets the fuzzer
 // observe the ratio (scripts/fuzz.ts installs an observer).
 
+/**
+ * Thrown for malformed input by the file parsers (IDX, safetensors, model files and specs,
+ * checkpoints, PyTorch state dicts, CIFAR-10); `format` names the format, the message the problem.
+ */
 export class FormatError extends Error {
   constructor(
     readonly format: string,

@@ -9,9 +9,15 @@
 import { allocation, asBytes, brief, FormatError } from './errors.js';
 import { checkDataset, type ImageDataset } from '../data/dataset.js';
 
+/**
+ * Element type of an IDX file (the format of the MNIST files): unsigned or signed bytes, big-endian
+ * i16, i32, f32 or f64.
+ */
 export type IdxDType = 'u8' | 'i8' | 'i16' | 'i32' | 'f32' | 'f64';
+/** The typed array that holds an IDX file's values, one kind per {@link IdxDType}. */
 export type IdxData = Uint8Array | Int8Array | Int16Array | Int32Array | Float32Array | Float64Array;
 
+/** An IDX file's contents: element type, shape (outermost first) and values in row-major order. */
 export interface IdxArray {
   dtype: IdxDType;
   shape: number[];

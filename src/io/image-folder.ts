@@ -18,6 +18,7 @@ export interface DecodedImage {
   data: Uint8Array;
 }
 
+/** Options of {@link loadImageFolder}: the output size in pixels and the class folders. */
 export interface ImageFolderOptions {
   /** the size every picture is resized and centre-cropped to */
   size: { width: number; height: number };

@@ -10,11 +10,16 @@ import { brief, FormatError } from './errors.js';
 import { readSafetensors, toFloat32, writeSafetensors } from './safetensors.js';
 import { ARCH_METADATA_KEY, modelParams, parseModelSpec, type ModelSpec } from '../nn/spec.js';
 
+/** A tensor's f32 values on the host: shape and row-major data. */
 export interface HostTensor {
   shape: number[];
   data: Float32Array;
 }
 
+/**
+ * A decoded model file ({@link decodeModel}): its architecture (null if the file has none), f32
+ * parameters by name, and its metadata strings.
+ */
 export interface ModelFile {
   spec: ModelSpec | null;
   params: Map<string, HostTensor>;

@@ -33,10 +33,15 @@ export async function readIdxFile(path: string): Promise<IdxArray> {
   return parseIdx(bytes);
 }
 
+/**
+ * Read and parse a safetensors file (Node only). Rejects with a FormatError if the bytes are not valid
+ * safetensors.
+ */
 export async function readSafetensorsFile(path: string): Promise<SafetensorsFile> {
   return readSafetensors(await readBytes(path));
 }
 
+/** Write `bytes` to the file `path` (Node only), replacing it if it exists. */
 export async function writeBytesFile(path: string, bytes: Uint8Array): Promise<void> {
   const fs = (await import(/* @vite-ignore */ NODE_FS)) as typeof import('node:fs/promises');
   await fs.writeFile(path, bytes);

@@ -5,6 +5,10 @@
 
 import { sides, type LayerSpec, type Pair } from '../nn/spec.js';
 
+/**
+ * Kind of PyTorch module that holds tensors: nn.Conv2d ('conv'), nn.Linear ('linear') or
+ * nn.BatchNorm2d/1d ('bn').
+ */
 export type TorchKind = 'conv' | 'linear' | 'bn';
 
 /** One tensor of a PyTorch module: its name after the module prefix, its PyTorch shape, ours. */
@@ -30,6 +34,10 @@ export interface TorchLayer {
   flat: [number, number, number] | null;
 }
 
+/**
+ * The PyTorch equivalent of a spec ({@link torchModules}): the Python constructors of its modules in
+ * forward order, and the layers that hold tensors with their state-dict names and shapes.
+ */
 export interface TorchModules {
   /** Python constructors in forward order, with the spec layer each comes from */
   modules: { python: string; layer: number }[];

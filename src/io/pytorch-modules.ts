@@ -141,6 +141,7 @@ export function flattenedFrom(spec: ModelSpec, i: number, shapes: number[][] | n
   return s.length === 3 && s[0] * s[1] > 1 ? [s[0], s[1], s[2]] : null;
 }
 
+/** Options of {@link pytorchModuleSource}. A name that is not a Python identifier throws a RangeError. */
 export interface ModuleSourceOptions {
   /** name of the builder function (default "build") */
   name?: string;

@@ -31,6 +31,11 @@ export {
   naturalCompare,
 } from './pytorch-layout.js';
 
+/**
+ * Options of {@link importPytorchStateDict}: how the file's keys map onto the spec's tensors (by
+ * module prefixes, or key by key), and whether tensors no layer uses are allowed (default false: a
+ * FormatError).
+ */
 export interface ImportOptions {
   /** the file's module names (state-dict prefixes) of the spec's conv2d, linear and batchnorm2d
    *  layers, in forward order, e.g. ['stem', 'body', 'top'] */

@@ -14,6 +14,7 @@
 import { allocation, asBytes, brief, FormatError, LITTLE_ENDIAN } from './errors.js';
 import { parseJsonStrict } from './json.js';
 
+/** Element types of the safetensors format (F = float, I = signed, U = unsigned integer; the number is bits). */
 export type SafeDType =
   | 'F64'
   | 'F32'
@@ -50,6 +51,10 @@ const UNSUPPORTED = new Set(['F8_E4M3', 'F8_E5M2', 'F8_E8M0', 'F6_E2M3', 'F6_E3M
 export const MAX_HEADER_BYTES = 100 * 1024 * 1024;
 export const METADATA_KEY = '__metadata__';
 
+/**
+ * One tensor of a parsed safetensors file: its dtype, shape and raw little-endian bytes (a view into
+ * the file's buffer; {@link toFloat32} converts).
+ */
 export interface SafeTensor {
   dtype: SafeDType;
   shape: number[];
@@ -57,6 +62,7 @@ export interface SafeTensor {
   bytes: Uint8Array;
 }
 
+/** A parsed safetensors file ({@link readSafetensors}): its tensors by name and its `__metadata__` strings. */
 export interface SafetensorsFile {
   tensors: Map<string, SafeTensor>;
   metadata: Record<string, string>;
@@ -252,8 +258,13 @@ export function halfToFloat(h: number): number {
   return s * (1 + f / 1024) * 2 ** (e - 15);
 }
 
+/**
+ * Typed arrays {@link writeSafetensors} can store: Float32Array (F32), Int32Array (I32), Uint8Array
+ * (U8), BigInt64Array (I64).
+ */
 export type WritableData = Float32Array | Int32Array | Uint8Array | BigInt64Array;
 
+/** One tensor for {@link writeSafetensors}: a shape and row-major data whose length matches it. */
 export interface TensorToWrite {
   shape: readonly number[];
   /** Float32Array -> F32, Int32Array -> I32, Uint8Array -> U8, BigInt64Array -> I64 (PyTorch's int64) */

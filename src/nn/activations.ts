@@ -12,6 +12,7 @@ abstract class Activation extends Module {
   }
 }
 
+/** Layer applying max(x, 0) elementwise; no parameters, output shape = input shape. */
 export class ReLU extends Activation {
   forward(x: Tensor): Tensor {
     return relu(x);
@@ -24,6 +25,10 @@ export class ReLU extends Activation {
   }
 }
 
+/**
+ * Layer applying x for x > 0, else `slope` * x (default slope 0.01), elementwise; no parameters.
+ * Throws a TypeError if `slope` is not a finite number.
+ */
 export class LeakyReLU extends Activation {
   constructor(readonly slope = 0.01) {
     super();
@@ -40,6 +45,7 @@ export class LeakyReLU extends Activation {
   }
 }
 
+/** Layer applying 1 / (1 + exp(-x)) elementwise; no parameters, output shape = input shape. */
 export class Sigmoid extends Activation {
   forward(x: Tensor): Tensor {
     return sigmoid(x);
@@ -52,6 +58,7 @@ export class Sigmoid extends Activation {
   }
 }
 
+/** Layer applying tanh(x) elementwise; no parameters, output shape = input shape. */
 export class Tanh extends Activation {
   forward(x: Tensor): Tensor {
     return tanh(x);

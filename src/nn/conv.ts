@@ -29,6 +29,11 @@ export interface Conv2dLayerOptions extends Conv2dGeomOptions {
   rng?: InitRng;
 }
 
+/**
+ * 2-D convolution layer over NHWC input [N,H,W,inChannels]: HWIO weight [KH,KW,inChannels,outChannels]
+ * (he-normal by default), optional bias [outChannels] (zeros), optional fused ReLU. Throws a TypeError
+ * or RangeError on bad arguments.
+ */
 export class Conv2d extends Module {
   readonly weight: Tensor;
   readonly bias: Tensor | null;

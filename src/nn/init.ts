@@ -53,6 +53,10 @@ export class InitRng {
   }
 }
 
+/**
+ * Weight initialiser: He (variance 2 / fanIn) or Glorot (variance 2 / (fanIn + fanOut)), normal or
+ * uniform with that variance, or all zeros.
+ */
 export type InitKind = 'he-normal' | 'he-uniform' | 'glorot-normal' | 'glorot-uniform' | 'zeros';
 
 /** fan_in and fan_out of a weight shape: [in,out] for Linear, [KH,KW,Cin,Cout] for conv. */

@@ -9,6 +9,7 @@ import type { LayerSpec } from './spec.js';
 import { Module } from './module.js';
 import { InitRng, initTensor, type InitKind } from './init.js';
 
+/** Options of the {@link Linear} layer. Unknown keys throw a TypeError. */
 export interface LinearOptions {
   /** add a bias (default true) */
   bias?: boolean;
@@ -19,6 +20,11 @@ export interface LinearOptions {
   rng?: InitRng;
 }
 
+/**
+ * Fully connected layer: [N, inFeatures] -> [N, outFeatures], y = x · W + b with weight [inFeatures,
+ * outFeatures] (he-normal by default; PyTorch's [out, in] transposed) and bias [outFeatures] (zeros),
+ * optional fused ReLU.
+ */
 export class Linear extends Module {
   readonly weight: Tensor;
   readonly bias: Tensor | null;

@@ -18,6 +18,11 @@ export interface HostArray {
   data: ArrayLike<number>;
 }
 
+/**
+ * Base class of every layer: owns its parameters (trainable tensors) and buffers (e.g. running
+ * statistics), knows its children, and has a training/evaluation mode. Parameters and buffers are kept
+ * out of scopes and freed only by `dispose()`.
+ */
 export abstract class Module {
   /** training mode: Dropout drops, BatchNorm uses batch statistics */
   training = true;

@@ -31,6 +31,7 @@ export function lenet(opts: { seed?: number } = {}): Sequential {
   return m;
 }
 
+/** Options of {@link resnet20} and {@link vgg}. Throws on unknown keys, a non-integer seed or numClasses < 1. */
 export interface PresetOptions {
   /** outputs of the last layer (default 10) */
   numClasses?: number;

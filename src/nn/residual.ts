@@ -13,6 +13,7 @@ import { checkOptions, describe, withContext } from '../ops/check.js';
 import { Module } from './module.js';
 import type { ResidualSpec } from './spec.js';
 
+/** Options of the {@link Residual} layer. */
 export interface ResidualOptions {
   /** applied to the input and added to the body's output (default: the identity) */
   shortcut?: Module;
@@ -20,6 +21,11 @@ export interface ResidualOptions {
   relu?: boolean;
 }
 
+/**
+ * Residual block: y = body(x) + shortcut(x), then ReLU if `relu`; the shortcut is the identity when
+ * absent, and body and shortcut must give the same shape. Children are named as in torchvision's
+ * BasicBlock (a Sequential body's children, then "downsample").
+ */
 export class Residual extends Module {
   readonly shortcut: Module | null;
   readonly relu: boolean;

@@ -19,12 +19,14 @@ import { BatchNorm2d } from './batchnorm.js';
 import { Residual } from './residual.js';
 import { describe } from '../tensor/args.js';
 
+/** Options of {@link Sequential.fromSpec}: where the initial weights come from (`rng` wins over `seed`). */
 export interface FromSpecOptions {
   /** seed of the weight initialisers (default 0) */
   seed?: number;
   rng?: InitRng;
 }
 
+/** Options of the {@link Sequential} constructor. */
 export interface SequentialOptions {
   /** child names, one per layer (default "0", "1", ...): the first part of their parameter names */
   names?: string[];
@@ -32,6 +34,11 @@ export interface SequentialOptions {
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$|^(0|[1-9][0-9]*)$/;
 
+/**
+ * Layers applied in order, children named "0", "1", ... (or by `names`), so parameter names are
+ * `<index>.weight` as in PyTorch's nn.Sequential. Converts to and from a {@link ModelSpec}; throws a
+ * TypeError or RangeError on bad layers or names.
+ */
 export class Sequential extends Module {
   readonly layers: Module[];
   /** child names given to the constructor (undefined: "0", "1", ...) */

@@ -100,6 +100,10 @@ export function layerOutput(l: LayerSpec, s: number[], at: string): number[] {
   }
 }
 
+/**
+ * One tensor a {@link ModelSpec} implies (see {@link modelParams}): its dotted name, shape and
+ * top-level layer index.
+ */
 export interface ParamSpec {
   name: string;
   shape: number[];

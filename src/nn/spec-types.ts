@@ -9,6 +9,10 @@ export type SidePadding = [[number, number], [number, number]];
 /** The activation fused after a conv2d or linear layer (default 'none'). */
 export type Activation = 'none' | 'relu';
 
+/**
+ * A 'conv2d' layer: HWIO weight [kernel, inC, outC] and bias [outC] (`bias` default true); stride
+ * default 1, padding default 'valid' (as {@link Conv2dGeomOptions}).
+ */
 export interface Conv2dSpec {
   type: 'conv2d';
   inC: number;
@@ -20,6 +24,10 @@ export interface Conv2dSpec {
   bias?: boolean;
   activation?: Activation;
 }
+/**
+ * A 'maxpool2d' or 'avgpool2d' layer over NHWC maps: window `kernel`, `stride` (default: the kernel)
+ * and symmetric `padding` (default 0).
+ */
 export interface Pool2dSpec {
   type: 'maxpool2d' | 'avgpool2d';
   kernel: Pair;
@@ -28,6 +36,7 @@ export interface Pool2dSpec {
   /** avgpool2d only: padded cells count in the mean (PyTorch's default; here default false) */
   countIncludePad?: boolean;
 }
+/** A 'linear' layer [N, in] -> [N, out]: weight [in, out] and bias [out] (`bias` default true). */
 export interface LinearSpec {
   type: 'linear';
   in: number;
@@ -35,10 +44,12 @@ export interface LinearSpec {
   bias?: boolean;
   activation?: Activation;
 }
+/** A 'leakyrelu' layer: x for x > 0, else `slope` * x. */
 export interface LeakyReluSpec {
   type: 'leakyrelu';
   slope: number;
 }
+/** A 'dropout' layer that drops each value with probability `p` in [0, 1) in training mode. */
 export interface DropoutSpec {
   type: 'dropout';
   p: number;
@@ -53,6 +64,7 @@ export interface BatchNormSpec {
    *  average (momentum = 1 / num_batches_tracked, PyTorch's momentum=None) */
   momentum?: number | null;
 }
+/** A layer without parameters or options: flatten, global average pool, or an activation. */
 export interface PlainSpec {
   type: 'flatten' | 'globalavgpool' | 'relu' | 'sigmoid' | 'tanh';
 }
@@ -74,6 +86,7 @@ export interface ResidualSpec {
   /** ReLU after the sum (default false) */
   relu?: boolean;
 }
+/** One layer of a {@link ModelSpec}, told apart by its `type`. */
 export type LayerSpec =
   | Conv2dSpec
   | Pool2dSpec
@@ -85,6 +98,11 @@ export type LayerSpec =
   | SequentialSpec
   | ResidualSpec;
 
+/**
+ * The JSON description of a network's architecture, stored in model files under
+ * {@link ARCH_METADATA_KEY}; {@link parseModelSpec} validates it and {@link Sequential.fromSpec}
+ * builds it.
+ */
 export interface ModelSpec {
   version: 1;
   /** optional input shape [H, W, C] (per sample); when present, layer shapes are checked */

@@ -22,6 +22,10 @@ export type * from './spec-types.js';
 export { childName, residualChildren } from './spec-types.js';
 export { modelShapes, modelParams, layerOutput, sides, type ParamSpec } from './spec-shapes.js';
 
+/**
+ * The safetensors `__metadata__` key under which a model file stores its {@link ModelSpec} as JSON:
+ * `'webgpu-cnn.arch'`.
+ */
 export const ARCH_METADATA_KEY = 'webgpu-cnn.arch';
 const MAX_DIM = 1 << 20;
 const MAX_LAYERS = 4096;

@@ -17,6 +17,10 @@ import { grid1d } from './grid.js';
 
 const WG = 256;
 
+/**
+ * Options of {@link batchNorm}: training or inference mode, running-statistics momentum (default 0.1),
+ * eps (default 1e-5).
+ */
 export interface BatchNormOptions {
   /** batch statistics (and update the running ones) when true; running statistics when false */
   training: boolean;

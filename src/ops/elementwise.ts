@@ -50,10 +50,12 @@ export function full(shape: Shape, value: number): Tensor {
   return y;
 }
 
+/** A new f32 tensor of shape `shape` filled with 0. */
 export function zeros(shape: Shape): Tensor {
   return full(shape, 0);
 }
 
+/** A new f32 tensor of shape `shape` filled with 1. */
 export function ones(shape: Shape): Tensor {
   return full(shape, 1);
 }

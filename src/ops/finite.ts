@@ -57,6 +57,10 @@ export function recordFinite(status: Tensor, loss: Tensor, tensors: readonly Ten
   });
 }
 
+/**
+ * A finiteness status tensor decoded ({@link decodeFinite}): the loss, whether it is finite, and per
+ * tensor given to {@link recordFinite} whether it holds no NaN or ±Inf.
+ */
 export interface FiniteFlags {
   /** the loss value (its first value, for a loss of several) */
   loss: number;

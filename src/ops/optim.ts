@@ -25,6 +25,7 @@ const WG = 256;
 /** Upper bound of workgroups (and so partials) per tensor in the norm reduction. */
 const NORM_GROUPS = 256;
 
+/** Number of f32 values in an optimizer's `hyper` tensor (see {@link HYPER} for the slots). */
 export const HYPER_SIZE = 8;
 /** Slot of each hyper-parameter in the `hyper` tensor. */
 export const HYPER = {
@@ -39,6 +40,11 @@ export const HYPER = {
   bc2: 7,
 } as const;
 
+/**
+ * Settings of one optimizer update, which {@link hyperArray} turns into the floats of `hyper`: lr, and
+ * for SGD momentum (default 0) and weight decay, for Adam the step t (from 1), betas (default 0.9,
+ * 0.999), eps (default 1e-8) and weight decay (default 0; 'adamw': 0.01, decoupled).
+ */
 export type HyperParams =
   | { kind: 'sgd'; lr: number; momentum?: number; weightDecay?: number; decoupled?: boolean }
   | {
@@ -129,6 +135,7 @@ function run(op: string, entry: string, n: number, nesterov: boolean, buffers: R
   });
 }
 
+/** Options of {@link sgdStep} and {@link sgdStepFlat}: Nesterov momentum (default false; needs a velocity tensor). */
 export interface SgdOptions {
   nesterov?: boolean;
 }
@@ -181,6 +188,7 @@ export function adamStep(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, hype
   });
 }
 
+/** Options of the flat-buffer optimizer kernels ({@link sgdStepFlat}, {@link adamStepFlat}). */
 export interface FlatOptions {
   /** per-element multiplier of weightDecay (f32, same length), e.g. 0 for biases, 1 for weights */
   wdScale?: Tensor;

@@ -81,6 +81,11 @@ function num(where: string, k: string, v: unknown, min: number, max: number, min
     );
 }
 
+/**
+ * Options every optimizer takes: learning rate (a number or a {@link Schedule}), weight decay (default
+ * 0; AdamW: 0.01) and optional gradient clipping by global L2 norm. Unknown keys throw a TypeError;
+ * out-of-range numbers a RangeError.
+ */
 export interface OptimizerOptions {
   /** learning rate, or a schedule giving the lr of update t (1-based) */
   lr: number | Schedule;
@@ -96,6 +101,11 @@ export interface StateSlot {
   tensor: Tensor;
 }
 
+/**
+ * Base of {@link SGD}, {@link Adam} and {@link AdamW}: updates a fixed list of f32 parameter tensors
+ * in place on the GPU. `step(grads)` = `prepareStep()` (host: advance t, write lr) + `update(grads)`
+ * (GPU only, what a captured step replays).
+ */
 export abstract class Optimizer {
   /** number of updates prepared so far (the t of the next update after prepareStep) */
   t = 0;
@@ -185,6 +195,10 @@ export abstract class Optimizer {
   }
 }
 
+/**
+ * Options of {@link SGD}: momentum in [0, 1) (default 0), Nesterov (needs momentum > 0), decoupled
+ * weight decay (default false: L2 added to the gradient).
+ */
 export interface SgdOptimizerOptions extends OptimizerOptions {
   momentum?: number;
   nesterov?: boolean;
@@ -225,6 +239,10 @@ export class SGD extends Optimizer {
   }
 }
 
+/**
+ * Options of {@link Adam} and {@link AdamW}: beta1 (default 0.9) and beta2 (default 0.999) in [0, 1),
+ * eps > 0 (default 1e-8).
+ */
 export interface AdamOptimizerOptions extends OptimizerOptions {
   beta1?: number;
   beta2?: number;

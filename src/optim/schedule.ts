@@ -5,6 +5,7 @@
 /** lr for update number `t` (t = 1, 2, ...). */
 export type Schedule = (t: number) => number;
 
+/** A schedule giving `lr` for every update. */
 export function constantLr(lr: number): Schedule {
   return () => lr;
 }

@@ -28,6 +28,10 @@ export interface TuneStore {
 const isNode = typeof process !== 'undefined' && !!process.versions?.node && typeof window === 'undefined';
 const NODE_FS = 'node:fs/promises';
 
+/**
+ * A tuning store that keeps nothing: every load is empty and saves are dropped (tuned choices last
+ * only for this page or process).
+ */
 export function memoryStore(): TuneStore {
   return { describe: 'memory', load: async () => ({}), save: async () => {} };
 }
@@ -187,6 +191,10 @@ interface RunOutput {
   dispose(): void;
 }
 
+/**
+ * One kernel candidate's result in a tuning run: its median time in ms if it matched the reference, or
+ * why it was rejected.
+ */
 export interface CandidateTiming {
   kernel: string;
   /** median ms (valid candidates) */

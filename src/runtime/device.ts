@@ -20,6 +20,10 @@ const WANTED_LIMITS = [
   'maxComputeWorkgroupsPerDimension',
 ] as const;
 
+/**
+ * What the engine knows of its adapter and device (`engine().info`): adapter info strings (empty
+ * where unknown), the device's features (sorted), selected device limits, and the runtime.
+ */
 export interface AdapterSummary {
   vendor: string;
   architecture: string;
@@ -39,6 +43,7 @@ export interface DeviceContext {
   features: Set<string>;
 }
 
+/** Options of {@link init}. Unknown keys throw a TypeError before any device is requested. */
 export interface InitOptions {
   /** A GPU object (Node: `create([])` from the `webgpu` package). Defaults to navigator.gpu. */
   gpu?: GPU;
@@ -51,6 +56,10 @@ export interface InitOptions {
   debug?: number;
 }
 
+/**
+ * Thrown by {@link init} when there is no WebGPU (no `navigator.gpu`, or in Node the `webgpu` package
+ * fails to import) or `requestAdapter()` returns null; the message says how to get one.
+ */
 export class NoAdapterError extends Error {
   constructor(message: string) {
     super(message);

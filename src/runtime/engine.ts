@@ -11,11 +11,17 @@ import { BufferPool, type MemoryStats } from './pool.js';
 import { Queue } from './queue.js';
 import { NumericsCheck } from './numerics.js';
 
+/** Why the device was lost: `reason` from GPUDeviceLostInfo ('unknown' when absent) and its message. */
 export interface DeviceLostInfo {
   reason: string;
   message: string;
 }
 
+/**
+ * The current GPU backend: the device, its buffer pool and its command queue. Made by {@link init} or
+ * {@link useDevice} and reached with {@link engine}; once the device is lost every op throws and
+ * `init()` must be called again.
+ */
 export class Engine {
   readonly pool: BufferPool;
   readonly queue: Queue;

@@ -22,6 +22,10 @@ export interface NumericsHost {
 }
 import type { PooledBuffer } from './pool.js';
 
+/**
+ * The first dispatch whose output held NaN or Inf, as found by the NaN/Inf check mode
+ * (`engine().numerics`, off by default).
+ */
 export interface NonFiniteReport {
   /** op name (as passed to dispatch) */
   op: string;
@@ -41,6 +45,11 @@ interface Output {
   n: number;
 }
 
+/**
+ * NaN/Inf check mode (`engine().numerics`, off by default): when enabled, each dispatch that writes
+ * f32 tensors is followed by a counting dispatch, and `report()` names the first op that wrote a
+ * non-finite value. A debugging aid: one extra dispatch per output.
+ */
 export class NumericsCheck {
   private counts: PooledBuffer | null = null;
   private slots: { op: string; kernel: string }[] = [];

@@ -15,14 +15,17 @@
 
 import { shaderInfo, type EntryInfo } from './shaders.js';
 
+/** WGSL override constants of a pipeline, by name. */
 export type Constants = Record<string, number>;
 
+/** One compute pipeline: a shader by name, an entry point and its override constants (the cache key). */
 export interface PipelineSpec {
   shader: string;
   entry: string;
   constants?: Constants;
 }
 
+/** A compiled compute pipeline with its spec, its reflected entry point and its bind group layout. */
 export interface CachedPipeline {
   key: string;
   spec: PipelineSpec;
@@ -43,6 +46,11 @@ export interface CompileRecord {
   moduleMs: number;
 }
 
+/**
+ * The engine's cache of compute pipelines, keyed by shader, entry point and override constants. A miss
+ * at dispatch time compiles synchronously; `prepare()` compiles ahead of time with
+ * createComputePipelineAsync.
+ */
 export class PipelineCache {
   private modules = new Map<string, GPUShaderModule>();
   private layouts = new Map<string, GPUBindGroupLayout>();

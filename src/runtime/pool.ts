@@ -28,6 +28,10 @@ function GPUBufferUsageFlags(): number {
 
 let nextId = 1;
 
+/**
+ * Thrown when an allocation would take the engine's buffers over `InitOptions.memoryBudget` even after
+ * the pool has freed every released buffer it safely can.
+ */
 export class OutOfMemoryError extends RangeError {
   constructor(message: string) {
     super(message);
@@ -35,6 +39,10 @@ export class OutOfMemoryError extends RangeError {
   }
 }
 
+/**
+ * A GPU buffer lent by the engine's pool: one owner (a tensor or a captured plan) holds it until it is
+ * released. `size` is the bucket size, which may exceed what was asked.
+ */
 export interface PooledBuffer {
   readonly id: number;
   readonly buffer: GPUBuffer;
@@ -42,6 +50,7 @@ export interface PooledBuffer {
   readonly size: number;
 }
 
+/** GPU memory counters of the engine's buffer pool (bytes and counts), as returned by {@link memory}. */
 export interface MemoryStats {
   /** bytes of GPU buffers the pool has created and not destroyed */
   bytesAllocated: number;
@@ -63,6 +72,11 @@ export function bucketSize(bytes: number): number {
   return Math.ceil(b / step) * step;
 }
 
+/**
+ * The engine's size-bucketed GPU buffer pool (`engine().pool`). Sizes are rounded up to buckets of at
+ * least 256 bytes (above that, at most 25% waste); a released buffer becomes reusable once the work
+ * recorded with it is submitted.
+ */
 export class BufferPool {
   private free = new Map<number, PooledBuffer[]>();
   private pending: PooledBuffer[] = [];

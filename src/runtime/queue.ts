@@ -1,13 +1,9 @@
-// The command queue: one open command encoder (with one open compute pass) that every dispatch
-// is recorded into, plus the uniform arena and the bind-group cache.
-//
 // FLUSH RULE (who submits, and when):
-//   The encoder is submitted only (1) before a readback (`read`), (2) before a host write into
-//   a buffer that recorded commands may use (`write`), (3) on an explicit `flush()`, and
-//   (4) when the uniform arena is full, (5) when the memory budget would be exceeded and
-//   buffers released since the last submit would make room (`reclaim`). Nothing else submits. A training step therefore records
-//   into one encoder and is submitted once, when the caller reads the loss or flushes.
-//   After each submit the buffer pool may hand out buffers released before it (pool.ts).
+//   The encoder is submitted only (1) before a readback (`read`), (2) before a host write into a buffer that recorded
+//   commands may use (`write`), (3) on an explicit `flush()`, (4) when the uniform arena is full, and (5) when the
+//   memory budget would be exceeded and buffers released since the last submit would make room (`reclaim`). Nothing
+//   else submits. A training step therefore records into one encoder and is submitted once, when the caller reads the
+//   loss or flushes. After each submit the buffer pool may hand out buffers released before it (pool.ts).
 //
 // UNIFORMS: each dispatch takes a 256-byte-aligned slot in one arena buffer, filled by field
 //   name from the reflected struct layout; the whole arena is written with one writeBuffer
@@ -33,6 +29,7 @@ import type { BufferPool, PooledBuffer } from './pool.js';
 import { PipelineCache, type Constants, type CachedPipeline, type PipelineSpec } from './pipelines.js';
 import { writeUniforms } from './shaders.js';
 
+/** One dispatch for {@link Queue.dispatch}: a shader entry point, its uniforms, buffers and workgroup counts. */
 export interface DispatchArgs {
   shader: string;
   entry: string;
@@ -47,6 +44,7 @@ export interface DispatchArgs {
   op?: string;
 }
 
+/** A recorded command (a dispatch or a buffer copy), as `Queue.endCapture()` returns and `Queue.replay()` takes. */
 export type Command =
   | {
       kind: 'dispatch';
@@ -64,6 +62,7 @@ const ARENA_SLOT_ALIGN = 256;
 const STAGING_USAGE = 0x0001 /* MAP_READ */ | 0x0008; /* COPY_DST */
 const UNIFORM_USAGE = 0x0040 /* UNIFORM */ | 0x0008; /* COPY_DST */
 
+/** The engine's command queue (`engine().queue`): records each dispatch into one command encoder until a submit. */
 export class Queue {
   readonly pipelines: PipelineCache;
   private encoder: GPUCommandEncoder | null = null;

@@ -25,6 +25,7 @@ for (const [path, text] of Object.entries(files)) {
   sources.set(name, text);
 }
 
+/** Names of all known shaders (shaders/*.wgsl paths without the extension, plus registered ones), sorted. */
 export function shaderNames(): string[] {
   return [...sources.keys()].sort();
 }
@@ -56,8 +57,10 @@ export function resolveIncludes(name: string, seen = new Set<string>()): string 
   });
 }
 
+/** WGSL scalar type of a uniform field's components. */
 export type ScalarKind = 'f32' | 'i32' | 'u32';
 
+/** One field of a shader's uniform struct, from reflection: its byte offset, scalar kind and component count. */
 export interface UniformField {
   name: string;
   offset: number;
@@ -67,17 +70,23 @@ export interface UniformField {
   components: number;
 }
 
+/** A shader's uniform struct, from reflection: its size in bytes (rounded up to 16) and its fields by name. */
 export interface UniformLayout {
   size: number; // bytes, rounded to 16
   fields: Map<string, UniformField>;
 }
 
+/** One group-0 binding of an entry point, from reflection: WGSL variable name, binding index and kind. */
 export interface BindingInfo {
   name: string;
   binding: number;
   kind: 'uniform' | 'storage' | 'read-only-storage';
 }
 
+/**
+ * What reflection finds in one compute entry point: its group-0 bindings, its uniform struct layout,
+ * the override constants it has and its workgroup size (null when reflection gives none).
+ */
 export interface EntryInfo {
   name: string;
   /** bindings of group 0 used by this entry point, sorted by binding */

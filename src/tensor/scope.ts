@@ -5,6 +5,7 @@
 // Scopes are synchronous on purpose: an `await` inside would let unrelated tensors made by
 // other tasks land in this scope. For async code use `startScope()` / `endScope(keep)`.
 
+/** Something a scope can own and dispose: a tensor, or any object with `dispose()` and `disposed`. */
 export interface Disposable {
   dispose(): void;
   readonly disposed: boolean;
@@ -25,6 +26,10 @@ export function keep<T extends Disposable>(t: T): T {
   return t;
 }
 
+/**
+ * Open a scope: tensors created until the matching {@link endScope} belong to it. The async
+ * counterpart of {@link scope}; calls must pair up.
+ */
 export function startScope(): void {
   stack.push(new Set());
 }

@@ -13,6 +13,7 @@ import { checkHostData, describe, flattenNested } from './args.js';
 
 /** Element types. f16 is planned: it would add 'f16' here and a storage path in the kernels. */
 export type DType = 'f32' | 'i32' | 'u32';
+/** A tensor shape: one non-negative integer per dimension, outermost first (row-major; images are NHWC). */
 export type Shape = readonly number[];
 export type TypedArrayFor<D extends DType> = D extends 'f32'
   ? Float32Array
@@ -22,6 +23,7 @@ export type TypedArrayFor<D extends DType> = D extends 'f32'
 
 export const BYTES_PER_ELEMENT: Record<DType, number> = { f32: 4, i32: 4, u32: 4 };
 
+/** Number of elements of a tensor of shape `shape` (the product of its dimensions; 1 for `[]`). */
 export function sizeOf(shape: Shape): number {
   let n = 1;
   for (const d of shape) n *= d;
@@ -48,6 +50,11 @@ export function checkDType(dtype: unknown, where: string): DType {
 
 let nextTensorId = 1;
 
+/**
+ * An n-dimensional array in a GPU buffer (row-major, dtype f32, i32 or u32). Ops record GPU work and
+ * return new tensors without waiting; `read()` is the only readback. Free it with `dispose()` or a
+ * {@link scope}.
+ */
 export class Tensor {
   readonly id = nextTensorId++;
   readonly size: number;

@@ -27,6 +27,10 @@ import { Dropout } from '../nn/dropout.js';
 import type { Module } from '../nn/module.js';
 import type { Optimizer } from '../optim/optimizers.js';
 
+/**
+ * The safetensors `__metadata__` key under which a checkpoint stores its scalar state as JSON:
+ * `'webgpu-cnn.checkpoint'` (reserved: callers' metadata may not use it).
+ */
 export const CHECKPOINT_METADATA_KEY = 'webgpu-cnn.checkpoint';
 export const CHECKPOINT_VERSION = 1;
 
@@ -37,6 +41,10 @@ export interface DataPosition {
   batch: number;
 }
 
+/**
+ * What {@link saveCheckpoint} saves: the model (parameters, buffers, dropout state), the optimizer
+ * (its state tensors and update count), and optionally the data position and extra metadata strings.
+ */
 export interface TrainingState {
   model: Module;
   optimizer: Optimizer;
@@ -46,6 +54,11 @@ export interface TrainingState {
   metadata?: Record<string, string>;
 }
 
+/**
+ * The scalar state of a checkpoint ({@link readCheckpointInfo}): optimizer kind, update count `t`, lr
+ * and parameter count; the data position (null if none was saved); each Dropout layer's [seed,
+ * counter] by module path; the caller's metadata.
+ */
 export interface CheckpointInfo {
   /** optimizer kind and updates applied so far (the optimizer's `t`) */
   optimizer: { kind: string; t: number; lr: number; params: number };

@@ -20,12 +20,20 @@ import type { Module } from '../nn/module.js';
 import { checkOptions, optionKeys } from '../tensor/args.js';
 import { checkLabeledDataset, checkModel, checkPositiveInt } from './args.js';
 
+/**
+ * Result of an evaluation: mean cross-entropy loss per sample, fraction of correct predictions (in [0,
+ * 1]) and the number of samples.
+ */
 export interface EvalResult {
   loss: number;
   accuracy: number;
   count: number;
 }
 
+/**
+ * Options of {@link Evaluator}: samples per batch (default 500) and normalisation. Unknown keys throw
+ * a TypeError.
+ */
 export interface EvaluatorOptions {
   batchSize?: number;
   /** as for batches(): default the evaluated dataset's `normalization` (none if absent) */

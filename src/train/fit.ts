@@ -15,6 +15,11 @@ import type { DataPosition } from './checkpoint.js';
 import { checkLabeledDataset, checkModel, checkPositiveInt } from './args.js';
 import { checkOptions, describe } from '../tensor/args.js';
 
+/**
+ * Options of {@link fit}: model, optimizer, training (and optional test) data, epochs and batch size,
+ * plus seed, augmentation, loss, capture and callbacks. Unknown keys or invalid values throw before
+ * any training.
+ */
 export interface FitOptions {
   model: Module;
   optimizer: Optimizer;
@@ -48,6 +53,7 @@ export interface FitOptions {
   onEpoch?: (e: EpochInfo) => void;
 }
 
+/** What {@link fit} passes to `onStep` after each training step (`epoch` counts from 0, `step` from 1). */
 export interface StepInfo {
   epoch: number;
   /** step within the epoch, from 1 */
@@ -61,6 +67,10 @@ export interface StepInfo {
   resumeAt: DataPosition;
 }
 
+/**
+ * What {@link fit} reports for each epoch (passed to `onEpoch` and returned): mean training loss, test
+ * results if a test set was given, seconds and throughput in images per second.
+ */
 export interface EpochInfo {
   epoch: number;
   /** mean of the losses read back during the epoch */

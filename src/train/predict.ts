@@ -23,8 +23,16 @@ import type { ModelSpec } from '../nn/spec.js';
 import { decodeModel } from '../io/model-file.js';
 import { channelStats, type Normalization } from '../data/normalize.js';
 
+/**
+ * The model-file metadata key under which {@link preprocessMetadata} records how inputs are
+ * preprocessed, as JSON: `'webgpu-cnn.preprocess'`.
+ */
 export const PREPROCESS_METADATA_KEY = 'webgpu-cnn.preprocess';
 
+/**
+ * How a model's inputs are preprocessed before the network: pixels scaled to [0, 1], then normalised
+ * with `normalize` (or not, when false).
+ */
 export interface Preprocess {
   /** the mean and std the training inputs were normalised with (after scaling to [0, 1]), or false */
   normalize: Normalization | false;
@@ -76,6 +84,7 @@ export type PredictInput =
   | { data: Uint8ClampedArray | Uint8Array; width: number; height: number }
   | CanvasImageSource;
 
+/** A classifier's answer for one input: the most probable class and the softmax probabilities of all classes. */
 export interface Prediction {
   /** the most probable class */
   label: number;
@@ -83,6 +92,7 @@ export interface Prediction {
   probabilities: Float32Array;
 }
 
+/** Options of {@link Predictor.predict}. */
 export interface PredictOptions {
   /** 1 - value before normalising: dark ink on a light background (MNIST is light on dark) */
   invert?: boolean;

@@ -53,8 +53,10 @@ import type { PipelineSpec } from '../runtime/pipelines.js';
 import type { Optimizer } from '../optim/optimizers.js';
 import { decodeFinite, finiteStatus, recordFinite } from '../ops/finite.js';
 
+/** A loss: a scalar tensor from the model's output and the labels (e.g. {@link softmaxCrossEntropy}). */
 export type LossFn = (output: Tensor, labels: Tensor) => Tensor;
 
+/** Options of {@link TrainStep}: model, optimizer, loss and fixed batch shape; capture and cold-start settings. */
 export interface TrainStepOptions {
   model: Module;
   optimizer: Optimizer;
@@ -112,6 +114,7 @@ const STEP_KEYS = Object.keys({
   checkFinite: true,
 } satisfies Record<keyof TrainStepOptions, true>);
 
+/** One training step (forward, loss, backward, update) on a fixed batch shape; captured and replayed by default. */
 export class TrainStep {
   /** the step's input batch and labels (written by `run`) */
   readonly x: Tensor;

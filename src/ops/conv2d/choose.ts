@@ -21,6 +21,10 @@ import type { ConvGeometry } from './geometry.js';
 import { checkTiles, pickTiles, type ConvTiles } from './tiled.js';
 import { directForwardConfig, directInputGradConfig, directWeightGradConfig } from './direct.js';
 
+/**
+ * The three convolutions of a conv2d layer, each with its own kernel choice: the forward pass, the
+ * input gradient and the weight gradient.
+ */
 export type Conv2dPass = 'forward' | 'inputGrad' | 'weightGrad';
 export const CONV2D_PASSES: readonly Conv2dPass[] = ['forward', 'inputGrad', 'weightGrad'];
 

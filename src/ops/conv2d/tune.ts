@@ -40,6 +40,10 @@ export interface TuneConv2dOptions extends Conv2dGeomOptions {
   candidates?: string[];
 }
 
+/**
+ * Result of {@link tuneConv2d} for one pass: the tuning key, the chosen kernel, whether it was
+ * remembered rather than timed, and each candidate's timing.
+ */
 export interface TuneConv2dResult {
   key: string;
   pass: Conv2dPass;

@@ -9,6 +9,10 @@
 
 import { chooseKernel, type KernelFamily } from '../../runtime/select.js';
 
+/**
+ * How softmax, softmax cross-entropy and their backward walk the rows: 'row' (one thread per row) or
+ * 'block' (one workgroup per row, reductions in workgroup memory).
+ */
 export type SoftmaxKernel = 'row' | 'block';
 /** The ops' `kernel` option. */
 export type SoftmaxKernelChoice = 'auto' | SoftmaxKernel;
@@ -22,6 +26,10 @@ export interface SoftmaxRows {
 const ROW_THREAD_MAX_K = 32;
 const bucket = (n: number) => 2 ** Math.ceil(Math.log2(Math.max(n, 1)));
 
+/**
+ * The softmax kernel family for {@link chooseKernel}: defaults to 'row' on CPU adapters, and on GPUs
+ * to 'row' up to 32 classes, else 'block'.
+ */
 export const SOFTMAX: KernelFamily<SoftmaxRows, SoftmaxKernel> = {
   name: 'softmax',
   candidates: () => ['row', 'block'],

@@ -40,6 +40,10 @@ function cpuDefault(g: Gemm, e: Engine): MatmulKernel {
   return { kind: k32 ? 'subgroup32' : kind, wgX: threads / wgY, wgY };
 }
 
+/**
+ * The matmul kernel family for {@link chooseKernel} and the tuners: its candidates, per-adapter
+ * defaults and tuning key (transposes, alignment and power-of-two size buckets).
+ */
 export const MATMUL: KernelFamily<Gemm, MatmulKernel> = {
   name: 'matmul',
   // a handful: each is a pipeline compile when tuning

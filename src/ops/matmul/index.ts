@@ -15,6 +15,10 @@ import { biasGrad, sum } from '../reduce.js';
 import { checkKernel, dispatchGemm, type Gemm, type MatmulKernel } from './kernels.js';
 import { matmulKernelFor } from './choose.js';
 
+/**
+ * Options of {@link matmul} and {@link bmm}: transposes (`transA`, `transB`, default false), a fused
+ * bias and ReLU, and an optional forced kernel.
+ */
 export interface MatmulOptions {
   transA?: boolean;
   transB?: boolean;

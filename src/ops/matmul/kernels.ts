@@ -14,6 +14,11 @@ import { engine, type Engine } from '../../runtime/engine.js';
 import type { PooledBuffer } from '../../runtime/pool.js';
 import type { PipelineSpec } from '../../runtime/pipelines.js';
 
+/**
+ * A matmul kernel variant and its workgroup shape (`wgX` x `wgY` invocations): 'shared' (tiles in
+ * workgroup memory, tile depth `bk`), 'register', 'subgroup' and 'subgroup32' (need the 'subgroups'
+ * feature), or 'quick' (compiles fastest).
+ */
 export type MatmulKernel =
   | { kind: 'shared'; wgX: number; wgY: number; bk: number }
   | { kind: 'register'; wgX: number; wgY: number }
@@ -46,6 +51,7 @@ export interface GemmArgs {
 export const SHARED_DEFAULT: MatmulKernel = { kind: 'shared', wgX: 8, wgY: 8, bk: 16 };
 export const QUICK: MatmulKernel = { kind: 'quick', wgX: 8, wgY: 8 };
 
+/** A kernel's name as tuning stores and reports show it, e.g. 'shared 8x8 bk16' or 'register 4x4'. */
 export function kernelName(k: MatmulKernel): string {
   return k.kind === 'shared' ? `shared ${k.wgX}x${k.wgY} bk${k.bk}` : `${k.kind} ${k.wgX}x${k.wgY}`;
 }

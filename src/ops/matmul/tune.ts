@@ -24,6 +24,10 @@ import {
 } from './kernels.js';
 import { MATMUL } from './choose.js';
 
+/**
+ * Options of {@link tuneMatmul}: transposes and bmm batch of the problem, the variants to try, timed
+ * samples per variant (default 5), and `force` to time again.
+ */
 export interface TuneMatmulOptions {
   transA?: boolean;
   transB?: boolean;
@@ -37,6 +41,10 @@ export interface TuneMatmulOptions {
   force?: boolean;
 }
 
+/**
+ * Result of {@link tuneMatmul}: the bucket's key, the chosen kernel, whether it was remembered rather
+ * than timed, and each variant's timing.
+ */
 export interface TuneResult {
   /** the bucket's key (adapter, transposes, alignment, sizes) */
   key: string;

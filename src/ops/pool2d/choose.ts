@@ -12,6 +12,11 @@
 import type { KernelFamily } from '../../runtime/select.js';
 import type { PoolGeometry } from './geometry.js';
 
+/**
+ * A pooling kernel: 'scalar' (a thread per output value; any window, stride and padding) or 'vec4' (4
+ * channels per thread; needs C % 4 == 0 and non-overlapping, unpadded windows of at most 16 cells
+ * inside the input).
+ */
 export type Pool2dKernel = 'scalar' | 'vec4';
 
 /** A pooling problem: the geometry and the pass (the max backward through argmax, avg scatter). */
@@ -33,6 +38,10 @@ function vec4Problem({ g, pass }: PoolProblem): string | null {
 
 const best = (p: PoolProblem): Pool2dKernel => (vec4Problem(p) === null ? 'vec4' : 'scalar');
 
+/**
+ * The pooling kernel family for {@link chooseKernel}: 'vec4' wherever it applies (on every adapter
+ * class), else 'scalar'.
+ */
 export const POOL2D: KernelFamily<PoolProblem, Pool2dKernel> = {
   name: 'pool2d',
   candidates: () => ['vec4', 'scalar'],

@@ -10,6 +10,11 @@
 import { shapeStr, type Shape } from '../../tensor/tensor.js';
 import { checkOptions, describe, optionKeys } from '../../tensor/args.js';
 
+/**
+ * Options of the pooling ops and layers ({@link maxPool2d}, {@link avgPool2d}): window size, stride,
+ * and padding ('valid', the default; 'same' as in TensorFlow; a number or [ph, pw] smaller than the
+ * kernel).
+ */
 export interface Pool2dOptions {
   kernel: number | [number, number];
   /** defaults to the kernel (non-overlapping windows) */
@@ -100,6 +105,10 @@ export function poolGeometry(op: string, xShape: Shape, opts: Pool2dOptions, xNa
   return { N, H, W, C, OH, OW, KH, KW, SH, SW, PT, PL, countIncludePad: opts.countIncludePad ?? false };
 }
 
+/**
+ * Output shape [N, OH, OW, C] of pooling an NHWC input of shape `xShape` with `opts`. Throws a
+ * RangeError or TypeError on a non-4-D shape or invalid options.
+ */
 export function pool2dOutputShape(xShape: Shape, opts: Pool2dOptions): [number, number, number, number] {
   const g = poolGeometry('pool2d', xShape, opts);
   return [g.N, g.OH, g.OW, g.C];

@@ -135,6 +135,11 @@ export function avgPool2d(x: Tensor, opts: Pool2dOptions): Tensor {
   return y;
 }
 
+/**
+ * Gradient of {@link avgPool2d} with the forward's `opts`: dx of NHWC shape `xShape` from dy [N, OH,
+ * OW, C], each input cell summing dy / (the window's divisor) over the windows that hold it. Throws a
+ * RangeError on a dy of the wrong shape or invalid options.
+ */
 export function avgPool2dBackward(dy: Tensor, xShape: Shape, opts: Pool2dOptions): Tensor {
   const g = poolGeometry('avgPool2dBackward', xShape, opts, 'xShape');
   checkDy('avgPool2dBackward', dy, g);
@@ -174,6 +179,10 @@ export function globalAvgPool(x: Tensor): Tensor {
   return y;
 }
 
+/**
+ * Gradient of {@link globalAvgPool}: dx of NHWC shape `xShape` ([N, H, W, C]), each cell dy[n, c] /
+ * (H * W), from dy [N, C]. Throws a RangeError on mismatched shapes.
+ */
 export function globalAvgPoolBackward(dy: Tensor, xShape: Shape): Tensor {
   if (xShape.length !== 4)
     throw new RangeError(`webgpu-cnn: globalAvgPoolBackward: 'xShape' must be [N,H,W,C], got ${shapeStr(xShape)}`);
