@@ -10,6 +10,16 @@ import { CLASSES } from './net-spec.js';
 import { EVAL_CHUNK, type DemoModel } from './model-api.js';
 import type { EvalResult } from './protocol.js';
 
+/**
+ * A paused page evaluates the first PAUSED_MIN digits of a pass, then goes on only if the rest
+ * would take at most PAUSED_REST_MS of forward passes: 157 chunks of 64 digits are quick on a
+ * GPU but take many seconds on a software adapter (SwiftShader) or the plain-JavaScript backend,
+ * where they would keep the machine busy after every model change. The pass goes on while
+ * training.
+ */
+const PAUSED_MIN = 2000;
+const PAUSED_REST_MS = 5000;
+
 export class Evaluator {
   private pred: Int8Array;
   /** digits classified since the last reset (a pass is complete at split.n) */
@@ -29,6 +39,13 @@ export class Evaluator {
 
   get passDone(): boolean {
     return this.cursor >= this.split.n;
+  }
+
+  /** Whether a paused page should evaluate another chunk (see PAUSED_REST_MS). */
+  get pausedWantsMore(): boolean {
+    if (this.passDone) return false;
+    if (this.cursor < PAUSED_MIN) return true;
+    return Math.ceil((this.split.n - this.cursor) / EVAL_CHUNK) * this.lastMs <= PAUSED_REST_MS;
   }
 
   async chunk(model: DemoModel, step: number): Promise<EvalResult> {

@@ -188,7 +188,8 @@ async function evalChunk(): Promise<void> {
 }
 
 // The pump trains while running, evaluates every EVAL_EVERY_MS, and when paused finishes the
-// current pass over the test set (so a freshly loaded model gets its full confusion matrix).
+// current pass over the test set (so a freshly loaded model gets its full confusion matrix)
+// where that is quick, else its first 2,000 digits (evaluator.ts, pausedWantsMore).
 let pumping = false;
 async function pump(): Promise<void> {
   if (pumping) return;
@@ -201,7 +202,7 @@ async function pump(): Promise<void> {
           await serial(trainChunk);
           if (evaluator && now() - evaluator.lastAt > Math.max(EVAL_EVERY_MS, 4 * evaluator.lastMs))
             await serial(evalChunk);
-        } else if (model && evaluator && !evaluator.passDone) await serial(evalChunk);
+        } else if (model && evaluator?.pausedWantsMore) await serial(evalChunk);
         else break;
       } catch (e) {
         if (gen === generation) {
