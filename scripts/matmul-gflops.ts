@@ -133,7 +133,8 @@ await initNodeGPU();
 setTuneStore(memoryStore()); // TUNE=1 must not write into the working directory
 const e = engine();
 const kernels: MatmulKernel[] = [SHARED_DEFAULT, { kind: 'register', wgX: 8, wgY: 8 }];
-if (e.features.has('subgroups')) kernels.push({ kind: 'subgroup', wgX: 8, wgY: 8 });
+if (e.features.has('subgroups'))
+  kernels.push({ kind: 'subgroup', wgX: 8, wgY: 8 }, { kind: 'subgroup32', wgX: 8, wgY: 8 });
 console.log(
   `# ${e.info.description || e.info.vendor}; ${cpus().length} CPUs; load average ${loadavg()
     .map((x) => x.toFixed(1))

@@ -32,12 +32,9 @@ fn matmul_register(@builtin(global_invocation_id) gid: vec3<u32>) {
   let abase = gid.z * p.sa;
   let bbase = gid.z * p.sb;
   var acc: array<vec4<f32>, 32>;
-  let kfull = p.K & ~3u;
-  for (var k = 0u; k < kfull; k += 4u) {
-    step(&acc, abase, bbase, m0, n0, k, 4u);
-  }
-  if (kfull < p.K) {
-    step(&acc, abase, bbase, m0, n0, kfull, p.K - kfull);
+  // every K step, the partial last one too (block.wgsl, "Edges")
+  for (var k = 0u; k < p.K; k += 4u) {
+    step(&acc, abase, bbase, m0, n0, k, min(4u, p.K - k));
   }
   store_block(&acc, gid.z * p.sc, m0, n0);
 }

@@ -166,12 +166,13 @@ fn matmul(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) l
   let cbase = wid.z * p.sc;
   let m = m0 + 8u * lid.y;
   let n = n0 + 8u * lid.x;
-  store8(cbase, m + 0u, n, c0l, c0r);
-  store8(cbase, m + 1u, n, c1l, c1r);
-  store8(cbase, m + 2u, n, c2l, c2r);
-  store8(cbase, m + 3u, n, c3l, c3r);
-  store8(cbase, m + 4u, n, c4l, c4r);
-  store8(cbase, m + 5u, n, c5l, c5r);
-  store8(cbase, m + 6u, n, c6l, c6r);
-  store8(cbase, m + 7u, n, c7l, c7r);
+  let cs = cols(n);
+  store8(cbase, m + 0u, n, cs, c0l, c0r);
+  store8(cbase, m + 1u, n, cs, c1l, c1r);
+  store8(cbase, m + 2u, n, cs, c2l, c2r);
+  store8(cbase, m + 3u, n, cs, c3l, c3r);
+  store8(cbase, m + 4u, n, cs, c4l, c4r);
+  store8(cbase, m + 5u, n, cs, c5l, c5r);
+  store8(cbase, m + 6u, n, cs, c6l, c6r);
+  store8(cbase, m + 7u, n, cs, c7l, c7r);
 }

@@ -48,12 +48,9 @@ fn matmul_subgroup(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(subgr
   let bbase = gid.z * p.sb;
   var acc: array<vec4<f32>, 32>;
   // no early exit for out-of-range invocations: every lane of a quad takes part in the broadcasts
-  let kfull = p.K & ~3u;
-  for (var k = 0u; k < kfull; k += 4u) {
-    step(&acc, abase, bbase, r, n0, k, 4u);
-  }
-  if (kfull < p.K) {
-    step(&acc, abase, bbase, r, n0, kfull, p.K - kfull);
+  // every K step, the partial last one too (block.wgsl, "Edges")
+  for (var k = 0u; k < p.K; k += 4u) {
+    step(&acc, abase, bbase, r, n0, k, min(4u, p.K - k));
   }
   store_block(&acc, gid.z * p.sc, m0, n0);
 }
@@ -76,12 +73,9 @@ fn matmul_subgroup32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(sub
   let bbase = gid.z * p.sb;
   var acc: array<vec4<f32>, 32>;
   var acc2: array<vec4<f32>, 32>;
-  let kfull = p.K & ~3u;
-  for (var k = 0u; k < kfull; k += 4u) {
-    step32(&acc, &acc2, abase, bbase, r, n0, k, 4u);
-  }
-  if (kfull < p.K) {
-    step32(&acc, &acc2, abase, bbase, r, n0, kfull, p.K - kfull);
+  // every K step, the partial last one too (block.wgsl, "Edges")
+  for (var k = 0u; k < p.K; k += 4u) {
+    step32(&acc, &acc2, abase, bbase, r, n0, k, min(4u, p.K - k));
   }
   store_block(&acc, gid.z * p.sc, m0, n0);
   store_block(&acc2, gid.z * p.sc, m0 + 16u, n0);
