@@ -158,12 +158,13 @@ fn mac(acc: ptr<function, array<vec4<f32>, 32>>, s0: vec4<f32>, s1: vec4<f32>, s
 
 //!include "matmul/epilogue.wgsl"
 
-// Write the block with the epilogue (bias, ReLU); constant indices, see row().
+// Write the block with the epilogue (bias, ReLU; rows past M skipped by store8). A loop, so its
+// body is compiled once; it indexes a copy of the accumulators, so that acc itself keeps the
+// constant indices of row() everywhere.
 fn store_block(acc: ptr<function, array<vec4<f32>, 32>>, base: u32, m0: u32, n0: u32) {
   let cs = cols(n0);
-  var v = *acc;
-  let rows = select(0u, min(16u, p.M - m0), m0 < p.M);
-  for (var i = 0u; i < rows; i++) {
+  let v = *acc;
+  for (var i = 0u; i < 16u; i++) {
     store8(base, m0 + i, n0, cs, v[2u * i], v[2u * i + 1u]);
   }
 }

@@ -19,7 +19,7 @@ import {
   type Conv2dKernelChoice,
 } from '../../src/ops/conv2d/index.js';
 import { matmul, ref as mmRef } from '../../src/ops/matmul/index.js';
-import { kernelName, kernelProblem, SHARED_DEFAULT, type MatmulKernel } from '../../src/ops/matmul/kernels.js';
+import { kernelName, kernelProblem, QUICK, SHARED_DEFAULT, type MatmulKernel } from '../../src/ops/matmul/kernels.js';
 import {
   maxPool2d,
   maxPool2dBackward,
@@ -164,6 +164,7 @@ suite('nan', (test) => {
       { kind: 'register', wgX: 4, wgY: 4 },
       { kind: 'subgroup', wgX: 4, wgY: 4 },
       { kind: 'subgroup32', wgX: 4, wgY: 4 },
+      QUICK,
     ];
     const tol = 2 * K * 2 ** -24;
     let ran = 0;
